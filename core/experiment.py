@@ -1,0 +1,142 @@
+"""The book's experiments, as generators of StepRecords.
+
+speed mode (Nielsen ch. 5, "Speed of learning: k hidden layers"): full-batch
+gradient descent on the N probe images; before each step we record
+s_l = ‖(1/N) Σ_x δ^l_x‖₂ for every hidden layer l — the very gradient the step uses.
+sgd mode: network2's mini-batch SGD on the training set, with s_l measured on the
+probe set `probes_per_epoch` times per epoch and test accuracy at each epoch end.
+Both stop after the first non-finite record (the net diverged).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from vgrad.core import kernels
+from vgrad.core.config import Config
+from vgrad.core.data import Dataset, one_hot
+from vgrad.core.net import activation_code, cost_code, init_params, make_layout
+from vgrad.core.records import NEURONS_SHOWN, StepRecord
+from vgrad.core.spec import NetSpec
+
+
+class Trainer:
+    """One net's parameters and preallocated buffers, with the kernels as methods."""
+
+    def __init__(self, spec: NetSpec, data: Dataset, config: Config, net_index: int = 0):
+        self.spec = spec.with_input(data.n_inputs, data.n_classes)
+        self.config = config
+        self.net_index = net_index
+        dtype = np.dtype(config.dtype)
+        self.layout = make_layout(self.spec)
+        self.table = self.layout.table
+        self.rng = np.random.default_rng(config.seed)
+        self.params = init_params(self.spec, self.rng, probe_x=data.probe_x,
+                                  explode_w=config.explode_w, dtype=dtype)
+        self.grads = np.zeros_like(self.params)
+        self.probe_x = np.ascontiguousarray(data.probe_x, dtype=dtype)
+        self.probe_y = np.ascontiguousarray(one_hot(data.probe_y, data.n_classes), dtype=dtype)
+        if config.mode == "sgd":
+            self.train_x = np.ascontiguousarray(data.train_x, dtype=dtype)
+            self.train_y = np.ascontiguousarray(one_hot(data.train_y, data.n_classes), dtype=dtype)
+            self.test_x = np.ascontiguousarray(data.test_x, dtype=dtype)
+            self.test_y = np.ascontiguousarray(data.test_y, dtype=np.int64)
+            self.n_train = len(self.train_x)
+        else:
+            self.n_train = len(self.probe_x)
+        rows = max(len(self.probe_x), config.batch_size)
+        width = self.layout.activation_width
+        self.zs, self.acts, self.deltas, self.grad_acts = (
+            np.empty(rows * width, dtype=dtype) for _ in range(4))
+        self.xb = np.empty(config.batch_size * self.spec.sizes[0], dtype=dtype)
+        self.yb = np.empty(config.batch_size * self.spec.sizes[-1], dtype=dtype)
+        self.act_code = activation_code(self.spec)
+        self.cost_code = cost_code(self.spec)
+        self.steps_done = 0
+
+    def probe(self) -> tuple[tuple[float, ...], tuple[tuple[float, ...], ...], float]:
+        """Gradient on the probe set, no update: (s_l per hidden layer, six ∂C/∂b per layer, cost)."""
+        out_start = kernels.forward(self.params, self.table, self.probe_x, self.zs, self.acts,
+                                    self.act_code)
+        cost = kernels.output_cost(self.acts, out_start, self.probe_y, self.cost_code)
+        kernels.backward(self.params, self.table, self.probe_x, self.probe_y, self.zs, self.acts,
+                         self.deltas, self.grad_acts, self.grads, self.act_code, self.cost_code)
+        cost += 0.5 * self.config.lmbda / self.n_train * kernels.weight_square_sum(self.params, self.table)
+        speeds, neurons = [], []
+        for layer in range(self.layout.n_layers - 1):
+            bias_grad = self.layout.bias(self.grads, layer)
+            speeds.append(float(np.sqrt(np.dot(bias_grad, bias_grad))))
+            neurons.append(tuple(float(v) for v in bias_grad[:NEURONS_SHOWN]))
+        return tuple(speeds), tuple(neurons), float(cost)
+
+    def full_batch_step(self) -> None:
+        """One gradient-descent step with the gradient the last probe() computed."""
+        kernels.update(self.params, self.grads, self.table, self.config.eta, self.config.lmbda,
+                       self.n_train, self.config.clip)
+        self.steps_done += 1
+
+    def sgd_batches(self, order: np.ndarray, first_batch: int, n_batches: int) -> bool:
+        """Train on n_batches mini-batches of `order`; False if a parameter became non-finite."""
+        ok = kernels.sgd_steps(
+            self.params, self.table, self.train_x, self.train_y, order, first_batch, n_batches,
+            self.config.batch_size, self.xb, self.yb, self.zs, self.acts, self.deltas,
+            self.grad_acts, self.grads, self.config.eta, self.config.lmbda, self.config.clip,
+            self.act_code, self.cost_code)
+        self.steps_done += n_batches
+        return bool(ok)
+
+    def accuracy(self) -> float:
+        """Fraction of the test set classified correctly."""
+        chunk = len(self.probe_x)
+        correct = 0
+        for start in range(0, len(self.test_x), chunk):
+            correct += kernels.count_correct(self.params, self.table, self.test_x[start:start + chunk],
+                                             self.test_y[start:start + chunk], self.zs, self.acts,
+                                             self.act_code)
+        return correct / len(self.test_x)
+
+    def record(self, epoch: int, accuracy: float | None = None) -> StepRecord:
+        speed, neurons, cost = self.probe()
+        return StepRecord(net=self.net_index, epoch=epoch, step=self.steps_done, speed=speed,
+                          neurons=neurons, cost=cost, accuracy=accuracy)
+
+
+def run_experiment(spec: NetSpec, data: Dataset, config: Config, net_index: int = 0) -> Iterator[StepRecord]:
+    """Yield the records of one net's run; see the module docstring for the two modes."""
+    trainer = Trainer(spec, data, config, net_index)
+    if config.mode == "speed":
+        yield from _speed_records(trainer, config.n_epochs)
+    else:
+        yield from _sgd_records(trainer, config)
+
+
+def _speed_records(trainer: Trainer, epochs: int) -> Iterator[StepRecord]:
+    for epoch in range(epochs):
+        record = trainer.record(epoch)
+        yield record
+        if not record.is_finite:
+            return
+        trainer.full_batch_step()
+
+
+def _sgd_records(trainer: Trainer, config: Config) -> Iterator[StepRecord]:
+    n_batches = math.ceil(trainer.n_train / config.batch_size)
+    probe_every = max(1, math.ceil(n_batches / config.probes_per_epoch))
+    record = trainer.record(0, trainer.accuracy())
+    yield record
+    if not record.is_finite:
+        return
+    for epoch in range(config.n_epochs):
+        order = trainer.rng.permutation(trainer.n_train).astype(np.int64)
+        for first in range(0, n_batches, probe_every):
+            count = min(probe_every, n_batches - first)
+            finite = trainer.sgd_batches(order, first, count)
+            epoch_done = first + count == n_batches
+            accuracy = trainer.accuracy() if epoch_done and finite else None
+            record = trainer.record(epoch + 1 if epoch_done else epoch, accuracy)
+            yield record
+            if not (finite and record.is_finite):
+                return

@@ -1,0 +1,53 @@
+"""Step records: the plain data every part of vgrad passes around.
+
+One StepRecord is one measurement of a net: the speed of learning s_l of each
+hidden layer (the L2 norm of the mean bias gradient ‖(1/N) Σ_x δ^l_x‖ over the
+probe set), the signed mean ∂C/∂b of the first six neurons of each hidden layer,
+the cost, and (sgd mode, at epoch ends) the test accuracy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+NEURONS_SHOWN = 6
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    net: int                                  # index of the net in the run (0-based)
+    epoch: int                                # epochs completed when measured
+    step: int                                 # parameter updates done when measured
+    speed: tuple[float, ...]                  # s_1 … s_k, one per hidden layer
+    neurons: tuple[tuple[float, ...], ...]    # per hidden layer, first six ∂C/∂b_j
+    cost: float                               # cost on the probe set, L2 term included
+    accuracy: float | None = None             # test accuracy in [0, 1] (sgd, epoch ends)
+
+    @property
+    def is_finite(self) -> bool:
+        values = [self.cost, *self.speed, *(v for layer in self.neurons for v in layer)]
+        return all(math.isfinite(v) for v in values)
+
+    def to_json(self) -> dict:
+        return {
+            "type": "step", "net": self.net, "epoch": self.epoch, "step": self.step,
+            "speed": [_num(v) for v in self.speed],
+            "neurons": [[_num(v) for v in layer] for layer in self.neurons],
+            "cost": _num(self.cost), "accuracy": self.accuracy,
+        }
+
+    @classmethod
+    def from_json(cls, row: dict) -> StepRecord:
+        return cls(
+            net=int(row["net"]), epoch=int(row["epoch"]), step=int(row["step"]),
+            speed=tuple(float(v) for v in row["speed"]),
+            neurons=tuple(tuple(float(v) for v in layer) for layer in row["neurons"]),
+            cost=float(row["cost"]),
+            accuracy=None if row.get("accuracy") is None else float(row["accuracy"]),
+        )
+
+
+def _num(value: float):
+    """JSON has no NaN/inf: write them as the strings "nan", "inf", "-inf"."""
+    return value if math.isfinite(value) else str(value)

@@ -1,0 +1,146 @@
+"""Net specs: parse "784-30-30-10[:option...]" into a NetSpec.
+
+Grammar: widths joined by "-" (the first may be "auto": taken from the data),
+then optional ":"-separated options in any order:
+  activation  sigmoid | tanh | relu | leaky_relu | elu      (hidden layers; output is sigmoid)
+  init        book | large | xavier | he | explode
+  residual    res | residual   (skip connection a^l = f(z^l) + a^{l-1} between equal widths)
+  cost        cross_entropy | quadratic
+Example: "784-30-30-30-30-10:relu:he".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from vgrad.core.errors import InputError
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu")
+INITS = ("book", "large", "xavier", "he", "explode")
+COSTS = ("cross_entropy", "quadratic")
+RESIDUAL_WORDS = ("res", "residual")
+MAX_HIDDEN = 8
+MAX_NETS = 4
+AUTO = 0  # input width to be taken from the data
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """One fully connected net: widths (n_in, hidden..., n_out) and its options."""
+
+    sizes: tuple[int, ...]
+    activation: str = "sigmoid"
+    init: str = "book"
+    residual: bool = False
+    cost: str = "cross_entropy"
+
+    @property
+    def hidden(self) -> int:
+        """Number of hidden layers."""
+        return len(self.sizes) - 2
+
+    @property
+    def widths(self) -> str:
+        """The widths as written: "784-30-30-10"."""
+        return "-".join("auto" if n == AUTO else str(n) for n in self.sizes)
+
+    @property
+    def label(self) -> str:
+        """The full spec string, options included only where not default."""
+        options = []
+        if self.activation != "sigmoid":
+            options.append(self.activation)
+        if self.init != "book":
+            options.append(self.init)
+        if self.residual:
+            options.append("residual")
+        if self.cost != "cross_entropy":
+            options.append(self.cost)
+        return ":".join([self.widths, *options])
+
+    def with_input(self, n_in: int, n_out: int | None = None) -> NetSpec:
+        """Fill an `auto` input width from the data; refuse a width that does not match."""
+        if self.sizes[0] not in (AUTO, n_in):
+            raise InputError(
+                f"net {self.label!r}: input width {self.sizes[0]} does not match the data's {n_in} inputs"
+            )
+        if n_out is not None and self.sizes[-1] != n_out:
+            raise InputError(
+                f"net {self.label!r}: output width {self.sizes[-1]} does not match the data's {n_out} classes"
+            )
+        return replace(self, sizes=(n_in, *self.sizes[1:]))
+
+
+def parse_net(text: str, *, activation: str | None = None, init: str | None = None,
+              residual: bool | None = None, cost: str | None = None) -> NetSpec:
+    """Parse one spec string; keyword options (from CLI flags) apply where the string is silent."""
+    raw = text.strip()
+    if not raw:
+        raise InputError("net spec is empty: write widths like 784-30-30-10")
+    widths_part, *options = raw.split(":")
+    sizes = _parse_widths(raw, widths_part)
+    chosen: dict[str, object] = {}
+    for option in options:
+        word = option.strip().lower().replace("-", "_")
+        if word in ACTIVATIONS:
+            key, value = "activation", word
+        elif word in INITS:
+            key, value = "init", word
+        elif word in RESIDUAL_WORDS:
+            key, value = "residual", True
+        elif word in COSTS:
+            key, value = "cost", word
+        else:
+            raise InputError(
+                f"net {raw!r}: unknown option {option!r} (activations {', '.join(ACTIVATIONS)}; "
+                f"inits {', '.join(INITS)}; residual; costs {', '.join(COSTS)})"
+            )
+        if key in chosen:
+            raise InputError(f"net {raw!r}: {key} given twice")
+        chosen[key] = value
+    defaults = {"activation": activation, "init": init, "residual": residual, "cost": cost}
+    for key, value in defaults.items():
+        if key not in chosen and value is not None:
+            chosen[key] = value
+    _check_choice("activation", chosen.get("activation", "sigmoid"), ACTIVATIONS)
+    _check_choice("init", chosen.get("init", "book"), INITS)
+    _check_choice("cost", chosen.get("cost", "cross_entropy"), COSTS)
+    return NetSpec(sizes=sizes, **chosen)  # type: ignore[arg-type]
+
+
+def parse_nets(texts: list[str] | tuple[str, ...], **options) -> tuple[NetSpec, ...]:
+    """Parse 1 to MAX_NETS spec strings."""
+    if not texts:
+        raise InputError("no net given: use --net 784-30-30-10")
+    if len(texts) > MAX_NETS:
+        raise InputError(f"{len(texts)} nets given; vgrad compares at most {MAX_NETS}")
+    return tuple(parse_net(text, **options) for text in texts)
+
+
+def _parse_widths(raw: str, widths_part: str) -> tuple[int, ...]:
+    parts = widths_part.split("-")
+    if len(parts) < 3:
+        raise InputError(f"net {raw!r}: needs input, at least one hidden layer and output, e.g. 784-30-10")
+    sizes = []
+    for i, part in enumerate(parts):
+        part = part.strip()
+        if i == 0 and part.lower() == "auto":
+            sizes.append(AUTO)
+            continue
+        if not part.isdigit():
+            raise InputError(f"net {raw!r}: width {part!r} is not a positive integer")
+        width = int(part)
+        if width <= 0:
+            raise InputError(f"net {raw!r}: width {width} must be positive")
+        if width > 100_000:
+            raise InputError(f"net {raw!r}: width {width} is too large (at most 100000)")
+        sizes.append(width)
+    hidden = len(sizes) - 2
+    if hidden > MAX_HIDDEN:
+        raise InputError(f"net {raw!r}: {hidden} hidden layers; at most {MAX_HIDDEN}")
+    return tuple(sizes)
+
+
+def _check_choice(what: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InputError(f"unknown {what} {value!r}: choose one of {', '.join(allowed)}")
