@@ -67,8 +67,9 @@ class Trainer:
         cost += 0.5 * self.config.lmbda / self.n_train * kernels.weight_square_sum(self.params, self.table)
         speeds, neurons = [], []
         for layer in range(self.layout.n_layers - 1):
-            bias_grad = self.layout.bias(self.grads, layer)
-            speeds.append(float(np.sqrt(np.dot(bias_grad, bias_grad))))
+            bias_grad = self.layout.bias(self.grads, layer).astype(np.float64)
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverging net is reported, not warned about
+                speeds.append(float(np.linalg.norm(bias_grad)))
             neurons.append(tuple(float(v) for v in bias_grad[:NEURONS_SHOWN]))
         return tuple(speeds), tuple(neurons), float(cost)
 

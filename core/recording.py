@@ -41,11 +41,14 @@ def run_header(specs: tuple[NetSpec, ...], config: Config, data_name: str, data_
 def check_writable(path: str | Path, what: str) -> Path:
     """Refuse an output path that cannot be written, before any work starts."""
     path = Path(path)
+    existed = path.exists()
     try:
         with open(path, "a"):
             pass
     except OSError as error:
         raise InputError(f"{what} {path}: cannot write ({error.strerror or error})") from error
+    if not existed:
+        path.unlink()
     return path
 
 

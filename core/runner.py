@@ -129,13 +129,14 @@ class Runner:
     def _work(self, index: int) -> None:
         board = self.board
         board.set_state(index, "paused" if self._paused else "running")
-        record = None
+        last: StepRecord | None = None
         try:
             records = self.source(index)
             while self._may_continue(index):
                 record = next(records, None)
                 if record is None or self._stop.is_set():
                     break
+                last = record
                 board.publish(record)
                 self._to_sinks("step", record)
                 if not record.is_finite:
@@ -151,14 +152,14 @@ class Runner:
             self.errors[index] = traceback.format_exc()
             board.set_state(index, "error", message)
             self._to_sinks("event", index, "error", message=message,
-                           epoch=None if record is None else record.epoch)
+                           epoch=None if last is None else last.epoch)
             return
         if self._stop.is_set():
             board.set_state(index, "stopped")
             return
         board.set_state(index, "done")
-        self._to_sinks("event", index, "done", epoch=None if record is None else record.epoch,
-                       steps=None if record is None else record.step)
+        self._to_sinks("event", index, "done", epoch=None if last is None else last.epoch,
+                       step=None if last is None else last.step)
 
     def _to_sinks(self, kind: str, *args, **info) -> None:
         for sink in self.sinks:

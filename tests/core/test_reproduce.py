@@ -1,0 +1,35 @@
+"""The book's figure reproduced over seeds 0–19: medians in band, gains, and the 500-epoch ordering."""
+
+import pytest
+
+from vgrad.core.book import ADJACENT_RATIO, BOOK_NETS
+from vgrad.core.reproduce import reproduce
+
+
+@pytest.fixture(scope="module")
+def results(mnist):
+    return reproduce(mnist, seeds=20, epochs=500)
+
+
+def test_every_init_median_lies_in_its_band(results):
+    for result, book in zip(results, BOOK_NETS):
+        assert result.spec == book.spec
+        for layer in result.layers:
+            assert layer.band.low <= layer.median <= layer.band.high, (result.spec, layer)
+
+
+def test_the_median_adjacent_gain_is_about_five(results):
+    for result in results:
+        assert ADJACENT_RATIO.low <= result.adjacent_ratio <= ADJACENT_RATIO.high
+
+
+def test_after_500_epochs_the_earlier_layer_is_slower_in_every_seed(results):
+    for result in results:
+        assert result.ordered_seeds == 20, result.spec
+        assert result.ordering_passed and result.passed
+
+
+def test_the_first_layer_still_learns_about_100x_slower_than_the_last(results):
+    four_hidden = results[-1]
+    first, *_, last = four_hidden.final_speeds
+    assert 30 < last / first < 1000

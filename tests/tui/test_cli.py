@@ -1,0 +1,97 @@
+"""The command line as a user meets it: help, headless runs, files, and exit codes."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from vgrad.core.recording import read_run
+from vgrad.tui.cli import app, run_cli
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    """Run like the console script does: bare options mean the `run` command."""
+    argv = list(args)
+    from vgrad.tui.cli import SUBCOMMANDS
+    if not argv or argv[0] not in (*SUBCOMMANDS, "--help", "-h"):
+        argv.insert(0, "run")
+    return runner.invoke(app, argv)
+
+
+def test_help_lists_every_command_with_an_example():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("run", "replay", "reproduce"):
+        assert command in result.output
+    assert "Examples:" in result.output and "vgrad-tui replay run.jsonl" in result.output
+
+
+@pytest.mark.parametrize("args, culprit", [
+    (["--net", "784-30-x-10"], "'x'"),
+    (["--net", "100-30-10"], "input width 100"),
+    (["--net", "784-30-10"] * 5, "at most 4"),
+    (["--eta", "0"], "--eta"),
+    (["--epochs", "-1"], "--epochs"),
+    (["--mode", "fast"], "--mode 'fast'"),
+    (["--preset", "nope"], "preset 'nope'"),
+    (["--data", "/no/such/mnist"], "/no/such/mnist"),
+    (["--mode", "sgd", "--batch-size", "5000"], "--batch-size 5000"),
+    (["--record", "/no/such/dir/run.jsonl"], "--record /no/such/dir/run.jsonl"),
+    (["--activation", "swish"], "swish"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, culprit):
+    result = invoke(*args, "--no-ui")
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and culprit in lines[0], result.output
+
+
+def test_headless_run_writes_a_table_a_recording_and_a_csv(tmp_path):
+    record, table = tmp_path / "run.jsonl", tmp_path / "run.csv"
+    result = invoke("--no-ui", "--epochs", "4", "--record", str(record), "--csv", str(table))
+    assert result.exit_code == 0, result.output
+    assert "784-30-30-30-30-10" in result.output and "s_1/s_4" in result.output
+    recording = read_run(record)
+    assert recording.warning is None and len(recording.steps) == 3 * 4
+    assert len(table.read_text().splitlines()) == 1 + 3 * 4
+
+
+def test_sgd_mode_reports_accuracy(tmp_path):
+    result = invoke("--no-ui", "--mode", "sgd", "--epochs", "1", "--net", "784-30-10", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    assert "test accuracy" in result.output and "%" in result.output
+
+
+def test_replay_no_ui_prints_the_final_table(tmp_path):
+    record = tmp_path / "run.jsonl"
+    assert invoke("--no-ui", "--epochs", "3", "--net", "784-30-30-10", "--record", str(record)).exit_code == 0
+    result = invoke("replay", str(record), "--no-ui")
+    assert result.exit_code == 0 and "784-30-30-10" in result.output
+
+
+def test_replay_refuses_a_file_that_is_not_a_run(tmp_path):
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("hello\n")
+    result = invoke("replay", str(bogus), "--no-ui")
+    assert result.exit_code == 2 and "not a vgrad run" in result.output
+
+
+def test_reproduce_json_is_one_document():
+    result = runner.invoke(app, ["reproduce", "--seeds", "2", "--epochs", "0", "--json"])
+    document = json.loads(result.stdout)
+    assert [net["spec"] for net in document["nets"]] == ["784-30-30-10", "784-30-30-30-10", "784-30-30-30-30-10"]
+    assert {"layers", "adjacent_ratio", "passed", "ordered_seeds"} <= set(document["nets"][0])
+
+
+def test_piped_output_has_no_control_codes(tmp_path):
+    env = {**os.environ, "TERM": "xterm-256color"}
+    env.pop("FORCE_COLOR", None)
+    done = subprocess.run([sys.executable, "-c", "from vgrad.tui import main; main()", "--no-ui", "--epochs", "2",
+                           "--net", "784-30-30-10"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "784-30-30-10" in done.stdout

@@ -1,0 +1,237 @@
+"""The `vgrad-tui` command line (typer): run (the default), replay, reproduce, bench.
+
+Every bad input becomes one line on stderr and exit code 2, before any work starts.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from vgrad.core.config import Config
+from vgrad.core.errors import InputError
+from vgrad.core.presets import DEFAULT_PRESET, PRESETS, preset_nets
+
+EXAMPLES = """
+
+\b
+Examples:
+  vgrad-tui                                   the book's three nets, live dashboard
+  vgrad-tui --no-ui --record run.jsonl        headless, with a recording
+  vgrad-tui --net 784-30-30-30-30-10 --net 784-30-30-30-30-10:relu:he
+  vgrad-tui --preset remedies                 sigmoid vs relu+he, residual, tanh+xavier
+  vgrad-tui --mode sgd --epochs 5 --no-ui     mini-batch SGD with test accuracy
+  vgrad-tui replay run.jsonl                  play a recording back
+  vgrad-tui reproduce --seeds 20              the book's numbers next to ours
+
+Run `vgrad-tui COMMAND --help` for each command's options.
+"""
+
+app = typer.Typer(
+    name="vgrad-tui",
+    help="Watch the vanishing gradient problem happen (Nielsen, NNDL chapter 5)." + EXAMPLES,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+SUBCOMMANDS = ("run", "replay", "reproduce", "bench", "plot", "chain")
+INTERRUPTED = 130
+
+
+def fail(message: str) -> None:
+    """One line on stderr, exit code 2."""
+    typer.echo(f"vgrad-tui: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True)
+
+
+@app.command("run", epilog="Example: vgrad-tui run --net 784-30-30-10 --net 784-30-30-30-30-10 --no-ui")
+def run_command(
+    net: Optional[list[str]] = typer.Option(None, "--net", "-n", help="Net spec, e.g. 784-30-30-10 or auto-30-30-10:relu:he (repeat for up to 4 nets)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help=f"A set of nets: {', '.join(PRESETS)} (default {DEFAULT_PRESET})."),
+    mode: str = typer.Option("speed", "--mode", help="speed: full-batch GD on the 1000 probe images (the book's figure); sgd: mini-batch SGD with test accuracy."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs (default 500 in speed mode, 30 in sgd mode)."),
+    eta: float = typer.Option(0.1, "--eta", help="Learning rate η."),
+    lmbda: float = typer.Option(5.0, "--lmbda", help="L2 regularisation λ."),
+    batch_size: int = typer.Option(10, "--batch-size", help="Mini-batch size (sgd mode)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for every net's initial weights."),
+    data: str = typer.Option("mnist", "--data", help="mnist (built in), digits, or a path to full MNIST (IDX folder, mnist.npz, mnist.pkl.gz)."),
+    activation: Optional[str] = typer.Option(None, "--activation", help="Hidden activation for every net: sigmoid, tanh, relu, leaky_relu, elu."),
+    init: Optional[str] = typer.Option(None, "--init", help="Initialisation for every net: book, large, xavier, he, explode."),
+    residual: bool = typer.Option(False, "--residual", help="Skip connections between equal-width hidden layers."),
+    cost: Optional[str] = typer.Option(None, "--cost", help="cross_entropy (default) or quadratic."),
+    clip: float = typer.Option(0.0, "--clip", help="Clip gradients to this global norm (0: off)."),
+    explode_w: float = typer.Option(100.0, "--explode-w", help="Hidden-to-hidden weight of the explode init."),
+    dtype: str = typer.Option("float64", "--dtype", help="float64 or float32."),
+    no_ui: bool = typer.Option(False, "--no-ui", help="Headless: progress bars, then a table."),
+    record: Optional[Path] = typer.Option(None, "--record", help="Write every step to this JSONL file."),
+    csv: Optional[Path] = typer.Option(None, "--csv", help="Write every step to this CSV file."),
+) -> None:
+    """Train 1-4 nets and show how fast each hidden layer learns (the default command)."""
+    from vgrad.core.data import load_dataset
+    from vgrad.core.recording import check_writable
+    from vgrad.core.spec import parse_nets
+
+    try:
+        if net and preset:
+            raise InputError("give --net or --preset, not both")
+        config = Config(mode=mode, epochs=epochs, eta=eta, lmbda=lmbda, batch_size=batch_size, seed=seed,
+                        dtype=dtype, clip=clip, explode_w=explode_w).checked()
+        texts = tuple(net) if net else preset_nets(preset or DEFAULT_PRESET)
+        specs = parse_nets(texts, activation=activation, init=init, residual=residual or None, cost=cost)
+        for path, what in ((record, "--record"), (csv, "--csv")):
+            if path is not None:
+                check_writable(path, what)
+        dataset = load_dataset(data)
+        specs = tuple(spec.with_input(dataset.n_inputs, dataset.n_classes) for spec in specs)
+        if config.mode == "sgd" and config.batch_size > len(dataset.train_x):
+            raise InputError(f"--batch-size {config.batch_size} is larger than the {len(dataset.train_x)} "
+                             f"training images of {dataset.name}")
+    except InputError as error:
+        fail(str(error))
+    raise typer.Exit(_run(specs, dataset, config, no_ui=no_ui, record=record, csv=csv))
+
+
+def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
+    from vgrad.core.session import open_session
+    from vgrad.core.warmup import compile_kernels
+
+    err = _stderr()
+    with err.status("compiling numba kernels (first run only; later runs load the cache)…"):
+        compile_kernels(config.dtype)
+    session = open_session(specs, dataset, config, record=record, csv=csv)
+    title = f"vgrad — {config.mode} mode on {dataset.name}"
+    dashboard = None if no_ui else _dashboard()
+    status, code = "complete", 0
+    _sigterm_as_interrupt()
+    try:
+        if dashboard is None:
+            if not no_ui:
+                err.print("[dim]the dashboard is not available yet: running headless[/dim]")
+            session.runner.start()
+            from vgrad.tui.headless import follow_progress
+            follow_progress(session.board, session.runner, err)
+        else:
+            dashboard(session.board, session.runner, title=title)
+            status = "complete" if session.board.snapshot().finished else "stopped"
+    except KeyboardInterrupt:
+        status, code = "interrupted", INTERRUPTED
+    finally:
+        session.finish(status)
+    _print_summary(session.board.snapshot(), config.mode)
+    if code == 0 and any(net.state == "error" for net in session.board.snapshot().nets):
+        code = 1
+    if status == "interrupted":
+        err.print("interrupted: what was measured is kept" + (f" in {record}" if record else ""))
+    return code
+
+
+def _print_summary(view, mode: str) -> None:
+    from vgrad.tui.headless import summary_tables
+
+    Console().print(*summary_tables(view, mode))
+    for notice in view.notices:
+        _stderr().print(f"warning: {notice}")
+
+
+def _dashboard():
+    try:
+        from vgrad.tui.app import run_dashboard
+    except ImportError:
+        return None
+    return run_dashboard
+
+
+def _sigterm_as_interrupt() -> None:
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    try:
+        signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (tests)
+        pass
+
+
+@app.command("replay", epilog="Example: vgrad-tui replay run.jsonl --no-ui")
+def replay_command(
+    path: Path = typer.Argument(..., help="A JSONL file written with --record."),
+    no_ui: bool = typer.Option(False, "--no-ui", help="Print the final table instead of playing."),
+) -> None:
+    """Play a recorded run back in the dashboard (+/- speed, home/end jump)."""
+    from vgrad.core.board import Board
+    from vgrad.core.recording import read_run
+
+    try:
+        recording = read_run(path)
+    except InputError as error:
+        fail(str(error))
+    err = _stderr()
+    if recording.warning:
+        err.print(f"warning: {recording.warning}")
+    from vgrad.core.replay import Replayer
+
+    board = Board(recording.specs, recording.config.n_epochs)
+    replayer = Replayer(recording, board)
+    dashboard = None if no_ui else _dashboard()
+    if dashboard is None:
+        replayer.jump_end()
+        _print_summary(board.snapshot(), recording.config.mode)
+        return
+    dashboard(board, replayer, title=f"vgrad — replay of {path.name}")
+
+
+@app.command("reproduce", epilog="Example: vgrad-tui reproduce --seeds 20 --json > reproduce.json")
+def reproduce_command(
+    seeds: int = typer.Option(20, "--seeds", help="Seeds 0..N-1 per net."),
+    epochs: int = typer.Option(500, "--epochs", help="Full-batch epochs for the ordering check (0 skips it)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document to stdout."),
+    data: str = typer.Option("mnist", "--data", help="Probe images: mnist (the book's first 1000) or a path."),
+) -> None:
+    """The book's s_l at init next to our median [p5, p95] over seeds, with PASS/FAIL."""
+    from vgrad.core.data import load_dataset
+    from vgrad.core.reproduce import reproduce
+    from vgrad.core.threads import limit_blas_threads
+    from vgrad.core.warmup import compile_kernels
+
+    if seeds < 1:
+        fail(f"--seeds {seeds}: need at least 1")
+    if epochs < 0:
+        fail(f"--epochs {epochs}: must be 0 or more")
+    try:
+        dataset = load_dataset(data)
+    except InputError as error:
+        fail(str(error))
+    err = _stderr()
+    with err.status("compiling numba kernels…"):
+        compile_kernels()
+    limit_blas_threads()
+    from rich.progress import Progress
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task(f"{seeds} seeds × 3 nets, {epochs} epochs", total=seeds * 3)
+        results = reproduce(dataset, seeds=seeds, epochs=epochs,
+                            progress=lambda done, total: progress.update(task, completed=done))
+    if as_json:
+        typer.echo(json.dumps({"seeds": seeds, "epochs": epochs, "data": dataset.name,
+                               "passed": all(r.passed for r in results),
+                               "nets": [r.as_dict() for r in results]}, indent=2))
+    else:
+        from vgrad.tui.reproduce_table import reproduce_tables
+        Console().print(*reproduce_tables(results))
+    raise typer.Exit(0 if all(r.passed for r in results) else 1)
+
+
+def run_cli(argv: list[str] | None = None) -> None:
+    """Entry point: bare `vgrad-tui [options]` means `vgrad-tui run [options]`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help")):
+        args.insert(0, "run")
+    app(args=args, prog_name="vgrad-tui")
