@@ -85,7 +85,8 @@ def init_params(spec: NetSpec, rng: np.random.Generator, *, probe_x: np.ndarray 
         params[w_off : w_off + n_out * n_in] = rng.standard_normal(n_out * n_in) * std_w
         params[b_off : b_off + n_out] = rng.standard_normal(n_out) * std_b
     if spec.init == "explode":
-        _set_exploding(spec, layout, params, probe_x, explode_w)
+        with np.errstate(over="ignore"):  # saturated σ(z) is the effect being shown
+            _set_exploding(spec, layout, params, probe_x, explode_w)
     return params.astype(dtype)
 
 
@@ -121,6 +122,11 @@ def _set_exploding(spec, layout, params, probe_x, w):
 
 def reference_forward(spec: NetSpec, layout: NetLayout, params: np.ndarray, x: np.ndarray):
     """Plain numpy forward pass: lists of z^l and a^l, each (B, n_l)."""
+    with np.errstate(over="ignore"):
+        return _forward(spec, layout, params, x)
+
+
+def _forward(spec, layout, params, x):
     f = FUNCTIONS[spec.activation][0]
     a, zs, activations = x, [], [x]
     for layer in range(layout.n_layers):

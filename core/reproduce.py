@@ -17,7 +17,7 @@ import numpy as np
 from vgrad.core.book import ADJACENT_RATIO, BOOK_NETS, Band, BookNet
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset
-from vgrad.core.experiment import run_experiment
+from vgrad.core.experiment import Trainer, run_experiment
 from vgrad.core.spec import parse_net
 
 
@@ -50,6 +50,12 @@ class NetResult:
 
     def as_dict(self) -> dict:
         return {**asdict(self), "passed": self.passed}
+
+
+def init_speeds(spec_text: str, data: Dataset, seeds: range, **config) -> np.ndarray:
+    """s_l at initialisation for each seed: an array (seeds, hidden layers)."""
+    spec = parse_net(spec_text)
+    return np.array([Trainer(spec, data, Config(seed=seed, **config)).probe()[0] for seed in seeds])
 
 
 def _seed_run(book_net: BookNet, data: Dataset, seed: int, epochs: int) -> tuple[tuple, tuple]:
