@@ -29,6 +29,8 @@ Examples:
   vgrad-tui --mode sgd --epochs 5 --no-ui     mini-batch SGD with test accuracy
   vgrad-tui replay run.jsonl                  play a recording back
   vgrad-tui reproduce --seeds 20              the book's numbers next to ours
+  vgrad-tui plot run.jsonl -o speed.png       the book's figure from a recording
+  vgrad-tui chain                             the single-neuron chain explorer
 
 Run `vgrad-tui COMMAND --help` for each command's options.
 """
@@ -227,6 +229,41 @@ def reproduce_command(
         from vgrad.tui.reproduce_table import reproduce_tables
         Console().print(*reproduce_tables(results))
     raise typer.Exit(0 if all(r.passed for r in results) else 1)
+
+
+@app.command("plot", epilog="Example: vgrad-tui plot run.jsonl -o speed.png")
+def plot_command(
+    path: Path = typer.Argument(..., help="A JSONL file written with --record."),
+    out: Path = typer.Option(..., "-o", "--output", help="Figure file: .png, .svg or .pdf."),
+) -> None:
+    """Draw the book's figures from a recording: s_l per hidden layer (log y) and the neuron bars."""
+    from vgrad.core.recording import read_run
+    from vgrad.tui.figures import check_figure_path, plot_recording
+
+    try:
+        check_figure_path(out)
+        recording = read_run(path)
+    except InputError as error:
+        fail(str(error))
+    if recording.warning:
+        _stderr().print(f"warning: {recording.warning}")
+    with _stderr().status("drawing…"):
+        plot_recording(recording, out)
+    typer.echo(f"wrote {out}")
+
+
+@app.command("chain", epilog="Example: vgrad-tui chain --neurons 5")
+def chain_command(
+    neurons: int = typer.Option(4, "--neurons", help="Neurons in the chain (at least 2)."),
+) -> None:
+    """The book's single-neuron chain: change w and b and watch each factor w·σ'(z)."""
+    from vgrad.tui.chain_app import make_chain_app
+
+    try:
+        chain_app = make_chain_app(neurons)
+    except InputError as error:
+        fail(str(error))
+    chain_app.run()
 
 
 def run_cli(argv: list[str] | None = None) -> None:

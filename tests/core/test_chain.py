@@ -20,10 +20,9 @@ from vgrad.core.chain import (
 )
 from vgrad.core.errors import InputError
 
-# book reference figures (to move into vgrad.core.book)
-BOOK_EXPLODING_FACTOR = 25.0  # w = 100, b = -100 a_prev
-BOOK_WIDEST_GROWTH_WEIGHT = 6.9  # |w| where the growth range is widest
-BOOK_WIDEST_GROWTH_WIDTH = 0.45  # its width in a
+from vgrad.core.book import EXPLODING_FACTOR as BOOK_EXPLODING_FACTOR
+from vgrad.core.book import WIDEST_GROWTH_RANGE as BOOK_WIDEST_GROWTH_WIDTH
+from vgrad.core.book import WIDEST_GROWTH_W as BOOK_WIDEST_GROWTH_WEIGHT
 
 
 def random_chain(neurons: int, seed: int) -> Chain:
