@@ -108,7 +108,7 @@ def assert_fake_loaded(ds: Dataset, name: str) -> None:
 def assert_contract(ds: Dataset) -> None:
     """dtypes, contiguity, shapes and ranges every consumer relies on."""
     for x, y in ((ds.train_x, ds.train_y), (ds.test_x, ds.test_y), (ds.probe_x, ds.probe_y)):
-        assert x.dtype == np.float64 and x.flags.c_contiguous
+        assert x.dtype == np.float32 and x.flags.c_contiguous
         assert y.dtype == np.int64 and y.shape == (x.shape[0],)
         assert x.shape[1] == ds.n_inputs
         assert x.min() >= 0.0 and x.max() < 1.0
@@ -169,14 +169,14 @@ def row_hashes(x: np.ndarray) -> set[str]:
 
 def test_train_is_first_400_of_each_digit_and_holds_the_probe(mnist, raw_csv):
     train_rows = np.concatenate([500 * c + np.arange(400) for c in range(10)])
-    assert row_hashes(mnist.train_x) == row_hashes(raw_csv[train_rows, :784] / 256.0)
+    assert row_hashes(mnist.train_x) == row_hashes((raw_csv[train_rows, :784] / 256.0).astype(np.float32))
     assert np.bincount(mnist.train_y, minlength=10).tolist() == [400] * 10
     assert row_hashes(mnist.probe_x) <= row_hashes(mnist.train_x)
 
 
 def test_test_is_last_100_of_each_digit_and_disjoint_from_train(mnist, raw_csv):
     test_rows = np.concatenate([500 * c + np.arange(400, 500) for c in range(10)])
-    assert row_hashes(mnist.test_x) == row_hashes(raw_csv[test_rows, :784] / 256.0)
+    assert row_hashes(mnist.test_x) == row_hashes((raw_csv[test_rows, :784] / 256.0).astype(np.float32))
     assert np.bincount(mnist.test_y, minlength=10).tolist() == [100] * 10
     assert not row_hashes(mnist.test_x) & row_hashes(mnist.train_x)
 
@@ -211,8 +211,8 @@ def test_digits_match_scikit_learn():
 
     bunch = load_digits()
     ds = load_dataset("digits")
-    np.testing.assert_array_equal(ds.train_x, bunch.data[:1500] / 17.0)
-    np.testing.assert_array_equal(ds.test_x, bunch.data[1500:] / 17.0)
+    np.testing.assert_array_equal(ds.train_x, (bunch.data[:1500] / 17.0).astype(np.float32))
+    np.testing.assert_array_equal(ds.test_x, (bunch.data[1500:] / 17.0).astype(np.float32))
     np.testing.assert_array_equal(ds.test_y, bunch.target[1500:])
 
 
