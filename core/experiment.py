@@ -56,14 +56,28 @@ class Trainer:
         self.act_code = activation_code(self.spec)
         self.cost_code = cost_code(self.spec)
         self.steps_done = 0
+        self._pack_probe_set(dtype)
+
+    def _pack_probe_set(self, dtype) -> None:
+        """The probe set never changes: pack it (and its transpose) once for the SIMD first layer."""
+        rows, n_inputs = self.probe_x.shape
+        if kernels.simd_available():
+            n_hidden = int(self.table[0, 2])
+            self.x_panels = np.empty(kernels.packed_size(rows, n_inputs, dtype), dtype=dtype)
+            self.xt_panels = np.empty(kernels.packed_size(n_inputs, rows, dtype), dtype=dtype)
+            kernels.pack_panels(self.probe_x, self.x_panels)
+            kernels.pack_panels(self.probe_x.T, self.xt_panels)
+            self.scratch = np.empty(kernels.scratch_size(n_hidden, n_inputs, rows, dtype), dtype=dtype)
+        else:  # no AVX-512: BLAS for every product
+            self.x_panels = self.xt_panels = self.scratch = np.empty(0, dtype=dtype)
 
     def probe(self) -> tuple[tuple[float, ...], tuple[tuple[float, ...], ...], float]:
         """Gradient on the probe set, no update: (s_l per hidden layer, six ∂C/∂b per layer, cost)."""
-        out_start = kernels.forward(self.params, self.table, self.probe_x, self.zs, self.acts,
-                                    self.act_code)
+        out_start = kernels.probe_gradient(
+            self.params, self.table, self.probe_x, self.probe_y, self.x_panels, self.xt_panels,
+            self.scratch, self.zs, self.acts, self.deltas, self.grad_acts, self.grads, self.act_code,
+            self.cost_code)
         cost = kernels.output_cost(self.acts, out_start, self.probe_y, self.cost_code)
-        kernels.backward(self.params, self.table, self.probe_x, self.probe_y, self.zs, self.acts,
-                         self.deltas, self.grad_acts, self.grads, self.act_code, self.cost_code)
         cost += 0.5 * self.config.lmbda / self.n_train * kernels.weight_square_sum(self.params, self.table)
         speeds, neurons = [], []
         for layer in range(self.layout.n_layers - 1):
