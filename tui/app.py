@@ -1,0 +1,252 @@
+"""The dashboard: one panel per net showing s_l for every hidden layer as the nets train.
+
+The app never trains. It polls `board.snapshot()` on a timer (≤ 20 Hz), redraws only
+when the board's version moved, and turns keys into calls on a Controls (a live
+Runner or a Replayer). `make_app` is the one factory the CLI and the tests use.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.geometry import Size
+from textual.reactive import var
+from textual.widgets import Footer, Header
+
+from vgrad.core.board import Board, BoardView
+from vgrad.core.controls import Controls, ReplayControls
+from vgrad.tui.widgets import HelpScreen, NetPanel, PlotScreen, ScaleLegend, shared_scale
+
+MAX_POLL_HZ = 20.0
+QUIT_JOIN_SECONDS = 0.5
+PANEL_MIN_WIDTH = 33          # side by side only while every panel gets this many columns
+CHROME_ROWS = 3               # header, scale legend, footer
+REPLAY_ACTIONS = ("faster", "slower", "jump_start", "jump_end")
+UI_CPU_SHARE = 0.08           # while nets just run, redraws keep the UI thread under 8% of a core
+CPU_DECAY = 0.8               # the UI's measured CPU share follows the last ~5 polls
+SPARK_ROWS = (3, 2, 1)        # sparkline heights tried, tallest first
+SPEED_KEYS = Binding.Group("speed", compact=True)
+JUMP_KEYS = Binding.Group("start/end")
+
+
+class VgradApp(App[None]):
+    """Panels of s_l per hidden layer for 1-4 nets, fed by a Board, steered through Controls."""
+
+    CSS_PATH = "vgrad.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("space", "toggle_pause", "pause", tooltip="pause or resume every net"),
+        Binding("n", "step", "step", tooltip="while paused: one more step of every net"),
+        Binding("r", "restart", "restart", tooltip="restart every net from the same seed"),
+        Binding("l", "toggle_log", "log/lin", tooltip="sparklines on a log or a linear scale"),
+        Binding("p", "plot", "plot", tooltip="the book's figure: s_l against epochs, log axis"),
+        Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
+        Binding("q", "quit", "quit", tooltip="stop the nets and quit"),
+        Binding("plus,equals_sign", "faster", "faster", key_display="+", group=SPEED_KEYS,
+                tooltip="replay: twice as fast"),
+        Binding("minus", "slower", "slower", key_display="-", group=SPEED_KEYS,
+                tooltip="replay: half as fast"),
+        Binding("home", "jump_start", "start", group=JUMP_KEYS, tooltip="replay: back to the start"),
+        Binding("end", "jump_end", "end", group=JUMP_KEYS, tooltip="replay: the whole run at once"),
+    ]
+
+    view: var[BoardView] = var(BoardView(0, ()), init=False)
+    log_scale: var[bool] = var(True, init=False)
+    paused: var[bool] = var(False, init=False)
+
+    def __init__(self, board: Board, controls: Controls, *, title: str, subtitle: str = "",
+                 poll_hz: float = 15.0, start_controls: bool = True) -> None:
+        super().__init__()
+        self.board = board
+        self.controls = controls
+        self.poll_hz = min(poll_hz, MAX_POLL_HZ)
+        self.start_controls = start_controls
+        self.replay = isinstance(controls, ReplayControls)
+        self.title = title
+        self.sub_title = subtitle
+        self.set_reactive(VgradApp.view, board.snapshot())
+        self.set_reactive(VgradApp.paused, controls.paused)
+        self.panels = [NetPanel(net.spec, id=f"net-{net.index}") for net in self.view.nets]
+        self._clock = (time.perf_counter(), time.thread_time())
+        self.cpu_share = 0.0
+        self.legend = ScaleLegend()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield self.legend
+        with Container(id="nets"):
+            yield from self.panels
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._arrange(self.size)
+        self._draw(self.view)
+        self._show_mode()
+        if self.start_controls:
+            self.call_after_refresh(self.controls.start)
+        self.set_interval(1.0 / self.poll_hz, self.poll)
+
+    # the board, polled
+    def poll(self, force: bool = False) -> None:
+        """Take the board's newest view; redraw only if its version moved. While nets just run,
+        a redraw waits until the UI thread's CPU share is under UI_CPU_SHARE: a frame
+        re-renders most of the screen and every core it takes is a core training loses.
+        Anything else (a key, a step, a net done) shows at the next poll, or at once if forced."""
+        self.paused = self.controls.paused
+        self._measure_cpu()
+        view = self.board.snapshot()
+        if view.version != self.view.version and (force or self.may_redraw(self.view, view)):
+            self.view = view
+
+    def may_redraw(self, shown: BoardView, view: BoardView) -> bool:
+        """Whether to draw `view` over `shown` now: at once if a state changed; while nets just
+        run, only while the UI thread's CPU share is under UI_CPU_SHARE."""
+        states = [net.state for net in view.nets]
+        just_running = "running" in states and states == [net.state for net in shown.nets]
+        return not just_running or self.cpu_share <= UI_CPU_SHARE
+
+    def _measure_cpu(self) -> None:
+        """Follow the share of a core this (the UI) thread used since the last polls."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        last_wall, last_cpu = self._clock
+        self._clock = (wall, cpu)
+        if wall > last_wall:
+            share = (cpu - last_cpu) / (wall - last_wall)
+            self.cpu_share = CPU_DECAY * self.cpu_share + (1 - CPU_DECAY) * share
+
+    def watch_view(self, old: BoardView, view: BoardView) -> None:
+        if len(view.notices) != len(old.notices):
+            self._arrange(self.size)
+        self._draw(view)
+
+    def watch_log_scale(self) -> None:
+        self._draw(self.view)
+
+    def watch_paused(self) -> None:
+        self._show_mode()
+
+    def _draw(self, view: BoardView) -> None:
+        scale = shared_scale(view.nets, log=self.log_scale)
+        for panel, net in zip(self.panels, view.nets):
+            panel.show(net, scale)
+        self.legend.scale = scale
+        self.legend.notices = view.notices
+
+    def _show_mode(self) -> None:
+        words = []
+        if self.replay:
+            words.append(f"replay ×{self.controls.speed:g}")
+        if self.paused:
+            words.append("❚❚ paused (n: one step)")
+        self.legend.mode = " · ".join(words)
+
+    # layout
+    def on_resize(self) -> None:
+        self._arrange(self.size)
+
+    def _arrange(self, size: Size) -> None:
+        """Panels side by side while each gets PANEL_MIN_WIDTH columns, four in a 2x2 grid, else
+        stacked; then the tallest sparklines that fit with the neuron bars, or one-row
+        sparklines without them."""
+        specs = [panel.spec for panel in self.panels]
+        count = len(specs)
+        if size.width >= PANEL_MIN_WIDTH * count:
+            columns = count
+        elif count == 4 and size.width >= 2 * PANEL_MIN_WIDTH:
+            columns = 2
+        else:
+            columns = 1
+        wide = columns == 1
+        room = size.height - CHROME_ROWS - len(self.view.notices)
+
+        def need(spark_rows: int, neurons: bool) -> int:
+            heights = [NetPanel.rows_needed(spec, wide=wide, neurons=neurons, spark_rows=spark_rows)
+                       for spec in specs]
+            return sum(max(heights[row:row + columns]) for row in range(0, count, columns))
+
+        spark_rows = next((rows for rows in SPARK_ROWS if need(rows, True) <= room), 0)
+        nets = self.query_one("#nets")
+        nets.set_class(wide and count > 1, "-stacked")
+        nets.set_class(columns == 2 and count == 4, "-grid")
+        nets.set_class(wide, "-wide")
+        nets.set_class(spark_rows == 0, "-no-neurons")
+        for rows in SPARK_ROWS[:-1]:
+            nets.set_class(spark_rows == rows, f"-spark-{rows}")
+
+    # keys
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in REPLAY_ACTIONS:
+            return self.replay
+        return True
+
+    def key_list(self) -> list[tuple[str, str]]:
+        """(key, description) of every binding that works with these controls."""
+        return [(binding.key_display or binding.key, binding.tooltip or binding.description)
+                for binding in self.BINDINGS if binding.action not in REPLAY_ACTIONS or self.replay]
+
+    def action_toggle_pause(self) -> None:
+        self.controls.toggle_pause()
+        self.poll(force=True)
+
+    def action_step(self) -> None:
+        if not self.controls.paused:
+            self.notify("n takes one step while paused: press space first", timeout=3)
+            return
+        self.controls.step()
+
+    def action_restart(self) -> None:
+        """Restart on a worker thread: a Runner joins its threads before starting again."""
+        self.run_worker(self.controls.restart, thread=True, group="controls", name="restart")
+
+    def action_toggle_log(self) -> None:
+        self.log_scale = not self.log_scale
+
+    def action_plot(self) -> None:
+        if isinstance(self.screen, PlotScreen):
+            self.screen.dismiss()
+        else:
+            self.push_screen(PlotScreen())
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.key_list()))
+
+    async def action_quit(self) -> None:
+        self.controls.stop()
+        self.controls.join(QUIT_JOIN_SECONDS)
+        self.exit()
+
+    def action_faster(self) -> None:
+        self.controls.faster()
+        self._show_mode()
+
+    def action_slower(self) -> None:
+        self.controls.slower()
+        self._show_mode()
+
+    def action_jump_start(self) -> None:
+        self.controls.jump_start()
+        self.poll(force=True)
+
+    def action_jump_end(self) -> None:
+        self.controls.jump_end()
+        self.poll(force=True)
+
+
+def make_app(board: Board, controls: Controls, *, title: str, subtitle: str = "",
+             poll_hz: float = 15.0, start_controls: bool = True) -> VgradApp:
+    """The dashboard for `board`, steered through `controls` (started once the first frame is
+    painted, if start_controls, so training and the app's start-up do not compete)."""
+    return VgradApp(board, controls, title=title, subtitle=subtitle, poll_hz=poll_hz,
+                    start_controls=start_controls)
+
+
+def run_dashboard(board: Board, controls: Controls, *, title: str, subtitle: str = "") -> None:
+    """Run the dashboard until the user quits; the controls are stopped however it ends."""
+    try:
+        make_app(board, controls, title=title, subtitle=subtitle).run()
+    finally:
+        controls.stop()

@@ -1,0 +1,47 @@
+"""The `?` screen: every key of the dashboard, and what the numbers mean."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+ABOUT = (
+    "s_l = ‖(1/N) Σ_x δ^l_x‖ is the speed of learning of hidden layer l: the norm of the mean "
+    "bias gradient ∂C/∂b^l over the probe images. Since δ^l = σ'(z^l) ⊙ (w^{l+1})ᵀ δ^{l+1} and "
+    "σ' ≤ 1/4, each layer back usually learns several times slower: the gain s_{l+1}/s_l "
+    "(×4.9 at the book's initialisation) is how much faster the next layer learns."
+)
+
+
+def key_table(keys: list[tuple[str, str]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for key, description in keys:
+        table.add_row(key, description)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal list of `keys` as (key, description) pairs; escape, ? or enter closes it."""
+
+    BINDINGS = [Binding("escape,question_mark,enter", "close", "close help")]
+
+    def __init__(self, keys: list[tuple[str, str]], **options) -> None:
+        super().__init__(**options)
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box") as box:
+            box.border_title = "vgrad keys"
+            box.border_subtitle = "escape closes"
+            yield Static(key_table(self.keys), id="help-keys")
+            yield Static(Text(ABOUT), id="help-about")
+
+    def action_close(self) -> None:
+        self.dismiss()

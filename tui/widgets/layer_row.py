@@ -1,0 +1,85 @@
+"""One hidden layer l of one net: `h1 ▁▂▃▄ 2.79e-03 ×4.9`, its name, the s_l sparkline on the
+shared scale, s_l now, and the gain s_{l+1}/s_l to the next layer.
+
+One widget, not a row of four: the dashboard repaints these at 15 Hz, and every extra
+widget and container in a dirty region costs a render.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+
+from vgrad.core.records import StepRecord
+from vgrad.tui.widgets.formatting import gain, sci
+from vgrad.tui.widgets.log_sparkline import COMPONENTS, levels, row_runs
+from vgrad.tui.widgets.scale import SpeedScale
+from vgrad.tui.widgets.styled import StyledWidget
+
+NAME_WIDTH = 3
+SPEED_WIDTH = 9
+GAIN_WIDTH = 7
+NO_GAIN = "—"
+
+
+class LayerRow(StyledWidget):
+    """Hidden layer `layer` (0-based); as many rows high as CSS makes it, 8 levels a row."""
+
+    COMPONENT_CLASSES = COMPONENTS | {"layer-row--name", "layer-row--gain"}
+
+    cells: reactive[tuple[int, ...]] = reactive(())
+    speed: reactive[str] = reactive("")
+    gain: reactive[str] = reactive("")
+
+    def __init__(self, layer: int, **options) -> None:
+        super().__init__(**options)
+        self.layer_index = layer
+        self.scale = SpeedScale(-5.0, 0.0)
+        self._source: tuple[tuple[StepRecord, ...], int | None] = ((), None)
+
+    @property
+    def sparkline_width(self) -> int:
+        return max(0, self.size.width - NAME_WIDTH - SPEED_WIDTH - GAIN_WIDTH)
+
+    def show(self, history: tuple[StepRecord, ...], steps: int | None, scale: SpeedScale) -> None:
+        """Draw `history` on `scale`, the width standing for the run's `steps`; read s_l and the
+        gain off the newest record. Repaints only if something visible changed."""
+        self._source = (history, steps)
+        self.scale = scale
+        self._measure()
+        speed, gain_text = "", ""
+        if history:
+            speeds = history[-1].speed
+            speed = sci(speeds[self.layer_index])
+            last = self.layer_index + 1 >= len(speeds)
+            gain_text = NO_GAIN if last else gain(speeds[self.layer_index + 1], speeds[self.layer_index])
+        self.speed = speed
+        self.gain = gain_text
+
+    def on_resize(self) -> None:
+        self._measure()
+
+    def _measure(self) -> None:
+        history, steps = self._source
+        self.cells = levels(history, self.layer_index, self.sparkline_width, max(1, self.size.height),
+                            steps, self.scale)
+
+    def render(self) -> Content:
+        height = max(1, self.size.height)
+        middle = height // 2
+        pad = self.sparkline_width
+        parts: list = []
+        for row in range(height):
+            if row:
+                parts.append("\n")
+            runs = row_runs(self.cells, row, height)
+            drawn = sum(len(text) for text, _ in runs)
+            label = row == middle
+            parts.append((f"h{self.layer_index + 1}".ljust(NAME_WIDTH) if label else " " * NAME_WIDTH,
+                          self.component_style("layer-row--name")))
+            parts.extend((text, self.component_style(component)) for text, component in runs)
+            parts.append(" " * max(0, pad - drawn))
+            if label:
+                parts.append(self.speed.rjust(SPEED_WIDTH))
+                parts.append((self.gain.rjust(GAIN_WIDTH), self.component_style("layer-row--gain")))
+        return Content.assemble(*parts)

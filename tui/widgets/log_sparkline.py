@@ -1,0 +1,74 @@
+"""Sparkline drawing of s_l over a net's history, on a scale shared by all panels.
+
+Textual's Sparkline scales each line to its own min/max; here every line uses one
+SpeedScale, so a layer that learns 100x slower draws visibly lower bars. A drawing
+is a tuple of levels, one per column, so a widget repaints only when a level moves.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from vgrad.core.records import StepRecord
+from vgrad.tui.widgets.scale import SpeedScale
+
+BARS = " ▁▂▃▄▅▆▇█"
+BAD = -1      # nan or inf
+ZERO = 0      # s_l = 0 on a log scale
+BAR, BAD_CELL, ZERO_CELL = "log-sparkline--bar", "log-sparkline--bad", "log-sparkline--zero"
+COMPONENTS = {BAR, BAD_CELL, ZERO_CELL}
+
+
+def run_steps(history: tuple[StepRecord, ...], total_epochs: int) -> int | None:
+    """The steps the whole run takes: E × steps per epoch (1 in speed mode; in sgd mode read off
+    an epoch-end record, the smallest step/epoch); None until an epoch has ended."""
+    per_epoch = min((record.step / record.epoch for record in history if record.epoch > 0), default=None)
+    return None if per_epoch is None or total_epochs <= 0 else round(per_epoch * total_epochs)
+
+
+def columns_of(history: tuple[StepRecord, ...], width: int, steps: int | None) -> list[StepRecord]:
+    """One record per column, column c covering steps [c·S/width, (c+1)·S/width): its newest
+    record, or the one before where a column has none. Old columns hold still as a run goes on."""
+    if not history or width <= 0:
+        return []
+    newest: dict[int, StepRecord] = {}
+    for record in history:
+        newest[0 if not steps else min(width - 1, record.step * width // steps)] = record
+    out, carried = [], history[0]
+    for column in range(max(newest) + 1):
+        carried = newest.get(column, carried)
+        out.append(carried)
+    return out
+
+
+def levels(history: tuple[StepRecord, ...], layer: int, width: int, height: int, steps: int | None,
+           scale: SpeedScale) -> tuple[int, ...]:
+    """Per column, how many eighths of `height` rows s_l fills (1 … 8·height), or BAD / ZERO."""
+    top = 8 * height - 1
+    out = []
+    for record in columns_of(history, width, steps):
+        value = record.speed[layer]
+        position = scale.fraction(value)
+        if position is None:
+            out.append(BAD)
+        elif scale.log and value <= 0:
+            out.append(ZERO)
+        else:
+            out.append(1 + round(position * top))
+    return tuple(out)
+
+
+def cell(count: int, floor: int, bottom: bool) -> tuple[str, str]:
+    """The character and component class of one cell whose row starts `floor` eighths up."""
+    if count == BAD:
+        return ("!" if bottom else " "), BAD_CELL
+    if count == ZERO:
+        return ("·" if bottom else " "), ZERO_CELL
+    return BARS[max(0, min(8, count - floor))], BAR
+
+
+def row_runs(cells: tuple[int, ...], row: int, height: int) -> list[tuple[str, str]]:
+    """Row `row` (0 = top) of the sparkline as (text, component class) runs."""
+    floor, bottom = 8 * (height - 1 - row), row == height - 1
+    runs = groupby((cell(count, floor, bottom) for count in cells), key=lambda c: c[1])
+    return [("".join(char for char, _ in chars), component) for component, chars in runs]

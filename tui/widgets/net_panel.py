@@ -1,0 +1,74 @@
+"""One net's panel: a LayerRow per hidden layer (s_1 … s_k), the six-neuron bars and the status."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Container, Vertical
+
+from vgrad.core.board import NetView
+from vgrad.core.records import NEURONS_SHOWN
+from vgrad.core.spec import NetSpec
+from vgrad.tui.widgets.layer_row import LayerRow
+from vgrad.tui.widgets.log_sparkline import run_steps
+from vgrad.tui.widgets.neuron_bars import HEADER_ROWS, NeuronBars
+from vgrad.tui.widgets.scale import SpeedScale
+from vgrad.tui.widgets.status_line import StatusLine
+
+BORDER_ROWS = 2
+NEURON_ROWS = HEADER_ROWS + NEURONS_SHOWN
+PROBLEM_STATES = ("diverged", "error")
+
+
+def describe(spec: NetSpec) -> str:
+    """The options the widths do not say: "sigmoid · book init", plus residual and cost."""
+    words = [spec.activation, f"{spec.init} init"]
+    if spec.residual:
+        words.append("residual")
+    if spec.cost != "cross_entropy":
+        words.append(spec.cost.replace("_", "-"))
+    return " · ".join(words)
+
+
+class NetPanel(Vertical):
+    """Everything about one net; the app feeds it a NetView and the shared SpeedScale."""
+
+    def __init__(self, spec: NetSpec, **options) -> None:
+        super().__init__(**options)
+        self.spec = spec
+        self.rows = [LayerRow(layer) for layer in range(spec.hidden)]
+        self.neuron_bars = NeuronBars(spec.hidden)
+        self.status = StatusLine()
+        self.border_title = spec.widths
+        self.border_subtitle = describe(spec)
+        self._state = ""
+
+    @staticmethod
+    def rows_needed(spec: NetSpec, *, wide: bool, neurons: bool, spark_rows: int = 1) -> int:
+        """Terminal rows the panel takes: a wide panel puts the neuron bars beside the layer rows."""
+        layers = spec.hidden * spark_rows + (spec.hidden - 1 if spark_rows > 1 else 0)
+        if not neurons:
+            body = layers
+        elif wide:
+            body = max(layers, NEURON_ROWS)
+        else:
+            body = layers + 1 + NEURON_ROWS
+        status = 1 if wide else 2
+        return BORDER_ROWS + body + status
+
+    def compose(self) -> ComposeResult:
+        with Container(classes="panel-body"):
+            with Vertical(classes="layer-rows"):
+                yield from self.rows
+            yield self.neuron_bars
+        yield self.status
+
+    def show(self, net: NetView, scale: SpeedScale) -> None:
+        steps = run_steps(net.history, net.total_epochs)
+        for row in self.rows:
+            row.show(net.history, steps, scale)
+        self.neuron_bars.neurons = () if net.latest is None else net.latest.neurons
+        self.status.show(net)
+        if net.state != self._state:
+            self._state = net.state
+            self.set_class(net.state in PROBLEM_STATES, "-problem")
+            self.set_class(net.state == "done", "-done")

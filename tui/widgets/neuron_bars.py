@@ -1,0 +1,104 @@
+"""The book's six-neuron figure: signed mean ∂C/∂b_j of the first six neurons of each hidden layer.
+
+Rows are neurons, columns hidden layers; a bar grows left of the axis for a
+negative gradient, right for a positive one, all scaled to the largest |∂C/∂b_j| shown.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import groupby
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.style import Style
+
+from vgrad.core.records import NEURONS_SHOWN
+from vgrad.tui.widgets.formatting import sci
+from vgrad.tui.widgets.styled import StyledWidget
+
+ROW_LABEL = 2
+COLUMN_GAP = 2
+HEADER_ROWS = 2
+
+
+def largest(neurons: tuple[tuple[float, ...], ...]) -> float:
+    """max |∂C/∂b_j| over the finite values shown (nan when there are none)."""
+    values = [abs(v) for layer in neurons for v in layer if math.isfinite(v)]
+    return max(values) if values else math.nan
+
+
+def bar(value: float, scale: float, half: int) -> tuple[str, str]:
+    """The (left, right) halves of one signed bar, `half` cells each, in half-cell steps."""
+    if not math.isfinite(value):
+        return "nan".rjust(half)[-half:], ""
+    steps = round(abs(value) / scale * 2 * half) if scale > 0 else 0
+    if steps == 0:
+        cells = "·" if value != 0 else ""
+    else:
+        cells = "█" * (steps // 2)
+        if steps % 2:
+            cells = cells + "▌" if value > 0 else "▐" + cells
+    if value < 0:
+        return cells.rjust(half), ""
+    return "", cells
+
+
+Run = tuple[str, str]  # (text, component class)
+
+
+def drawing(neurons: tuple[tuple[float, ...], ...], hidden: int, width: int) -> tuple[tuple[Run, ...], ...]:
+    """The table as lines of runs, styled by component class ("" for the widget's own colour):
+    a header with the scale, the layer names, then one row per neuron."""
+    scale = largest(neurons)
+    column = (width - ROW_LABEL) // max(1, hidden)
+    gap = " " * (COLUMN_GAP if column >= 7 else 1)
+    half = max(1, (column - len(gap) - 1) // 2)
+    lines = [((f"∂C/∂b_j  full bar {sci(scale, 1)}", ""),),
+             ((" " * ROW_LABEL + "".join(gap + f"h{layer + 1}".center(2 * half + 1)
+                                         for layer in range(hidden)), ""),)]
+    for j in range(NEURONS_SHOWN):
+        runs: list[Run] = [(f"{j + 1}".rjust(ROW_LABEL), "")]
+        for layer in range(hidden):
+            value = neurons[layer][j] if layer < len(neurons) and j < len(neurons[layer]) else None
+            runs.append((gap, ""))
+            if value is None:
+                runs.append((" " * (2 * half + 1), ""))
+                continue
+            left, right = bar(value, scale, half)
+            negative = "neuron-bars--negative" if math.isfinite(value) else "neuron-bars--bad"
+            runs.append((left.rjust(half), negative if left.strip() else ""))
+            runs.append(("│", ""))
+            runs.append((right.ljust(half), "neuron-bars--positive" if right.strip() else ""))
+        lines.append(tuple(runs))
+    return tuple(lines)
+
+
+class NeuronBars(StyledWidget):
+    """∂C/∂b_j for j = 1..6 in every hidden layer, as signed horizontal bars."""
+
+    COMPONENT_CLASSES = {"neuron-bars--positive", "neuron-bars--negative", "neuron-bars--bad"}
+
+    neurons: reactive[tuple[tuple[float, ...], ...]] = reactive((), init=False, repaint=False)
+    lines: reactive[tuple[tuple[Run, ...], ...]] = reactive(())
+
+    def __init__(self, hidden: int, **options) -> None:
+        super().__init__(**options)
+        self.hidden = hidden
+
+    def watch_neurons(self) -> None:
+        self.lines = drawing(self.neurons, self.hidden, self.size.width)
+
+    def on_resize(self) -> None:
+        self.watch_neurons()
+
+    def render(self) -> Content:
+        styles = {name: self.component_style(name) for name in self.COMPONENT_CLASSES}
+        parts: list[tuple[str, Style] | str] = []
+        for number, runs in enumerate(self.lines):
+            if number:
+                parts.append("\n")
+            for component, group in groupby(runs, key=lambda run: run[1]):
+                text = "".join(part for part, _ in group)
+                parts.append((text, styles[component]) if component else text)
+        return Content.assemble(*parts)

@@ -1,0 +1,101 @@
+"""The `p` view: the book's figure, s_l against training steps on a log axis, one chart per net,
+the x axis spanning the whole run so a chart fills as its net trains."""
+
+from __future__ import annotations
+
+import math
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual_plotext import PlotextPlot
+
+from vgrad.core.board import BoardView, NetView
+from vgrad.tui.widgets.log_sparkline import run_steps
+from vgrad.tui.widgets.scale import SpeedScale, shared_scale
+
+REDRAW_SECONDS = 0.25
+
+
+def decade_ticks(scale: SpeedScale) -> tuple[list[float], list[str]]:
+    """Whole powers of ten across the scale, labelled 1e-3 and so on."""
+    first, last = math.floor(scale.lo), math.ceil(scale.hi)
+    ticks = list(range(first, last + 1))
+    return [float(t) for t in ticks], [f"1e{t}" for t in ticks]
+
+
+def step_ticks(last: int, count: int = 5) -> list[int]:
+    """About `count` round numbers from 0 to `last`."""
+    if last <= 0:
+        return [0]
+    raw = last / (count - 1)
+    size = 10 ** math.floor(math.log10(raw))
+    step = min((size * m for m in (1, 2, 5, 10)), key=lambda candidate: abs(candidate - raw))
+    return list(range(0, last + 1, max(1, int(step))))
+
+
+class SpeedPlot(PlotextPlot):
+    """One net: a line of log10 s_l per hidden layer (plotted as log10 values: plotext 5
+    re-applies yscale("log") on every render), on the y range all charts share."""
+
+    def show(self, net: NetView, scale: SpeedScale) -> None:
+        plt = self.plt
+        plt.clear_data()
+        history = net.history
+        x = [record.step for record in history]
+        for layer in range(net.spec.hidden):
+            points = [(step, math.log10(record.speed[layer])) for step, record in zip(x, history)
+                      if 0 < record.speed[layer] < math.inf]
+            if points:
+                plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille",
+                         label=f"h{layer + 1}")
+        plt.title(f"{net.spec.label}  ({net.state})")
+        by_epoch = all(record.step == record.epoch for record in history)
+        plt.xlabel("epoch" if by_epoch else "mini-batch step")
+        plt.ylabel("s_l")
+        ticks, labels = decade_ticks(scale)
+        plt.ylim(ticks[0] - 0.25, ticks[-1])
+        plt.yticks(ticks, labels)
+        last = run_steps(history, net.total_epochs) or (x[-1] if x else 0)
+        plt.xlim(0, max(1, last))
+        plt.xticks(step_ticks(last))
+        self.refresh()
+
+
+class PlotScreen(Screen[None]):
+    """Every net's chart in a grid, redrawn from the app's newest BoardView a few times a second
+    (within the app's CPU budget: plotext charts are not cheap)."""
+
+    BINDINGS = [Binding("escape,p", "close", "back to the panels")]
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self._shown: BoardView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        view: BoardView = self.app.view
+        with Grid(id="plots", classes=f"plots-{len(view.nets)}"):
+            for net in view.nets:
+                yield SpeedPlot(id=f"plot-{net.index}")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.redraw()
+        self.set_interval(REDRAW_SECONDS, self.redraw)
+
+    def redraw(self) -> None:
+        """Draw the app's newest view, if it moved and the app's CPU budget allows."""
+        view: BoardView = self.app.view
+        if self._shown is not None and (view.version == self._shown.version
+                                        or not self.app.may_redraw(self._shown, view)):
+            return
+        self._shown = view
+        scale = shared_scale(view.nets, log=True)
+        for net in view.nets:
+            self.query_one(f"#plot-{net.index}", SpeedPlot).show(net, scale)
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,39 @@
+"""The legend of the shared sparkline scale, the replay speed and pause, and run-wide notices."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+
+from vgrad.tui.widgets.scale import SpeedScale
+from vgrad.tui.widgets.styled import StyledWidget
+
+LEAD = "s_l of every net on one "
+GAIN_HINT = "   ×g: s_{l+1}/s_l"
+
+
+class ScaleLegend(StyledWidget):
+    """`s_l of every net on one log scale ▁ 2.98e-05 … █ 3.35e-01 …`, the mode on the right,
+    then one line per notice."""
+
+    COMPONENT_CLASSES = {"scale-legend--notice", "scale-legend--mode"}
+
+    scale: reactive[SpeedScale | None] = reactive(None)
+    mode: reactive[str] = reactive("")
+    notices: reactive[tuple[str, ...]] = reactive((), layout=True)
+
+    def render(self) -> Content:
+        width = self.size.width
+        main, detail = ("", "") if self.scale is None else self.scale.legend
+        room = width - len(self.mode) - 2 if self.mode else width
+        bars = main.partition(" scale ")[2]
+        candidates = (LEAD + main + detail + GAIN_HINT, LEAD + main + detail, main + detail, main, bars)
+        legend = next((text for text in candidates if len(text) <= room), bars)
+        parts: list = [legend[:max(0, room)]]
+        if self.mode:
+            parts.append(" " * max(2, width - len(legend) - len(self.mode)))
+            parts.append((self.mode, self.component_style("scale-legend--mode")))
+        for line in self.notices:
+            parts.append("\n")
+            parts.append((f"⚠ {line}", self.component_style("scale-legend--notice")))
+        return Content.assemble(*parts)
