@@ -1,0 +1,51 @@
+"""The help and plot screens: snapshots, and opening/closing them with keys."""
+
+from vgrad.tui.app import make_app
+from vgrad.tui.widgets import HelpScreen, PlotScreen, SpeedPlot
+
+ALL_KEYS = {"space", "n", "r", "l", "p", "?", "q", "+", "-", "home", "end"}
+
+
+def test_help_screen(snap_compare, replay_app):
+    """`?` lists every key, replay keys included, and says what s_l is."""
+    assert snap_compare(replay_app("book3.jsonl"), press=["question_mark"], terminal_size=(120, 40))
+
+
+def test_plot_view(snap_compare, replay_app):
+    """`p`: the book's figure, log10 s_l against epochs, one chart per net."""
+    assert snap_compare(replay_app("book3.jsonl"), press=["p"], terminal_size=(120, 40))
+
+
+def test_help_opens_and_closes(replay_app, drive):
+    app = replay_app("book3.jsonl")
+
+    async def scenario(pilot):
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert {key for key, _ in app.screen.keys} == ALL_KEYS
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+    drive(app, scenario)
+
+
+def test_help_leaves_out_replay_keys_when_live(book3_board, fake, drive):
+    app = make_app(book3_board, fake, title="t", start_controls=False)
+
+    async def scenario(pilot):
+        await pilot.press("question_mark")
+        assert {key for key, _ in app.screen.keys} == ALL_KEYS - {"+", "-", "home", "end"}
+    drive(app, scenario)
+
+
+def test_plot_toggles_and_draws_every_net(replay_app, drive):
+    app = replay_app("book3.jsonl")
+
+    async def scenario(pilot):
+        await pilot.press("p")
+        assert isinstance(app.screen, PlotScreen)
+        assert len(app.screen.query(SpeedPlot)) == 3
+        await pilot.press("p")
+        assert not isinstance(app.screen, PlotScreen)
+        await pilot.press("p", "escape")
+        assert not isinstance(app.screen, PlotScreen)
+    drive(app, scenario)

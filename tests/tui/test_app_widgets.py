@@ -1,0 +1,144 @@
+"""The dashboard's drawing helpers: formatting, the shared scale, sparkline columns, neuron bars,
+status packing. nan and inf must draw, never raise."""
+
+import math
+
+import pytest
+
+from vgrad.core.board import NetView
+from vgrad.core.records import StepRecord
+from vgrad.core.spec import parse_net
+from vgrad.tui.widgets.formatting import gain, sci, short
+from vgrad.tui.widgets.log_sparkline import BAD, ZERO, columns_of, levels, row_runs, run_steps
+from vgrad.tui.widgets.net_panel import NetPanel, describe
+from vgrad.tui.widgets.neuron_bars import bar, drawing, largest
+from vgrad.tui.widgets.plot_screen import decade_ticks, step_ticks
+from vgrad.tui.widgets.scale import SpeedScale, shared_scale
+from vgrad.tui.widgets.status_line import pack, readings, state_text, status_lines
+
+NAN, INF = math.nan, math.inf
+SPEC = parse_net("784-30-30-10")
+
+
+def record(step, speed=(1e-3, 1e-2), epoch=None, accuracy=None, cost=3.0):
+    return StepRecord(net=0, epoch=step if epoch is None else epoch, step=step, speed=speed,
+                      neurons=((1e-4, -2e-4, 0.0, NAN, 3e-4, -1e-5),) * len(speed), cost=cost,
+                      accuracy=accuracy)
+
+
+def net(history, state="running", total=10, message=""):
+    return NetView(index=0, spec=SPEC, state=state, latest=history[-1] if history else None,
+                   history=tuple(history), total_epochs=total, steps_per_second=123.4, message=message)
+
+
+@pytest.mark.parametrize("value, text", [(2.7912e-3, "2.79e-03"), (0.0, "0"), (NAN, "nan"), (INF, "inf"),
+                                         (-INF, "-inf")])
+def test_sci(value, text):
+    assert sci(value) == text
+
+
+@pytest.mark.parametrize("later, earlier, text", [(4.9, 1.0, "×4.9"), (12.3, 1.0, "×12"), (0.74, 1.0, "×0.74"),
+                                                  (250.0, 1.0, "×2e2"), (1.0, 0.0, "×?"), (NAN, 1.0, "×?")])
+def test_gain(later, earlier, text):
+    assert gain(later, earlier) == text
+
+
+def test_short_cost():
+    assert short(3.41093) == "3.411"
+    assert short(NAN) == "nan"
+
+
+def test_shared_scale_spans_quarter_decades_and_ignores_diverged_nets():
+    healthy = net([record(0, (1e-4, 3e-2))])
+    diverged = net([record(0, (1e80, INF))], state="diverged")
+    scale = shared_scale([healthy, diverged])
+    assert scale.log and scale.lo == -4.0 and scale.hi == -1.5
+    assert scale.fraction(1e80) == 1.0
+    assert scale.fraction(INF) is None and scale.fraction(NAN) is None
+    assert scale.fraction(0.0) == 0.0
+    assert shared_scale([]).lo == -5.0
+
+
+def test_linear_scale_runs_from_zero():
+    scale = shared_scale([net([record(0, (1e-4, 0.0312))])], log=False)
+    assert (scale.lo, scale.hi, scale.log) == (0.0, 0.032, False)
+    assert scale.legend[0] == "linear scale ▁ 0 … █ 3.20e-02"
+
+
+def test_old_columns_hold_still_as_a_run_goes_on():
+    scale = SpeedScale(-4.0, 0.0)
+    history = [record(i, (10 ** (-i / 5), 0.1)) for i in range(6)]
+    early = levels(tuple(history), 0, 10, 1, 10, scale)
+    later = levels(tuple(history + [record(6, (1e-3, 0.1))]), 0, 10, 1, 10, scale)
+    assert len(early) == 6 and len(later) == 7
+    assert later[:6] == early
+
+
+def test_columns_carry_the_last_record_across_gaps():
+    history = (record(0, epoch=0), record(100, epoch=1))
+    picked = columns_of(history, 4, 200)
+    assert [r.step for r in picked] == [0, 0, 100]
+
+
+def test_sgd_steps_per_epoch_come_from_epoch_end_records():
+    history = (record(0, epoch=0), record(40, epoch=0), record(400, epoch=1), record(440, epoch=1))
+    assert run_steps(history, 30) == 12_000
+    assert run_steps(history[:2], 30) is None
+    assert run_steps((record(0), record(1), record(2)), 500) == 500
+
+
+def test_bad_and_zero_speeds_draw_as_marks():
+    history = (record(0, (NAN, 0.0)), record(1, (INF, 0.0)))
+    scale = SpeedScale(-4.0, 0.0)
+    assert levels(history, 0, 2, 1, 2, scale) == (BAD, BAD)
+    assert levels(history, 1, 2, 1, 2, scale) == (ZERO, ZERO)
+    assert "".join(text for text, _ in row_runs((BAD, ZERO, 8), 0, 1)) == "!·█"
+    assert "".join(text for text, _ in row_runs((BAD, ZERO, 16), 0, 2)) == "  █"
+
+
+def test_signed_bars_grow_from_the_axis():
+    assert bar(1.0, 1.0, 3) == ("", "███")
+    assert bar(-0.5, 1.0, 3) == (" ▐█", "")
+    assert bar(0.25, 1.0, 2) == ("", "▌")
+    assert bar(-1 / 6, 1.0, 3) == ("  ▐", "")
+    assert bar(1e-9, 1.0, 3) == ("", "·")
+    assert bar(0.0, 1.0, 3) == ("", "")
+    assert bar(NAN, 1.0, 3) == ("nan", "")
+
+
+def test_neuron_table_survives_nan_and_prints_its_scale():
+    lines = drawing(((NAN,) * 6, (1e-3, -2e-3, 0.0, 0.0, 0.0, 0.0)), 2, 30)
+    assert lines[0][0][0] == "∂C/∂b_j  full bar 2.0e-03"
+    assert len(lines) == 8
+    assert largest(((NAN, INF),)) != largest(((NAN, INF),))  # nan: nothing finite to scale to
+
+
+def test_status_packs_its_parts_and_wraps_the_reason():
+    view = net([record(3, accuracy=0.9651)], state="running")
+    assert readings(view) == ["epoch  3/10", "cost 3        ", "acc  96.5%", " 123 steps/s"]
+    assert pack(["a" * 10, "b" * 10, "● running"], 25) == ["aaaaaaaaaa  bbbbbbbbbb", "● running"]
+    diverged = net([record(3, cost=NAN)], state="diverged", message="non-finite value at epoch 3, step 3")
+    assert state_text(diverged) == "✖ diverged"
+    lines = status_lines(diverged, 30)
+    assert lines == ["epoch  3/10  cost nan", "✖ diverged", "non-finite value at epoch 3,", "step 3"]
+
+
+def test_done_shows_every_epoch_complete():
+    assert readings(net([record(9)], state="done"))[0] == "epoch 10/10"
+
+
+def test_panel_heights_and_description():
+    spec = parse_net("784-30-30-30-30-10:relu:he:residual")
+    assert describe(spec) == "relu · he init · residual"
+    assert NetPanel.rows_needed(spec, wide=False, neurons=True) == 2 + 4 + 1 + 8 + 2
+    assert NetPanel.rows_needed(spec, wide=True, neurons=True, spark_rows=3) == 2 + 15 + 1
+    assert NetPanel.rows_needed(spec, wide=True, neurons=False) == 2 + 4 + 1
+
+
+def test_plot_ticks():
+    assert decade_ticks(SpeedScale(-4.5, -0.5)) == ([-5.0, -4.0, -3.0, -2.0, -1.0, 0.0],
+                                                    ["1e-5", "1e-4", "1e-3", "1e-2", "1e-1", "1e0"])
+    assert step_ticks(500) == [0, 100, 200, 300, 400, 500]
+    assert step_ticks(60) == [0, 10, 20, 30, 40, 50, 60]
+    assert step_ticks(12_000) == [0, 2000, 4000, 6000, 8000, 10_000, 12_000]
+    assert step_ticks(0) == [0]
