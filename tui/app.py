@@ -27,7 +27,7 @@ CHROME_ROWS = 3               # header, scale legend, footer
 REPLAY_ACTIONS = ("faster", "slower", "jump_start", "jump_end")
 UI_CPU_SHARE = 0.08           # while nets just run, redraws keep the UI thread under 8% of a core
 CPU_DECAY = 0.8               # the UI's measured CPU share follows the last ~5 polls
-SPARK_ROWS = (3, 2, 1)        # sparkline heights tried, tallest first
+SPARK_ROWS = (4, 3, 2, 1)     # sparkline heights tried, tallest first
 SPEED_KEYS = Binding.Group("speed", compact=True)
 JUMP_KEYS = Binding.Group("start/end")
 

@@ -115,7 +115,7 @@ def test_neuron_table_survives_nan_and_prints_its_scale():
 
 def test_status_packs_its_parts_and_wraps_the_reason():
     view = net([record(3, accuracy=0.9651)], state="running")
-    assert readings(view) == ["epoch  3/10", "cost 3        ", "acc  96.5%", " 123 steps/s"]
+    assert readings(view) == ["epoch  3/10", "cost 3     ", "acc  96.5%", " 123 steps/s"]
     assert pack(["a" * 10, "b" * 10, "● running"], 25) == ["aaaaaaaaaa  bbbbbbbbbb", "● running"]
     diverged = net([record(3, cost=NAN)], state="diverged", message="non-finite value at epoch 3, step 3")
     assert state_text(diverged) == "✖ diverged"

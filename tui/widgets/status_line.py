@@ -28,14 +28,14 @@ def last_accuracy(net: NetView) -> float | None:
 
 
 def readings(net: NetView) -> list[str]:
-    """The numeric parts of the status, in reading order, each padded to its widest so the
-    status neither jitters nor re-wraps while a net runs."""
+    """The numeric parts of the status, in reading order, each padded to its usual widest so
+    the status neither jitters nor re-wraps while a net runs."""
     latest = net.latest
     if latest is None:
         return []
     total = net.total_epochs
     epoch = total if net.state == "done" else latest.epoch
-    parts = [f"epoch {epoch:>{len(str(total))}}/{total}", f"cost {short(latest.cost):<9}"]
+    parts = [f"epoch {epoch:>{len(str(total))}}/{total}", f"cost {short(latest.cost):<6}"]
     accuracy = last_accuracy(net)
     if accuracy is not None:
         parts.append(f"acc {accuracy:>6.1%}")
