@@ -25,7 +25,7 @@ QUIT_JOIN_SECONDS = 0.5
 PANEL_MIN_WIDTH = 33          # side by side only while every panel gets this many columns
 CHROME_ROWS = 3               # header, scale legend, footer
 REPLAY_ACTIONS = ("faster", "slower", "jump_start", "jump_end")
-UI_CPU_SHARE = 0.08           # while nets just run, redraws keep the UI thread under 8% of a core
+UI_CPU_SHARE = 0.06           # while nets just run, redraws keep the UI thread near 6% of a core
 CPU_DECAY = 0.8               # the UI's measured CPU share follows the last ~5 polls
 SPARK_ROWS = (4, 3, 2, 1)     # sparkline heights tried, tallest first
 SPEED_KEYS = Binding.Group("speed", compact=True)
