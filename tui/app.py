@@ -7,14 +7,17 @@ Runner or a Replayer). `make_app` is the one factory the CLI and the tests use.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import time
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.geometry import Size
 from textual.reactive import var
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Static
 
 from vgrad.core.board import Board, BoardView
 from vgrad.core.controls import Controls, ReplayControls
@@ -28,6 +31,8 @@ REPLAY_ACTIONS = ("faster", "slower", "jump_start", "jump_end")
 UI_CPU_SHARE = 0.06           # while nets just run, redraws keep the UI thread near 6% of a core
 CPU_DECAY = 0.8               # the UI's measured CPU share follows the last ~5 polls
 SPARK_ROWS = (4, 3, 2, 1)     # sparkline heights tried, tallest first
+MIN_SIZE = Size(40, 12)       # below this a notice replaces the panels
+INTERRUPTED = 130             # exit status after Ctrl+C or SIGTERM, as in headless mode
 SPEED_KEYS = Binding.Group("speed", compact=True)
 JUMP_KEYS = Binding.Group("start/end")
 
@@ -45,6 +50,8 @@ class VgradApp(App[None]):
         Binding("p", "plot", "plot", tooltip="the book's figure: s_l against epochs, log axis"),
         Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
         Binding("q", "quit", "quit", tooltip="stop the nets and quit"),
+        Binding("ctrl+c", "interrupt", "interrupt", show=False, priority=True,
+                tooltip="stop the nets and quit with status 130"),
         Binding("plus,equals_sign", "faster", "faster", key_display="+", group=SPEED_KEYS,
                 tooltip="replay: twice as fast"),
         Binding("minus", "slower", "slower", key_display="-", group=SPEED_KEYS,
@@ -79,6 +86,7 @@ class VgradApp(App[None]):
         yield self.legend
         with Container(id="nets"):
             yield from self.panels
+        yield Static(id="too-small")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -88,6 +96,16 @@ class VgradApp(App[None]):
         if self.start_controls:
             self.call_after_refresh(self.controls.start)
         self.set_interval(1.0 / self.poll_hz, self.poll)
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.interrupt)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+            pass
+
+    def on_unmount(self) -> None:
+        try:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
 
     # the board, polled
     def poll(self, force: bool = False) -> None:
@@ -144,13 +162,19 @@ class VgradApp(App[None]):
         self.legend.mode = " · ".join(words)
 
     # layout
-    def on_resize(self) -> None:
-        self._arrange(self.size)
+    def on_resize(self, event: events.Resize) -> None:
+        self._arrange(event.size)
 
     def _arrange(self, size: Size) -> None:
         """Panels side by side while each gets PANEL_MIN_WIDTH columns, four in a 2x2 grid, else
         stacked; then the tallest sparklines that fit with the neuron bars, or one-row
         sparklines without them."""
+        too_small = size.width < MIN_SIZE.width or size.height < MIN_SIZE.height
+        self.screen.set_class(too_small, "-too-small")
+        if too_small:
+            self.query_one("#too-small", Static).update(
+                f"terminal too small: {size.width}x{size.height}\n"
+                f"vgrad needs at least {MIN_SIZE.width}x{MIN_SIZE.height}\n(q quits)")
         specs = [panel.spec for panel in self.panels]
         count = len(specs)
         if size.width >= PANEL_MIN_WIDTH * count:
@@ -219,6 +243,15 @@ class VgradApp(App[None]):
         self.controls.join(QUIT_JOIN_SECONDS)
         self.exit()
 
+    def action_interrupt(self) -> None:
+        self.interrupt()
+
+    def interrupt(self) -> None:
+        """Ctrl+C or SIGTERM: stop the nets (records are flushed as written) and exit with 130."""
+        self.controls.stop()
+        self.controls.join(QUIT_JOIN_SECONDS)
+        self.exit(return_code=INTERRUPTED)
+
     def action_faster(self) -> None:
         self.controls.faster()
         self._show_mode()
@@ -244,9 +277,12 @@ def make_app(board: Board, controls: Controls, *, title: str, subtitle: str = ""
                     start_controls=start_controls)
 
 
-def run_dashboard(board: Board, controls: Controls, *, title: str, subtitle: str = "") -> None:
-    """Run the dashboard until the user quits; the controls are stopped however it ends."""
+def run_dashboard(board: Board, controls: Controls, *, title: str, subtitle: str = "") -> int:
+    """Run the dashboard until the user quits; return its exit status (130 after Ctrl+C or
+    SIGTERM). The controls are stopped however it ends."""
+    app = make_app(board, controls, title=title, subtitle=subtitle)
     try:
-        make_app(board, controls, title=title, subtitle=subtitle).run()
+        app.run()
     finally:
         controls.stop()
+    return app.return_code or 0

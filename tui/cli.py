@@ -113,18 +113,17 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
         compile_kernels(config.dtype)
     session = open_session(specs, dataset, config, record=record, csv=csv)
     title = f"vgrad — {config.mode} mode on {dataset.name}"
-    dashboard = None if no_ui else _dashboard()
     status, code = "complete", 0
     _sigterm_as_interrupt()
     try:
-        if dashboard is None:
-            if not no_ui:
-                err.print("[dim]the dashboard is not available yet: running headless[/dim]")
-            session.runner.start()
+        if no_ui:
             from vgrad.tui.headless import follow_progress
+
+            session.runner.start()
             follow_progress(session.board, session.runner, err)
+        elif _dashboard()(session.board, session.runner, title=title) == INTERRUPTED:
+            status, code = "interrupted", INTERRUPTED
         else:
-            dashboard(session.board, session.runner, title=title)
             status = "complete" if session.board.snapshot().finished else "stopped"
     except KeyboardInterrupt:
         status, code = "interrupted", INTERRUPTED
@@ -147,10 +146,9 @@ def _print_summary(view, mode: str) -> None:
 
 
 def _dashboard():
-    try:
-        from vgrad.tui.app import run_dashboard
-    except ImportError:
-        return None
+    """The dashboard runner, imported only when needed: headless runs never load textual."""
+    from vgrad.tui.app import run_dashboard
+
     return run_dashboard
 
 
@@ -182,13 +180,14 @@ def replay_command(
     from vgrad.core.replay import Replayer
 
     board = Board(recording.specs, recording.config.n_epochs)
+    if recording.warning:
+        board.notice(recording.warning)
     replayer = Replayer(recording, board)
-    dashboard = None if no_ui else _dashboard()
-    if dashboard is None:
+    if no_ui:
         replayer.jump_end()
         _print_summary(board.snapshot(), recording.config.mode)
         return
-    dashboard(board, replayer, title=f"vgrad — replay of {path.name}")
+    raise typer.Exit(_dashboard()(board, replayer, title=f"vgrad — replay of {path.name}"))
 
 
 @app.command("reproduce", epilog="Example: vgrad-tui reproduce --seeds 20 --json > reproduce.json")

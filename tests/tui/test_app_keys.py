@@ -81,6 +81,33 @@ def test_q_stops_and_joins_the_controls_then_exits(book3_board, fake, drive):
     drive(app, scenario)
 
 
+def test_ctrl_c_stops_the_controls_and_exits_with_130(book3_board, fake, drive):
+    app = make_app(book3_board, fake, title="t", start_controls=False)
+
+    async def scenario(pilot):
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert fake.calls == ["stop", "join"]
+        assert not app.is_running
+    drive(app, scenario)
+    assert app.return_code == 130
+
+
+def test_a_terminal_too_small_shows_a_notice_instead_of_the_panels(book3_board, fake, drive):
+    app = make_app(book3_board, fake, title="t", start_controls=False)
+
+    async def scenario(pilot):
+        await pilot.resize_terminal(30, 10)
+        await pilot.pause()
+        notice = app.query_one("#too-small")
+        assert notice.display and not app.query_one("#nets").display
+        assert "too small: 30x10" in str(notice.render())
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert app.query_one("#nets").display and not notice.display
+    drive(app, scenario)
+
+
 def test_replay_keys_reach_the_replay_controls(book3_board, fake_replay, drive):
     app = make_app(book3_board, fake_replay, title="t", start_controls=False)
 
