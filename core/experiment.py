@@ -56,17 +56,25 @@ class Trainer:
         self.act_code = activation_code(self.spec)
         self.cost_code = cost_code(self.spec)
         self.steps_done = 0
+        self._speeds = np.empty(self.layout.n_layers - 1)  # s_l of each hidden layer, filled by probe()
         self._pack_probe_set(dtype)
 
     def _pack_probe_set(self, dtype) -> None:
-        """The probe set never changes: pack it (and its transpose) once for the SIMD first layer."""
+        """The probe set never changes: pack it (and its transpose) once for the SIMD first layer.
+
+        Input columns that are zero in every probe image (175 of MNIST's 784 border pixels
+        in the book's 1000) add nothing to z¹ and get an exactly zero ∂C/∂W¹, so only the
+        others are packed: the same numbers for 22 % less first-layer work.
+        """
         rows, n_inputs = self.probe_x.shape
-        if kernels.simd_available():
+        self.inputs = np.flatnonzero(np.any(self.probe_x != 0, axis=0)).astype(np.int64)
+        used = np.ascontiguousarray(self.probe_x[:, self.inputs])
+        if kernels.simd_available() and len(self.inputs):
             n_hidden = int(self.table[0, 2])
-            self.x_panels = np.empty(kernels.packed_size(rows, n_inputs, dtype), dtype=dtype)
-            self.xt_panels = np.empty(kernels.packed_size(n_inputs, rows, dtype), dtype=dtype)
-            kernels.pack_panels(self.probe_x, self.x_panels)
-            kernels.pack_panels(self.probe_x.T, self.xt_panels)
+            self.x_panels = np.empty(kernels.packed_size(rows, len(self.inputs), dtype), dtype=dtype)
+            self.xt_panels = np.empty(kernels.packed_size(len(self.inputs), rows, dtype), dtype=dtype)
+            kernels.pack_panels(used, self.x_panels)
+            kernels.pack_panels(used.T, self.xt_panels)
             self.scratch = np.empty(kernels.scratch_size(n_hidden, n_inputs, rows, dtype), dtype=dtype)
         else:  # no AVX-512: BLAS for every product
             self.x_panels = self.xt_panels = self.scratch = np.empty(0, dtype=dtype)
@@ -75,17 +83,14 @@ class Trainer:
         """Gradient on the probe set, no update: (s_l per hidden layer, six ∂C/∂b per layer, cost)."""
         out_start = kernels.probe_gradient(
             self.params, self.table, self.probe_x, self.probe_y, self.x_panels, self.xt_panels,
-            self.scratch, self.zs, self.acts, self.deltas, self.grad_acts, self.grads, self.act_code,
-            self.cost_code)
-        cost = kernels.output_cost(self.acts, out_start, self.probe_y, self.cost_code)
-        cost += 0.5 * self.config.lmbda / self.n_train * kernels.weight_square_sum(self.params, self.table)
-        speeds, neurons = [], []
-        for layer in range(self.layout.n_layers - 1):
-            bias_grad = self.layout.bias(self.grads, layer).astype(np.float64)
-            with np.errstate(over="ignore", invalid="ignore"):  # a diverging net is reported, not warned about
-                speeds.append(float(np.linalg.norm(bias_grad)))
-            neurons.append(tuple(float(v) for v in bias_grad[:NEURONS_SHOWN]))
-        return tuple(speeds), tuple(neurons), float(cost)
+            self.inputs, self.scratch, self.zs, self.acts, self.deltas, self.grad_acts, self.grads,
+            self.act_code, self.cost_code)
+        cost = kernels.probe_summary(self.acts, out_start, self.probe_y, self.params, self.grads,
+                                     self.table, self.cost_code, 0.5 * self.config.lmbda / self.n_train,
+                                     self._speeds)
+        neurons = tuple(tuple(self.grads[b_off:b_off + NEURONS_SHOWN].tolist())
+                        for b_off in self.table[:-1, 1])
+        return tuple(self._speeds.tolist()), neurons, float(cost)
 
     def full_batch_step(self) -> None:
         """One gradient-descent step with the gradient the last probe() computed."""

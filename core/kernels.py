@@ -52,6 +52,7 @@ _INLINE = dict(inline="always", **_JIT)
 # not Literal[int](0) / Literal[bool](True): numba would compile a separate copy of the
 # callee for every literal value (that alone cost seconds of cold compile).
 _I0 = np.int64(0)
+_NO_INPUTS = np.empty(0, dtype=np.int64)  # "no packed first layer" (a global array is a constant)
 _YES, _NO = np.bool_(True), np.bool_(False)
 
 # ---------------------------------------------------------------------------
@@ -239,6 +240,19 @@ def _pack_tiles(source, offset, row_stride, m, k_dim, packed):
                 i = t * TILE_ROWS + r
                 packed[base + k * TILE_ROWS + r] = (
                     source[offset + i * row_stride + k] if i < m else 0.0)
+
+
+@njit(**_JIT)
+def _pack_weight_tiles(params, w_off, n_in, n_out, inputs, packed):
+    """W¹[:, inputs] (n_out × len(inputs)) → tiles of 10 rows, k-major, zero-padded."""
+    k_dim = inputs.shape[0]
+    for t in range((n_out + TILE_ROWS - 1) // TILE_ROWS):
+        base = t * k_dim * TILE_ROWS
+        for k in range(k_dim):
+            column = w_off + inputs[k]
+            for r in range(TILE_ROWS):
+                i = t * TILE_ROWS + r
+                packed[base + k * TILE_ROWS + r] = params[column + i * n_in] if i < n_out else 0.0
 
 
 @njit(**_JIT)
@@ -645,8 +659,9 @@ def _activate_output(params, b_off, zs, acts, start, n_out, batch):
 
 
 @njit(**_JIT)
-def _forward(params, table, x, xt_panels, scratch, zs, acts, act_code):
-    """forward(); with xt_panels (xᵀ packed by pack_panels) the first layer runs on _gemm_panels."""
+def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code):
+    """forward(); with xt_panels (x[:, inputs]ᵀ packed by pack_panels) the first layer runs on
+    _gemm_panels over those input columns only (the others must be zero in every row of x)."""
     batch = x.shape[0]
     n_layers = table.shape[0]
     prev, prev_off, prev_rows = x.reshape(x.size), _I0, _NO  # x is aᵀ: (n_0, B) by columns
@@ -655,9 +670,10 @@ def _forward(params, table, x, xt_panels, scratch, zs, acts, act_code):
         w_off, b_off, n_out, n_in, residual = table[layer]
         hidden = layer < n_layers - 1
         if layer == 0 and hidden and xt_panels.size > 0:
-            block, tiles = _split_scratch(scratch)
-            _pack_tiles(params, w_off, n_in, n_out, n_in, tiles)
-            _gemm_panels(n_out, batch, n_in, tiles, xt_panels, 1.0, 0.0, zs, _I0, batch, block)
+            block, tiles, _ = _split_scratch(scratch, n_out, max(n_in, batch))
+            _pack_weight_tiles(params, w_off, n_in, n_out, inputs, tiles)
+            _gemm_panels(n_out, batch, inputs.shape[0], tiles, xt_panels, 1.0, 0.0, zs, _I0, batch,
+                         block)
         else:
             _matmul(n_out, batch, n_in, 1.0, params, w_off, _YES, prev, prev_off, prev_rows,
                     0.0, zs, offset, hidden)
@@ -673,16 +689,17 @@ def _forward(params, table, x, xt_panels, scratch, zs, acts, act_code):
 
 
 @njit(**_JIT)
-def _split_scratch(scratch):
-    """The scratch buffer of probe_gradient: one block of C for _gemm_panels, then A's tiles."""
-    size = TILE_ROWS * 2 * _vlanes(scratch)
-    return scratch[:size], scratch[size:]
+def _split_scratch(scratch, n_hidden, k_max):
+    """probe_gradient's scratch: one block of C for _gemm_panels, A's tiles, ∂C/∂W¹ of the used inputs."""
+    block = TILE_ROWS * 2 * _vlanes(scratch)
+    tiles = block + (n_hidden + TILE_ROWS - 1) // TILE_ROWS * TILE_ROWS * k_max
+    return scratch[:block], scratch[block:tiles], scratch[tiles:]
 
 
 def scratch_size(n_hidden: int, n_inputs: int, batch: int, dtype) -> int:
     """Elements of the scratch buffer probe_gradient needs for a first layer n_inputs → n_hidden."""
     tiles = -(-n_hidden // TILE_ROWS) * TILE_ROWS * max(n_inputs, batch)
-    return TILE_ROWS * panel_width(dtype) + tiles
+    return TILE_ROWS * panel_width(dtype) + tiles + n_hidden * n_inputs
 
 
 def packed_size(k_dim: int, n_dim: int, dtype) -> int:
@@ -698,7 +715,7 @@ def forward(params, table, x, zs, acts, act_code):
     Returns where the output block starts in `acts`; that block is (B, n_L).
     """
     none = np.empty(0, dtype=params.dtype)
-    return _forward(params, table, x, none, none, zs, acts, act_code)
+    return _forward(params, table, x, none, _NO_INPUTS, none, zs, acts, act_code)
 
 
 @njit(**_JIT)
@@ -743,11 +760,12 @@ def _hidden_delta(zs, acts, deltas, grad_a, start, count, code, residual):
 
 @njit(**_JIT)
 def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
-              fused, step, decay, x_panels, scratch):
+              fused, step, decay, x_panels, inputs, scratch):
     """Backprop after `forward`. fused=False: grads ← mean ∂C/∂params over the batch.
     fused=True: apply W ← decay·W − step·∂C/∂W, b ← b − step·∂C/∂b in place instead,
     each layer's W only after it has carried δ down (grads untouched).
-    With x_panels (x packed by pack_panels) the first layer's ∂C/∂W runs on _gemm_panels.
+    With x_panels (x[:, inputs] packed by pack_panels, not fused) the first layer's ∂C/∂W runs
+    on _gemm_panels for those inputs; the other columns of ∂C/∂W¹ are exactly zero.
     """
     batch = x.shape[0]
     n_layers = table.shape[0]
@@ -803,15 +821,17 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
             a_prev, a_off, a_rows = xf, _I0, _NO
         else:
             a_prev, a_off, a_rows = acts, prev, _YES
-        if layer == 0 and rows and x_panels.size > 0:
-            block, tiles = _split_scratch(scratch)
+        if layer == 0 and rows and x_panels.size > 0 and not fused:
+            block, tiles, used = _split_scratch(scratch, n_out, max(n_in, batch))
+            n_used = inputs.shape[0]
             _pack_tiles(deltas, _I0, batch, n_out, batch, tiles)
-            if fused:
-                _gemm_panels(n_out, n_in, batch, tiles, x_panels, -step * inv_batch, decay,
-                             params, w_off, n_in, block)
-            else:
-                _gemm_panels(n_out, n_in, batch, tiles, x_panels, inv_batch, 0.0,
-                             grads, w_off, n_in, block)
+            _gemm_panels(n_out, n_used, batch, tiles, x_panels, inv_batch, 0.0, used, _I0, n_used,
+                         block)
+            grad_w = grads[w_off : w_off + n_out * n_in]
+            grad_w[:] = 0.0
+            for j in range(n_out):
+                for q in range(n_used):
+                    grad_w[j * n_in + inputs[q]] = used[j * n_used + q]
         elif rows and a_rows and batch >= _DOTS_MIN_BATCH:  # δ and a both (n, B): dot products
             if fused:
                 _gemm_dots(n_out, n_in, batch, deltas, offset, batch, acts, prev, batch,
@@ -838,20 +858,22 @@ def backward(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, 
     """
     none = np.empty(0, dtype=params.dtype)
     _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
-              _NO, 0.0, 1.0, none, none)
+              _NO, 0.0, 1.0, none, _NO_INPUTS, none)
 
 
 @njit(**_JIT)
-def probe_gradient(params, table, x, y, x_panels, xt_panels, scratch, zs, acts, deltas, grad_acts,
-                   grads, act_code, cost_code):
-    """forward then backward on a fixed batch (the probe set) whose two packings are kept.
+def probe_gradient(params, table, x, y, x_panels, xt_panels, inputs, scratch, zs, acts, deltas,
+                   grad_acts, grads, act_code, cost_code):
+    """forward then backward on a fixed batch (the probe set) whose packings are kept.
 
-    x_panels = pack_panels(x), xt_panels = pack_panels(xᵀ), scratch of scratch_size();
-    empty panels fall back to BLAS. Returns forward's output start.
+    inputs: the input columns that are not zero in every row of x (exact to skip: they add
+    nothing to z¹ and their ∂C/∂W¹ is zero); x_panels = pack_panels(x[:, inputs]),
+    xt_panels = pack_panels(x[:, inputs]ᵀ), scratch of scratch_size(). Empty panels fall back
+    to BLAS over every column. Returns forward's output start.
     """
-    out_start = _forward(params, table, x, xt_panels, scratch, zs, acts, act_code)
+    out_start = _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code)
     _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
-              _NO, 0.0, 1.0, x_panels, scratch)
+              _NO, 0.0, 1.0, x_panels, inputs, scratch)
     return out_start
 
 
@@ -896,6 +918,14 @@ def _square_sum(values, start, count):
 
 
 @njit(**_JIT)
+def probe_summary(acts, out_start, y, params, grads, table, cost_code, l2_scale, speeds):
+    """After probe_gradient: the cost with its L2 term, and speeds[l] = ‖∂C/∂b^l‖ for every hidden layer."""
+    for layer in range(table.shape[0] - 1):
+        speeds[layer] = math.sqrt(_square_sum(grads, table[layer, B_OFF], table[layer, N_OUT]))
+    return output_cost(acts, out_start, y, cost_code) + l2_scale * weight_square_sum(params, table)
+
+
+@njit(**_JIT)
 def weight_square_sum(params, table):
     """Σ‖W^l‖², for the L2 term of the cost."""
     total = 0.0
@@ -932,10 +962,10 @@ def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, ba
                 xb[i * n_in + k] = train_x[row, k]
             for k in range(n_out):
                 yb[i * n_out + k] = train_y[row, k]
-        _forward(params, table, xv, none, none, zs, acts, act_code)
+        _forward(params, table, xv, none, _NO_INPUTS, none, zs, acts, act_code)
         fused = clip <= 0.0
         _backprop(params, table, xv, yv, zs, acts, deltas, grad_acts, grads, act_code,
-                  cost_code, fused, eta, decay, none, none)
+                  cost_code, fused, eta, decay, none, _NO_INPUTS, none)
         if not fused:
             update(params, grads, table, eta, lmbda, n_train, clip)
     for k in range(params.shape[0]):
@@ -948,7 +978,7 @@ def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, ba
 def count_correct(params, table, x, labels, zs, acts, act_code):
     """How many rows of x the net classifies as their label (argmax of the output)."""
     none = np.empty(0, dtype=params.dtype)
-    out_start = _forward(params, table, x, none, none, zs, acts, act_code)
+    out_start = _forward(params, table, x, none, _NO_INPUTS, none, zs, acts, act_code)
     batch = x.shape[0]
     n_out = table[table.shape[0] - 1, N_OUT]
     out = acts[out_start : out_start + batch * n_out].reshape(batch, n_out)
