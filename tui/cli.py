@@ -29,6 +29,7 @@ Examples:
   vgrad-tui --mode sgd --epochs 5 --no-ui     mini-batch SGD with test accuracy
   vgrad-tui replay run.jsonl                  play a recording back
   vgrad-tui reproduce --seeds 20              the book's numbers next to ours
+  vgrad-tui bench --quick                     the engine against numpy, the book and PyTorch
   vgrad-tui plot run.jsonl -o speed.png       the book's figure from a recording
   vgrad-tui chain                             the single-neuron chain explorer
 
@@ -232,6 +233,37 @@ def reproduce_command(
         from vgrad.tui.reproduce_table import reproduce_tables
         Console().print(*reproduce_tables(results))
     raise typer.Exit(0 if all(r.passed for r in results) else 1)
+
+
+@app.command("bench", epilog="Example: vgrad-tui bench --json > bench.json")
+def bench_command(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document to stdout."),
+    quick: bool = typer.Option(False, "--quick", help="Short timings and a 25-epoch experiment, extrapolated (about 20 s)."),
+) -> None:
+    """The engine against batched numpy, the book's algorithm and PyTorch, in one run, with PASS/FAIL.
+
+    Gradients are checked against the numpy reference before anything is timed; exit
+    code 1 if one is wrong (no speed is reported), 0 once measured, targets met or not.
+    """
+    from vgrad.core.benchmark import WrongResult, run_bench
+    from vgrad.core.data import load_dataset
+
+    try:
+        dataset = load_dataset("mnist")
+    except InputError as error:
+        fail(str(error))
+    err = _stderr()
+    try:
+        with err.status("starting…") as status:
+            result = run_bench(dataset, quick=quick, progress=lambda text: status.update(text))
+    except WrongResult as error:
+        err.print(f"vgrad-tui: error: wrong result, no speed reported: {error}", markup=False)
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        from vgrad.tui.bench_table import bench_tables
+        Console().print(*bench_tables(result))
 
 
 @app.command("plot", epilog="Example: vgrad-tui plot run.jsonl -o speed.png")
