@@ -74,7 +74,7 @@ class Trainer:
             self.x_panels = np.empty(kernels.packed_size(rows, len(self.inputs), dtype), dtype=dtype)
             self.xt_panels = np.empty(kernels.packed_size(len(self.inputs), rows, dtype), dtype=dtype)
             kernels.pack_panels(used, self.x_panels)
-            kernels.pack_panels(used.T, self.xt_panels)
+            kernels.pack_panels(np.ascontiguousarray(used.T), self.xt_panels)
             self.scratch = np.empty(kernels.scratch_size(n_hidden, n_inputs, rows, dtype), dtype=dtype)
         else:  # no AVX-512: BLAS for every product
             self.x_panels = self.xt_panels = self.scratch = np.empty(0, dtype=dtype)

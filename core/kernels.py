@@ -52,7 +52,6 @@ _INLINE = dict(inline="always", **_JIT)
 # not Literal[int](0) / Literal[bool](True): numba would compile a separate copy of the
 # callee for every literal value (that alone cost seconds of cold compile).
 _I0 = np.int64(0)
-_NO_INPUTS = np.empty(0, dtype=np.int64)  # "no packed first layer" (a global array is a constant)
 _YES, _NO = np.bool_(True), np.bool_(False)
 
 # ---------------------------------------------------------------------------
@@ -714,8 +713,8 @@ def forward(params, table, x, zs, acts, act_code):
 
     Returns where the output block starts in `acts`; that block is (B, n_L).
     """
-    none = np.empty(0, dtype=params.dtype)
-    return _forward(params, table, x, none, _NO_INPUTS, none, zs, acts, act_code)
+    none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
+    return _forward(params, table, x, none, no_inputs, none, zs, acts, act_code)
 
 
 @njit(**_JIT)
@@ -856,9 +855,9 @@ def backward(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, 
     ∂C/∂b^l = mean_x δ^l, ∂C/∂W^l = δ^l a^{l-1}ᵀ / B. `deltas` keeps every δ^l
     (hidden blocks (n_l, B), the output block (B, n_L)).
     """
-    none = np.empty(0, dtype=params.dtype)
+    none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
     _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
-              _NO, 0.0, 1.0, none, _NO_INPUTS, none)
+              _NO, 0.0, 1.0, none, no_inputs, none)
 
 
 @njit(**_JIT)
@@ -949,7 +948,7 @@ def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, ba
     n_in = train_x.shape[1]
     n_out = train_y.shape[1]
     decay = 1.0 - eta * lmbda / n_train
-    none = np.empty(0, dtype=params.dtype)
+    none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
     for batch_index in range(first_batch, first_batch + n_batches):
         start = batch_index * batch_size
         stop = min(start + batch_size, n_train)
@@ -962,10 +961,10 @@ def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, ba
                 xb[i * n_in + k] = train_x[row, k]
             for k in range(n_out):
                 yb[i * n_out + k] = train_y[row, k]
-        _forward(params, table, xv, none, _NO_INPUTS, none, zs, acts, act_code)
+        _forward(params, table, xv, none, no_inputs, none, zs, acts, act_code)
         fused = clip <= 0.0
         _backprop(params, table, xv, yv, zs, acts, deltas, grad_acts, grads, act_code,
-                  cost_code, fused, eta, decay, none, _NO_INPUTS, none)
+                  cost_code, fused, eta, decay, none, no_inputs, none)
         if not fused:
             update(params, grads, table, eta, lmbda, n_train, clip)
     for k in range(params.shape[0]):
@@ -977,8 +976,8 @@ def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, ba
 @njit(**_JIT)
 def count_correct(params, table, x, labels, zs, acts, act_code):
     """How many rows of x the net classifies as their label (argmax of the output)."""
-    none = np.empty(0, dtype=params.dtype)
-    out_start = _forward(params, table, x, none, _NO_INPUTS, none, zs, acts, act_code)
+    none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
+    out_start = _forward(params, table, x, none, no_inputs, none, zs, acts, act_code)
     batch = x.shape[0]
     n_out = table[table.shape[0] - 1, N_OUT]
     out = acts[out_start : out_start + batch * n_out].reshape(batch, n_out)
