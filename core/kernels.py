@@ -255,10 +255,11 @@ def _pack_weight_tiles(params, w_off, n_in, n_out, inputs, packed):
 
 
 @njit(**_JIT)
-def _gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, block):
+def _gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, block, columns):
     """C (m×n, rows ldc apart at c[c_off:]) ← α A B + β C, A and B packed as above.
 
-    `block` holds one 10 × width block of C on its way out (≥ 10·width elements).
+    `block` holds one 10 × width block of C on its way out (≥ 10·width elements). With
+    `columns` (non-empty) column q of the product goes to column columns[q] of C.
     """
     lanes = _vlanes(c)
     width = 2 * lanes
@@ -326,9 +327,15 @@ def _gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, blo
             _vstore(block, 9 * width, c9)
             _vstore(block, 9 * width + lanes, d9)
             for r in range(min(TILE_ROWS, m - t * TILE_ROWS)):
+                acc = block[r * width : r * width + cols]
+                if columns.size > 0:
+                    row = c_off + (t * TILE_ROWS + r) * ldc
+                    for q in range(cols):
+                        index = row + columns[n0 + q]
+                        c[index] = alpha * acc[q] + (beta * c[index] if beta != 0.0 else 0.0)
+                    continue
                 row = c_off + (t * TILE_ROWS + r) * ldc + n0
                 out = c[row : row + cols]
-                acc = block[r * width : r * width + cols]
                 if beta == 0.0:
                     for q in range(cols):
                         out[q] = alpha * acc[q]
@@ -514,6 +521,109 @@ def _emit_sigmoid(builder, z):
     return builder.fdiv(one, builder.fadd(one, e))
 
 
+_SQRT2 = math.sqrt(2.0)
+_ATANH = [1.0 / (2 * k + 1) for k in range(11, -1, -1)]  # 1/23, 1/21, …, 1/3, 1
+
+
+def _emit_log(builder, x):
+    """IR for ln x, x a positive normal double or a vector of them; NaN stays NaN.
+
+    x = 2^e·m with m in [√½, √2); ln m = 2 atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.172, by its
+    series to s^23 (truncation < 1e-18); ln x = e·ln2 (split hi/lo) + ln m. ≤ 1 ulp.
+    """
+    ty = x.type
+    lanes = ty.count if isinstance(ty, ir.VectorType) else 0
+    ity = ir.VectorType(ir.IntType(64), lanes) if lanes else ir.IntType(64)
+    suffix = f"v{lanes}f64" if lanes else "f64"
+
+    def f(value):
+        return _constant(ty, value)
+
+    def i(value):
+        return _constant(ity, value)
+
+    def fma(a, b, c):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty] * 3),
+                                            f"llvm.fma.{suffix}")
+        return builder.call(fn, [a, b, c])
+
+    bits = builder.bitcast(x, ity)
+    e = builder.sub(builder.and_(builder.lshr(bits, i(52)), i(0x7FF)), i(1023))
+    m = builder.bitcast(builder.or_(builder.and_(bits, i(0x000FFFFFFFFFFFFF)), i(0x3FF0000000000000)), ty)
+    big = builder.fcmp_ordered(">", m, f(_SQRT2))
+    m = builder.select(big, builder.fmul(m, f(0.5)), m)
+    e = builder.select(big, builder.add(e, i(1)), e)
+    g = builder.fsub(m, f(1.0))
+    s = builder.fdiv(g, builder.fadd(g, f(2.0)))
+    z = builder.fmul(s, s)
+    p = f(_ATANH[0])
+    for coefficient in _ATANH[1:]:
+        p = fma(p, z, f(coefficient))
+    log_m = builder.fmul(builder.fadd(s, s), p)
+    ef = builder.sitofp(e, ty)
+    y = builder.fadd(builder.fmul(ef, f(_LN2_HI)), fma(ef, f(_LN2_LO), log_m))
+    return builder.select(builder.fcmp_unordered("uno", x, x), x, y)
+
+
+def _emit_cross_entropy(builder, a, t):
+    """IR for t·ln max(a, ε) + (1 − t)·ln max(1 − a, ε), doubles or vectors (NaN a gives NaN)."""
+    ty = a.type
+    eps, one = _constant(ty, _CE_EPS), _constant(ty, 1.0)
+
+    def clamp(v):  # max(v, ε) that keeps NaN, as Python's max(v, ε) does
+        return builder.select(builder.fcmp_ordered("<", v, eps), eps, v)
+
+    first = builder.fmul(t, _emit_log(builder, clamp(a)))
+    second = builder.fmul(builder.fsub(one, t), _emit_log(builder, clamp(builder.fsub(one, a))))
+    return builder.fadd(first, second)
+
+
+@intrinsic
+def _log(typingctx, x):
+    """ln x in float64 for a positive normal x (see _emit_log)."""
+    def codegen(context, builder, signature, args):
+        return _emit_log(builder, context.cast(builder, args[0], signature.args[0], types.float64))
+    return types.float64(x), codegen
+
+
+@intrinsic
+def _cross_entropy_lanes(typingctx, acts, y, a_index, y_index, acc):
+    """acc + the cross-entropy terms (see _emit_cross_entropy) of one vector of outputs, in float64."""
+    def codegen(context, builder, sig, args):
+        lanes = _LANES[acts.dtype]
+        vty = ir.VectorType(context.get_value_type(acts.dtype), lanes)
+        wide = ir.VectorType(ir.DoubleType(), lanes)
+        align = acts.dtype.bitwidth // 8
+        a_ptr = _element_pointer(context, builder, sig.args[0], args[0], args[2])
+        y_ptr = _element_pointer(context, builder, sig.args[1], args[1], args[3])
+        a = builder.load(builder.bitcast(a_ptr, vty.as_pointer()), align=align)
+        t = builder.load(builder.bitcast(y_ptr, vty.as_pointer()), align=align)
+        if acts.dtype != types.float64:
+            a, t = builder.fpext(a, wide), builder.fpext(t, wide)
+        return builder.fadd(args[4], _emit_cross_entropy(builder, a, t))
+    return acc(acts, y, a_index, y_index, acc), codegen
+
+
+@intrinsic
+def _cross_entropy_one(typingctx, a, t):
+    """The cross-entropy terms of one output, with the same operations as the vector lanes."""
+    def codegen(context, builder, sig, args):
+        a64 = context.cast(builder, args[0], sig.args[0], types.float64)
+        t64 = context.cast(builder, args[1], sig.args[1], types.float64)
+        return _emit_cross_entropy(builder, a64, t64)
+    return types.float64(a, t), codegen
+
+
+@intrinsic
+def _vzero64(typingctx, array):
+    """A zero vector of float64 with as many lanes as the array's dtype has per vector."""
+    vec = _Vec(types.float64, _LANES[array.dtype])
+
+    def codegen(context, builder, sig, args):
+        return ir.Constant(context.get_value_type(vec), None)
+    return vec(array), codegen
+
+
 @intrinsic
 def _exp(typingctx, x):
     """e^x in float64 (see _emit_exp)."""
@@ -669,10 +779,10 @@ def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code):
         w_off, b_off, n_out, n_in, residual = table[layer]
         hidden = layer < n_layers - 1
         if layer == 0 and hidden and xt_panels.size > 0:
-            block, tiles, _ = _split_scratch(scratch, n_out, max(n_in, batch))
+            block, tiles = _split_scratch(scratch, n_out, max(n_in, batch))
             _pack_weight_tiles(params, w_off, n_in, n_out, inputs, tiles)
             _gemm_panels(n_out, batch, inputs.shape[0], tiles, xt_panels, 1.0, 0.0, zs, _I0, batch,
-                         block)
+                         block, inputs[:0])
         else:
             _matmul(n_out, batch, n_in, 1.0, params, w_off, _YES, prev, prev_off, prev_rows,
                     0.0, zs, offset, hidden)
@@ -689,16 +799,16 @@ def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code):
 
 @njit(**_JIT)
 def _split_scratch(scratch, n_hidden, k_max):
-    """probe_gradient's scratch: one block of C for _gemm_panels, A's tiles, ∂C/∂W¹ of the used inputs."""
+    """probe_gradient's scratch: one block of C for _gemm_panels, then A's tiles."""
     block = TILE_ROWS * 2 * _vlanes(scratch)
     tiles = block + (n_hidden + TILE_ROWS - 1) // TILE_ROWS * TILE_ROWS * k_max
-    return scratch[:block], scratch[block:tiles], scratch[tiles:]
+    return scratch[:block], scratch[block:tiles]
 
 
 def scratch_size(n_hidden: int, n_inputs: int, batch: int, dtype) -> int:
     """Elements of the scratch buffer probe_gradient needs for a first layer n_inputs → n_hidden."""
     tiles = -(-n_hidden // TILE_ROWS) * TILE_ROWS * max(n_inputs, batch)
-    return TILE_ROWS * panel_width(dtype) + tiles + n_hidden * n_inputs
+    return TILE_ROWS * panel_width(dtype) + tiles
 
 
 def packed_size(k_dim: int, n_dim: int, dtype) -> int:
@@ -719,21 +829,29 @@ def forward(params, table, x, zs, acts, act_code):
 
 @njit(**_JIT)
 def output_cost(acts, out_start, y, cost_code):
-    """Mean cost over the batch (no L2 term): cross-entropy or ½‖a − y‖²."""
+    """Mean cost over the batch (no L2 term): cross-entropy or ½‖a − y‖².
+
+    Cross-entropy runs a vector at a time with our own log (libm's does not vectorise here),
+    summed lane by lane, then the lanes in order: a fixed order, so fixed bits.
+    """
     batch, n_out = y.shape
-    out = acts[out_start : out_start + batch * n_out].reshape(batch, n_out)
-    total = 0.0
-    for i in range(batch):
-        for j in range(n_out):
-            a, t = out[i, j], y[i, j]
-            if cost_code == QUADRATIC:
-                total += 0.5 * (a - t) * (a - t)
-            else:
-                if t != 0.0:
-                    total -= t * math.log(max(a, _CE_EPS))
-                if t != 1.0:
-                    total -= (1.0 - t) * math.log(max(1.0 - a, _CE_EPS))
-    return total / batch
+    count = batch * n_out
+    out = acts[out_start : out_start + count]
+    targets = y.reshape(count)
+    if cost_code == QUADRATIC:
+        total = 0.0
+        for i in range(count):
+            total += 0.5 * (out[i] - targets[i]) * (out[i] - targets[i])
+        return total / batch
+    lanes = _vlanes(out)
+    full = count - count % lanes
+    acc = _vzero64(out)
+    for i in range(0, full, lanes):
+        acc = _cross_entropy_lanes(out, targets, i, i, acc)
+    total = _vsum(acc)
+    for i in range(full, count):
+        total += _cross_entropy_one(out[i], targets[i])
+    return -total / batch
 
 
 @njit(**_JIT)
@@ -821,16 +939,11 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
         else:
             a_prev, a_off, a_rows = acts, prev, _YES
         if layer == 0 and rows and x_panels.size > 0 and not fused:
-            block, tiles, used = _split_scratch(scratch, n_out, max(n_in, batch))
-            n_used = inputs.shape[0]
+            block, tiles = _split_scratch(scratch, n_out, max(n_in, batch))
             _pack_tiles(deltas, _I0, batch, n_out, batch, tiles)
-            _gemm_panels(n_out, n_used, batch, tiles, x_panels, inv_batch, 0.0, used, _I0, n_used,
-                         block)
-            grad_w = grads[w_off : w_off + n_out * n_in]
-            grad_w[:] = 0.0
-            for j in range(n_out):
-                for q in range(n_used):
-                    grad_w[j * n_in + inputs[q]] = used[j * n_used + q]
+            grads[w_off : w_off + n_out * n_in] = 0.0  # the columns left out stay exactly zero
+            _gemm_panels(n_out, inputs.shape[0], batch, tiles, x_panels, inv_batch, 0.0, grads, w_off,
+                         n_in, block, inputs)
         elif rows and a_rows and batch >= _DOTS_MIN_BATCH:  # δ and a both (n, B): dot products
             if fused:
                 _gemm_dots(n_out, n_in, batch, deltas, offset, batch, acts, prev, batch,
