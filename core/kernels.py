@@ -740,21 +740,29 @@ def _sigmoid_span(z, a, count, bias):
 def _activate_hidden(params, b_off, zs, acts, start, n_out, batch, code):
     """Hidden block (n_out, B): z += b (per row), a = f(z).
 
-    Rows go through local views with one branch outside the loop: that is what lets
-    LLVM vectorise the other activations (indexing the whole buffers does not).
+    Sigmoid: the biases first, then σ over the whole block as one span (a small batch
+    would otherwise leave a scalar tail on every row). Other activations: a row at a time
+    through local views with the branch outside the loop, which is what lets LLVM vectorise
+    them (indexing the whole buffers does not).
     """
+    if code == SIGMOID:
+        for j in range(n_out):
+            bias = params[b_off + j]
+            z_row = zs[start + j * batch : start + (j + 1) * batch]
+            for i in range(batch):
+                z_row[i] += bias
+        count = n_out * batch
+        _sigmoid_span(zs[start : start + count], acts[start : start + count], count, 0.0)
+        return
     for j in range(n_out):
         bias = params[b_off + j]
         lo = start + j * batch
         z_row = zs[lo : lo + batch]
         a_row = acts[lo : lo + batch]
-        if code == SIGMOID:
-            _sigmoid_span(z_row, a_row, batch, bias)
-        else:
-            for i in range(batch):
-                z = z_row[i] + bias
-                z_row[i] = z
-                a_row[i] = _activate(z, code)
+        for i in range(batch):
+            z = z_row[i] + bias
+            z_row[i] = z
+            a_row[i] = _activate(z, code)
 
 
 @njit(**_JIT)
