@@ -18,13 +18,18 @@ Speed, with the same maths as the reference in net.py:
   SciPy BLAS that np.dot uses) with transpose flags, leading dimensions, α and β,
   so no transposed copies are made and the SGD update fuses into the product:
   W ← (1 − ηλ/n)W − (η/B) δ aᵀ is one dgemm with β = 1 − ηλ/n;
-- exp is our own (range reduction + degree-13 Taylor polynomial + exponent bits,
-  ≤ 1.01 ulp, exact at the overflow/underflow ends) so sigmoid loops vectorise;
-  libm's exp does not vectorise here and was half the step's time;
+- on the fixed probe set (the speed experiment, every s_l measurement) the first
+  layer, 85 % of the FLOPs, runs on a register-blocked AVX-512 kernel over a packed
+  copy of the images, leaving out the pixels that are zero in all of them
+  (`probe_gradient`, see the SIMD section);
+- exp and log are our own (range reduction + polynomial + exponent bits, ≤ 1 and
+  ≤ 2.2 ulp) so the sigmoid and cross-entropy loops vectorise; libm's do not
+  vectorise here and exp alone was half the step's time;
 - σ'(z) = a(1 − a) and tanh'(z) = 1 − a² from the stored activations (no exp in
   backward), except on residual layers where a is not f(z);
-- sums run in 8 interleaved partial sums (fixed order: bit-identical runs).
-No fastmath anywhere: results are deterministic for a given machine and BLAS.
+- sums run in interleaved partial sums in a fixed order (bit-identical runs).
+No fastmath anywhere (fused multiply-adds are explicit llvm.fma calls): results are
+deterministic for a given machine and BLAS.
 """
 
 from __future__ import annotations
@@ -128,7 +133,6 @@ class _VecModel(models.PrimitiveModel):
 
 _LANES = {types.float64: 8, types.float32: 16}  # 512 bits
 TILE_ROWS = 10  # rows of C per register block
-_DOTS_MIN_BATCH = 64  # below this BLAS is as fast for the hidden ∂C/∂W
 
 
 def panel_width(dtype) -> int:
@@ -345,18 +349,6 @@ def _gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, blo
 
 
 @intrinsic
-def _vmul_add(typingctx, x, y, acc):
-    """acc + x·y lane by lane, one fused multiply-add per lane."""
-    def codegen(context, builder, sig, args):
-        vty = args[2].type
-        bits = 64 if isinstance(vty.element, ir.DoubleType) else 32
-        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vty, [vty, vty, vty]),
-                                             f"llvm.fma.v{vty.count}f{bits}")
-        return builder.call(fma, args)
-    return acc(x, y, acc), codegen
-
-
-@intrinsic
 def _vsum(typingctx, vector):
     """The lanes of a vector added in order, lane 0 first (an ordered reduction: fixed bits)."""
     def codegen(context, builder, sig, args):
@@ -367,95 +359,6 @@ def _vsum(typingctx, vector):
             f"llvm.vector.reduce.fadd.v{vty.count}f{bits}")
         return builder.call(reduce, [ir.Constant(vty.element, -0.0), args[0]])
     return vector.dtype(vector), codegen
-
-
-@njit(**_JIT)
-def _dot_rows(a, a_off, b, b_off, k_dim):
-    """Σ_k a[a_off + k]·b[b_off + k]: vectors of lanes, then the tail."""
-    lanes = _vlanes(a)
-    full = k_dim - k_dim % lanes
-    acc = _vzero(a)
-    for k in range(0, full, lanes):
-        acc = _vmul_add(_vload(a, a_off + k), _vload(b, b_off + k), acc)
-    total = np.float64(_vsum(acc))
-    for k in range(full, k_dim):
-        total += _sload(a, a_off + k) * _sload(b, b_off + k)
-    return total
-
-
-@njit(**_JIT)
-def _gemm_dots(m, n, k_dim, a, a_off, lda, b, b_off, ldb, alpha, beta, c, c_off, ldc):
-    """C (m×n) ← α A Bᵀ + β C for A (m×K) and B (n×K) with contiguous rows: every C[i, j] a
-    dot product along K. Blocks of 3×5 dot products share their 8 loads per vector step
-    (15 accumulators); edges go one dot product at a time.
-
-    For the hidden layers' ∂C/∂W = δ aᵀ / B, whose K is the batch: BLAS runs this shape
-    (30×30, K = 1000) at 30-35 GFLOP/s.
-    """
-    lanes = _vlanes(c)
-    full = k_dim - k_dim % lanes
-    m3 = m - m % 3
-    n5 = n - n % 5
-    for i in range(0, m3, 3):
-        a0 = a_off + i * lda
-        a1 = a0 + lda
-        a2 = a1 + lda
-        for j in range(0, n5, 5):
-            b0 = b_off + j * ldb
-            b1 = b0 + ldb
-            b2 = b1 + ldb
-            b3 = b2 + ldb
-            b4 = b3 + ldb
-            s00 = s01 = s02 = s03 = s04 = _vzero(c)
-            s10 = s11 = s12 = s13 = s14 = _vzero(c)
-            s20 = s21 = s22 = s23 = s24 = _vzero(c)
-            for k in range(0, full, lanes):
-                x0 = _vload(a, a0 + k)
-                x1 = _vload(a, a1 + k)
-                x2 = _vload(a, a2 + k)
-                y = _vload(b, b0 + k)
-                s00 = _vmul_add(x0, y, s00)
-                s10 = _vmul_add(x1, y, s10)
-                s20 = _vmul_add(x2, y, s20)
-                y = _vload(b, b1 + k)
-                s01 = _vmul_add(x0, y, s01)
-                s11 = _vmul_add(x1, y, s11)
-                s21 = _vmul_add(x2, y, s21)
-                y = _vload(b, b2 + k)
-                s02 = _vmul_add(x0, y, s02)
-                s12 = _vmul_add(x1, y, s12)
-                s22 = _vmul_add(x2, y, s22)
-                y = _vload(b, b3 + k)
-                s03 = _vmul_add(x0, y, s03)
-                s13 = _vmul_add(x1, y, s13)
-                s23 = _vmul_add(x2, y, s23)
-                y = _vload(b, b4 + k)
-                s04 = _vmul_add(x0, y, s04)
-                s14 = _vmul_add(x1, y, s14)
-                s24 = _vmul_add(x2, y, s24)
-            sums = (_vsum(s00), _vsum(s01), _vsum(s02), _vsum(s03), _vsum(s04),
-                    _vsum(s10), _vsum(s11), _vsum(s12), _vsum(s13), _vsum(s14),
-                    _vsum(s20), _vsum(s21), _vsum(s22), _vsum(s23), _vsum(s24))
-            for r in range(3):
-                for q in range(5):
-                    total = np.float64(sums[5 * r + q])
-                    a_row = a0 + r * lda
-                    b_row = b0 + q * ldb
-                    for k in range(full, k_dim):
-                        total += _sload(a, a_row + k) * _sload(b, b_row + k)
-                    _store(c, c_off + (i + r) * ldc + j + q, total, alpha, beta)
-    for i in range(m):  # the edges: rows below m3 (all columns), columns right of n5
-        for j in range(n5 if i < m3 else 0, n):
-            total = _dot_rows(a, a_off + i * lda, b, b_off + j * ldb, k_dim)
-            _store(c, c_off + i * ldc + j, total, alpha, beta)
-
-
-@njit(**_INLINE)
-def _store(c, index, total, alpha, beta):
-    if beta == 0.0:
-        c[index] = alpha * total
-    else:
-        c[index] = alpha * total + beta * c[index]
 
 
 # ---------------------------------------------------------------------------
@@ -740,12 +643,13 @@ def _sigmoid_span(z, a, count, bias):
 def _activate_hidden(params, b_off, zs, acts, start, n_out, batch, code):
     """Hidden block (n_out, B): z += b (per row), a = f(z).
 
-    Sigmoid: the biases first, then σ over the whole block as one span (a small batch
-    would otherwise leave a scalar tail on every row). Other activations: a row at a time
+    Sigmoid: a span per row with the bias added on the way, or for a small batch the biases
+    first and then σ over the whole block as one span (a scalar tail per row would cost
+    more than the extra pass). Other activations: a row at a time
     through local views with the branch outside the loop, which is what lets LLVM vectorise
     them (indexing the whole buffers does not).
     """
-    if code == SIGMOID:
+    if code == SIGMOID and batch < 8 * _vlanes(zs):  # small batch: one span, few scalar tails
         for j in range(n_out):
             bias = params[b_off + j]
             z_row = zs[start + j * batch : start + (j + 1) * batch]
@@ -753,6 +657,11 @@ def _activate_hidden(params, b_off, zs, acts, start, n_out, batch, code):
                 z_row[i] += bias
         count = n_out * batch
         _sigmoid_span(zs[start : start + count], acts[start : start + count], count, 0.0)
+        return
+    if code == SIGMOID:  # large batch: a span per row, the bias added on the way
+        for j in range(n_out):
+            lo = start + j * batch
+            _sigmoid_span(zs[lo : lo + batch], acts[lo : lo + batch], batch, params[b_off + j])
         return
     for j in range(n_out):
         bias = params[b_off + j]
@@ -952,13 +861,6 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
             grads[w_off : w_off + n_out * n_in] = 0.0  # the columns left out stay exactly zero
             _gemm_panels(n_out, inputs.shape[0], batch, tiles, x_panels, inv_batch, 0.0, grads, w_off,
                          n_in, block, inputs)
-        elif rows and a_rows and batch >= _DOTS_MIN_BATCH:  # δ and a both (n, B): dot products
-            if fused:
-                _gemm_dots(n_out, n_in, batch, deltas, offset, batch, acts, prev, batch,
-                           -step * inv_batch, decay, params, w_off, n_in)
-            else:
-                _gemm_dots(n_out, n_in, batch, deltas, offset, batch, acts, prev, batch,
-                           inv_batch, 0.0, grads, w_off, n_in)
         elif fused:
             _matmul(n_out, n_in, batch, -step * inv_batch, deltas, offset, rows, a_prev, a_off,
                     not a_rows, decay, params, w_off, _YES)
