@@ -29,7 +29,11 @@ def peak_rss_mb() -> float:
 def synthetic_mnist(rows: int, test_rows: int = 10_000, seed: int = 0) -> Dataset:
     """MNIST-shaped data: uint8-like pixels scaled by 1/256, stored as float32 like a loaded file."""
     rng = np.random.default_rng(seed)
-    x = (rng.integers(0, 256, size=(rows + test_rows, 784), dtype=np.uint8) / 256).astype(np.float32)
+    x = np.empty((rows + test_rows, 784), dtype=np.float32)
+    for start in range(0, len(x), 5000):  # chunks: no float64 copy of the whole set
+        block = x[start:start + 5000]
+        block[:] = rng.integers(0, 256, size=block.shape, dtype=np.uint8)
+        block *= np.float32(1 / 256)
     y = rng.integers(0, 10, size=rows + test_rows).astype(np.int64)
     return Dataset(name=f"synthetic-{rows}", train_x=x[:rows], train_y=y[:rows], test_x=x[rows:],
                    test_y=y[rows:], probe_x=x[:1000], probe_y=y[:1000])

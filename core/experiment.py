@@ -40,12 +40,13 @@ class Trainer:
                                   explode_w=config.explode_w, dtype=dtype)
         self.grads = np.zeros_like(self.params)
         self.data_probe_x = data.probe_x
-        self.probe_x = np.ascontiguousarray(data.probe_x, dtype=dtype)
-        self.probe_y = np.ascontiguousarray(one_hot(data.probe_y, data.n_classes), dtype=dtype)
+        self.probe_x = _shared_array(data.probe_x, dtype)
+        self.probe_y = _shared_one_hot(data.probe_y, data.n_classes, dtype)
         if config.mode == "sgd":
-            self.train_x = np.ascontiguousarray(data.train_x, dtype=dtype)
-            self.train_y = np.ascontiguousarray(one_hot(data.train_y, data.n_classes), dtype=dtype)
-            self.test_x = np.ascontiguousarray(data.test_x, dtype=dtype)
+            # shared by every net in the dataset's own (float32) dtype; sgd_steps casts each batch
+            self.train_x = np.ascontiguousarray(data.train_x)
+            self.train_y = _shared_one_hot(data.train_y, data.n_classes, dtype)
+            self.test_x = data.test_x
             self.test_y = np.ascontiguousarray(data.test_y, dtype=np.int64)
             self.n_train = len(self.train_x)
         else:
@@ -107,7 +108,8 @@ class Trainer:
         chunk = len(self.probe_x)
         correct = 0
         for start in range(0, len(self.test_x), chunk):
-            correct += kernels.count_correct(self.params, self.table, self.test_x[start:start + chunk],
+            rows = np.ascontiguousarray(self.test_x[start:start + chunk], dtype=self.params.dtype)
+            correct += kernels.count_correct(self.params, self.table, rows,
                                              self.test_y[start:start + chunk], self.zs, self.acts,
                                              self.act_code)
         return correct / len(self.test_x)
@@ -116,6 +118,36 @@ class Trainer:
         speed, neurons, cost = self.probe()
         return StepRecord(net=self.net_index, epoch=epoch, step=self.steps_done, speed=speed,
                           neurons=neurons, cost=cost, accuracy=accuracy)
+
+
+_SHARED: OrderedDict = OrderedDict()  # (id of a dataset array, what, dtype) → (source, converted)
+_SHARED_KEEP = 8
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared(source: np.ndarray, what: str, dtype, convert):
+    """convert(source), made once per (array, dtype) and shared by every net of a run:
+    four nets on full MNIST would otherwise each hold their own copies."""
+    key = (id(source), what, np.dtype(dtype).str)
+    with _SHARED_LOCK:
+        hit = _SHARED.get(key)
+        if hit is not None and hit[0] is source:
+            _SHARED.move_to_end(key)
+            return hit[1]
+        value = convert()
+        _SHARED[key] = (source, value)
+        while len(_SHARED) > _SHARED_KEEP:
+            _SHARED.popitem(last=False)
+        return value
+
+
+def _shared_array(x: np.ndarray, dtype) -> np.ndarray:
+    return _shared(x, "array", dtype, lambda: np.ascontiguousarray(x, dtype=dtype))
+
+
+def _shared_one_hot(labels: np.ndarray, n_classes: int, dtype) -> np.ndarray:
+    return _shared(labels, f"one_hot{n_classes}", dtype,
+                   lambda: np.ascontiguousarray(one_hot(labels, n_classes), dtype=dtype))
 
 
 _PACKED: OrderedDict = OrderedDict()  # (id of a dataset's probe_x, dtype) → (source, packing)

@@ -19,7 +19,7 @@ from vgrad.core.spec import NetSpec
 
 def _tiny_dataset(rows: int = 8, inputs: int = 4, classes: int = 3) -> Dataset:
     rng = np.random.default_rng(0)
-    x = rng.random((rows, inputs))
+    x = rng.random((rows, inputs)).astype(np.float32)  # datasets store pixels as float32
     y = np.arange(rows, dtype=np.int64) % classes
     return Dataset(name="warm-up", train_x=x, train_y=y, test_x=x, test_y=y, probe_x=x, probe_y=y,
                    n_classes=classes)

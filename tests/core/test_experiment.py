@@ -75,3 +75,13 @@ def test_float32_runs_and_tracks_float64(mnist):
     r64 = records("784-30-30-10", mnist, epochs=2)[-1]
     r32 = records("784-30-30-10", mnist, epochs=2, dtype="float32")[-1]
     assert r32.speed == pytest.approx(r64.speed, rel=1e-4)
+
+
+def test_nets_of_a_run_share_the_data_instead_of_copying_it(mnist):
+    """Four nets on full MNIST must fit in memory: no per-net copy of the training images."""
+    first, second = (Trainer(parse_net(spec), mnist, Config(mode="sgd"))
+                     for spec in ("784-30-30-10", "784-30-30-30-10:relu"))
+    assert first.train_x is mnist.train_x and first.train_x.dtype == np.float32
+    assert first.test_x is mnist.test_x
+    assert second.train_y is first.train_y and second.probe_x is first.probe_x
+    assert first.probe_x.dtype == np.float64
