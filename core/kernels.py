@@ -34,6 +34,7 @@ deterministic for a given machine and BLAS.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -140,6 +141,7 @@ def panel_width(dtype) -> int:
     return 16 if np.dtype(dtype) == np.float64 else 32
 
 
+@functools.lru_cache(maxsize=1)
 def simd_available() -> bool:
     """True when the host has the 32 vector registers `_gemm_panels` is written for."""
     features = llvm.get_host_cpu_features()

@@ -38,6 +38,18 @@ def test_the_gate_holds_for_other_nets_too(mnist, text):
     assert all(c.passed for c in check_engine(problem(mnist, text, seed=2), "float64"))
 
 
+def test_without_avx512_the_engine_falls_back_to_blas_and_still_passes(mnist, monkeypatch):
+    from collections import OrderedDict
+
+    from vgrad.core import experiment, kernels
+
+    monkeypatch.setattr(kernels, "simd_available", lambda: False)
+    monkeypatch.setattr(experiment, "_PACKED", OrderedDict())
+    engine = EnginePeer(problem(mnist), "float64")
+    assert engine.trainer.x_panels.size == 0
+    assert all(c.passed for c in check_engine(problem(mnist), "float64"))
+
+
 def test_a_wrong_gradient_fails_its_check():
     assert not Check("x", max_error=1e-3, tolerance=1e-10).passed
     assert not Check("x", max_error=float("nan"), tolerance=1e-10).passed
