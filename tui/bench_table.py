@@ -78,7 +78,7 @@ def flops_table(result: dict) -> Table:
             cells.append("—" if row["gflops_performed"] is None else f"{row['gflops_performed']:.1f} GFLOP/s")
         table.add_row(f"{PEER_LABELS[peer]}, full batch", *cells)
     table.add_row("vgrad's share of matmul",
-                  *(f"{result['engine_share_of_matmul'][d]:.0%}" for d in ("float64", "float32")))
+                  *(f"{result['engine_share_of_matmul'][d]:.1%}" for d in ("float64", "float32")))
     note = rows[("vgrad", "float64", 1000)]["note"]
     if note:
         table.caption = f"vgrad full batch {note}: counted as executed."
@@ -123,7 +123,7 @@ def targets_table(result: dict) -> Table:
     for target in result["targets"]:
         unit, measured = target["unit"].replace("x", "×"), target["measured"]
         sign = "≥" if target["higher_is_better"] else "≤"
-        shown = "—" if measured is None else (f"{measured:.2f}{unit}" if unit != "%" else f"{measured:.0f} %")
+        shown = "—" if measured is None else (f"{measured:.2f}{unit}" if unit != "%" else f"{measured:.1f} %")
         needed = f"{sign} {target['threshold']:g}{unit}" if unit != "%" else f"{sign} {target['threshold']:g} %"
         table.add_row(target["text"], shown, needed, _verdict(target["passed"]), target["note"])
     return table
