@@ -484,14 +484,6 @@ def _emit_cross_entropy(builder, a, t):
 
 
 @intrinsic
-def _log(typingctx, x):
-    """ln x in float64 for a positive normal x (see _emit_log)."""
-    def codegen(context, builder, signature, args):
-        return _emit_log(builder, context.cast(builder, args[0], signature.args[0], types.float64))
-    return types.float64(x), codegen
-
-
-@intrinsic
 def _cross_entropy_lanes(typingctx, acts, y, a_index, y_index, acc):
     """acc + the cross-entropy terms (see _emit_cross_entropy) of one vector of outputs, in float64."""
     def codegen(context, builder, sig, args):
