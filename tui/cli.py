@@ -111,7 +111,7 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
 
     err = _stderr()
     with err.status("compiling numba kernels (first run only; later runs load the cache)…"):
-        compile_kernels(config.dtype)
+        compile_kernels(config.dtype, modes=(config.mode,))
     session = open_session(specs, dataset, config, record=record, csv=csv)
     title = f"vgrad — {config.mode} mode on {dataset.name}"
     status, code = "complete", 0
@@ -217,8 +217,8 @@ def reproduce_command(
         fail(str(error))
     err = _stderr()
     with err.status("compiling numba kernels…"):
-        compile_kernels()
-        compile_kernels(dtype)
+        compile_kernels(modes=("speed",))
+        compile_kernels(dtype, modes=("speed",))
     limit_blas_threads()
     from rich.progress import Progress
     with Progress(console=err, transient=True) as progress:
