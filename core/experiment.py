@@ -120,14 +120,15 @@ class Trainer:
                           neurons=neurons, cost=cost, accuracy=accuracy)
 
 
-_SHARED: OrderedDict = OrderedDict()  # (id of a dataset array, what, dtype) → (source, converted)
+_SHARED: OrderedDict = OrderedDict()  # (id of a dataset array, what, dtype) → (source, derived)
 _SHARED_KEEP = 8
 _SHARED_LOCK = threading.Lock()
 
 
 def _shared(source: np.ndarray, what: str, dtype, convert):
-    """convert(source), made once per (array, dtype) and shared by every net of a run:
-    four nets on full MNIST would otherwise each hold their own copies."""
+    """convert(source), made once per (array, what, dtype) and shared by every net of a run:
+    four nets on full MNIST would otherwise each hold their own copies. The entry keeps
+    `source` alive, so its id cannot be reused while the entry exists."""
     key = (id(source), what, np.dtype(dtype).str)
     with _SHARED_LOCK:
         hit = _SHARED.get(key)
@@ -150,11 +151,6 @@ def _shared_one_hot(labels: np.ndarray, n_classes: int, dtype) -> np.ndarray:
                    lambda: np.ascontiguousarray(one_hot(labels, n_classes), dtype=dtype))
 
 
-_PACKED: OrderedDict = OrderedDict()  # (id of a dataset's probe_x, dtype) → (source, packing)
-_PACKED_LOCK = threading.Lock()
-_PACKED_KEEP = 4
-
-
 def _packed_probe_set(probe_x: np.ndarray, source: np.ndarray, dtype: np.dtype):
     """(inputs, x_panels, xt_panels) for a probe set, packed once and shared by every net on it.
 
@@ -165,27 +161,21 @@ def _packed_probe_set(probe_x: np.ndarray, source: np.ndarray, dtype: np.dtype):
     nothing to z¹ and get an exactly zero ∂C/∂W¹, so only the others are packed: the same
     numbers for 22 % less first-layer work. `source` (the dataset's own array) is the key.
     """
-    key = (id(source), dtype.str)
-    with _PACKED_LOCK:
-        entry = _PACKED.get(key)
-        if entry is not None and entry[0] is source:
-            _PACKED.move_to_end(key)
-            return entry[1]
-        rows, n_inputs = probe_x.shape
-        inputs = np.flatnonzero(np.any(probe_x != 0, axis=0)).astype(np.int64)
-        if kernels.simd_available() and len(inputs):
-            used = np.ascontiguousarray(probe_x[:, inputs])
-            x_panels = np.empty(kernels.packed_size(rows, len(inputs), dtype), dtype=dtype)
-            xt_panels = np.empty(kernels.packed_size(len(inputs), rows, dtype), dtype=dtype)
-            kernels.pack_panels(used, x_panels)
-            kernels.pack_panels(np.ascontiguousarray(used.T), xt_panels)
-        else:
-            x_panels = xt_panels = np.empty(0, dtype=dtype)
-        packing = (inputs, x_panels, xt_panels)
-        _PACKED[key] = (source, packing)
-        while len(_PACKED) > _PACKED_KEEP:
-            _PACKED.popitem(last=False)
-        return packing
+    return _shared(source, "packed", dtype, lambda: _pack_probe_set(probe_x, dtype))
+
+
+def _pack_probe_set(probe_x: np.ndarray, dtype: np.dtype):
+    rows, _ = probe_x.shape
+    inputs = np.flatnonzero(np.any(probe_x != 0, axis=0)).astype(np.int64)
+    if kernels.simd_available() and len(inputs):
+        used = np.ascontiguousarray(probe_x[:, inputs])
+        x_panels = np.empty(kernels.packed_size(rows, len(inputs), dtype), dtype=dtype)
+        xt_panels = np.empty(kernels.packed_size(len(inputs), rows, dtype), dtype=dtype)
+        kernels.pack_panels(used, x_panels)
+        kernels.pack_panels(np.ascontiguousarray(used.T), xt_panels)
+    else:
+        x_panels = xt_panels = np.empty(0, dtype=dtype)
+    return inputs, x_panels, xt_panels
 
 
 def run_experiment(spec: NetSpec, data: Dataset, config: Config, net_index: int = 0) -> Iterator[StepRecord]:

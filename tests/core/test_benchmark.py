@@ -44,7 +44,7 @@ def test_without_avx512_the_engine_falls_back_to_blas_and_still_passes(mnist, mo
     from vgrad.core import experiment, kernels
 
     monkeypatch.setattr(kernels, "simd_available", lambda: False)
-    monkeypatch.setattr(experiment, "_PACKED", OrderedDict())
+    monkeypatch.setattr(experiment, "_SHARED", OrderedDict())
     engine = EnginePeer(problem(mnist), "float64")
     assert engine.trainer.x_panels.size == 0
     assert all(c.passed for c in check_engine(problem(mnist), "float64"))
