@@ -123,10 +123,6 @@ class Board:
                 self._notices.append(text)
                 self._version += 1
 
-    @property
-    def version(self) -> int:
-        return self._version
-
     def snapshot(self) -> BoardView:
         with self._lock:
             nets = tuple(

@@ -54,7 +54,3 @@ AFTER_500_FOUR_HIDDEN = (8e-6, 3e-5, 2e-4, 9e-4)
 EXPLODING_FACTOR = 25.0
 WIDEST_GROWTH_RANGE = 0.45
 WIDEST_GROWTH_W = 6.9
-
-
-def book_net(spec: str) -> BookNet:
-    return next(net for net in BOOK_NETS if net.spec == spec)

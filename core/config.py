@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 from vgrad.core.errors import InputError
 
@@ -52,9 +52,6 @@ class Config:
         if self.probes_per_epoch < 1:
             raise InputError(f"probes per epoch {self.probes_per_epoch}: must be at least 1")
         return self
-
-    def with_(self, **changes) -> Config:
-        return replace(self, **changes)
 
 
 def config_from_dict(values: dict) -> Config:

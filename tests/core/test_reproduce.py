@@ -7,7 +7,7 @@ final medians to six digits as float64 (`vgrad-tui reproduce` runs float64 by de
 
 import pytest
 
-from vgrad.core.book import ADJACENT_RATIO, BOOK_NETS
+from vgrad.core.book import ADJACENT_RATIO, AFTER_500_FOUR_HIDDEN, BOOK_NETS
 from vgrad.core.reproduce import reproduce
 
 
@@ -35,6 +35,11 @@ def test_after_500_epochs_the_earlier_layer_is_slower_in_every_seed(results):
     for result in results:
         assert result.ordered_seeds == 20, result.spec
         assert result.ordering_passed and result.passed
+
+
+def test_after_500_epochs_the_four_hidden_speeds_are_near_the_books(results):
+    for ours, book in zip(results[-1].final_speeds, AFTER_500_FOUR_HIDDEN):
+        assert book / 2 < ours < book * 2
 
 
 def test_the_first_layer_still_learns_about_100x_slower_than_the_last(results):
