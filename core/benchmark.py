@@ -614,13 +614,18 @@ def numpy_experiment(data: Dataset, epochs: int, cpus: int) -> float:
             peer._update(grads_w, grads_b, peer.n_probe)
 
     with _cpus(cpus):
-        threads = [threading.Thread(target=work, args=(peer,)) for peer in peers]
-        start = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return time.perf_counter() - start
+        return _seconds_on_threads(work, peers)
+
+
+def _seconds_on_threads(work, items) -> float:
+    """Wall seconds to run work(item) for every item, each on its own thread."""
+    threads = [threading.Thread(target=work, args=(item,)) for item in items]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
 
 
 def two_thread_scaling(data: Dataset, steps: int) -> float:
@@ -640,13 +645,7 @@ def two_thread_scaling(data: Dataset, steps: int) -> float:
         start = time.perf_counter()
         work(trainers[0])
         one = time.perf_counter() - start
-        threads = [threading.Thread(target=work, args=(t,)) for t in trainers]
-        start = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        two = time.perf_counter() - start
+        two = _seconds_on_threads(work, trainers)
     return 2 * steps / two / (steps / one)
 
 
