@@ -845,14 +845,14 @@ def machine() -> dict:
     import scipy
     from threadpoolctl import threadpool_info
 
-    from vgrad.core import kernels
+    from vgrad.core.simd import simd_available
 
     blas = sorted({f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')})"
                    for info in threadpool_info() if info.get("user_api") == "blas"})
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"cpu": model, "cores": cpus, "os": platform.platform(), "python": platform.python_version(),
             "numpy": np.__version__, "numba": numba.__version__, "scipy": scipy.__version__,
-            "torch": torch_version(), "blas": blas, "avx512": kernels.simd_available()}
+            "torch": torch_version(), "blas": blas, "avx512": simd_available()}
 
 
 # --------------------------------------------------------------------------- the whole run

@@ -17,11 +17,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from vgrad.core import kernels
+from vgrad.core import kernels, panels
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset, one_hot
 from vgrad.core.net import activation_code, cost_code, init_params, make_layout
 from vgrad.core.records import NEURONS_SHOWN, StepRecord
+from vgrad.core.simd import simd_available
 from vgrad.core.spec import NetSpec
 
 
@@ -70,7 +71,7 @@ class Trainer:
                                                                        np.dtype(dtype))
         if self.x_panels.size:
             n_hidden = int(self.table[0, 2])
-            self.scratch = np.empty(kernels.scratch_size(n_hidden, n_inputs, rows, dtype), dtype=dtype)
+            self.scratch = np.empty(panels.scratch_size(n_hidden, n_inputs, rows, dtype), dtype=dtype)
         else:  # no AVX-512: BLAS for every product
             self.scratch = np.empty(0, dtype=dtype)
 
@@ -167,12 +168,12 @@ def _packed_probe_set(probe_x: np.ndarray, source: np.ndarray, dtype: np.dtype):
 def _pack_probe_set(probe_x: np.ndarray, dtype: np.dtype):
     rows, _ = probe_x.shape
     inputs = np.flatnonzero(np.any(probe_x != 0, axis=0)).astype(np.int64)
-    if kernels.simd_available() and len(inputs):
+    if simd_available() and len(inputs):
         used = np.ascontiguousarray(probe_x[:, inputs])
-        x_panels = np.empty(kernels.packed_size(rows, len(inputs), dtype), dtype=dtype)
-        xt_panels = np.empty(kernels.packed_size(len(inputs), rows, dtype), dtype=dtype)
-        kernels.pack_panels(used, x_panels)
-        kernels.pack_panels(np.ascontiguousarray(used.T), xt_panels)
+        x_panels = np.empty(panels.packed_size(rows, len(inputs), dtype), dtype=dtype)
+        xt_panels = np.empty(panels.packed_size(len(inputs), rows, dtype), dtype=dtype)
+        panels.pack_panels(used, x_panels)
+        panels.pack_panels(np.ascontiguousarray(used.T), xt_panels)
     else:
         x_panels = xt_panels = np.empty(0, dtype=dtype)
     return inputs, x_panels, xt_panels

@@ -1,0 +1,148 @@
+"""A 512-bit vector type for numba and the few operations the hand-written kernels need.
+
+Each intrinsic emits one LLVM vector instruction (load, store, fused multiply-add,
+ordered sum), so a kernel written with them keeps its accumulators in registers and
+gets the same bits on every run. Written for AVX-512 (32 registers of 8 doubles or
+16 floats); `simd_available` says whether the host has it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import llvmlite.binding as llvm
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic, models, register_model
+
+
+class Vec(types.Type):
+    """One SIMD register of a float dtype: an LLVM <lanes x dtype>."""
+
+    def __init__(self, dtype, lanes):
+        self.dtype, self.lanes = dtype, lanes
+        super().__init__(name=f"Vec({dtype}x{lanes})")
+
+
+@register_model(Vec)
+class VecModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        element = dmm.lookup(fe_type.dtype).get_value_type()
+        super().__init__(dmm, fe_type, ir.VectorType(element, fe_type.lanes))
+
+
+LANES = {types.float64: 8, types.float32: 16}  # 512 bits
+
+
+@functools.lru_cache(maxsize=1)
+def simd_available() -> bool:
+    """True when the host has AVX-512: the 32 vector registers the hand-written kernels need."""
+    features = llvm.get_host_cpu_features()
+    return bool(features.get("avx512f", False))
+
+
+def element_pointer(context, builder, array_type, array, index):
+    data = context.make_array(array_type)(context, builder, array).data
+    return builder.gep(data, [index])
+
+
+@intrinsic
+def vload(typingctx, array, index):
+    """The vector at array[index : index + lanes] (unaligned load)."""
+    vec = Vec(array.dtype, LANES[array.dtype])
+
+    def codegen(context, builder, sig, args):
+        pointer = element_pointer(context, builder, sig.args[0], *args)
+        return builder.load(builder.bitcast(pointer, context.get_value_type(vec).as_pointer()),
+                            align=array.dtype.bitwidth // 8)
+    return vec(array, index), codegen
+
+
+@intrinsic
+def vstore(typingctx, array, index, value):
+    """array[index : index + lanes] = value (unaligned store)."""
+    def codegen(context, builder, sig, args):
+        pointer = element_pointer(context, builder, sig.args[0], args[0], args[1])
+        builder.store(args[2], builder.bitcast(pointer, args[2].type.as_pointer()),
+                      align=array.dtype.bitwidth // 8)
+        return context.get_dummy_value()
+    return types.none(array, index, value), codegen
+
+
+@intrinsic
+def sload(typingctx, array, index):
+    """array[index] without numba's negative-index wraparound (keeps the inner loop lean)."""
+    def codegen(context, builder, sig, args):
+        return builder.load(element_pointer(context, builder, sig.args[0], *args))
+    return array.dtype(array, index), codegen
+
+
+@intrinsic
+def vzero(typingctx, array):
+    vec = Vec(array.dtype, LANES[array.dtype])
+
+    def codegen(context, builder, sig, args):
+        return ir.Constant(context.get_value_type(vec), None)
+    return vec(array), codegen
+
+
+@intrinsic
+def vlanes(typingctx, array):
+    lanes = LANES[array.dtype]
+
+    def codegen(context, builder, sig, args):
+        return context.get_constant(types.intp, lanes)
+    return types.intp(array), codegen
+
+
+@intrinsic
+def vfma(typingctx, scalar, vector, acc):
+    """acc + scalar·vector in every lane, one fused multiply-add (llvm.fma)."""
+    def codegen(context, builder, sig, args):
+        vty = args[2].type
+        value = context.cast(builder, args[0], sig.args[0], acc.dtype)
+        lanes = ir.Constant(ir.VectorType(ir.IntType(32), vty.count), [0] * vty.count)
+        spread = builder.insert_element(ir.Constant(vty, None), value, ir.Constant(ir.IntType(32), 0))
+        spread = builder.shuffle_vector(spread, ir.Constant(vty, None), lanes)
+        bits = 64 if isinstance(vty.element, ir.DoubleType) else 32
+        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vty, [vty, vty, vty]),
+                                             f"llvm.fma.v{vty.count}f{bits}")
+        return builder.call(fma, [spread, args[1], args[2]])
+    return acc(scalar, vector, acc), codegen
+
+
+@intrinsic
+def vvfma(typingctx, a, b, acc):
+    """acc + a·b lane by lane, one fused multiply-add (llvm.fma)."""
+    def codegen(context, builder, sig, args):
+        vty = args[2].type
+        bits = 64 if isinstance(vty.element, ir.DoubleType) else 32
+        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vty, [vty, vty, vty]),
+                                             f"llvm.fma.v{vty.count}f{bits}")
+        return builder.call(fma, [args[0], args[1], args[2]])
+    return acc(a, b, acc), codegen
+
+
+@intrinsic
+def vsum(typingctx, vector):
+    """The lanes of a vector added in order, lane 0 first (an ordered reduction: fixed bits)."""
+    def codegen(context, builder, sig, args):
+        vty = args[0].type
+        bits = 64 if isinstance(vty.element, ir.DoubleType) else 32
+        reduce = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(vty.element, [vty.element, vty]),
+            f"llvm.vector.reduce.fadd.v{vty.count}f{bits}")
+        return builder.call(reduce, [ir.Constant(vty.element, -0.0), args[0]])
+    return vector.dtype(vector), codegen
+
+
+@intrinsic
+def vzero64(typingctx, array):
+    """A zero vector of float64 with as many lanes as the array's dtype has per vector."""
+    vec = Vec(types.float64, LANES[array.dtype])
+
+    def codegen(context, builder, sig, args):
+        return ir.Constant(context.get_value_type(vec), None)
+    return vec(array), codegen
+
