@@ -23,6 +23,7 @@ from vgrad.core.data import Dataset, one_hot
 from vgrad.core.net import activation_code, cost_code, init_params, make_layout
 from vgrad.core.records import NEURONS_SHOWN, StepRecord
 from vgrad.core.simd import simd_available
+from vgrad.core.small_batch import LARGEST_BATCH
 from vgrad.core.spec import NetSpec
 
 
@@ -61,6 +62,7 @@ class Trainer:
         self.act_code = activation_code(self.spec)
         self.cost_code = cost_code(self.spec)
         self.steps_done = 0
+        self.small_batch = simd_available() and config.batch_size <= LARGEST_BATCH
         self._speeds = np.empty(self.layout.n_layers - 1)  # s_l of each hidden layer, filled by probe()
         self._pack_probe_set(dtype)
 
@@ -100,7 +102,7 @@ class Trainer:
             self.params, self.table, self.train_x, self.train_y, order, first_batch, n_batches,
             self.config.batch_size, self.xb, self.yb, self.zs, self.acts, self.deltas,
             self.grad_acts, self.grads, self.config.eta, self.config.lmbda, self.config.clip,
-            self.act_code, self.cost_code)
+            self.act_code, self.cost_code, self.small_batch)
         self.steps_done += n_batches
         return bool(ok)
 

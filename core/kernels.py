@@ -45,6 +45,7 @@ from vgrad.core import vector_math
 from vgrad.core.jit import I0, INLINE, JIT, NO, YES
 from vgrad.core.panels import gemm_panels, pack_tiles, pack_weight_tiles, split_scratch
 from vgrad.core.simd import vlanes, vsum, vzero64
+from vgrad.core.small_batch import fused_weight_update, weighted_inputs
 from vgrad.core.vector_math import bias_sigmoid_lanes, cross_entropy_lanes, cross_entropy_one
 
 SIGMOID, TANH, RELU, LEAKY_RELU, ELU = 0, 1, 2, 3, 4
@@ -221,9 +222,10 @@ def _activate_output(params, b_off, zs, acts, start, n_out, batch):
 
 
 @njit(**JIT)
-def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code):
+def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, small):
     """forward(); with xt_panels (x[:, inputs]ᵀ packed by pack_panels) the first layer runs on
-    gemm_panels over those input columns only (the others must be zero in every row of x)."""
+    gemm_panels over those input columns only (the others must be zero in every row of x);
+    with `small` (AVX-512, batch ≤ small_batch.LARGEST_BATCH) on small_batch.weighted_inputs."""
     batch = x.shape[0]
     n_layers = table.shape[0]
     prev, prev_off, prev_rows = x.reshape(x.size), I0, NO  # x is aᵀ: (n_0, B) by columns
@@ -236,6 +238,8 @@ def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code):
             pack_weight_tiles(params, w_off, n_in, n_out, inputs, tiles)
             gemm_panels(n_out, batch, inputs.shape[0], tiles, xt_panels, 1.0, 0.0, zs, I0, batch,
                          block, inputs[:0])
+        elif layer == 0 and hidden and small:
+            weighted_inputs(params, w_off, n_in, n_out, prev, batch, zs, I0)
         else:
             _matmul(n_out, batch, n_in, 1.0, params, w_off, YES, prev, prev_off, prev_rows,
                     0.0, zs, offset, hidden)
@@ -259,7 +263,7 @@ def forward(params, table, x, zs, acts, act_code):
     Returns where the output block starts in `acts`; that block is (B, n_L).
     """
     none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
-    return _forward(params, table, x, none, no_inputs, none, zs, acts, act_code)
+    return _forward(params, table, x, none, no_inputs, none, zs, acts, act_code, NO)
 
 
 @njit(**JIT)
@@ -312,10 +316,11 @@ def _hidden_delta(zs, acts, deltas, grad_a, start, count, code, residual):
 
 @njit(**JIT)
 def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
-              fused, step, decay, x_panels, inputs, scratch):
+              fused, step, decay, x_panels, inputs, scratch, small):
     """Backprop after `forward`. fused=False: grads ← mean ∂C/∂params over the batch.
     fused=True: apply W ← decay·W − step·∂C/∂W, b ← b − step·∂C/∂b in place instead,
-    each layer's W only after it has carried δ down (grads untouched).
+    each layer's W only after it has carried δ down (grads untouched); with `small` the
+    first layer's on small_batch.fused_weight_update.
     With x_panels (x[:, inputs] packed by pack_panels, not fused) the first layer's ∂C/∂W runs
     on gemm_panels for those inputs; the other columns of ∂C/∂W¹ are exactly zero.
     """
@@ -379,6 +384,9 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
             grads[w_off : w_off + n_out * n_in] = 0.0  # the columns left out stay exactly zero
             gemm_panels(n_out, inputs.shape[0], batch, tiles, x_panels, inv_batch, 0.0, grads, w_off,
                          n_in, block, inputs)
+        elif fused and layer == 0 and rows and small:
+            fused_weight_update(params, w_off, n_in, n_out, -step * inv_batch, deltas, offset, xf,
+                                batch, decay)
         elif fused:
             _matmul(n_out, n_in, batch, -step * inv_batch, deltas, offset, rows, a_prev, a_off,
                     not a_rows, decay, params, w_off, YES)
@@ -398,7 +406,7 @@ def backward(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, 
     """
     none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
     _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
-              NO, 0.0, 1.0, none, no_inputs, none)
+              NO, 0.0, 1.0, none, no_inputs, none, NO)
 
 
 @njit(**JIT)
@@ -411,9 +419,9 @@ def probe_gradient(params, table, x, y, x_panels, xt_panels, inputs, scratch, zs
     xt_panels = pack_panels(x[:, inputs]ᵀ), scratch of scratch_size(). Empty panels fall back
     to BLAS over every column. Returns forward's output start.
     """
-    out_start = _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code)
+    out_start = _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, NO)
     _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
-              NO, 0.0, 1.0, x_panels, inputs, scratch)
+              NO, 0.0, 1.0, x_panels, inputs, scratch, NO)
     return out_start
 
 
@@ -477,8 +485,12 @@ def weight_square_sum(params, table):
 
 @njit(**JIT)
 def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, batch_size,
-              xb, yb, zs, acts, deltas, grad_acts, grads, eta, lmbda, clip, act_code, cost_code):
+              xb, yb, zs, acts, deltas, grad_acts, grads, eta, lmbda, clip, act_code, cost_code,
+              small):
     """Mini-batch SGD over batches first_batch .. first_batch+n_batches−1 of `order`.
+
+    small: the first layer runs on small_batch's kernels (needs AVX-512 and batch_size ≤
+    small_batch.LARGEST_BATCH; the caller checks).
 
     The last batch of an epoch may be short, as in network2. Without clipping the
     update is fused into backprop (see _backprop); with it, the whole gradient comes
@@ -502,10 +514,10 @@ def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, ba
                 xb[i * n_in + k] = train_x[row, k]
             for k in range(n_out):
                 yb[i * n_out + k] = train_y[row, k]
-        _forward(params, table, xv, none, no_inputs, none, zs, acts, act_code)
+        _forward(params, table, xv, none, no_inputs, none, zs, acts, act_code, small)
         fused = clip <= 0.0
         _backprop(params, table, xv, yv, zs, acts, deltas, grad_acts, grads, act_code,
-                  cost_code, fused, eta, decay, none, no_inputs, none)
+                  cost_code, fused, eta, decay, none, no_inputs, none, small)
         if not fused:
             update(params, grads, table, eta, lmbda, n_train, clip)
     for k in range(params.shape[0]):
@@ -518,7 +530,7 @@ def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, ba
 def count_correct(params, table, x, labels, zs, acts, act_code):
     """How many rows of x the net classifies as their label (argmax of the output)."""
     none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
-    out_start = _forward(params, table, x, none, no_inputs, none, zs, acts, act_code)
+    out_start = _forward(params, table, x, none, no_inputs, none, zs, acts, act_code, NO)
     batch = x.shape[0]
     n_out = table[table.shape[0] - 1, N_OUT]
     out = acts[out_start : out_start + batch * n_out].reshape(batch, n_out)

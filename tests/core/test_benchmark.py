@@ -41,12 +41,13 @@ def test_the_gate_holds_for_other_nets_too(mnist, text):
 def test_without_avx512_the_engine_falls_back_to_blas_and_still_passes(mnist, monkeypatch):
     from collections import OrderedDict
 
-    from vgrad.core import experiment, kernels
+    from vgrad.core import experiment
 
-    monkeypatch.setattr(kernels, "simd_available", lambda: False)
+    monkeypatch.setattr(experiment, "simd_available", lambda: False)
     monkeypatch.setattr(experiment, "_SHARED", OrderedDict())
     engine = EnginePeer(problem(mnist), "float64")
     assert engine.trainer.x_panels.size == 0
+    assert not engine.trainer.small_batch
     assert all(c.passed for c in check_engine(problem(mnist), "float64"))
 
 

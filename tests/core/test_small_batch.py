@@ -1,0 +1,78 @@
+"""The small-batch first-layer kernels compute the same products as BLAS, for any shape."""
+
+import numpy as np
+import pytest
+
+from vgrad.core import kernels
+from vgrad.core.net import activation_code, cost_code, init_params, make_layout
+from vgrad.core.simd import simd_available
+from vgrad.core.small_batch import fused_weight_update, weighted_inputs
+from vgrad.core.spec import parse_net
+
+pytestmark = pytest.mark.skipif(not simd_available(), reason="needs AVX-512")
+
+# (n_out, n_in, batch): the book's shape, then every kind of tail (rows past a block of 3,
+# images past a block of 5, columns past the last whole vector, fewer columns than a vector)
+SHAPES = [(30, 784, 10), (31, 790, 7), (4, 37, 1), (2, 5, 13), (100, 64, 32)]
+TOLERANCE = {np.float64: 1e-13, np.float32: 1e-5}
+
+
+def operands(n_out, n_in, batch, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal(n_out * n_in).astype(dtype)
+    x = rng.random(batch * n_in).astype(dtype)
+    delta = rng.standard_normal(n_out * batch).astype(dtype)
+    return w, x, delta
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_weighted_inputs_are_w_times_x_transposed_in_the_features_by_batch_layout(shape, dtype):
+    n_out, n_in, batch = shape
+    w, x, _ = operands(n_out, n_in, batch, dtype)
+    z = np.full(3 + n_out * batch, np.nan, dtype=dtype)
+    weighted_inputs(w, 0, n_in, n_out, x, batch, z, 3)
+    expected = w.reshape(n_out, n_in).astype(np.float64) @ x.reshape(batch, n_in).T.astype(np.float64)
+    scale = np.abs(expected).max()
+    np.testing.assert_allclose(z[3:].reshape(n_out, batch) / scale, expected / scale, rtol=0,
+                               atol=TOLERANCE[dtype])
+    assert np.isnan(z[:3]).all()  # nothing before the offset is touched
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_fused_weight_update_is_decay_times_w_plus_alpha_delta_x(shape, dtype):
+    n_out, n_in, batch = shape
+    w, x, delta = operands(n_out, n_in, batch, dtype)
+    padded = np.concatenate([np.zeros(2, dtype), delta])
+    updated = w.copy()
+    fused_weight_update(updated, 0, n_in, n_out, -0.3, padded, 2, x, batch, 0.99)
+    expected = (0.99 * w.reshape(n_out, n_in).astype(np.float64)
+                - 0.3 * delta.reshape(n_out, batch).astype(np.float64) @ x.reshape(batch, n_in).astype(np.float64))
+    np.testing.assert_allclose(updated.reshape(n_out, n_in), expected, rtol=0,
+                               atol=TOLERANCE[dtype] * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("text", ["784-30-30-30-30-10", "20-7-7-3:relu:residual:he"])
+@pytest.mark.parametrize("batch_size", [10, 3])
+def test_sgd_steps_give_the_same_weights_with_and_without_the_small_batch_kernels(text, batch_size):
+    """Ten mini-batches (the last one short when 10 % batch_size ≠ 0) on each path."""
+    spec = parse_net(text)
+    layout = make_layout(spec)
+    rng = np.random.default_rng(5)
+    n = 10 * batch_size - 1
+    train_x = rng.random((n, spec.sizes[0])).astype(np.float32)
+    train_y = np.eye(spec.sizes[-1])[rng.integers(0, spec.sizes[-1], n)]
+    order = rng.permutation(n).astype(np.int64)
+    results = []
+    for small in (False, True):
+        params = init_params(spec, np.random.default_rng(0))
+        width = layout.activation_width * batch_size
+        buffers = [np.empty(width) for _ in range(4)]
+        ok = kernels.sgd_steps(params, layout.table, train_x, train_y, order, 0, 10, batch_size,
+                               np.empty(batch_size * spec.sizes[0]), np.empty(batch_size * spec.sizes[-1]),
+                               *buffers, np.empty_like(params), 0.5, 5.0, 0.0, activation_code(spec),
+                               cost_code(spec), np.bool_(small))
+        assert ok
+        results.append(params)
+    np.testing.assert_allclose(results[1], results[0], rtol=0, atol=1e-12)
