@@ -63,6 +63,7 @@ class Trainer:
         self.cost_code = cost_code(self.spec)
         self.steps_done = 0
         self.small_batch = simd_available() and config.batch_size <= LARGEST_BATCH
+        self.transposes = np.empty(max(self.spec.sizes[1:]) * config.batch_size, dtype=dtype)
         self._speeds = np.empty(self.layout.n_layers - 1)  # s_l of each hidden layer, filled by probe()
         self._pack_probe_set(dtype)
 
@@ -102,7 +103,7 @@ class Trainer:
             self.params, self.table, self.train_x, self.train_y, order, first_batch, n_batches,
             self.config.batch_size, self.xb, self.yb, self.zs, self.acts, self.deltas,
             self.grad_acts, self.grads, self.config.eta, self.config.lmbda, self.config.clip,
-            self.act_code, self.cost_code, self.small_batch)
+            self.act_code, self.cost_code, self.small_batch, self.transposes)
         self.steps_done += n_batches
         return bool(ok)
 

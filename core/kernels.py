@@ -45,7 +45,8 @@ from vgrad.core import vector_math
 from vgrad.core.jit import I0, INLINE, JIT, NO, YES
 from vgrad.core.panels import gemm_panels, pack_tiles, pack_weight_tiles, split_scratch
 from vgrad.core.simd import vlanes, vsum, vzero64
-from vgrad.core.small_batch import fused_weight_update, weighted_inputs
+from vgrad.core.small_batch import (fused_weight_update, layer_backward, layer_forward, layer_update,
+                                    weighted_inputs)
 from vgrad.core.vector_math import bias_sigmoid_lanes, cross_entropy_lanes, cross_entropy_one
 
 SIGMOID, TANH, RELU, LEAKY_RELU, ELU = 0, 1, 2, 3, 4
@@ -224,8 +225,9 @@ def _activate_output(params, b_off, zs, acts, start, n_out, batch):
 @njit(**JIT)
 def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, small):
     """forward(); with xt_panels (x[:, inputs]ᵀ packed by pack_panels) the first layer runs on
-    gemm_panels over those input columns only (the others must be zero in every row of x);
-    with `small` (AVX-512, batch ≤ small_batch.LARGEST_BATCH) on small_batch.weighted_inputs."""
+    gemm_panels over those input columns only (the others must be zero in every row of x).
+    With `small` (AVX-512, batch ≤ small_batch.LARGEST_BATCH) every product runs on
+    small_batch's kernels instead of BLAS, and scratch holds max n_l·B for their transposes."""
     batch = x.shape[0]
     n_layers = table.shape[0]
     prev, prev_off, prev_rows = x.reshape(x.size), I0, NO  # x is aᵀ: (n_0, B) by columns
@@ -240,6 +242,9 @@ def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, s
                          block, inputs[:0])
         elif layer == 0 and hidden and small:
             weighted_inputs(params, w_off, n_in, n_out, prev, batch, zs, I0)
+        elif small and layer > 0:
+            layer_forward(params, w_off, n_in, n_out, acts, prev_off, batch, zs, offset, not hidden,
+                          scratch)
         else:
             _matmul(n_out, batch, n_in, 1.0, params, w_off, YES, prev, prev_off, prev_rows,
                     0.0, zs, offset, hidden)
@@ -256,7 +261,11 @@ def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, s
 
 
 
-@njit(**JIT)
+# forward, backward, probe_gradient and count_correct are plain Python calling the jitted
+# _forward and _backprop: a jitted wrapper would have LLVM optimise their inlined bodies
+# once more each (probe_gradient alone cost 6 s of cold compile), for a call that runs
+# once per probe or per test chunk.
+
 def forward(params, table, x, zs, acts, act_code):
     """z^l = W^l a^{l-1} + b^l, a^l = f(z^l) (+ a^{l-1} on a skip); output layer sigmoid.
 
@@ -319,8 +328,8 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
               fused, step, decay, x_panels, inputs, scratch, small):
     """Backprop after `forward`. fused=False: grads ← mean ∂C/∂params over the batch.
     fused=True: apply W ← decay·W − step·∂C/∂W, b ← b − step·∂C/∂b in place instead,
-    each layer's W only after it has carried δ down (grads untouched); with `small` the
-    first layer's on small_batch.fused_weight_update.
+    each layer's W only after it has carried δ down (grads untouched). `small`: as in _forward
+    (the unfused ∂C/∂W stays on BLAS).
     With x_panels (x[:, inputs] packed by pack_panels, not fused) the first layer's ∂C/∂W runs
     on gemm_panels for those inputs; the other columns of ∂C/∂W¹ are exactly zero.
     """
@@ -368,8 +377,12 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
             # kept in grad_acts only when the layer below has a skip and will need it.
             keep = table[layer - 1, RESIDUAL] != 0
             target = grad_acts if keep else deltas
-            _matmul(n_in, batch, n_out, 1.0, params, w_off, NO, deltas, offset, rows,
-                    0.0, target, prev, YES)
+            if small:
+                layer_backward(params, w_off, n_in, n_out, deltas, offset, batch, not rows, target, prev,
+                               scratch)
+            else:
+                _matmul(n_in, batch, n_out, 1.0, params, w_off, NO, deltas, offset, rows,
+                        0.0, target, prev, YES)
             if residual:
                 _add(target, prev, grad_acts, offset, n_in * batch)
             _hidden_delta(zs, acts, deltas, target, prev, n_in * batch, act_code, keep)
@@ -387,6 +400,9 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
         elif fused and layer == 0 and rows and small:
             fused_weight_update(params, w_off, n_in, n_out, -step * inv_batch, deltas, offset, xf,
                                 batch, decay)
+        elif fused and small:
+            layer_update(params, w_off, n_in, n_out, -step * inv_batch, deltas, offset, batch, not rows,
+                         acts, prev, decay, scratch)
         elif fused:
             _matmul(n_out, n_in, batch, -step * inv_batch, deltas, offset, rows, a_prev, a_off,
                     not a_rows, decay, params, w_off, YES)
@@ -396,7 +412,6 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
         offset = prev
 
 
-@njit(**JIT)
 def backward(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code):
     """Backprop after `forward`: grads = mean ∂C/∂params over the batch (no L2).
 
@@ -409,7 +424,6 @@ def backward(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, 
               NO, 0.0, 1.0, none, no_inputs, none, NO)
 
 
-@njit(**JIT)
 def probe_gradient(params, table, x, y, x_panels, xt_panels, inputs, scratch, zs, acts, deltas,
                    grad_acts, grads, act_code, cost_code):
     """forward then backward on a fixed batch (the probe set) whose packings are kept.
@@ -486,11 +500,11 @@ def weight_square_sum(params, table):
 @njit(**JIT)
 def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, batch_size,
               xb, yb, zs, acts, deltas, grad_acts, grads, eta, lmbda, clip, act_code, cost_code,
-              small):
+              small, scratch):
     """Mini-batch SGD over batches first_batch .. first_batch+n_batches−1 of `order`.
 
-    small: the first layer runs on small_batch's kernels (needs AVX-512 and batch_size ≤
-    small_batch.LARGEST_BATCH; the caller checks).
+    small: every product runs on small_batch's kernels (needs AVX-512 and batch_size ≤
+    small_batch.LARGEST_BATCH; the caller checks), with scratch of max n_l·batch_size.
 
     The last batch of an epoch may be short, as in network2. Without clipping the
     update is fused into backprop (see _backprop); with it, the whole gradient comes
@@ -514,10 +528,10 @@ def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, ba
                 xb[i * n_in + k] = train_x[row, k]
             for k in range(n_out):
                 yb[i * n_out + k] = train_y[row, k]
-        _forward(params, table, xv, none, no_inputs, none, zs, acts, act_code, small)
+        _forward(params, table, xv, none, no_inputs, scratch, zs, acts, act_code, small)
         fused = clip <= 0.0
         _backprop(params, table, xv, yv, zs, acts, deltas, grad_acts, grads, act_code,
-                  cost_code, fused, eta, decay, none, no_inputs, none, small)
+                  cost_code, fused, eta, decay, none, no_inputs, scratch, small)
         if not fused:
             update(params, grads, table, eta, lmbda, n_train, clip)
     for k in range(params.shape[0]):
@@ -526,21 +540,10 @@ def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, ba
     return True
 
 
-@njit(**JIT)
 def count_correct(params, table, x, labels, zs, acts, act_code):
-    """How many rows of x the net classifies as their label (argmax of the output)."""
-    none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
-    out_start = _forward(params, table, x, none, no_inputs, none, zs, acts, act_code, NO)
-    batch = x.shape[0]
-    n_out = table[table.shape[0] - 1, N_OUT]
+    """How many rows of x the net classifies as their label (argmax of the output, first on ties)."""
+    out_start = forward(params, table, x, zs, acts, act_code)
+    batch, n_out = x.shape[0], int(table[-1, N_OUT])
     out = acts[out_start : out_start + batch * n_out].reshape(batch, n_out)
-    correct = 0
-    for i in range(batch):
-        best = 0
-        for j in range(1, n_out):
-            if out[i, j] > out[i, best]:
-                best = j
-        if best == labels[i]:
-            correct += 1
-    return correct
+    return int(np.count_nonzero(np.argmax(out, axis=1) == labels))
 

@@ -146,3 +146,51 @@ def vzero64(typingctx, array):
         return ir.Constant(context.get_value_type(vec), None)
     return vec(array), codegen
 
+
+
+def _first_lanes(builder, vty, count):
+    """The mask <lane < count> for a vector type (all false when count ≤ 0)."""
+    lanes = ir.Constant(ir.VectorType(ir.IntType(64), vty.count), list(range(vty.count)))
+    spread = builder.insert_element(ir.Constant(lanes.type, None), count, ir.Constant(ir.IntType(32), 0))
+    spread = builder.shuffle_vector(spread, ir.Constant(lanes.type, None),
+                                    ir.Constant(ir.VectorType(ir.IntType(32), vty.count), [0] * vty.count))
+    return builder.icmp_signed("<", lanes, spread)
+
+
+def _masked(builder, vty, what):
+    bits = 64 if isinstance(vty.element, ir.DoubleType) else 32
+    mask = ir.VectorType(ir.IntType(1), vty.count)
+    if what == "load":
+        signature = ir.FunctionType(vty, [vty.as_pointer(), ir.IntType(32), mask, vty])
+    else:
+        signature = ir.FunctionType(ir.VoidType(), [vty, vty.as_pointer(), ir.IntType(32), mask])
+    return cgutils.get_or_insert_function(builder.module, signature, f"llvm.masked.{what}.v{vty.count}f{bits}.p0")
+
+
+@intrinsic
+def vload_first(typingctx, array, index, count):
+    """array[index : index + count] in the first `count` lanes, zeros after; nothing past is read."""
+    vec = Vec(array.dtype, LANES[array.dtype])
+
+    def codegen(context, builder, sig, args):
+        vty = context.get_value_type(vec)
+        pointer = builder.bitcast(element_pointer(context, builder, sig.args[0], args[0], args[1]),
+                                  vty.as_pointer())
+        mask = _first_lanes(builder, vty, context.cast(builder, args[2], sig.args[2], types.int64))
+        align = ir.Constant(ir.IntType(32), array.dtype.bitwidth // 8)
+        return builder.call(_masked(builder, vty, "load"), [pointer, align, mask, ir.Constant(vty, None)])
+    return vec(array, index, count), codegen
+
+
+@intrinsic
+def vstore_first(typingctx, array, index, value, count):
+    """array[index : index + count] = the first `count` lanes of value; nothing past is written."""
+    def codegen(context, builder, sig, args):
+        vty = args[2].type
+        pointer = builder.bitcast(element_pointer(context, builder, sig.args[0], args[0], args[1]),
+                                  vty.as_pointer())
+        mask = _first_lanes(builder, vty, context.cast(builder, args[3], sig.args[3], types.int64))
+        align = ir.Constant(ir.IntType(32), array.dtype.bitwidth // 8)
+        builder.call(_masked(builder, vty, "store"), [args[2], pointer, align, mask])
+        return context.get_dummy_value()
+    return types.none(array, index, value, count), codegen

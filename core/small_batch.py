@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from numba import njit
 
-from vgrad.core.jit import JIT
-from vgrad.core.simd import sload, vfma, vlanes, vload, vstore, vsum, vvfma, vzero
+from vgrad.core.jit import I0, I1, JIT
+from vgrad.core.simd import sload, vfma, vlanes, vload, vload_first, vstore, vstore_first, vsum, vvfma, vzero
 
 LARGEST_BATCH = 32  # above this BLAS (or the packed probe-set kernel) is as fast
 
@@ -126,3 +126,96 @@ def fused_weight_update(w, w_off, n_in, n_out, alpha, d, d_off, x, batch, decay)
             for i in range(batch):
                 total += alpha * d[d_off + j * batch + i] * x[i * n_in + k]
             w[row + k] = total
+
+
+@njit(**JIT)
+def combine_rows(out, o_off, o_stride, n_rows, width, coef, c_off, c_row, c_col, alpha,
+                 src, s_off, s_stride, n_src, decay):
+    """out[r, :width] ← decay·out[r, :width] + α Σ_s coef[r, s]·src[s, :width], r < n_rows.
+
+    Row r of out starts at o_off + r·o_stride, row s of src at s_off + s·s_stride, and
+    coef[r, s] is coef[c_off + r·c_row + s·c_col], so a transposed W is only other strides.
+    decay = 0 writes out without reading it. Blocks of 4 rows by 2 vectors: 8 accumulators,
+    one fused multiply-add per s each; the vectors past `width` are masked off.
+    """
+    lanes = vlanes(out)
+    last_row = n_rows - 1
+    zero = vzero(out)
+    for r0 in range(0, n_rows, 4):
+        r1, r2, r3 = min(r0 + 1, last_row), min(r0 + 2, last_row), min(r0 + 3, last_row)
+        o0, o1, o2, o3 = o_off + r0 * o_stride, o_off + r1 * o_stride, o_off + r2 * o_stride, o_off + r3 * o_stride
+        e0, e1, e2, e3 = c_off + r0 * c_row, c_off + r1 * c_row, c_off + r2 * c_row, c_off + r3 * c_row
+        for k in range(0, width, 2 * lanes):
+            n0, n1 = width - k, width - k - lanes
+            a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = zero
+            if decay != 0.0:
+                a00, a01 = vfma(decay, vload_first(out, o0 + k, n0), zero), vfma(decay, vload_first(out, o0 + k + lanes, n1), zero)
+                a10, a11 = vfma(decay, vload_first(out, o1 + k, n0), zero), vfma(decay, vload_first(out, o1 + k + lanes, n1), zero)
+                a20, a21 = vfma(decay, vload_first(out, o2 + k, n0), zero), vfma(decay, vload_first(out, o2 + k + lanes, n1), zero)
+                a30, a31 = vfma(decay, vload_first(out, o3 + k, n0), zero), vfma(decay, vload_first(out, o3 + k + lanes, n1), zero)
+            for s in range(n_src):
+                q = s_off + s * s_stride + k
+                p0, p1 = vload_first(src, q, n0), vload_first(src, q + lanes, n1)
+                column = s * c_col
+                c = alpha * sload(coef, e0 + column)
+                a00, a01 = vfma(c, p0, a00), vfma(c, p1, a01)
+                c = alpha * sload(coef, e1 + column)
+                a10, a11 = vfma(c, p0, a10), vfma(c, p1, a11)
+                c = alpha * sload(coef, e2 + column)
+                a20, a21 = vfma(c, p0, a20), vfma(c, p1, a21)
+                c = alpha * sload(coef, e3 + column)
+                a30, a31 = vfma(c, p0, a30), vfma(c, p1, a31)
+            vstore_first(out, o0 + k, a00, n0)
+            vstore_first(out, o0 + k + lanes, a01, n1)
+            vstore_first(out, o1 + k, a10, n0)
+            vstore_first(out, o1 + k + lanes, a11, n1)
+            vstore_first(out, o2 + k, a20, n0)
+            vstore_first(out, o2 + k + lanes, a21, n1)
+            vstore_first(out, o3 + k, a30, n0)
+            vstore_first(out, o3 + k + lanes, a31, n1)
+
+
+@njit(**JIT)
+def transpose(src, s_off, rows, cols, dst, d_off):
+    """dst[d_off:] ← the rows×cols block at src[s_off:] transposed (both by rows)."""
+    for r in range(rows):
+        for c in range(cols):
+            dst[d_off + c * rows + r] = src[s_off + r * cols + c]
+
+
+@njit(**JIT)
+def layer_forward(params, w_off, n_in, n_out, acts, a_off, batch, zs, z_off, output, scratch):
+    """z^l = W^l a^{l-1} (no bias) from a hidden (n_{l-1}, B) block: into an (n_l, B) block,
+    or for the output layer into its (B, n_L) block by way of scratch."""
+    if not output:
+        combine_rows(zs, z_off, batch, n_out, batch, params, w_off, n_in, I1, 1.0, acts, a_off, batch,
+                     n_in, 0.0)
+        return
+    combine_rows(scratch, I0, batch, n_out, batch, params, w_off, n_in, I1, 1.0, acts, a_off, batch,
+                 n_in, 0.0)
+    transpose(scratch, I0, n_out, batch, zs, z_off)
+
+
+@njit(**JIT)
+def layer_backward(params, w_off, n_in, n_out, deltas, d_off, batch, output, target, t_off, scratch):
+    """∂C/∂a^{l-1} = W^lᵀ δ^l into target's (n_{l-1}, B) block; δ^l is the output's (B, n_L)
+    block when `output` (transposed into scratch first), else an (n_l, B) block."""
+    src, s_off = deltas, d_off
+    if output:
+        transpose(deltas, d_off, batch, n_out, scratch, I0)
+        src, s_off = scratch, I0
+    combine_rows(target, t_off, batch, n_in, batch, params, w_off, I1, n_in, 1.0, src, s_off, batch,
+                 n_out, 0.0)
+
+
+@njit(**JIT)
+def layer_update(params, w_off, n_in, n_out, alpha, deltas, d_off, batch, output, acts, a_off, decay,
+                 scratch):
+    """W^l ← decay·W^l + α δ^l a^{l-1}ᵀ, a^{l-1} a hidden (n_{l-1}, B) block (its transpose
+    goes to scratch so that rows of W^l are combinations of contiguous rows)."""
+    transpose(acts, a_off, n_in, batch, scratch, I0)
+    c_row, c_col = batch, I1  # δ[j, i] of an (n_l, B) block
+    if output:
+        c_row, c_col = I1, n_out  # of the output's (B, n_L) block
+    combine_rows(params, w_off, n_in, n_out, n_in, deltas, d_off, c_row, c_col, alpha, scratch, I0, n_in,
+                 batch, decay)

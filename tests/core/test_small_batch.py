@@ -1,4 +1,4 @@
-"""The small-batch first-layer kernels compute the same products as BLAS, for any shape."""
+"""The small-batch kernels compute the same products as BLAS, for any shape."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from vgrad.core import kernels
 from vgrad.core.net import activation_code, cost_code, init_params, make_layout
 from vgrad.core.simd import simd_available
-from vgrad.core.small_batch import fused_weight_update, weighted_inputs
+from vgrad.core.small_batch import combine_rows, fused_weight_update, weighted_inputs
 from vgrad.core.spec import parse_net
 
 pytestmark = pytest.mark.skipif(not simd_available(), reason="needs AVX-512")
@@ -53,7 +53,32 @@ def test_fused_weight_update_is_decay_times_w_plus_alpha_delta_x(shape, dtype):
                                atol=TOLERANCE[dtype] * np.abs(expected).max())
 
 
-@pytest.mark.parametrize("text", ["784-30-30-30-30-10", "20-7-7-3:relu:residual:he"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("width", [1, 10, 16, 17, 30, 40])
+def test_combine_rows_sums_coefficient_times_source_rows_with_any_strides(width, dtype):
+    """out = decay·out + α C S for C read transposed (the δ-propagation case, Wᵀ), and with
+    decay 0 out is written without being read (NaN there stays out of the result)."""
+    rng = np.random.default_rng(width)
+    n_rows, n_src = 7, 5
+    coef = rng.standard_normal(n_src * n_rows).astype(dtype)  # stored as (n_src, n_rows): C = coefᵀ
+    src = rng.standard_normal(1 + n_src * width).astype(dtype)
+    c = coef.reshape(n_src, n_rows).T.astype(np.float64)
+    s = src[1:].reshape(n_src, width).astype(np.float64)
+    out = np.full(n_rows * width, np.nan, dtype=dtype)
+    combine_rows(out, 0, width, n_rows, width, coef, 0, 1, n_rows, 2.0, src, 1, width, n_src, 0.0)
+    np.testing.assert_allclose(out.reshape(n_rows, width), 2.0 * c @ s, rtol=0, atol=TOLERANCE[dtype] * 50)
+    before = rng.standard_normal(2 + n_rows * (width + 3)).astype(dtype)  # rows 3 apart, past width
+    after = before.copy()
+    combine_rows(after, 2, width + 3, n_rows, width, coef, 0, 1, n_rows, -0.5, src, 1, width, n_src, 0.9)
+    rows = before[2:].reshape(n_rows, width + 3).astype(np.float64)
+    expected = rows.copy()
+    expected[:, :width] = 0.9 * rows[:, :width] - 0.5 * c @ s
+    np.testing.assert_allclose(after[2:].reshape(n_rows, width + 3), expected, rtol=0,
+                               atol=TOLERANCE[dtype] * 50)
+    assert after[:2].tolist() == before[:2].tolist()
+
+
+@pytest.mark.parametrize("text", ["784-30-30-30-30-10", "20-7-7-3:relu:residual:he", "30-11-4:tanh:quadratic"])
 @pytest.mark.parametrize("batch_size", [10, 3])
 def test_sgd_steps_give_the_same_weights_with_and_without_the_small_batch_kernels(text, batch_size):
     """Ten mini-batches (the last one short when 10 % batch_size ≠ 0) on each path."""
@@ -72,7 +97,8 @@ def test_sgd_steps_give_the_same_weights_with_and_without_the_small_batch_kernel
         ok = kernels.sgd_steps(params, layout.table, train_x, train_y, order, 0, 10, batch_size,
                                np.empty(batch_size * spec.sizes[0]), np.empty(batch_size * spec.sizes[-1]),
                                *buffers, np.empty_like(params), 0.5, 5.0, 0.0, activation_code(spec),
-                               cost_code(spec), np.bool_(small))
+                               cost_code(spec), np.bool_(small),
+                               np.empty(max(spec.sizes[1:]) * batch_size))
         assert ok
         results.append(params)
     np.testing.assert_allclose(results[1], results[0], rtol=0, atol=1e-12)
