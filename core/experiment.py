@@ -23,7 +23,6 @@ from vgrad.core.data import Dataset, one_hot
 from vgrad.core.net import activation_code, cost_code, init_params, make_layout
 from vgrad.core.records import NEURONS_SHOWN, StepRecord
 from vgrad.core.simd import simd_available
-from vgrad.core.small_batch import LARGEST_BATCH
 from vgrad.core.spec import NetSpec
 
 
@@ -62,7 +61,7 @@ class Trainer:
         self.act_code = activation_code(self.spec)
         self.cost_code = cost_code(self.spec)
         self.steps_done = 0
-        self.small_batch = simd_available() and config.batch_size <= LARGEST_BATCH
+        self.thin_products = simd_available()  # faster than BLAS at every batch size measured
         self.transposes = np.empty(max(self.spec.sizes[1:]) * config.batch_size, dtype=dtype)
         self._speeds = np.empty(self.layout.n_layers - 1)  # s_l of each hidden layer, filled by probe()
         self._pack_probe_set(dtype)
@@ -103,7 +102,7 @@ class Trainer:
             self.params, self.table, self.train_x, self.train_y, order, first_batch, n_batches,
             self.config.batch_size, self.xb, self.yb, self.zs, self.acts, self.deltas,
             self.grad_acts, self.grads, self.config.eta, self.config.lmbda, self.config.clip,
-            self.act_code, self.cost_code, self.small_batch, self.transposes)
+            self.act_code, self.cost_code, self.thin_products, self.transposes)
         self.steps_done += n_batches
         return bool(ok)
 

@@ -1,7 +1,7 @@
 """Options every numba kernel is compiled with, where their cache lives, and typed constants.
 
 numba checks a cached kernel only against the file it is defined in, so `sgd_steps` in
-kernels.py would keep a stale copy of a changed kernel from small_batch.py. The cache
+kernels.py would keep a stale copy of a changed kernel from thin_products.py. The cache
 therefore lives in a directory named for a hash of every kernel module's source:
 `$NUMBA_CACHE_DIR/<hash>` when that is set, else `~/.cache/vgrad/numba/<hash>`.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
-KERNEL_MODULES = ("jit", "simd", "vector_math", "panels", "small_batch", "kernels")
+KERNEL_MODULES = ("jit", "simd", "vector_math", "panels", "thin_products", "kernels")
 
 
 def cache_dir() -> Path:

@@ -18,6 +18,8 @@ Speed, with the same maths as the reference in net.py:
   SciPy BLAS that np.dot uses) with transpose flags, leading dimensions, α and β,
   so no transposed copies are made and the SGD update fuses into the product:
   W ← (1 − ηλ/n)W − (η/B) δ aᵀ is one dgemm with β = 1 − ηλ/n;
+- mini-batch SGD runs every product on thin_products' AVX-512 kernels instead, which
+  read the operands in place (1.3–1.7× the whole step on BLAS);
 - on the fixed probe set (the speed experiment, every s_l measurement) the first
   layer, 85 % of the FLOPs, runs on a register-blocked AVX-512 kernel over a packed
   copy of the images, leaving out the pixels that are zero in all of them
@@ -45,8 +47,8 @@ from vgrad.core import vector_math
 from vgrad.core.jit import I0, INLINE, JIT, NO, YES
 from vgrad.core.panels import gemm_panels, pack_tiles, pack_weight_tiles, split_scratch
 from vgrad.core.simd import vlanes, vsum, vzero64
-from vgrad.core.small_batch import (fused_weight_update, layer_backward, layer_forward, layer_update,
-                                    weighted_inputs)
+from vgrad.core.thin_products import (fused_weight_update, layer_backward, layer_forward, layer_update,
+                                      weighted_inputs)
 from vgrad.core.vector_math import bias_sigmoid_lanes, cross_entropy_lanes, cross_entropy_one
 
 SIGMOID, TANH, RELU, LEAKY_RELU, ELU = 0, 1, 2, 3, 4
@@ -223,11 +225,11 @@ def _activate_output(params, b_off, zs, acts, start, n_out, batch):
 
 
 @njit(**JIT)
-def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, small):
+def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, thin):
     """forward(); with xt_panels (x[:, inputs]ᵀ packed by pack_panels) the first layer runs on
     gemm_panels over those input columns only (the others must be zero in every row of x).
-    With `small` (AVX-512, batch ≤ small_batch.LARGEST_BATCH) every product runs on
-    small_batch's kernels instead of BLAS, and scratch holds max n_l·B for their transposes."""
+    With `thin` (needs AVX-512) every product runs on thin_products' kernels instead of
+    BLAS, and scratch holds max n_l·B for their transposes."""
     batch = x.shape[0]
     n_layers = table.shape[0]
     prev, prev_off, prev_rows = x.reshape(x.size), I0, NO  # x is aᵀ: (n_0, B) by columns
@@ -240,9 +242,9 @@ def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, s
             pack_weight_tiles(params, w_off, n_in, n_out, inputs, tiles)
             gemm_panels(n_out, batch, inputs.shape[0], tiles, xt_panels, 1.0, 0.0, zs, I0, batch,
                          block, inputs[:0])
-        elif layer == 0 and hidden and small:
+        elif layer == 0 and hidden and thin:
             weighted_inputs(params, w_off, n_in, n_out, prev, batch, zs, I0)
-        elif small and layer > 0:
+        elif thin and layer > 0:
             layer_forward(params, w_off, n_in, n_out, acts, prev_off, batch, zs, offset, not hidden,
                           scratch)
         else:
@@ -325,10 +327,10 @@ def _hidden_delta(zs, acts, deltas, grad_a, start, count, code, residual):
 
 @njit(**JIT)
 def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
-              fused, step, decay, x_panels, inputs, scratch, small):
+              fused, step, decay, x_panels, inputs, scratch, thin):
     """Backprop after `forward`. fused=False: grads ← mean ∂C/∂params over the batch.
     fused=True: apply W ← decay·W − step·∂C/∂W, b ← b − step·∂C/∂b in place instead,
-    each layer's W only after it has carried δ down (grads untouched). `small`: as in _forward
+    each layer's W only after it has carried δ down (grads untouched). `thin`: as in _forward
     (the unfused ∂C/∂W stays on BLAS).
     With x_panels (x[:, inputs] packed by pack_panels, not fused) the first layer's ∂C/∂W runs
     on gemm_panels for those inputs; the other columns of ∂C/∂W¹ are exactly zero.
@@ -377,7 +379,7 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
             # kept in grad_acts only when the layer below has a skip and will need it.
             keep = table[layer - 1, RESIDUAL] != 0
             target = grad_acts if keep else deltas
-            if small:
+            if thin:
                 layer_backward(params, w_off, n_in, n_out, deltas, offset, batch, not rows, target, prev,
                                scratch)
             else:
@@ -397,10 +399,10 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
             grads[w_off : w_off + n_out * n_in] = 0.0  # the columns left out stay exactly zero
             gemm_panels(n_out, inputs.shape[0], batch, tiles, x_panels, inv_batch, 0.0, grads, w_off,
                          n_in, block, inputs)
-        elif fused and layer == 0 and rows and small:
+        elif fused and layer == 0 and rows and thin:
             fused_weight_update(params, w_off, n_in, n_out, -step * inv_batch, deltas, offset, xf,
                                 batch, decay)
-        elif fused and small:
+        elif fused and thin:
             layer_update(params, w_off, n_in, n_out, -step * inv_batch, deltas, offset, batch, not rows,
                          acts, prev, decay, scratch)
         elif fused:
@@ -500,11 +502,11 @@ def weight_square_sum(params, table):
 @njit(**JIT)
 def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, batch_size,
               xb, yb, zs, acts, deltas, grad_acts, grads, eta, lmbda, clip, act_code, cost_code,
-              small, scratch):
+              thin, scratch):
     """Mini-batch SGD over batches first_batch .. first_batch+n_batches−1 of `order`.
 
-    small: every product runs on small_batch's kernels (needs AVX-512 and batch_size ≤
-    small_batch.LARGEST_BATCH; the caller checks), with scratch of max n_l·batch_size.
+    thin: every product runs on thin_products' kernels (needs AVX-512; the caller checks),
+    with scratch of max n_l·batch_size elements.
 
     The last batch of an epoch may be short, as in network2. Without clipping the
     update is fused into backprop (see _backprop); with it, the whole gradient comes
@@ -528,10 +530,10 @@ def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, ba
                 xb[i * n_in + k] = train_x[row, k]
             for k in range(n_out):
                 yb[i * n_out + k] = train_y[row, k]
-        _forward(params, table, xv, none, no_inputs, scratch, zs, acts, act_code, small)
+        _forward(params, table, xv, none, no_inputs, scratch, zs, acts, act_code, thin)
         fused = clip <= 0.0
         _backprop(params, table, xv, yv, zs, acts, deltas, grad_acts, grads, act_code,
-                  cost_code, fused, eta, decay, none, no_inputs, scratch, small)
+                  cost_code, fused, eta, decay, none, no_inputs, scratch, thin)
         if not fused:
             update(params, grads, table, eta, lmbda, n_train, clip)
     for k in range(params.shape[0]):

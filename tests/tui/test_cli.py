@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from vgrad.core.recording import read_run
-from vgrad.tui.cli import app, run_cli
+from vgrad.tui.cli import app
 
 runner = CliRunner()
 

@@ -1,4 +1,4 @@
-"""The small-batch kernels compute the same products as BLAS, for any shape."""
+"""The thin-product kernels compute the same products as BLAS, for any shape."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from vgrad.core import kernels
 from vgrad.core.net import activation_code, cost_code, init_params, make_layout
 from vgrad.core.simd import simd_available
-from vgrad.core.small_batch import combine_rows, fused_weight_update, weighted_inputs
+from vgrad.core.thin_products import combine_rows, fused_weight_update, weighted_inputs
 from vgrad.core.spec import parse_net
 
 pytestmark = pytest.mark.skipif(not simd_available(), reason="needs AVX-512")
@@ -80,7 +80,7 @@ def test_combine_rows_sums_coefficient_times_source_rows_with_any_strides(width,
 
 @pytest.mark.parametrize("text", ["784-30-30-30-30-10", "20-7-7-3:relu:residual:he", "30-11-4:tanh:quadratic"])
 @pytest.mark.parametrize("batch_size", [10, 3])
-def test_sgd_steps_give_the_same_weights_with_and_without_the_small_batch_kernels(text, batch_size):
+def test_sgd_steps_give_the_same_weights_with_and_without_the_thin_product_kernels(text, batch_size):
     """Ten mini-batches (the last one short when 10 % batch_size ≠ 0) on each path."""
     spec = parse_net(text)
     layout = make_layout(spec)
@@ -90,14 +90,14 @@ def test_sgd_steps_give_the_same_weights_with_and_without_the_small_batch_kernel
     train_y = np.eye(spec.sizes[-1])[rng.integers(0, spec.sizes[-1], n)]
     order = rng.permutation(n).astype(np.int64)
     results = []
-    for small in (False, True):
+    for thin in (False, True):
         params = init_params(spec, np.random.default_rng(0))
         width = layout.activation_width * batch_size
         buffers = [np.empty(width) for _ in range(4)]
         ok = kernels.sgd_steps(params, layout.table, train_x, train_y, order, 0, 10, batch_size,
                                np.empty(batch_size * spec.sizes[0]), np.empty(batch_size * spec.sizes[-1]),
                                *buffers, np.empty_like(params), 0.5, 5.0, 0.0, activation_code(spec),
-                               cost_code(spec), np.bool_(small),
+                               cost_code(spec), np.bool_(thin),
                                np.empty(max(spec.sizes[1:]) * batch_size))
         assert ok
         results.append(params)

@@ -1,12 +1,18 @@
-"""The first layer's two products for a small mini-batch, register-blocked in AVX-512.
+"""A mini-batch SGD step's products, register-blocked in AVX-512 for their thin side.
 
-At batch 10 the first layer is z¹ = W¹xᵀ (30×784 by 784×10) forward and, fused into
-the update, W¹ ← (1 − ηλ/n)W¹ − (η/B) δ¹x backward (30×10 by 10×784). BLAS spends most
-of such thin products packing its operands; these two read W¹ and the batch's image
-rows where they lie and keep a block of results in vector registers. Rows of a block
-past the matrix's end repeat its last row (the same numbers, written twice), so there
-are no tail paths; the columns past the last whole vector are added one by one.
-Measured on an AVX-512 machine, float64: 8 µs each, against BLAS's 20 and 16.
+Every product of a step has a thin side: 30 neurons, or 10 images at batch 10. At
+batch 10 they are the first layer's z¹ = W¹xᵀ (30×784 by 784×10) and its fused update
+W¹ ← (1 − ηλ/n)W¹ − (η/B) δ¹x, then the 30-wide layers' 30×30 by 30×10. BLAS spends
+most of such a call packing its operands; these kernels read them where they lie and
+keep a block of results in vector registers:
+- weighted_inputs: z¹ as dot products of rows of W¹ with the images;
+- fused_weight_update: W¹'s update, 3 rows by 4 vectors of columns at a time;
+- combine_rows: rows as combinations of other rows, the last vector masked, which with
+  the right strides is z^l = W^l a^{l−1}, W^lᵀ δ^l and W^l's update (layer_*).
+Rows of a block past the matrix's end repeat its last row (the same numbers written
+twice), so there are no tail paths. Measured here, float64: 8 µs for each first-layer
+product at batch 10 against BLAS's 20 and 16, 0.5 µs for a 30-wide layer's against
+about 1; a whole SGD epoch is 1.7× faster than on BLAS at batch 10 and 1.3× at 1000.
 """
 
 from __future__ import annotations
@@ -15,8 +21,6 @@ from numba import njit
 
 from vgrad.core.jit import I0, I1, JIT
 from vgrad.core.simd import sload, vfma, vlanes, vload, vload_first, vstore, vstore_first, vsum, vvfma, vzero
-
-LARGEST_BATCH = 32  # above this BLAS (or the packed probe-set kernel) is as fast
 
 
 @njit(**JIT)
