@@ -79,7 +79,7 @@ def test_combine_rows_sums_coefficient_times_source_rows_with_any_strides(width,
 
 
 @pytest.mark.parametrize("text", ["784-30-30-30-30-10", "20-7-7-3:relu:residual:he", "30-11-4:tanh:quadratic"])
-@pytest.mark.parametrize("batch_size", [10, 3])
+@pytest.mark.parametrize("batch_size", [10, 3, 37])
 def test_sgd_steps_give_the_same_weights_with_and_without_the_thin_product_kernels(text, batch_size):
     """Ten mini-batches (the last one short when 10 % batch_size ≠ 0) on each path."""
     spec = parse_net(text)
