@@ -6,8 +6,6 @@ piped to a file) rich writes no control codes and no live progress.
 
 from __future__ import annotations
 
-import time
-
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -35,7 +33,7 @@ def follow_progress(board: Board, runner, console: Console) -> None:
                 progress.update(task, completed=min(done, net.total_epochs), rate=rate)
             if not alive:
                 break
-            time.sleep(POLL_SECONDS)
+            runner.join(POLL_SECONDS)  # wakes as soon as the last worker ends
 
 
 def format_speed(value: float | None) -> str:

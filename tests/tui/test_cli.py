@@ -95,3 +95,26 @@ def test_piped_output_has_no_control_codes(tmp_path):
                            "--net", "784-30-30-10"], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stdout and "784-30-30-10" in done.stdout
+
+
+def test_the_command_exits_fast_and_keeps_every_record_and_its_exit_code(tmp_path):
+    """main() leaves with os._exit after the run: the recording is complete, stdout is flushed
+    through a pipe, and bad input still exits 2."""
+    record = tmp_path / "run.jsonl"
+    launch = [sys.executable, "-c", "from vgrad.tui import main; main()"]
+    done = subprocess.run(launch + ["--no-ui", "--epochs", "3", "--net", "784-30-30-10", "--record", str(record)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "784-30-30-10" in done.stdout
+    run = read_run(record)
+    assert [step.epoch for step in run.steps] == [0, 1, 2]
+    assert run.end["status"] == "complete" and run.warning is None
+    bad = subprocess.run(launch + ["--epochs", "0"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--epochs" in bad.stderr
+
+
+@pytest.mark.parametrize("code, status", [(None, 0), (0, 0), (2, 2), (130, 130), ("a message", 1)])
+def test_exit_status_follows_system_exit(code, status):
+    from vgrad.tui import exit_status
+
+    assert exit_status(code) == status
