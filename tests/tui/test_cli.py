@@ -109,7 +109,7 @@ def test_the_command_exits_fast_and_keeps_every_record_and_its_exit_code(tmp_pat
     run = read_run(record)
     assert [step.epoch for step in run.steps] == [0, 1, 2]
     assert run.end["status"] == "complete" and run.warning is None
-    bad = subprocess.run(launch + ["--epochs", "0"], capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(launch + ["--no-ui", "--epochs", "-1"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--epochs" in bad.stderr
 
 
