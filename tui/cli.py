@@ -102,6 +102,7 @@ def run_command(
                              f"training images of {dataset.name}")
     except InputError as error:
         fail(str(error))
+    no_ui = _headless_unless_terminal(no_ui)
     raise typer.Exit(_run(specs, dataset, config, no_ui=no_ui, record=record, csv=csv))
 
 
@@ -146,6 +147,15 @@ def _print_summary(view, mode: str) -> None:
         _stderr().print(f"warning: {notice}")
 
 
+def _headless_unless_terminal(no_ui: bool) -> bool:
+    """--no-ui, or True with a note when stdin or stdout is not a terminal (piped, a script,
+    CI): the dashboard would write screen codes into the pipe and wait for keys forever."""
+    if no_ui or (sys.stdin.isatty() and sys.stdout.isatty()):
+        return no_ui
+    _stderr().print("not a terminal: running headless, as with --no-ui")
+    return True
+
+
 def _dashboard():
     """The dashboard runner, imported only when needed: headless runs never load textual."""
     from vgrad.tui.app import run_dashboard
@@ -184,7 +194,7 @@ def replay_command(
     if recording.warning:
         board.notice(recording.warning)
     replayer = Replayer(recording, board)
-    if no_ui:
+    if _headless_unless_terminal(no_ui):
         replayer.jump_end()
         _print_summary(board.snapshot(), recording.config.mode)
         return

@@ -118,3 +118,14 @@ def test_exit_status_follows_system_exit(code, status):
     from vgrad.tui import exit_status
 
     assert exit_status(code) == status
+
+
+def test_without_a_terminal_the_dashboard_falls_back_to_headless_with_a_note(tmp_path):
+    """Piped or scripted (as under CliRunner) there are no keys to read and no screen to draw."""
+    result = invoke("--epochs", "2", "--net", "784-30-30-10")
+    assert result.exit_code == 0
+    assert "not a terminal: running headless" in result.output and "s_1/s_2" in result.output
+    record = tmp_path / "run.jsonl"
+    invoke("--epochs", "2", "--net", "784-30-30-10", "--no-ui", "--record", str(record))
+    replayed = runner.invoke(app, ["replay", str(record)])
+    assert replayed.exit_code == 0 and "not a terminal" in replayed.output
