@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from vgrad.core import kernels, panels
+from vgrad.core.buffers import aligned, aligned_empty
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset, one_hot
 from vgrad.core.net import activation_code, cost_code, init_params, make_layout
@@ -37,9 +38,10 @@ class Trainer:
         self.layout = make_layout(self.spec)
         self.table = self.layout.table
         self.rng = np.random.default_rng(config.seed)
-        self.params = init_params(self.spec, self.rng, probe_x=data.probe_x,
-                                  explode_w=config.explode_w, dtype=dtype)
-        self.grads = np.zeros_like(self.params)
+        self.params = aligned(init_params(self.spec, self.rng, probe_x=data.probe_x,
+                                          explode_w=config.explode_w, dtype=dtype))
+        self.grads = aligned_empty(self.params.size, dtype)
+        self.grads[:] = 0.0
         self.data_probe_x = data.probe_x
         self.probe_x = _shared_array(data.probe_x, dtype)
         self.probe_y = _shared_one_hot(data.probe_y, data.n_classes, dtype)
@@ -55,14 +57,14 @@ class Trainer:
         rows = max(len(self.probe_x), config.batch_size)
         width = self.layout.activation_width
         self.zs, self.acts, self.deltas, self.grad_acts = (
-            np.empty(rows * width, dtype=dtype) for _ in range(4))
-        self.xb = np.empty(config.batch_size * self.spec.sizes[0], dtype=dtype)
-        self.yb = np.empty(config.batch_size * self.spec.sizes[-1], dtype=dtype)
+            aligned_empty(rows * width, dtype) for _ in range(4))
+        self.xb = aligned_empty(config.batch_size * self.spec.sizes[0], dtype)
+        self.yb = aligned_empty(config.batch_size * self.spec.sizes[-1], dtype)
         self.act_code = activation_code(self.spec)
         self.cost_code = cost_code(self.spec)
         self.steps_done = 0
         self.thin_products = simd_available()  # faster than BLAS at every batch size measured
-        self.transposes = np.empty(max(self.spec.sizes[1:]) * config.batch_size, dtype=dtype)
+        self.transposes = aligned_empty(max(self.spec.sizes[1:]) * config.batch_size, dtype)
         self._speeds = np.empty(self.layout.n_layers - 1)  # s_l of each hidden layer, filled by probe()
         self._pack_probe_set(dtype)
 
@@ -73,7 +75,7 @@ class Trainer:
                                                                        np.dtype(dtype))
         if self.x_panels.size:
             n_hidden = int(self.table[0, 2])
-            self.scratch = np.empty(panels.scratch_size(n_hidden, n_inputs, rows, dtype), dtype=dtype)
+            self.scratch = aligned_empty(panels.scratch_size(n_hidden, n_inputs, rows, dtype), dtype)
         else:  # no AVX-512: BLAS for every product
             self.scratch = np.empty(0, dtype=dtype)
 
@@ -146,12 +148,12 @@ def _shared(source: np.ndarray, what: str, dtype, convert):
 
 
 def _shared_array(x: np.ndarray, dtype) -> np.ndarray:
-    return _shared(x, "array", dtype, lambda: np.ascontiguousarray(x, dtype=dtype))
+    return _shared(x, "array", dtype, lambda: aligned(x, dtype))
 
 
 def _shared_one_hot(labels: np.ndarray, n_classes: int, dtype) -> np.ndarray:
     return _shared(labels, f"one_hot{n_classes}", dtype,
-                   lambda: np.ascontiguousarray(one_hot(labels, n_classes), dtype=dtype))
+                   lambda: aligned(one_hot(labels, n_classes), dtype))
 
 
 def _packed_probe_set(probe_x: np.ndarray, source: np.ndarray, dtype: np.dtype):
@@ -172,8 +174,8 @@ def _pack_probe_set(probe_x: np.ndarray, dtype: np.dtype):
     inputs = np.flatnonzero(np.any(probe_x != 0, axis=0)).astype(np.int64)
     if simd_available() and len(inputs):
         used = np.ascontiguousarray(probe_x[:, inputs])
-        x_panels = np.empty(panels.packed_size(rows, len(inputs), dtype), dtype=dtype)
-        xt_panels = np.empty(panels.packed_size(len(inputs), rows, dtype), dtype=dtype)
+        x_panels = aligned_empty(panels.packed_size(rows, len(inputs), dtype), dtype)
+        xt_panels = aligned_empty(panels.packed_size(len(inputs), rows, dtype), dtype)
         panels.pack_panels(used, x_panels)
         panels.pack_panels(np.ascontiguousarray(used.T), xt_panels)
     else:
