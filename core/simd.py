@@ -78,13 +78,17 @@ def sload(typingctx, array, index):
     return array.dtype(array, index), codegen
 
 
-@intrinsic
-def vzero(typingctx, array):
-    vec = Vec(array.dtype, LANES[array.dtype])
-
+def _zeros(vec, array):
+    """Signature and codegen of an intrinsic that returns the all-zero vector of type vec."""
     def codegen(context, builder, sig, args):
         return ir.Constant(context.get_value_type(vec), None)
     return vec(array), codegen
+
+
+@intrinsic
+def vzero(typingctx, array):
+    """A zero vector of the array's dtype."""
+    return _zeros(Vec(array.dtype, LANES[array.dtype]), array)
 
 
 @intrinsic
@@ -140,11 +144,7 @@ def vsum(typingctx, vector):
 @intrinsic
 def vzero64(typingctx, array):
     """A zero vector of float64 with as many lanes as the array's dtype has per vector."""
-    vec = Vec(types.float64, LANES[array.dtype])
-
-    def codegen(context, builder, sig, args):
-        return ir.Constant(context.get_value_type(vec), None)
-    return vec(array), codegen
+    return _zeros(Vec(types.float64, LANES[array.dtype]), array)
 
 
 
