@@ -18,8 +18,9 @@ Speed, with the same maths as the reference in net.py:
   SciPy BLAS that np.dot uses) with transpose flags, leading dimensions, α and β,
   so no transposed copies are made and the SGD update fuses into the product:
   W ← (1 − ηλ/n)W − (η/B) δ aᵀ is one dgemm with β = 1 − ηλ/n;
-- mini-batch SGD runs every product on thin_products' AVX-512 kernels instead, which
-  read the operands in place (1.3–1.7× the whole step on BLAS);
+- mini-batch SGD runs its products on thin_products' AVX-512 kernels instead, which
+  read the operands in place (1.3–1.7× the whole step on BLAS); with --clip the
+  gradient ∂C/∂W, computed before the update, stays on BLAS;
 - on the fixed probe set (the speed experiment, every s_l measurement) the first
   layer, 85 % of the FLOPs, runs on a register-blocked AVX-512 kernel over a packed
   copy of the images, leaving out the pixels that are zero in all of them
@@ -229,7 +230,7 @@ def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, t
     """forward(); with xt_panels (x[:, inputs]ᵀ packed by pack_panels) the first layer runs on
     gemm_panels over those input columns only (the others must be zero in every row of x).
     With `thin` (needs AVX-512) every product runs on thin_products' kernels instead of
-    BLAS, and scratch holds max n_l·B for their transposes."""
+    BLAS, and scratch (max n_l·B, l ≥ 1) holds their transposes: one buffer, two uses."""
     batch = x.shape[0]
     n_layers = table.shape[0]
     prev, prev_off, prev_rows = x.reshape(x.size), I0, NO  # x is aᵀ: (n_0, B) by columns
@@ -330,8 +331,8 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
               fused, step, decay, x_panels, inputs, scratch, thin):
     """Backprop after `forward`. fused=False: grads ← mean ∂C/∂params over the batch.
     fused=True: apply W ← decay·W − step·∂C/∂W, b ← b − step·∂C/∂b in place instead,
-    each layer's W only after it has carried δ down (grads untouched). `thin`: as in _forward
-    (the unfused ∂C/∂W stays on BLAS).
+    each layer's W only after it has carried δ down (grads untouched). `thin` and scratch: as
+    in _forward (the unfused ∂C/∂W, with --clip, stays on BLAS).
     With x_panels (x[:, inputs] packed by pack_panels, not fused) the first layer's ∂C/∂W runs
     on gemm_panels for those inputs; the other columns of ∂C/∂W¹ are exactly zero.
     """
@@ -402,7 +403,7 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
         elif fused and layer == 0 and rows and thin:
             fused_weight_update(params, w_off, n_in, n_out, -step * inv_batch, deltas, offset, xf,
                                 batch, decay)
-        elif fused and thin:
+        elif fused and thin and layer > 0:
             layer_update(params, w_off, n_in, n_out, -step * inv_batch, deltas, offset, batch, not rows,
                          acts, prev, decay, scratch)
         elif fused:

@@ -189,37 +189,41 @@ def transpose(src, s_off, rows, cols, dst, d_off):
 
 @njit(**JIT)
 def layer_forward(params, w_off, n_in, n_out, acts, a_off, batch, zs, z_off, output, scratch):
-    """z^l = W^l a^{l-1} (no bias) from a hidden (n_{l-1}, B) block: into an (n_l, B) block,
-    or for the output layer into its (B, n_L) block by way of scratch."""
-    if not output:
-        combine_rows(zs, z_off, batch, n_out, batch, params, w_off, n_in, I1, 1.0, acts, a_off, batch,
-                     n_in, 0.0)
-        return
-    combine_rows(scratch, I0, batch, n_out, batch, params, w_off, n_in, I1, 1.0, acts, a_off, batch,
-                 n_in, 0.0)
-    transpose(scratch, I0, n_out, batch, zs, z_off)
+    """z^l = W^l a^{l-1} (no bias) for a layer l > 1, a^{l-1} a hidden (n_{l-1}, B) block: into
+    an (n_l, B) block, or for the output layer into its (B, n_L) block by way of scratch."""
+    out, o_off = zs, z_off
+    if output:
+        out, o_off = scratch, I0
+    combine_rows(out=out, o_off=o_off, o_stride=batch, n_rows=n_out, width=batch,
+                 coef=params, c_off=w_off, c_row=n_in, c_col=I1, alpha=1.0,  # W^l[j, k]
+                 src=acts, s_off=a_off, s_stride=batch, n_src=n_in, decay=0.0)
+    if output:
+        transpose(scratch, I0, n_out, batch, zs, z_off)
 
 
 @njit(**JIT)
 def layer_backward(params, w_off, n_in, n_out, deltas, d_off, batch, output, target, t_off, scratch):
-    """∂C/∂a^{l-1} = W^lᵀ δ^l into target's (n_{l-1}, B) block; δ^l is the output's (B, n_L)
-    block when `output` (transposed into scratch first), else an (n_l, B) block."""
+    """∂C/∂a^{l-1} = W^lᵀ δ^l into target's (n_{l-1}, B) block, for a layer l > 1; δ^l is the
+    output's (B, n_L) block when `output` (transposed into scratch first), else (n_l, B)."""
     src, s_off = deltas, d_off
     if output:
         transpose(deltas, d_off, batch, n_out, scratch, I0)
         src, s_off = scratch, I0
-    combine_rows(target, t_off, batch, n_in, batch, params, w_off, I1, n_in, 1.0, src, s_off, batch,
-                 n_out, 0.0)
+    combine_rows(out=target, o_off=t_off, o_stride=batch, n_rows=n_in, width=batch,
+                 coef=params, c_off=w_off, c_row=I1, c_col=n_in, alpha=1.0,  # W^l[j, k] read as Wᵀ
+                 src=src, s_off=s_off, s_stride=batch, n_src=n_out, decay=0.0)
 
 
 @njit(**JIT)
 def layer_update(params, w_off, n_in, n_out, alpha, deltas, d_off, batch, output, acts, a_off, decay,
                  scratch):
-    """W^l ← decay·W^l + α δ^l a^{l-1}ᵀ, a^{l-1} a hidden (n_{l-1}, B) block (its transpose
-    goes to scratch so that rows of W^l are combinations of contiguous rows)."""
+    """W^l ← decay·W^l + α δ^l a^{l-1}ᵀ for a layer l > 1, a^{l-1} a hidden (n_{l-1}, B) block;
+    its transpose goes to scratch, so that rows of W^l are combinations of contiguous rows.
+    δ^l[j, i] is read from an (n_l, B) block, or from the output's (B, n_L) block."""
     transpose(acts, a_off, n_in, batch, scratch, I0)
-    c_row, c_col = batch, I1  # δ[j, i] of an (n_l, B) block
+    c_row, c_col = batch, I1
     if output:
-        c_row, c_col = I1, n_out  # of the output's (B, n_L) block
-    combine_rows(params, w_off, n_in, n_out, n_in, deltas, d_off, c_row, c_col, alpha, scratch, I0, n_in,
-                 batch, decay)
+        c_row, c_col = I1, n_out
+    combine_rows(out=params, o_off=w_off, o_stride=n_in, n_rows=n_out, width=n_in,
+                 coef=deltas, c_off=d_off, c_row=c_row, c_col=c_col, alpha=alpha,
+                 src=scratch, s_off=I0, s_stride=n_in, n_src=batch, decay=decay)

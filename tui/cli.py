@@ -147,10 +147,15 @@ def _print_summary(view, mode: str) -> None:
         _stderr().print(f"warning: {notice}")
 
 
+def _on_a_terminal() -> bool:
+    """stdin and stdout are both a terminal (either may be closed: None)."""
+    return all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout))
+
+
 def _headless_unless_terminal(no_ui: bool) -> bool:
     """--no-ui, or True with a note when stdin or stdout is not a terminal (piped, a script,
     CI): the dashboard would write screen codes into the pipe and wait for keys forever."""
-    if no_ui or (sys.stdin.isatty() and sys.stdout.isatty()):
+    if no_ui or _on_a_terminal():
         return no_ui
     _stderr().print("not a terminal: running headless, as with --no-ui")
     return True
@@ -306,6 +311,8 @@ def chain_command(
 
     try:
         chain_app = make_chain_app(neurons)
+        if not _on_a_terminal():
+            raise InputError("chain is interactive and needs a terminal (stdin or stdout is not one)")
     except InputError as error:
         fail(str(error))
     chain_app.run()

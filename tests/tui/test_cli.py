@@ -129,3 +129,8 @@ def test_without_a_terminal_the_dashboard_falls_back_to_headless_with_a_note(tmp
     invoke("--epochs", "2", "--net", "784-30-30-10", "--no-ui", "--record", str(record))
     replayed = runner.invoke(app, ["replay", str(record)])
     assert replayed.exit_code == 0 and "not a terminal" in replayed.output
+
+
+def test_chain_without_a_terminal_is_refused_in_one_line():
+    result = runner.invoke(app, ["chain"])
+    assert result.exit_code == 2 and "needs a terminal" in result.output
