@@ -38,6 +38,8 @@ class Runner:
         self._paused = False
         self._step_tokens = [0] * len(specs)
         self._threads: list[threading.Thread] = []
+        self._ended = threading.Condition()  # guards _live, the workers not yet ended
+        self._live = 0
         self.started_at = 0.0
         self.errors: dict[int, str] = {}
 
@@ -55,6 +57,8 @@ class Runner:
         self.started_at = time.perf_counter()
         self._threads = [threading.Thread(target=self._work, args=(i,), name=f"vgrad-net-{i}", daemon=True)
                          for i in range(len(self.specs))]
+        with self._ended:
+            self._live = len(self._threads)
         for thread in self._threads:
             thread.start()
 
@@ -64,16 +68,19 @@ class Runner:
             self._gate.notify_all()
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait for the workers; True when all have ended."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for thread in self._threads:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            thread.join(left)
-        return not self.alive
+        """Wait for the workers; True when all have ended.
+
+        Waits on a condition the workers signal, not on Thread.join: Ctrl+C interrupting
+        Thread.join(timeout) marks a still-running thread as ended (CPython 3.11), and the
+        summary then showed that net as still running.
+        """
+        with self._ended:
+            return self._ended.wait_for(lambda: self._live == 0, timeout)
 
     @property
     def alive(self) -> bool:
-        return any(thread.is_alive() for thread in self._threads)
+        with self._ended:
+            return self._live > 0
 
     def restart(self) -> None:
         """Stop every net and start them again from the same seed."""
@@ -127,6 +134,14 @@ class Runner:
 
     # the worker
     def _work(self, index: int) -> None:
+        try:
+            self._train(index)
+        finally:  # after the net's final state is on the board
+            with self._ended:
+                self._live -= 1
+                self._ended.notify_all()
+
+    def _train(self, index: int) -> None:
         board = self.board
         board.set_state(index, "paused" if self._paused else "running")
         last: StepRecord | None = None

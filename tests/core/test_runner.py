@@ -118,3 +118,23 @@ def test_stop_ends_workers_promptly(paused):
     time.sleep(0.05)
     runner.stop()
     assert runner.join(timeout=2)
+
+
+def test_ctrl_c_while_waiting_for_the_workers_still_leaves_every_net_stopped():
+    """Ctrl+C landing in join(timeout) (the headless progress loop) must not make a running
+    worker look ended: after stop and join every net shows its final state."""
+    import os
+    import signal
+    import threading
+
+    for attempt in range(5):
+        board = Board(SPECS, total_epochs=10_000)
+        runner = Runner(SPECS, board, counting_source())
+        runner.start()
+        threading.Timer(0.05 + 0.02 * attempt, os.kill, (os.getpid(), signal.SIGINT)).start()
+        with pytest.raises(KeyboardInterrupt):
+            while runner.alive:
+                runner.join(0.1)
+        runner.stop()
+        assert runner.join(timeout=10)
+        assert [net.state for net in board.snapshot().nets] == ["stopped", "stopped"]
