@@ -6,6 +6,7 @@ Every bad input becomes one line on stderr and exit code 2, before any work star
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -46,6 +47,17 @@ app = typer.Typer(
 )
 SUBCOMMANDS = ("run", "replay", "reproduce", "bench", "plot", "chain")
 INTERRUPTED = 130
+CLOSED_PIPE = 141  # 128 + SIGPIPE, as `yes | head -1` gives: the reader of stdout went away
+
+
+class _Console(Console):
+    """rich's Console, leaving with CLOSED_PIPE instead of 1 when stdout's reader went away
+    (`| head`): that is not a failure of the run, whose records are all written by then."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(CLOSED_PIPE)
 
 
 def fail(message: str) -> None:
@@ -54,8 +66,8 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _stderr() -> Console:
-    return Console(stderr=True)
+def _stderr() -> _Console:
+    return _Console(stderr=True)
 
 
 @app.command("run", epilog="Example: vgrad-tui run --net 784-30-30-10 --net 784-30-30-30-30-10 --no-ui")
@@ -142,7 +154,7 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
 def _print_summary(view, mode: str) -> None:
     from vgrad.tui.headless import summary_tables
 
-    Console().print(*summary_tables(view, mode))
+    _Console().print(*summary_tables(view, mode))
     for notice in view.notices:
         _stderr().print(f"warning: {notice}")
 
@@ -246,7 +258,7 @@ def reproduce_command(
                                "nets": [r.as_dict() for r in results]}, indent=2))
     else:
         from vgrad.tui.reproduce_table import reproduce_tables
-        Console().print(*reproduce_tables(results))
+        _Console().print(*reproduce_tables(results))
     raise typer.Exit(0 if all(r.passed for r in results) else 1)
 
 
@@ -278,7 +290,7 @@ def bench_command(
         typer.echo(json.dumps(result, indent=2))
     else:
         from vgrad.tui.bench_table import bench_tables
-        Console().print(*bench_tables(result))
+        _Console().print(*bench_tables(result))
 
 
 @app.command("plot", epilog="Example: vgrad-tui plot run.jsonl -o speed.png")

@@ -134,3 +134,14 @@ def test_without_a_terminal_the_dashboard_falls_back_to_headless_with_a_note(tmp
 def test_chain_without_a_terminal_is_refused_in_one_line():
     result = runner.invoke(app, ["chain"])
     assert result.exit_code == 2 and "needs a terminal" in result.output
+
+
+def test_a_reader_that_goes_away_gives_141_and_the_recording_stays_complete(tmp_path):
+    """`vgrad-tui … | true`: the table meets a closed pipe; that is not a failed run."""
+    record = tmp_path / "run.jsonl"
+    process = subprocess.Popen([sys.executable, "-c", "from vgrad.tui import main; main()", "--no-ui",
+                                "--epochs", "2", "--net", "784-30-30-10", "--record", str(record)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process.stdout.close()
+    assert process.wait(timeout=120) == 141
+    assert read_run(record).end["status"] == "complete"
