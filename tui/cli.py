@@ -34,7 +34,9 @@ Examples:
   vgrad-tui plot run.jsonl -o speed.png       the book's figure from a recording
   vgrad-tui chain                             the single-neuron chain explorer
 
-Run `vgrad-tui COMMAND --help` for each command's options.
+Bare options (as above) go to `run`, the default command: `vgrad-tui run --help` lists
+them all (--net, --preset, --mode, --epochs, --no-ui, --record, ...). Run
+`vgrad-tui COMMAND --help` for any other command's options.
 """
 
 app = typer.Typer(

@@ -57,8 +57,9 @@ def _net_table(summary, net, mode: str) -> Table:
         table.add_row(f"h{layer + 1}", format_speed(first.speed[layer] if first else None),
                       format_speed(last.speed[layer] if last else None),
                       end_section=layer == net.spec.hidden - 1)
-    first_ratio, last_ratio = summary.first_to_last_ratio
-    table.add_row(f"s_1/s_{net.spec.hidden}", format_speed(first_ratio), format_speed(last_ratio))
+    if net.spec.hidden > 1:  # with one hidden layer the ratio is 1 by definition
+        first_ratio, last_ratio = summary.first_to_last_ratio
+        table.add_row(f"s_1/s_{net.spec.hidden}", format_speed(first_ratio), format_speed(last_ratio))
     table.add_row("cost", format_speed(first.cost if first else None), format_speed(last.cost if last else None))
     if mode == "sgd":
         table.add_row("test accuracy", _percent(first.accuracy if first else None), _percent(summary.accuracy))

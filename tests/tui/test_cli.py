@@ -65,6 +65,7 @@ def test_sgd_mode_reports_accuracy(tmp_path):
     result = invoke("--no-ui", "--mode", "sgd", "--epochs", "1", "--net", "784-30-10", "--seed", "1")
     assert result.exit_code == 0, result.output
     assert "test accuracy" in result.output and "%" in result.output
+    assert "s_1/s_1" not in result.output  # one hidden layer: no first/last ratio row
 
 
 def test_replay_no_ui_prints_the_final_table(tmp_path):
