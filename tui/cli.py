@@ -335,6 +335,10 @@ def chain_command(
 def run_cli(argv: list[str] | None = None) -> None:
     """Entry point: bare `vgrad-tui [options]` means `vgrad-tui run [options]`."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and not args[0].startswith("-") and args[0] not in SUBCOMMANDS:
+        typer.echo(f"vgrad-tui: error: no command {args[0]!r}; the commands are {', '.join(SUBCOMMANDS)} "
+                   "(bare options go to run)", err=True)
+        raise SystemExit(2)
     if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help")):
         args.insert(0, "run")
     app(args=args, prog_name="vgrad-tui")

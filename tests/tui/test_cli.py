@@ -146,3 +146,13 @@ def test_a_reader_that_goes_away_gives_141_and_the_recording_stays_complete(tmp_
     process.stdout.close()
     assert process.wait(timeout=120) == 141
     assert read_run(record).end["status"] == "complete"
+
+
+def test_an_unknown_command_is_named_with_the_list_of_commands(capsys):
+    from vgrad.tui.cli import run_cli
+
+    with pytest.raises(SystemExit) as exit_:
+        run_cli(["bogus"])
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert "no command 'bogus'" in error and "replay" in error and len(error.strip().splitlines()) == 1
