@@ -102,3 +102,46 @@ def test_sgd_steps_give_the_same_weights_with_and_without_the_thin_product_kerne
         assert ok
         results.append(params)
     np.testing.assert_allclose(results[1], results[0], rtol=0, atol=1e-12)
+
+
+GUARD = 64
+
+
+def guarded(count, dtype, guards):
+    """A view of `count` elements with NaN guard zones on both sides, kept in `guards`."""
+    raw = np.full(count + 2 * GUARD, np.nan, dtype=dtype)
+    guards.append(raw)
+    return raw[GUARD:GUARD + count]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("batch_size", [1, 5, 17])
+@pytest.mark.parametrize("text", ["5-1-1-2", "9-2-40", "33-31-17-16-15", "8-16-16-16:tanh:residual"])
+def test_sgd_steps_on_the_thin_kernels_write_only_inside_their_buffers(text, batch_size, dtype):
+    """Odd widths (one neuron, an output wider than every hidden layer), a short last batch and
+    the smallest scratch the Trainer allocates: no guard element changes, and the weights equal
+    the BLAS path's."""
+    spec = parse_net(text)
+    layout = make_layout(spec)
+    rng = np.random.default_rng(5)
+    n = 3 * batch_size + 1
+    train_x = rng.random((n, spec.sizes[0])).astype(np.float32)
+    train_y = np.eye(spec.sizes[-1], dtype=dtype)[rng.integers(0, spec.sizes[-1], n)]
+    order = rng.permutation(n).astype(np.int64)
+    results = []
+    for thin in (False, True):
+        guards = []
+        params = guarded(layout.n_params, dtype, guards)
+        params[:] = init_params(spec, np.random.default_rng(0))
+        width = layout.activation_width * batch_size
+        buffers = [guarded(width, dtype, guards) for _ in range(4)]
+        ok = kernels.sgd_steps(params, layout.table, train_x, train_y, order, 0, -(-n // batch_size),
+                               batch_size, guarded(batch_size * spec.sizes[0], dtype, guards),
+                               guarded(batch_size * spec.sizes[-1], dtype, guards), *buffers,
+                               guarded(layout.n_params, dtype, guards), 0.5, 5.0, 0.0,
+                               activation_code(spec), cost_code(spec), np.bool_(thin),
+                               guarded(max(spec.sizes[1:]) * batch_size, dtype, guards))
+        assert ok
+        assert all(np.isnan(raw[:GUARD]).all() and np.isnan(raw[-GUARD:]).all() for raw in guards)
+        results.append(params.astype(np.float64))
+    np.testing.assert_allclose(results[1], results[0], rtol=0, atol=TOLERANCE[dtype] * 10)
