@@ -917,7 +917,7 @@ def run_bench(data: Dataset, quick: bool = False, progress: Progress = _quiet, s
     progress(f"three-net experiment ({epochs} epochs) in batched numpy on 2 cores…")
     numpy_two = numpy_experiment(data, epochs, cpus=2)
     progress("two nets on two threads…")
-    scaling = two_thread_scaling(data, 10 if quick else 40)
+    scaling = two_thread_scaling(data, 20 if quick else 40)
     progress("the whole command, vgrad-tui --no-ui…")
     command = command_seconds(None if not quick else epochs)
 
