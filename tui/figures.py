@@ -79,7 +79,7 @@ def _neuron_bars(axis, hidden: int, step) -> None:
         width = 0.8 / max(len(values), 1)
         for j, value in enumerate(values):
             axis.bar(layer - 0.4 + width * (j + 0.5), value, width=width,
-                     color="tab:red" if value < 0 else "tab:blue")
+                     color="tab:orange" if value < 0 else "tab:blue")  # as the dashboard's bars
     shown = len(step.neurons[0]) if step.neurons else 0
-    axis.set_title(f"first {shown} neurons' ∂C/∂b at epoch {step.epoch} (red < 0)", fontsize=9)
+    axis.set_title(f"first {shown} neurons' ∂C/∂b at epoch {step.epoch} (orange < 0)", fontsize=9)
     axis.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
