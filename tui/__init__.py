@@ -4,12 +4,6 @@ import os
 import sys
 
 
-def _stdout_pipe_closed() -> bool:
-    """typer exits 1 when a plain print hits a closed pipe, after swapping stdout for its
-    PacifyFlushWrapper; that is how the pipe case is told from a real failure."""
-    return type(sys.stdout).__name__ == "PacifyFlushWrapper"
-
-
 def main() -> None:
     """Console-script entry point `vgrad-tui`.
 
@@ -17,15 +11,13 @@ def main() -> None:
     restored) the process leaves with os._exit: the interpreter's own teardown of numba,
     LLVM and the loaded modules took 0.4 s and has nothing left to save.
     """
-    from vgrad.tui.cli import CLOSED_PIPE, run_cli
+    from vgrad.tui.cli import run_cli
 
     try:
         run_cli()
         code = 0
     except SystemExit as exit_:
         code = exit_status(exit_.code)
-        if code == 1 and _stdout_pipe_closed():
-            code = CLOSED_PIPE
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

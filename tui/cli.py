@@ -72,6 +72,12 @@ def _stderr() -> _Console:
     return _Console(stderr=True)
 
 
+def _print_json(document: dict) -> None:
+    """One JSON document on stdout, as is (no wrapping or highlighting), through _Console so
+    that a closed pipe ends the command as every other output does."""
+    _Console().out(json.dumps(document, indent=2), highlight=False)
+
+
 @app.command("run", epilog="Example: vgrad-tui run --net 784-30-30-10 --net 784-30-30-30-30-10 --no-ui")
 def run_command(
     net: Optional[list[str]] = typer.Option(None, "--net", "-n", help="Net spec, e.g. 784-30-30-10 or auto-30-30-10:relu:he (repeat for up to 4 nets)."),
@@ -255,9 +261,8 @@ def reproduce_command(
         results = reproduce(dataset, seeds=seeds, epochs=epochs, dtype=dtype,
                             progress=lambda done, total: progress.update(task, completed=done))
     if as_json:
-        typer.echo(json.dumps({"seeds": seeds, "epochs": epochs, "data": dataset.name,
-                               "passed": all(r.passed for r in results),
-                               "nets": [r.as_dict() for r in results]}, indent=2))
+        _print_json({"seeds": seeds, "epochs": epochs, "data": dataset.name,
+                     "passed": all(r.passed for r in results), "nets": [r.as_dict() for r in results]})
     else:
         from vgrad.tui.reproduce_table import reproduce_tables
         _Console().print(*reproduce_tables(results))
@@ -289,7 +294,7 @@ def bench_command(
         err.print(f"vgrad-tui: error: wrong result, no speed reported: {error}", markup=False)
         raise typer.Exit(1)
     if as_json:
-        typer.echo(json.dumps(result, indent=2))
+        _print_json(result)
     else:
         from vgrad.tui.bench_table import bench_tables
         _Console().print(*bench_tables(result))

@@ -146,6 +146,11 @@ def test_a_reader_that_goes_away_gives_141_and_the_recording_stays_complete(tmp_
     process.stdout.close()
     assert process.wait(timeout=120) == 141
     assert read_run(record).end["status"] == "complete"
+    json_out = subprocess.Popen([sys.executable, "-c", "from vgrad.tui import main; main()", "reproduce",
+                                 "--seeds", "1", "--epochs", "2", "--json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    json_out.stdout.close()
+    assert json_out.wait(timeout=120) == 141  # a JSON document meets the pipe the same way
 
 
 def test_an_unknown_command_is_named_with_the_list_of_commands(capsys):
