@@ -262,8 +262,6 @@ def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, t
     return offset - batch * table[n_layers - 1, N_OUT]
 
 
-
-
 # forward, backward, probe_gradient and count_correct are plain Python calling the jitted
 # _forward and _backprop: a jitted wrapper would have LLVM optimise their inlined bodies
 # once more each (probe_gradient alone cost 6 s of cold compile), for a call that runs
