@@ -37,7 +37,6 @@ class Runner:
         self._gate = threading.Condition()
         self._paused = False
         self._step_tokens = [0] * len(specs)
-        self._threads: list[threading.Thread] = []
         self._ended = threading.Condition()  # guards _live, the workers not yet ended
         self._live = 0
         self.started_at = 0.0
@@ -55,11 +54,11 @@ class Runner:
         limit_blas_threads()
         self._stop.clear()
         self.started_at = time.perf_counter()
-        self._threads = [threading.Thread(target=self._work, args=(i,), name=f"vgrad-net-{i}", daemon=True)
-                         for i in range(len(self.specs))]
+        threads = [threading.Thread(target=self._work, args=(i,), name=f"vgrad-net-{i}", daemon=True)
+                   for i in range(len(self.specs))]
         with self._ended:
-            self._live = len(self._threads)
-        for thread in self._threads:
+            self._live = len(threads)
+        for thread in threads:
             thread.start()
 
     def stop(self) -> None:
