@@ -14,12 +14,12 @@ import time
 
 import numpy as np
 
-from vgrad.core.board import Board
-from vgrad.core.config import Config
 from vgrad.core.data import Dataset
-from vgrad.core.runner import Runner
-from vgrad.core.spec import parse_net
-from vgrad.core.warmup import compile_kernels
+from vgrad.core.run.board import Board
+from vgrad.core.run.config import Config
+from vgrad.core.run.runner import Runner
+from vgrad.core.run.spec import parse_net
+from vgrad.core.run.warmup import compile_kernels
 
 
 def peak_rss_mb() -> float:

@@ -17,8 +17,8 @@ def mnist():
 @pytest.fixture(scope="session", autouse=True)
 def compiled_kernels():
     """Compile (or load) the float64 kernels once, so no test pays for it twice."""
-    from vgrad.core.threads import limit_blas_threads
-    from vgrad.core.warmup import compile_kernels
+    from vgrad.core.run.threads import limit_blas_threads
+    from vgrad.core.run.warmup import compile_kernels
 
     compile_kernels("float64")
     limit_blas_threads()

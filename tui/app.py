@@ -19,8 +19,8 @@ from textual.geometry import Size
 from textual.reactive import var
 from textual.widgets import Footer, Header, Static
 
-from vgrad.core.board import Board, BoardView
-from vgrad.core.controls import Controls, ReplayControls
+from vgrad.core.run.board import Board, BoardView
+from vgrad.core.run.controls import Controls, ReplayControls
 from vgrad.tui.widgets import HelpScreen, NetPanel, PlotScreen, ScaleLegend, shared_scale
 
 MAX_POLL_HZ = 20.0

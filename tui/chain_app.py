@@ -1,5 +1,5 @@
 """The chain explorer (`vgrad-tui chain`): edit w_j, b_j of the book's single-neuron chain
-and watch dC/db_1 vanish or explode. Every number comes from vgrad.core.chain."""
+and watch dC/db_1 vanish or explode. Every number comes from vgrad.core.lab.chain."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from textual.containers import Horizontal
 from textual.reactive import var
 from textual.widgets import Footer, Header
 
-from vgrad.core.chain import (
+from vgrad.core.lab.chain import (
     DEFAULT_NEURONS,
     Chain,
     adjusted,
@@ -19,7 +19,7 @@ from vgrad.core.chain import (
     growth_range,
     widest_growth_range,
 )
-from vgrad.tui.widgets_chain import (
+from vgrad.tui.widgets.chain import (
     ChainDiagram,
     ChainHint,
     GradientRatio,

@@ -10,14 +10,13 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
 
-from vgrad.core.config import DTYPES, Config
 from vgrad.core.errors import InputError
-from vgrad.core.presets import DEFAULT_PRESET, PRESETS, preset_nets
+from vgrad.core.lab.presets import DEFAULT_PRESET, PRESETS, preset_nets
+from vgrad.core.run.config import DTYPES, Config
 
 EXAMPLES = """
 
@@ -80,30 +79,30 @@ def _print_json(document: dict) -> None:
 
 @app.command("run", epilog="Example: vgrad-tui run --net 784-30-30-10 --net 784-30-30-30-30-10 --no-ui")
 def run_command(
-    net: Optional[list[str]] = typer.Option(None, "--net", "-n", help="Net spec, e.g. 784-30-30-10 or auto-30-30-10:relu:he (repeat for up to 4 nets)."),
-    preset: Optional[str] = typer.Option(None, "--preset", help=f"A set of nets: {', '.join(PRESETS)} (default {DEFAULT_PRESET})."),
+    net: list[str] | None = typer.Option(None, "--net", "-n", help="Net spec, e.g. 784-30-30-10 or auto-30-30-10:relu:he (repeat for up to 4 nets)."),
+    preset: str | None = typer.Option(None, "--preset", help=f"A set of nets: {', '.join(PRESETS)} (default {DEFAULT_PRESET})."),
     mode: str = typer.Option("speed", "--mode", help="speed: full-batch GD on the 1000 probe images (the book's figure); sgd: mini-batch SGD with test accuracy."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs (default 500 in speed mode, 30 in sgd mode)."),
+    epochs: int | None = typer.Option(None, "--epochs", help="Epochs (default 500 in speed mode, 30 in sgd mode)."),
     eta: float = typer.Option(0.1, "--eta", help="Learning rate η."),
     lmbda: float = typer.Option(5.0, "--lmbda", help="L2 regularisation λ."),
     batch_size: int = typer.Option(10, "--batch-size", help="Mini-batch size (sgd mode)."),
     seed: int = typer.Option(0, "--seed", help="Seed for every net's initial weights."),
     data: str = typer.Option("mnist", "--data", help="mnist (built in), digits, or a path to full MNIST (IDX folder, mnist.npz, mnist.pkl.gz)."),
-    activation: Optional[str] = typer.Option(None, "--activation", help="Hidden activation for every net: sigmoid, tanh, relu, leaky_relu, elu."),
-    init: Optional[str] = typer.Option(None, "--init", help="Initialisation for every net: book, large, xavier, he, explode."),
+    activation: str | None = typer.Option(None, "--activation", help="Hidden activation for every net: sigmoid, tanh, relu, leaky_relu, elu."),
+    init: str | None = typer.Option(None, "--init", help="Initialisation for every net: book, large, xavier, he, explode."),
     residual: bool = typer.Option(False, "--residual", help="Skip connections between equal-width hidden layers."),
-    cost: Optional[str] = typer.Option(None, "--cost", help="cross_entropy (default) or quadratic."),
+    cost: str | None = typer.Option(None, "--cost", help="cross_entropy (default) or quadratic."),
     clip: float = typer.Option(0.0, "--clip", help="Clip gradients to this global norm (0: off)."),
     explode_w: float = typer.Option(100.0, "--explode-w", help="Hidden-to-hidden weight of the explode init."),
     dtype: str = typer.Option("float64", "--dtype", help="float64 or float32."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Headless: progress bars, then a table."),
-    record: Optional[Path] = typer.Option(None, "--record", help="Write every step to this JSONL file."),
-    csv: Optional[Path] = typer.Option(None, "--csv", help="Write every step to this CSV file."),
+    record: Path | None = typer.Option(None, "--record", help="Write every step to this JSONL file."),
+    csv: Path | None = typer.Option(None, "--csv", help="Write every step to this CSV file."),
 ) -> None:
     """Train 1-4 nets and show how fast each hidden layer learns (the default command)."""
     from vgrad.core.data import load_dataset
-    from vgrad.core.recording import check_writable
-    from vgrad.core.spec import parse_nets
+    from vgrad.core.record.writer import check_writable
+    from vgrad.core.run.spec import parse_nets
 
     try:
         if net and preset:
@@ -127,8 +126,8 @@ def run_command(
 
 
 def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
-    from vgrad.core.session import open_session
-    from vgrad.core.warmup import compile_kernels
+    from vgrad.core.run.session import open_session
+    from vgrad.core.run.warmup import compile_kernels
 
     err = _stderr()
     with err.status("compiling numba kernels (first run only; later runs load the cache)…"):
@@ -203,8 +202,8 @@ def replay_command(
     no_ui: bool = typer.Option(False, "--no-ui", help="Print the final table instead of playing."),
 ) -> None:
     """Play a recorded run back in the dashboard (+/- speed, home/end jump)."""
-    from vgrad.core.board import Board
-    from vgrad.core.recording import read_run
+    from vgrad.core.record.reader import read_run
+    from vgrad.core.run.board import Board
 
     try:
         recording = read_run(path)
@@ -213,7 +212,7 @@ def replay_command(
     err = _stderr()
     if recording.warning:
         err.print(f"warning: {recording.warning}")
-    from vgrad.core.replay import Replayer
+    from vgrad.core.record.replay import Replayer
 
     board = Board(recording.specs, recording.config.n_epochs)
     if recording.warning:
@@ -236,9 +235,9 @@ def reproduce_command(
 ) -> None:
     """The book's s_l at init next to our median [p5, p95] over seeds, with PASS/FAIL."""
     from vgrad.core.data import load_dataset
-    from vgrad.core.reproduce import reproduce
-    from vgrad.core.threads import limit_blas_threads
-    from vgrad.core.warmup import compile_kernels
+    from vgrad.core.lab.reproduce import reproduce
+    from vgrad.core.run.threads import limit_blas_threads
+    from vgrad.core.run.warmup import compile_kernels
 
     if seeds < 1:
         fail(f"--seeds {seeds}: need at least 1")
@@ -279,7 +278,7 @@ def bench_command(
     Gradients are checked against the numpy reference before anything is timed; exit
     code 1 if one is wrong (no speed is reported), 0 once measured, targets met or not.
     """
-    from vgrad.core.benchmark import WrongResult, run_bench
+    from vgrad.bench.benchmark import WrongResult, run_bench
     from vgrad.core.data import load_dataset
 
     try:
@@ -306,7 +305,7 @@ def plot_command(
     out: Path = typer.Option(..., "-o", "--output", help="Figure file: .png, .svg or .pdf."),
 ) -> None:
     """Draw the book's figures from a recording: s_l per hidden layer (log y) and the neuron bars."""
-    from vgrad.core.recording import read_run
+    from vgrad.core.record.reader import read_run
     from vgrad.tui.figures import check_figure_path, plot_recording
 
     try:

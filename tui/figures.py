@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from vgrad.core.errors import InputError
-from vgrad.core.recording import Recording
+from vgrad.core.record.reader import Recording
 
 FORMATS = (".png", ".svg", ".pdf")
 

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from vgrad.core.board import Board, BoardView
-from vgrad.core.summary import summarise
+from vgrad.core.run.board import Board, BoardView
+from vgrad.core.run.summary import summarise
 
 POLL_SECONDS = 0.1
 

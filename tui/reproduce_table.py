@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from vgrad.core.book import ADJACENT_RATIO
+from vgrad.core.lab.book import ADJACENT_RATIO
 
 
 def _verdict(passed: bool) -> str:

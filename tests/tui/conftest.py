@@ -11,9 +11,9 @@ import pytest
 
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
 
-from vgrad.core.board import Board  # noqa: E402
-from vgrad.core.recording import read_run  # noqa: E402
-from vgrad.core.replay import Replayer  # noqa: E402
+from vgrad.core.record.reader import read_run  # noqa: E402
+from vgrad.core.record.replay import Replayer  # noqa: E402
+from vgrad.core.run.board import Board  # noqa: E402
 from vgrad.tui.app import VgradApp, make_app  # noqa: E402
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

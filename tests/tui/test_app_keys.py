@@ -2,7 +2,7 @@
 
 import time
 
-from vgrad.core.records import StepRecord
+from vgrad.core.record.step import StepRecord
 from vgrad.tui.app import MAX_POLL_HZ, UI_CPU_SHARE, make_app
 from vgrad.tui.widgets import LayerRow, ScaleLegend, StatusLine
 

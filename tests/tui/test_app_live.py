@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from vgrad.core.board import Board
-from vgrad.core.config import Config
-from vgrad.core.runner import Runner
-from vgrad.core.spec import parse_nets
+from vgrad.core.run.board import Board
+from vgrad.core.run.config import Config
+from vgrad.core.run.runner import Runner
+from vgrad.core.run.spec import parse_nets
 from vgrad.tui.app import make_app
 
 NETS = ["784-30-30-10", "784-30-30-30-10", "784-30-30-30-30-10"]

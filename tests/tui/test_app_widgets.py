@@ -5,9 +5,9 @@ import math
 
 import pytest
 
-from vgrad.core.board import NetView
-from vgrad.core.records import StepRecord
-from vgrad.core.spec import parse_net
+from vgrad.core.record.step import StepRecord
+from vgrad.core.run.board import NetView
+from vgrad.core.run.spec import parse_net
 from vgrad.tui.widgets.formatting import gain, sci, short
 from vgrad.tui.widgets.log_sparkline import BAD, ZERO, columns_of, levels, row_runs, run_steps
 from vgrad.tui.widgets.net_panel import NetPanel, describe

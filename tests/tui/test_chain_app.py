@@ -5,10 +5,10 @@ import asyncio
 import pytest
 from textual.widgets import Label, Static
 
-from vgrad.core.chain import default_chain, exploding_chain, forward
 from vgrad.core.errors import InputError
+from vgrad.core.lab.chain import default_chain, exploding_chain, forward
 from vgrad.tui.chain_app import BIAS_STEP, WEIGHT_STEP, ChainApp, make_chain_app
-from vgrad.tui.widgets_chain import GradientRatio, NeuronCard, ProductFormula
+from vgrad.tui.widgets.chain import GradientRatio, NeuronCard, ProductFormula
 
 SNAPSHOT_SIZE = (100, 30)
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from vgrad.core.recording import read_run
+from vgrad.core.record.reader import read_run
 from vgrad.tui.cli import app
 
 runner = CliRunner()

@@ -11,8 +11,8 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-import vgrad.core.runner as runner_module
-from vgrad.core.recording import read_run
+import vgrad.core.run.runner as runner_module
+from vgrad.core.record.reader import read_run
 from vgrad.tui.cli import app
 
 cli = CliRunner()

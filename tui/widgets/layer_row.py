@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.reactive import reactive
 
-from vgrad.core.records import StepRecord
+from vgrad.core.record.step import StepRecord
 from vgrad.tui.widgets.formatting import gain, sci
 from vgrad.tui.widgets.log_sparkline import COMPONENTS, levels, row_runs
 from vgrad.tui.widgets.scale import SpeedScale

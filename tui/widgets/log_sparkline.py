@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from vgrad.core.records import StepRecord
+from vgrad.core.record.step import StepRecord
 from vgrad.tui.widgets.scale import SpeedScale
 
 BARS = " ▁▂▃▄▅▆▇█"

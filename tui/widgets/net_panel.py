@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 
-from vgrad.core.board import NetView
-from vgrad.core.records import NEURONS_SHOWN
-from vgrad.core.spec import NetSpec
+from vgrad.core.record.step import NEURONS_SHOWN
+from vgrad.core.run.board import NetView
+from vgrad.core.run.spec import NetSpec
 from vgrad.tui.widgets.layer_row import LayerRow
 from vgrad.tui.widgets.log_sparkline import run_steps
 from vgrad.tui.widgets.neuron_bars import HEADER_ROWS, NeuronBars

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.style import Style
 
-from vgrad.core.records import NEURONS_SHOWN
+from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.tui.widgets.formatting import sci
 from vgrad.tui.widgets.styled import StyledWidget
 

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual_plotext import PlotextPlot
 
-from vgrad.core.board import BoardView, NetView
+from vgrad.core.run.board import BoardView, NetView
 from vgrad.tui.widgets.log_sparkline import run_steps
 from vgrad.tui.widgets.scale import SpeedScale, shared_scale
 

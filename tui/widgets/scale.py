@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vgrad.core.board import NetView
+from vgrad.core.run.board import NetView
 from vgrad.tui.widgets.formatting import sci
 
 EMPTY_LOG_RANGE = (-5.0, 0.0)

@@ -7,7 +7,7 @@ import textwrap
 from textual.content import Content
 from textual.reactive import reactive
 
-from vgrad.core.board import NetView
+from vgrad.core.run.board import NetView
 from vgrad.tui.widgets.formatting import short
 from vgrad.tui.widgets.styled import StyledWidget
 

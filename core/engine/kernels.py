@@ -1,0 +1,555 @@
+"""numba kernels: forward, backward and update of a whole batch, on preallocated buffers.
+
+All kernels are serial and `nogil`, so one Python thread per net runs truly in
+parallel. Shapes: x (B, n_0), C order; the z, a, δ and ∂C/∂a buffers hold, for each
+layer l = 1..L, a block of B·n_l numbers one after another (flat, Σ n_l · B long);
+`table` is NetLayout.table. Activation codes follow activations.CODES; cost codes
+activations.COST_CODES.
+
+Inside a block, hidden layers are stored the book's way round, features × batch
+(n_l, B), and the output layer batch × features (B, n_L), so `acts` holds the
+output exactly as before (forward's return value is where it starts). The
+features × batch layout lets BLAS run the big first-layer product as
+W (30×784) · xᵀ, ~35 % faster than x · Wᵀ, and keeps every elementwise loop
+contiguous and vectorised.
+
+Speed, with the same maths as the reference in net.py:
+- matrix products call BLAS dgemm/sgemm directly (numba's `numba_xxgemm`, the
+  SciPy BLAS that np.dot uses) with transpose flags, leading dimensions, α and β,
+  so no transposed copies are made and the SGD update fuses into the product:
+  W ← (1 − ηλ/n)W − (η/B) δ aᵀ is one dgemm with β = 1 − ηλ/n;
+- mini-batch SGD runs its products on thin_products' AVX-512 kernels instead, which
+  read the operands in place (1.3–1.7× the whole step on BLAS); with --clip the
+  gradient ∂C/∂W, computed before the update, stays on BLAS;
+- on the fixed probe set (the speed experiment, every s_l measurement) the first
+  layer, 85 % of the FLOPs, runs on a register-blocked AVX-512 kernel over a packed
+  copy of the images, leaving out the pixels that are zero in all of them
+  (`probe_gradient`, see panels.py);
+- exp and log are our own (range reduction + polynomial + exponent bits, ≤ 1 and
+  ≤ 2.2 ulp) so the sigmoid and cross-entropy loops vectorise; libm's do not
+  vectorise here and exp alone was half the step's time;
+- σ'(z) = a(1 − a) and tanh'(z) = 1 − a² from the stored activations (no exp in
+  backward), except on residual layers where a is not f(z);
+- sums run in interleaved partial sums in a fixed order (bit-identical runs).
+No fastmath anywhere (fused multiply-adds are explicit llvm.fma calls): results are
+deterministic for a given machine and BLAS.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+from numba.np.linalg import _BLAS
+
+from vgrad.core.engine import vector_math
+from vgrad.core.engine.jit import I0, INLINE, JIT, NO, YES
+from vgrad.core.engine.panels import gemm_panels, pack_tiles, pack_weight_tiles, split_scratch
+from vgrad.core.engine.simd import vlanes, vsum, vzero64
+from vgrad.core.engine.thin_products import (
+    fused_weight_update,
+    layer_backward,
+    layer_forward,
+    layer_update,
+    weighted_inputs,
+)
+from vgrad.core.engine.vector_math import bias_sigmoid_lanes, cross_entropy_lanes, cross_entropy_one
+
+SIGMOID, TANH, RELU, LEAKY_RELU, ELU = 0, 1, 2, 3, 4
+CROSS_ENTROPY, QUADRATIC = 0, 1
+LEAKY_SLOPE = 0.01
+ELU_ALPHA = 1.0
+W_OFF, B_OFF, N_OUT, N_IN, RESIDUAL = range(5)  # columns of NetLayout.table
+
+# ---------------------------------------------------------------------------
+# BLAS: C ← α op(A) op(B) + β C, column-major, through numba's own BLAS bridge.
+
+_XXGEMM = {types.float64: _BLAS().numba_xxgemm(types.float64),
+           types.float32: _BLAS().numba_xxgemm(types.float32)}
+_TRANS, _NOTRANS = ord("t"), ord("n")
+
+
+def _gemm(transa, transb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc):
+    """Typed by the overload below: column-major BLAS gemm on 1-D buffers at offsets."""
+    raise NotImplementedError("only callable from numba-compiled code")
+
+
+@overload(_gemm, jit_options=dict(nogil=True))
+def _gemm_impl(transa, transb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc):
+    dtype = c.dtype
+    if dtype not in _XXGEMM or a.dtype != dtype or b.dtype != dtype:
+        return None
+    xxgemm = _XXGEMM[dtype]
+    kind = ord("d") if dtype == types.float64 else ord("s")
+
+    def impl(transa, transb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc):
+        scalars = np.empty(2, dtype=c.dtype)
+        scalars[0] = alpha
+        scalars[1] = beta
+        xxgemm(kind, transa, transb, m, n, k, scalars[0:].ctypes, a[a_off:].ctypes, lda,
+               b[b_off:].ctypes, ldb, scalars[1:].ctypes, c[c_off:].ctypes, ldc)
+    return impl
+
+
+@njit(**JIT)
+def _matmul(m, n, k, alpha, p, p_off, p_rows, q, q_off, q_rows, beta, c, c_off, c_rows):
+    """C (m×n) ← α P (m×k) Q (k×n) + β C, each matrix at buf[off:], stored by rows (C order) if *_rows.
+
+    A matrix stored by rows is its transpose stored by columns, so flipping a flag
+    transposes an operand for free.
+    """
+    if c_rows:  # Cᵀ = Qᵀ Pᵀ, by columns
+        _gemm(_NOTRANS if q_rows else _TRANS, _NOTRANS if p_rows else _TRANS, n, m, k, alpha,
+              q, q_off, n if q_rows else k, p, p_off, k if p_rows else m, beta, c, c_off, n)
+    else:
+        _gemm(_TRANS if p_rows else _NOTRANS, _TRANS if q_rows else _NOTRANS, m, n, k, alpha,
+              p, p_off, k if p_rows else m, q, q_off, n if q_rows else k, beta, c, c_off, m)
+
+
+
+@njit(**INLINE)
+def _sigmoid(z):
+    return 1.0 / (1.0 + vector_math.exp(-z))
+
+
+@njit(**INLINE)
+def _activate(z, code):
+    if code == SIGMOID:
+        return _sigmoid(z)
+    if code == TANH:
+        return math.tanh(z)
+    if code == RELU:
+        return z if z > 0.0 else 0.0
+    if code == LEAKY_RELU:
+        return z if z > 0.0 else LEAKY_SLOPE * z
+    return z if z > 0.0 else ELU_ALPHA * math.expm1(z)
+
+
+@njit(**INLINE)
+def _derivative(z, code):
+    if code == SIGMOID:
+        s = _sigmoid(z)
+        return s * (1.0 - s)
+    if code == TANH:
+        t = math.tanh(z)
+        return 1.0 - t * t
+    if code == RELU:
+        return 1.0 if z > 0.0 else 0.0
+    if code == LEAKY_RELU:
+        return 1.0 if z > 0.0 else LEAKY_SLOPE
+    return 1.0 if z > 0.0 else ELU_ALPHA * vector_math.exp(z)
+
+
+@njit(**JIT)
+def _sum(values, start, count):
+    """values[start : start+count].sum() in 8 interleaved partial sums (vectorises, fixed order)."""
+    v = values[start : start + count]
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    stop = count - count % 8
+    for i in range(0, stop, 8):
+        s0 += v[i]
+        s1 += v[i + 1]
+        s2 += v[i + 2]
+        s3 += v[i + 3]
+        s4 += v[i + 4]
+        s5 += v[i + 5]
+        s6 += v[i + 6]
+        s7 += v[i + 7]
+    for i in range(stop, count):
+        s0 += v[i]
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+
+
+@njit(**JIT)
+def _add(target, t_off, source, s_off, count):
+    """target[t_off:][:count] += source[s_off:][:count]."""
+    t = target[t_off : t_off + count]
+    s = source[s_off : s_off + count]
+    for i in range(count):
+        t[i] += s[i]
+
+
+@njit(**JIT)
+def _sigmoid_span(z, a, count, bias):
+    """z[:count] += bias, a[:count] = σ(z): whole vectors through bias_sigmoid_lanes, then the
+    tail one by one with the same operations (same bits)."""
+    lanes = vlanes(z)
+    full = count - count % lanes
+    for i in range(0, full, lanes):
+        bias_sigmoid_lanes(z, a, i, bias)
+    for i in range(full, count):
+        value = z[i] + bias
+        z[i] = value
+        a[i] = _sigmoid(value)
+
+
+@njit(**JIT)
+def _activate_hidden(params, b_off, zs, acts, start, n_out, batch, code):
+    """Hidden block (n_out, B): z += b (per row), a = f(z).
+
+    Sigmoid: a span per row with the bias added on the way, or for a small batch the biases
+    first and then σ over the whole block as one span (a scalar tail per row would cost
+    more than the extra pass). Other activations: a row at a time
+    through local views with the branch outside the loop, which is what lets LLVM vectorise
+    them (indexing the whole buffers does not).
+    """
+    if code == SIGMOID and batch < 8 * vlanes(zs):  # small batch: one span, few scalar tails
+        for j in range(n_out):
+            bias = params[b_off + j]
+            z_row = zs[start + j * batch : start + (j + 1) * batch]
+            for i in range(batch):
+                z_row[i] += bias
+        count = n_out * batch
+        _sigmoid_span(zs[start : start + count], acts[start : start + count], count, 0.0)
+        return
+    if code == SIGMOID:  # large batch: a span per row, the bias added on the way
+        for j in range(n_out):
+            lo = start + j * batch
+            _sigmoid_span(zs[lo : lo + batch], acts[lo : lo + batch], batch, params[b_off + j])
+        return
+    for j in range(n_out):
+        bias = params[b_off + j]
+        lo = start + j * batch
+        z_row = zs[lo : lo + batch]
+        a_row = acts[lo : lo + batch]
+        for i in range(batch):
+            z = z_row[i] + bias
+            z_row[i] = z
+            a_row[i] = _activate(z, code)
+
+
+@njit(**JIT)
+def _activate_output(params, b_off, zs, acts, start, n_out, batch):
+    """Output block (B, n_out): z += b (per column), a = σ(z)."""
+    z_block = zs[start : start + batch * n_out]
+    for i in range(batch):
+        for j in range(n_out):
+            z_block[i * n_out + j] += params[b_off + j]
+    _sigmoid_span(z_block, acts[start : start + batch * n_out], batch * n_out, 0.0)
+
+
+@njit(**JIT)
+def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, thin):
+    """forward(); with xt_panels (x[:, inputs]ᵀ packed by pack_panels) the first layer runs on
+    gemm_panels over those input columns only (the others must be zero in every row of x).
+    With `thin` (needs AVX-512) every product runs on thin_products' kernels instead of
+    BLAS, and scratch (max n_l·B, l ≥ 1) holds their transposes: one buffer, two uses."""
+    batch = x.shape[0]
+    n_layers = table.shape[0]
+    prev, prev_off, prev_rows = x.reshape(x.size), I0, NO  # x is aᵀ: (n_0, B) by columns
+    offset = I0
+    for layer in range(n_layers):
+        w_off, b_off, n_out, n_in, residual = table[layer]
+        hidden = layer < n_layers - 1
+        if layer == 0 and hidden and xt_panels.size > 0:
+            block, tiles = split_scratch(scratch, n_out, max(n_in, batch))
+            pack_weight_tiles(params, w_off, n_in, n_out, inputs, tiles)
+            gemm_panels(n_out, batch, inputs.shape[0], tiles, xt_panels, 1.0, 0.0, zs, I0, batch,
+                         block, inputs[:0])
+        elif layer == 0 and hidden and thin:
+            weighted_inputs(params, w_off, n_in, n_out, prev, batch, zs, I0)
+        elif thin and layer > 0:
+            layer_forward(params, w_off, n_in, n_out, acts, prev_off, batch, zs, offset, not hidden,
+                          scratch)
+        else:
+            _matmul(n_out, batch, n_in, 1.0, params, w_off, YES, prev, prev_off, prev_rows,
+                    0.0, zs, offset, hidden)
+        if hidden:
+            _activate_hidden(params, b_off, zs, acts, offset, n_out, batch, act_code)
+            if residual:  # the previous block is hidden too, same width and layout
+                _add(acts, offset, acts, offset - n_out * batch, n_out * batch)
+        else:
+            _activate_output(params, b_off, zs, acts, offset, n_out, batch)
+        prev, prev_off, prev_rows = acts, offset, hidden
+        offset += batch * n_out
+    return offset - batch * table[n_layers - 1, N_OUT]
+
+
+# forward, backward, probe_gradient and count_correct are plain Python calling the jitted
+# _forward and _backprop: a jitted wrapper would have LLVM optimise their inlined bodies
+# once more each (probe_gradient alone cost 6 s of cold compile), for a call that runs
+# once per probe or per test chunk.
+
+def forward(params, table, x, zs, acts, act_code):
+    """z^l = W^l a^{l-1} + b^l, a^l = f(z^l) (+ a^{l-1} on a skip); output layer sigmoid.
+
+    Returns where the output block starts in `acts`; that block is (B, n_L).
+    """
+    none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
+    return _forward(params, table, x, none, no_inputs, none, zs, acts, act_code, NO)
+
+
+@njit(**JIT)
+def output_cost(acts, out_start, y, cost_code):
+    """Mean cost over the batch (no L2 term): cross-entropy or ½‖a − y‖².
+
+    Cross-entropy runs a vector at a time with our own log (libm's does not vectorise here),
+    summed lane by lane, then the lanes in order: a fixed order, so fixed bits.
+    """
+    batch, n_out = y.shape
+    count = batch * n_out
+    out = acts[out_start : out_start + count]
+    targets = y.reshape(count)
+    if cost_code == QUADRATIC:
+        total = 0.0
+        for i in range(count):
+            total += 0.5 * (out[i] - targets[i]) * (out[i] - targets[i])
+        return total / batch
+    lanes = vlanes(out)
+    full = count - count % lanes
+    acc = vzero64(out)
+    for i in range(0, full, lanes):
+        acc = cross_entropy_lanes(out, targets, i, i, acc)
+    total = vsum(acc)
+    for i in range(full, count):
+        total += cross_entropy_one(out[i], targets[i])
+    return -total / batch
+
+
+@njit(**JIT)
+def _hidden_delta(zs, acts, deltas, grad_a, start, count, code, residual):
+    """δ = ∂C/∂a ⊙ f'(z) over a hidden block; f' from the stored a where a = f(z)."""
+    z = zs[start : start + count]
+    a = acts[start : start + count]
+    d = deltas[start : start + count]
+    g = grad_a[start : start + count]
+    if code == SIGMOID and not residual:
+        for i in range(count):
+            d[i] = g[i] * (a[i] * (1.0 - a[i]))
+    elif code == TANH and not residual:
+        for i in range(count):
+            d[i] = g[i] * (1.0 - a[i] * a[i])
+    elif code == SIGMOID:
+        for i in range(count):
+            d[i] = g[i] * _derivative(z[i], SIGMOID)
+    else:
+        for i in range(count):
+            d[i] = g[i] * _derivative(z[i], code)
+
+
+@njit(**JIT)
+def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
+              fused, step, decay, x_panels, inputs, scratch, thin):
+    """Backprop after `forward`. fused=False: grads ← mean ∂C/∂params over the batch.
+    fused=True: apply W ← decay·W − step·∂C/∂W, b ← b − step·∂C/∂b in place instead,
+    each layer's W only after it has carried δ down (grads untouched). `thin` and scratch: as
+    in _forward (the unfused ∂C/∂W, with --clip, stays on BLAS).
+    With x_panels (x[:, inputs] packed by pack_panels, not fused) the first layer's ∂C/∂W runs
+    on gemm_panels for those inputs; the other columns of ∂C/∂W¹ are exactly zero.
+    """
+    batch = x.shape[0]
+    n_layers = table.shape[0]
+    inv_batch = 1.0 / batch
+    xf = x.reshape(x.size)
+    yf = y.reshape(y.size)
+    offset = I0  # start of the output block: Σ_{l<L} B·n_l
+    for layer in range(n_layers - 1):
+        offset += batch * table[layer, N_OUT]
+    n_out = table[n_layers - 1, N_OUT]
+    a_out = acts[offset : offset + batch * n_out]  # δ^L, (B, n_L) like y
+    d_out = deltas[offset : offset + batch * n_out]
+    if cost_code == QUADRATIC:
+        for i in range(batch * n_out):
+            d_out[i] = (a_out[i] - yf[i]) * (a_out[i] * (1.0 - a_out[i]))
+    else:
+        for i in range(batch * n_out):
+            d_out[i] = a_out[i] - yf[i]
+    for layer in range(n_layers - 1, -1, -1):
+        w_off, b_off, n_out, n_in, residual = table[layer]
+        rows = layer < n_layers - 1  # this block is hidden: (n_out, B)
+        # ∂C/∂b = mean over the batch of δ
+        if rows:
+            for j in range(n_out):
+                g = _sum(deltas, offset + j * batch, batch) * inv_batch
+                if fused:
+                    params[b_off + j] -= step * g
+                else:
+                    grads[b_off + j] = g
+        else:
+            col = np.zeros(n_out, dtype=np.float64)
+            for i in range(batch):
+                for j in range(n_out):
+                    col[j] += deltas[offset + i * n_out + j]
+            for j in range(n_out):
+                if fused:
+                    params[b_off + j] -= step * (col[j] * inv_batch)
+                else:
+                    grads[b_off + j] = col[j] * inv_batch
+        prev = offset - batch * n_in
+        if layer > 0:
+            # ∂C/∂a^{l-1} = W^lᵀ δ^l (+ ∂C/∂a^l through the skip), with W^l not yet updated;
+            # kept in grad_acts only when the layer below has a skip and will need it.
+            keep = table[layer - 1, RESIDUAL] != 0
+            target = grad_acts if keep else deltas
+            if thin:
+                layer_backward(params, w_off, n_in, n_out, deltas, offset, batch, not rows, target, prev,
+                               scratch)
+            else:
+                _matmul(n_in, batch, n_out, 1.0, params, w_off, NO, deltas, offset, rows,
+                        0.0, target, prev, YES)
+            if residual:
+                _add(target, prev, grad_acts, offset, n_in * batch)
+            _hidden_delta(zs, acts, deltas, target, prev, n_in * batch, act_code, keep)
+        # ∂C/∂W = δ a^{l-1}ᵀ / B
+        if layer == 0:
+            a_prev, a_off, a_rows = xf, I0, NO
+        else:
+            a_prev, a_off, a_rows = acts, prev, YES
+        if layer == 0 and rows and x_panels.size > 0 and not fused:
+            block, tiles = split_scratch(scratch, n_out, max(n_in, batch))
+            pack_tiles(deltas, I0, batch, n_out, batch, tiles)
+            grads[w_off : w_off + n_out * n_in] = 0.0  # the columns left out stay exactly zero
+            gemm_panels(n_out, inputs.shape[0], batch, tiles, x_panels, inv_batch, 0.0, grads, w_off,
+                         n_in, block, inputs)
+        elif fused and layer == 0 and rows and thin:
+            fused_weight_update(params, w_off, n_in, n_out, -step * inv_batch, deltas, offset, xf,
+                                batch, decay)
+        elif fused and thin and layer > 0:
+            layer_update(params, w_off, n_in, n_out, -step * inv_batch, deltas, offset, batch, not rows,
+                         acts, prev, decay, scratch)
+        elif fused:
+            _matmul(n_out, n_in, batch, -step * inv_batch, deltas, offset, rows, a_prev, a_off,
+                    not a_rows, decay, params, w_off, YES)
+        else:
+            _matmul(n_out, n_in, batch, inv_batch, deltas, offset, rows, a_prev, a_off,
+                    not a_rows, 0.0, grads, w_off, YES)
+        offset = prev
+
+
+def backward(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code):
+    """Backprop after `forward`: grads = mean ∂C/∂params over the batch (no L2).
+
+    δ^L = a − y (cross-entropy) or (a − y)σ'(z^L); δ^l = (W^{l+1}ᵀ δ^{l+1} + skip) ⊙ f'(z^l);
+    ∂C/∂b^l = mean_x δ^l, ∂C/∂W^l = δ^l a^{l-1}ᵀ / B. `deltas` keeps every δ^l
+    (hidden blocks (n_l, B), the output block (B, n_L)).
+    """
+    none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
+    _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
+              NO, 0.0, 1.0, none, no_inputs, none, NO)
+
+
+def probe_gradient(params, table, x, y, x_panels, xt_panels, inputs, scratch, zs, acts, deltas,
+                   grad_acts, grads, act_code, cost_code):
+    """forward then backward on a fixed batch (the probe set) whose packings are kept.
+
+    inputs: the input columns that are not zero in every row of x (exact to skip: they add
+    nothing to z¹ and their ∂C/∂W¹ is zero); x_panels = pack_panels(x[:, inputs]),
+    xt_panels = pack_panels(x[:, inputs]ᵀ), scratch of scratch_size(). Empty panels fall back
+    to BLAS over every column. Returns forward's output start.
+    """
+    out_start = _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, NO)
+    _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
+              NO, 0.0, 1.0, x_panels, inputs, scratch, NO)
+    return out_start
+
+
+@njit(**JIT)
+def update(params, grads, table, eta, lmbda, n_train, clip):
+    """W ← (1 − ηλ/n)W − η∂C/∂W, b ← b − η∂C/∂b; gradients first scaled to global norm ≤ clip if clip > 0."""
+    scale = 1.0
+    if clip > 0.0:
+        norm = math.sqrt(_square_sum(grads, I0, grads.shape[0]))
+        if norm > clip:
+            scale = clip / norm
+    step = eta * scale
+    decay = 1.0 - eta * lmbda / n_train
+    for layer in range(table.shape[0]):
+        w_off, b_off, n_out, n_in, _ = table[layer]
+        w = params[w_off : w_off + n_out * n_in]
+        g = grads[w_off : w_off + n_out * n_in]
+        for k in range(n_out * n_in):
+            w[k] = decay * w[k] - step * g[k]
+        for k in range(b_off, b_off + n_out):
+            params[k] -= step * grads[k]
+
+
+@njit(**JIT)
+def _square_sum(values, start, count):
+    """Σ values[i]² over the range, in 8 interleaved partial sums."""
+    v = values[start : start + count]
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    stop = count - count % 8
+    for i in range(0, stop, 8):
+        s0 += v[i] * v[i]
+        s1 += v[i + 1] * v[i + 1]
+        s2 += v[i + 2] * v[i + 2]
+        s3 += v[i + 3] * v[i + 3]
+        s4 += v[i + 4] * v[i + 4]
+        s5 += v[i + 5] * v[i + 5]
+        s6 += v[i + 6] * v[i + 6]
+        s7 += v[i + 7] * v[i + 7]
+    for i in range(stop, count):
+        s0 += v[i] * v[i]
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+
+
+@njit(**JIT)
+def probe_summary(acts, out_start, y, params, grads, table, cost_code, l2_scale, speeds):
+    """After probe_gradient: the cost with its L2 term, and speeds[l] = ‖∂C/∂b^l‖ for every hidden layer."""
+    for layer in range(table.shape[0] - 1):
+        speeds[layer] = math.sqrt(_square_sum(grads, table[layer, B_OFF], table[layer, N_OUT]))
+    return output_cost(acts, out_start, y, cost_code) + l2_scale * weight_square_sum(params, table)
+
+
+@njit(**JIT)
+def weight_square_sum(params, table):
+    """Σ‖W^l‖², for the L2 term of the cost."""
+    total = 0.0
+    for layer in range(table.shape[0]):
+        w_off, _, n_out, n_in, _ = table[layer]
+        total += _square_sum(params, w_off, n_out * n_in)
+    return total
+
+
+@njit(**JIT)
+def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, batch_size,
+              xb, yb, zs, acts, deltas, grad_acts, grads, eta, lmbda, clip, act_code, cost_code,
+              thin, scratch):
+    """Mini-batch SGD over batches first_batch .. first_batch+n_batches−1 of `order`.
+
+    thin: every product runs on thin_products' kernels (needs AVX-512; the caller checks),
+    with scratch of max n_l·batch_size elements.
+
+    The last batch of an epoch may be short, as in network2. Without clipping the
+    update is fused into backprop (see _backprop); with it, the whole gradient comes
+    first. Returns False at the first non-finite parameter (the net diverged), True
+    otherwise.
+    """
+    n_train = order.shape[0]
+    n_in = train_x.shape[1]
+    n_out = train_y.shape[1]
+    decay = 1.0 - eta * lmbda / n_train
+    none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
+    for batch_index in range(first_batch, first_batch + n_batches):
+        start = batch_index * batch_size
+        stop = min(start + batch_size, n_train)
+        size = stop - start
+        xv = xb[: size * n_in].reshape(size, n_in)
+        yv = yb[: size * n_out].reshape(size, n_out)
+        for i in range(size):  # element loops: a slice assignment drags in numba's string code
+            row = order[start + i]
+            for k in range(n_in):
+                xb[i * n_in + k] = train_x[row, k]
+            for k in range(n_out):
+                yb[i * n_out + k] = train_y[row, k]
+        _forward(params, table, xv, none, no_inputs, scratch, zs, acts, act_code, thin)
+        fused = clip <= 0.0
+        _backprop(params, table, xv, yv, zs, acts, deltas, grad_acts, grads, act_code,
+                  cost_code, fused, eta, decay, none, no_inputs, scratch, thin)
+        if not fused:
+            update(params, grads, table, eta, lmbda, n_train, clip)
+    for k in range(params.shape[0]):
+        if not math.isfinite(params[k]):
+            return False
+    return True
+
+
+def count_correct(params, table, x, labels, zs, acts, act_code):
+    """How many rows of x the net classifies as their label (argmax of the output, first on ties)."""
+    out_start = forward(params, table, x, zs, acts, act_code)
+    batch, n_out = x.shape[0], int(table[-1, N_OUT])
+    out = acts[out_start : out_start + batch * n_out].reshape(batch, n_out)
+    return int(np.count_nonzero(np.argmax(out, axis=1) == labels))
+

@@ -1,0 +1,107 @@
+"""Reproduce the book's speed-of-learning figures over many seeds.
+
+For each of the book's three nets and each seed: s_l at initialisation (compared
+with the book and our 200-seed bands) and s_l after the full-batch run (is the
+earlier hidden layer still the slower one?). Seeds run on a small thread pool;
+the kernels release the GIL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from vgrad.core.data import Dataset
+from vgrad.core.lab.book import ADJACENT_RATIO, BOOK_NETS, Band, BookNet
+from vgrad.core.run.config import Config
+from vgrad.core.run.experiment import Trainer, run_experiment
+from vgrad.core.run.spec import parse_net
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    layer: int                 # 1-based hidden layer
+    book: float                # the book's s_l at init
+    median: float              # our median over seeds
+    p5: float
+    p95: float
+    band: Band                 # the reference band the median must lie in
+    passed: bool
+
+
+@dataclass(frozen=True)
+class NetResult:
+    spec: str
+    seeds: int
+    layers: tuple[LayerResult, ...]
+    adjacent_ratio: float      # median over seeds and layers of s_{l+1}/s_l at init
+    ratio_passed: bool
+    epochs: int
+    final_speeds: tuple[float, ...]   # median s_l at the last epoch
+    ordered_seeds: int         # seeds whose s_1 < s_2 < … < s_k at the last epoch
+    ordering_passed: bool
+
+    @property
+    def passed(self) -> bool:
+        return all(layer.passed for layer in self.layers) and self.ratio_passed and self.ordering_passed
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "passed": self.passed}
+
+
+def init_speeds(spec_text: str, data: Dataset, seeds: range, **config) -> np.ndarray:
+    """s_l at initialisation for each seed: an array (seeds, hidden layers)."""
+    spec = parse_net(spec_text)
+    return np.array([Trainer(spec, data, Config(seed=seed, **config)).probe()[0] for seed in seeds])
+
+
+def _seed_run(book_net: BookNet, data: Dataset, seed: int, epochs: int, dtype: str) -> tuple[tuple, tuple]:
+    """(s_l at init in float64, s_l at the last epoch of a run in `dtype`) for one seed."""
+    spec = parse_net(book_net.spec)
+    init = Trainer(spec, data, Config(seed=seed)).probe()[0]
+    if epochs == 0:
+        return init, init
+    last = None
+    for last in run_experiment(spec, data, Config(mode="speed", epochs=epochs, seed=seed, dtype=dtype)):
+        pass
+    return init, last.speed
+
+
+def reproduce(data: Dataset, seeds: int = 20, epochs: int = 500, workers: int = 2, dtype: str = "float64",
+              progress: Callable[[int, int], None] | None = None) -> list[NetResult]:
+    """Run every (net, seed) pair and compare with the book; progress(done, total) as it goes.
+
+    s_l at init is always measured in float64; `dtype` applies to the `epochs`-long runs.
+    """
+    jobs = [(net, seed) for net in BOOK_NETS for seed in range(seeds)]
+    outcomes: dict[tuple[str, int], tuple] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_seed_run, net, data, seed, epochs, dtype): (net.spec, seed)
+                   for net, seed in jobs}
+        for done, future in enumerate(as_completed(futures), start=1):
+            outcomes[futures[future]] = future.result()
+            if progress:
+                progress(done, len(jobs))
+    return [_summarise(net, [outcomes[(net.spec, seed)] for seed in range(seeds)], epochs)
+            for net in BOOK_NETS]
+
+
+def _summarise(net: BookNet, runs: list[tuple], epochs: int) -> NetResult:
+    init = np.array([run[0] for run in runs])    # (seeds, k)
+    final = np.array([run[1] for run in runs])   # (seeds, k)
+    layers = []
+    for l, (book_value, band) in enumerate(zip(net.book_speeds, net.bands)):
+        column = init[:, l]
+        median = float(np.median(column))
+        layers.append(LayerResult(layer=l + 1, book=book_value, median=median,
+                                  p5=float(np.percentile(column, 5)), p95=float(np.percentile(column, 95)),
+                                  band=band, passed=band.contains(median)))
+    ratio = float(np.median(init[:, 1:] / init[:, :-1]))
+    ordered = int(np.sum(np.all(final[:, :-1] < final[:, 1:], axis=1))) if epochs > 0 else 0
+    return NetResult(spec=net.spec, seeds=len(runs), layers=tuple(layers), adjacent_ratio=ratio,
+                     ratio_passed=ADJACENT_RATIO.contains(ratio), epochs=epochs,
+                     final_speeds=tuple(float(v) for v in np.median(final, axis=0)),
+                     ordered_seeds=ordered, ordering_passed=epochs == 0 or ordered == len(runs))

@@ -1,0 +1,120 @@
+"""Read a JSONL run file back for replay and plots; a damaged tail becomes a warning."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vgrad.core.errors import InputError
+from vgrad.core.record.format import EVENT_KINDS, FORMAT_VERSION
+from vgrad.core.record.step import StepRecord
+from vgrad.core.run.config import Config, config_from_dict
+from vgrad.core.run.spec import NetSpec, parse_net
+
+
+@dataclass
+class Recording:
+    """A run file read back: header facts, steps in file order, events, and any warning."""
+
+    path: Path
+    header: dict
+    specs: tuple[NetSpec, ...]
+    config: Config
+    steps: list[StepRecord] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    end: dict | None = None
+    warning: str | None = None
+
+    @property
+    def data_name(self) -> str:
+        return str(self.header.get("data", {}).get("name", "?"))
+
+    def steps_of(self, net: int) -> list[StepRecord]:
+        return [step for step in self.steps if step.net == net]
+
+
+def read_run(path: str | Path) -> Recording:
+    """Read and validate a run file; a damaged tail becomes a warning, a bad header an InputError."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"run file {path}: no such file") from None
+    except OSError as error:
+        raise InputError(f"run file {path}: cannot read ({error.strerror or error})") from error
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"run file {path}: not a vgrad run (not UTF-8 text)") from None
+    lines = text.split("\n")
+    header = _parse_header(path, lines[0])
+    recording = _recording_from_header(path, header)
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        problem = _take_line(recording, line)
+        if problem:
+            recording.warning = (f"run file {path}: line {number} {problem}; "
+                                 f"playing the {len(recording.steps)} steps before it")
+            return recording
+    if recording.end is None:
+        recording.warning = (f"run file {path}: the run was cut short (no end line); "
+                             f"playing its {len(recording.steps)} recorded steps")
+    return recording
+
+
+def _parse_header(path: Path, line: str) -> dict:
+    try:
+        header = json.loads(line)
+    except json.JSONDecodeError:
+        header = None
+    if not isinstance(header, dict) or header.get("type") != "run":
+        raise InputError(f"run file {path}: not a vgrad run (line 1 is not a {{\"type\": \"run\"}} header)")
+    if header.get("format") != FORMAT_VERSION:
+        raise InputError(f"run file {path}: format {header.get('format')!r} is not supported "
+                         f"(this vgrad reads format {FORMAT_VERSION})")
+    return header
+
+
+def _recording_from_header(path: Path, header: dict) -> Recording:
+    try:
+        nets = header["nets"]
+        specs = tuple(parse_net(net["spec"]) for net in nets)
+        if not specs or [net["id"] for net in nets] != list(range(len(specs))):
+            raise ValueError("net ids must be 0, 1, …")
+        config = config_from_dict(header["config"]).checked()
+    except (KeyError, TypeError, ValueError) as error:
+        reason = error.args[0] if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
+        raise InputError(f"run file {path}: corrupt run header ({reason})") from None
+    return Recording(path=path, header=header, specs=specs, config=config)
+
+
+def _take_line(recording: Recording, line: str) -> str | None:
+    """Add one line to the recording; return what is wrong with it, or None."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError:
+        return "is not complete JSON"
+    if not isinstance(row, dict):
+        return "is not a JSON object"
+    kind = row.get("type")
+    if kind == "step":
+        try:
+            step = StepRecord.from_json(row)
+        except (KeyError, TypeError, ValueError) as error:
+            return f"is not a valid step ({type(error).__name__}: {error})"
+        if not 0 <= step.net < len(recording.specs):
+            return f"names net {step.net}, which the header does not have"
+        if len(step.speed) != recording.specs[step.net].hidden:
+            return f"has {len(step.speed)} speeds for a net with {recording.specs[step.net].hidden} hidden layers"
+        recording.steps.append(step)
+    elif kind == "event":
+        if row.get("kind") not in EVENT_KINDS or not isinstance(row.get("net"), int):
+            return "is not a valid event"
+        recording.events.append(row)
+    elif kind == "end":
+        recording.end = row
+    else:
+        return f"has unknown type {kind!r}"
+    return None

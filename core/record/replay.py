@@ -1,0 +1,172 @@
+"""Replay: feed a recorded run's step records into a Board, as the Runner would live.
+
+Every net advances by the same number of records, so the panels show the same
+epoch side by side; `rate` records per second per net at speed 1, times the
+speed multiplier. A net that reaches its last record takes its final state from
+the recording's events (done, diverged, error), or `stopped` for a run cut short.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from vgrad.core.record.reader import Recording
+from vgrad.core.run.board import Board
+
+SPEEDS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+CUT_SHORT = "the recording stops here"
+
+
+class Replayer:
+    """Plays a Recording into a Board on its own thread; satisfies ReplayControls."""
+
+    def __init__(self, recording: Recording, board: Board, *, rate: float = 60.0, fps: float = 30.0):
+        self.recording = recording
+        self.board = board
+        self.rate = rate
+        self.fps = fps
+        self._steps = [recording.steps_of(net) for net in range(len(recording.specs))]
+        self._final = _final_states(recording)
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._position = 0
+        self._credit = 0.0
+        self._speed_index = SPEEDS.index(1.0)
+        self._paused = False
+        self._shown: dict[int, str] = {}
+
+    # where we are
+    @property
+    def length(self) -> int:
+        """Records per net in the longest net's recording."""
+        return max((len(steps) for steps in self._steps), default=0)
+
+    @property
+    def position(self) -> int:
+        """Records shown per net so far."""
+        return self._position
+
+    @property
+    def at_end(self) -> bool:
+        return self._position >= self.length
+
+    @property
+    def speed(self) -> float:
+        return SPEEDS[self._speed_index]
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    # lifecycle
+    def start(self) -> None:
+        with self._lock:
+            self._show_states()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="vgrad-replay", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.alive
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        last = time.perf_counter()
+        while not self._stop.wait(1.0 / self.fps):
+            now = time.perf_counter()
+            self.advance(now - last)
+            last = now
+
+    # playback
+    def advance(self, seconds: float) -> int:
+        """Play `seconds` of wall time (nothing while paused); return the records added per net."""
+        with self._lock:
+            if self._paused or self.at_end:
+                return 0
+            self._credit += seconds * self.rate * self.speed
+            count = int(self._credit)
+            self._credit -= count
+            return self._seek(self._position + count)
+
+    def _seek(self, target: int) -> int:
+        target = min(target, self.length)
+        start = self._position
+        for index in range(start, target):
+            for steps in self._steps:
+                if index < len(steps):
+                    self.board.publish(steps[index])
+        self._position = max(start, target)
+        self._show_states()
+        return self._position - start
+
+    def _show_states(self) -> None:
+        for net, steps in enumerate(self._steps):
+            if self._position >= len(steps):
+                state, message = self._final.get(net, ("stopped", CUT_SHORT))
+            else:
+                state, message = ("paused" if self._paused else "running"), ""
+            if self._shown.get(net) != state:
+                self.board.set_state(net, state, message)
+                self._shown[net] = state
+
+    def jump_start(self) -> None:
+        with self._lock:
+            self.board.reset()
+            self._position = 0
+            self._credit = 0.0
+            self._shown.clear()
+            self._show_states()
+
+    def jump_end(self) -> None:
+        with self._lock:
+            self._seek(self.length)
+
+    def restart(self) -> None:
+        self.jump_start()
+
+    def step(self) -> None:
+        """While paused: show one more record of every net."""
+        with self._lock:
+            if self._paused:
+                self._seek(self._position + 1)
+
+    # pause and speed
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+            self._show_states()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            self._credit = 0.0
+            self._show_states()
+
+    def toggle_pause(self) -> None:
+        self.resume() if self._paused else self.pause()
+
+    def faster(self) -> None:
+        with self._lock:
+            self._speed_index = min(self._speed_index + 1, len(SPEEDS) - 1)
+
+    def slower(self) -> None:
+        with self._lock:
+            self._speed_index = max(self._speed_index - 1, 0)
+
+
+def _final_states(recording: Recording) -> dict[int, tuple[str, str]]:
+    """Each net's last event as (state, message)."""
+    final = {}
+    for event in recording.events:
+        final[event["net"]] = (event["kind"], str(event.get("message") or ""))
+    return final

@@ -1,0 +1,48 @@
+"""The book's figure reproduced over seeds 0–19: medians in band, gains, and the 500-epoch ordering.
+
+s_l at init is measured in float64. The 60 runs of 500 full-batch epochs use float32 to keep
+the suite inside its time budget: on this data they give the same orderings and the same
+final medians to six digits as float64 (`vgrad-tui reproduce` runs float64 by default).
+"""
+
+import pytest
+
+from vgrad.core.lab.book import ADJACENT_RATIO, AFTER_500_FOUR_HIDDEN, BOOK_NETS
+from vgrad.core.lab.reproduce import reproduce
+
+
+@pytest.fixture(scope="module")
+def results(mnist):
+    from vgrad.core.run.warmup import compile_kernels
+
+    compile_kernels("float32")
+    return reproduce(mnist, seeds=20, epochs=500, dtype="float32")
+
+
+def test_every_init_median_lies_in_its_band(results):
+    for result, book in zip(results, BOOK_NETS):
+        assert result.spec == book.spec
+        for layer in result.layers:
+            assert layer.band.low <= layer.median <= layer.band.high, (result.spec, layer)
+
+
+def test_the_median_adjacent_gain_is_about_five(results):
+    for result in results:
+        assert ADJACENT_RATIO.low <= result.adjacent_ratio <= ADJACENT_RATIO.high
+
+
+def test_after_500_epochs_the_earlier_layer_is_slower_in_every_seed(results):
+    for result in results:
+        assert result.ordered_seeds == 20, result.spec
+        assert result.ordering_passed and result.passed
+
+
+def test_after_500_epochs_the_four_hidden_speeds_are_near_the_books(results):
+    for ours, book in zip(results[-1].final_speeds, AFTER_500_FOUR_HIDDEN):
+        assert book / 2 < ours < book * 2
+
+
+def test_the_first_layer_still_learns_about_100x_slower_than_the_last(results):
+    four_hidden = results[-1]
+    first, *_, last = four_hidden.final_speeds
+    assert 30 < last / first < 1000

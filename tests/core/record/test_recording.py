@@ -1,0 +1,142 @@
+"""The JSONL run file: written as a run goes, read back whole or as a valid prefix."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vgrad.core.errors import InputError
+from vgrad.core.record.format import run_header
+from vgrad.core.record.reader import read_run
+from vgrad.core.record.step import StepRecord
+from vgrad.core.record.writer import CsvRecorder, JsonlRecorder, check_writable
+from vgrad.core.run.config import Config
+from vgrad.core.run.spec import parse_net
+
+SPECS = (parse_net("784-30-30-10"), parse_net("784-30-30-30-10:relu:he"))
+
+
+def step(net, epoch, value=0.5):
+    hidden = SPECS[net].hidden
+    return StepRecord(net=net, epoch=epoch, step=epoch, speed=(value,) * hidden,
+                      neurons=((value,) * 6,) * hidden, cost=1.5, accuracy=None)
+
+
+def write_run(path, steps=3, end=True):
+    recorder = JsonlRecorder(path, run_header(SPECS, Config(epochs=steps), "mnist", {"probe": 1000}))
+    for epoch in range(steps):
+        for net in range(2):
+            recorder.step(step(net, epoch))
+    recorder.event(1, "diverged", epoch=2, message="nan")
+    if end:
+        recorder.end("complete", 1.25)
+    else:
+        recorder.close()
+    return path
+
+
+def test_a_complete_run_reads_back_exactly(tmp_path):
+    recording = read_run(write_run(tmp_path / "run.jsonl"))
+    assert recording.warning is None
+    assert recording.specs == SPECS and recording.config.n_epochs == 3
+    assert recording.steps_of(1) == [step(1, e) for e in range(3)]
+    assert recording.events[0]["kind"] == "diverged" and recording.end["status"] == "complete"
+
+
+def test_every_line_is_flushed_as_written(tmp_path):
+    path = tmp_path / "run.jsonl"
+    recorder = JsonlRecorder(path, run_header(SPECS, Config(), "mnist", {}))
+    recorder.step(step(0, 0))
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["type"] for line in lines] == ["run", "step"]
+    recorder.close()
+
+
+def test_a_run_cut_short_is_a_valid_prefix_with_a_warning(tmp_path):
+    path = write_run(tmp_path / "run.jsonl", end=False)
+    text = path.read_text()
+    path.write_text(text[: len(text) - 40])  # cut inside the last line
+    recording = read_run(path)
+    assert "line" in recording.warning and len(recording.steps) == 6
+
+
+def test_non_finite_values_survive_the_round_trip(tmp_path):
+    path = tmp_path / "run.jsonl"
+    recorder = JsonlRecorder(path, run_header(SPECS, Config(), "mnist", {}))
+    recorder.step(step(0, 0, value=float("nan")))
+    recorder.end("complete", 0.0)
+    assert not read_run(path).steps[0].is_finite
+
+
+@pytest.mark.parametrize("content, reason", [
+    ("hello\n", "not a vgrad run"), ("", "not a vgrad run"), ('{"type": "step"}\n', "not a vgrad run"),
+    ('{"type": "run", "format": 99}\n', "format 99"),
+    ('{"type": "run", "format": 1, "nets": []}\n', "corrupt run header"),
+])
+def test_files_that_are_not_vgrad_runs_are_refused(tmp_path, content, reason):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content)
+    with pytest.raises(InputError, match=reason) as error:
+        read_run(path)
+    assert str(path) in str(error.value)
+
+
+def test_missing_and_binary_files_are_refused(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        read_run(tmp_path / "none.jsonl")
+    (tmp_path / "bin.jsonl").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_run(tmp_path / "bin.jsonl")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=30), st.builds(json.dumps, st.dictionaries(
+    st.sampled_from(["type", "net", "epoch", "step", "speed", "neurons", "cost", "kind"]),
+    st.one_of(st.integers(-2, 3), st.sampled_from(["step", "event", "end", "done"]),
+              st.lists(st.floats(allow_nan=True), max_size=3)), max_size=8))), max_size=6))
+def test_any_tail_after_a_good_header_reads_or_warns(tmp_path_factory, lines):
+    path = tmp_path_factory.mktemp("fuzz") / "run.jsonl"
+    header = json.dumps(run_header(SPECS, Config(), "mnist", {}))
+    path.write_text("\n".join([header, *(line.replace("\n", " ") for line in lines)]) + "\n")
+    recording = read_run(path)
+    assert all(0 <= s.net < 2 and len(s.speed) == SPECS[s.net].hidden for s in recording.steps)
+
+
+def test_csv_has_one_row_per_step_and_a_column_per_layer(tmp_path):
+    path = tmp_path / "run.csv"
+    recorder = CsvRecorder(path, SPECS)
+    recorder.step(step(0, 0))
+    recorder.step(step(1, 0))
+    recorder.end("complete", 0.0)
+    rows = path.read_text().splitlines()
+    assert rows[0] == "net,spec,epoch,step,cost,accuracy,speed_1,speed_2,speed_3"
+    assert rows[1].endswith(",0.5,0.5,") and len(rows) == 3
+
+
+def test_a_failing_disk_is_reported_and_never_raises(tmp_path):
+    recorder = JsonlRecorder(tmp_path / "run.jsonl", run_header(SPECS, Config(), "mnist", {}))
+
+    class FullDisk:
+        closed = False
+
+        def write(self, text):
+            raise OSError(28, "No space left on device")
+
+        def flush(self):
+            pass
+
+        def close(self):
+            pass
+
+    recorder._file = FullDisk()
+    recorder.step(step(0, 0))
+    recorder.step(step(0, 1))
+    assert "No space left on device" in recorder.failure
+
+
+def test_unwritable_paths_are_refused_before_work(tmp_path):
+    with pytest.raises(InputError, match="--record"):
+        check_writable(tmp_path / "missing" / "run.jsonl", "--record")
+    target = check_writable(tmp_path / "ok.jsonl", "--record")
+    assert not target.exists()

@@ -1,0 +1,40 @@
+"""The board keeps the newest record and a bounded, downsampled history per net."""
+
+from vgrad.core.record.step import StepRecord
+from vgrad.core.run.board import Board
+from vgrad.core.run.spec import parse_net
+
+
+def record(net, epoch):
+    return StepRecord(net=net, epoch=epoch, step=epoch, speed=(0.1, 0.2), neurons=((0.0,) * 6,) * 2, cost=1.0)
+
+
+def test_publish_updates_latest_and_version():
+    board = Board((parse_net("4-3-3-2"),), total_epochs=10)
+    before = board.snapshot()
+    board.publish(record(0, 0))
+    after = board.snapshot()
+    assert after.version > before.version
+    assert after.nets[0].latest.epoch == 0 and len(after.nets[0].history) == 1
+
+
+def test_history_stays_bounded_and_keeps_first_and_latest():
+    board = Board((parse_net("4-3-3-2"),), total_epochs=100_000, capacity=64)
+    for epoch in range(10_000):
+        board.publish(record(0, epoch))
+    history = board.snapshot().nets[0].history
+    assert len(history) <= 65
+    assert history[0].epoch == 0 and history[-1].epoch == 9_999
+    epochs = [r.epoch for r in history]
+    assert epochs == sorted(epochs)
+
+
+def test_states_and_reset():
+    board = Board((parse_net("4-3-3-2"), parse_net("4-3-3-2")), total_epochs=10)
+    board.publish(record(1, 0))
+    board.set_state(1, "diverged", "nan at epoch 0")
+    view = board.snapshot()
+    assert view.nets[1].state == "diverged" and view.nets[1].message == "nan at epoch 0"
+    assert not view.finished
+    board.reset()
+    assert board.snapshot().nets[1].latest is None

@@ -1,0 +1,87 @@
+"""The book's two experiments as record streams: what each record holds and when."""
+
+import numpy as np
+import pytest
+
+from vgrad.core.data import one_hot
+from vgrad.core.engine.net import make_layout, reference_backward
+from vgrad.core.lab.book import BOOK_NETS
+from vgrad.core.run.config import Config
+from vgrad.core.run.experiment import Trainer, run_experiment
+from vgrad.core.run.spec import parse_net
+
+
+def records(spec, data, **config):
+    return list(run_experiment(parse_net(spec), data, Config(**config)))
+
+
+def test_speed_mode_records_before_each_step(mnist):
+    run = records("784-30-30-10", mnist, epochs=3)
+    assert [(r.epoch, r.step) for r in run] == [(0, 0), (1, 1), (2, 2)]
+    assert all(len(r.speed) == 2 and len(r.neurons) == 2 and len(r.neurons[0]) == 6 for r in run)
+    assert all(r.accuracy is None for r in run)
+
+
+def test_speed_is_the_norm_of_the_mean_bias_gradient_on_the_probe_set(mnist):
+    """s_l = ‖(1/N) Σ_x δ^l_x‖, not the mean of per-example norms; neurons are its first six entries."""
+    spec = parse_net("784-30-30-30-10")
+    trainer = Trainer(spec, mnist, Config())
+    speed, neurons, _ = trainer.probe()
+    y = one_hot(mnist.probe_y, 10)
+    _, deltas = reference_backward(trainer.spec, make_layout(trainer.spec), trainer.params, mnist.probe_x, y)
+    for layer in range(3):
+        mean_delta = deltas[layer].mean(axis=0)
+        assert speed[layer] == pytest.approx(np.linalg.norm(mean_delta), rel=1e-10)
+        assert neurons[layer] == pytest.approx(tuple(mean_delta[:6]), abs=1e-14)
+        per_example = np.linalg.norm(deltas[layer], axis=1).mean()
+        assert per_example > 1.1 * speed[layer]  # a different number, even at init
+
+
+def test_init_speeds_are_near_the_books_for_seed_zero(mnist):
+    for book in BOOK_NETS:
+        speed = records(book.spec, mnist, epochs=1)[0].speed
+        for ours, theirs in zip(speed, book.book_speeds):
+            assert ours == pytest.approx(theirs, rel=0.6)
+
+
+def test_the_same_seed_gives_bit_identical_records(mnist):
+    first = records("784-30-30-30-10", mnist, epochs=5, seed=7)
+    again = records("784-30-30-30-10", mnist, epochs=5, seed=7)
+    other = records("784-30-30-30-10", mnist, epochs=5, seed=8)
+    assert first == again
+    assert first != other
+    sgd = records("784-20-20-10", mnist, mode="sgd", epochs=1, seed=3)
+    assert sgd == records("784-20-20-10", mnist, mode="sgd", epochs=1, seed=3)
+
+
+def test_sgd_mode_measures_accuracy_at_epoch_ends_and_learns(mnist):
+    run = records("784-30-10", mnist, mode="sgd", epochs=2, probes_per_epoch=4)
+    assert run[0].epoch == 0 and run[0].step == 0 and run[0].accuracy is not None
+    ends = [r for r in run if r.accuracy is not None]
+    assert [r.epoch for r in ends] == [0, 1, 2]
+    assert len(run) == 1 + 2 * 4
+    assert ends[-1].step == 2 * 400
+    assert ends[-1].accuracy > 0.8 > ends[0].accuracy
+
+
+def test_a_diverging_net_stops_after_its_first_non_finite_record(mnist):
+    run = records("784-30-30-10:relu", mnist, epochs=50, eta=500.0)
+    assert not run[-1].is_finite
+    assert all(r.is_finite for r in run[:-1])
+    assert len(run) < 50
+
+
+def test_float32_runs_and_tracks_float64(mnist):
+    r64 = records("784-30-30-10", mnist, epochs=2)[-1]
+    r32 = records("784-30-30-10", mnist, epochs=2, dtype="float32")[-1]
+    assert r32.speed == pytest.approx(r64.speed, rel=1e-4)
+
+
+def test_nets_of_a_run_share_the_data_instead_of_copying_it(mnist):
+    """Four nets on full MNIST must fit in memory: no per-net copy of the training images."""
+    first, second = (Trainer(parse_net(spec), mnist, Config(mode="sgd"))
+                     for spec in ("784-30-30-10", "784-30-30-30-10:relu"))
+    assert first.train_x is mnist.train_x and first.train_x.dtype == np.float32
+    assert first.test_x is mnist.test_x
+    assert second.train_y is first.train_y and second.probe_x is first.probe_x
+    assert first.probe_x.dtype == np.float64

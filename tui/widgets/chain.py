@@ -1,0 +1,181 @@
+"""Widgets of the chain explorer: one per concept, each fed a frozen state from vgrad.core.lab.chain."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import HorizontalGroup, Vertical
+from textual.widget import Widget
+from textual.widgets import Label, Static
+
+from vgrad.core.lab.chain import GROWTH_MIN_WEIGHT, ChainState, Kind, NeuronState
+
+KINDS: tuple[Kind, ...] = ("vanishing", "neutral", "exploding")
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def subscript(j: int) -> str:
+    """j written as a subscript: 12 -> "₁₂"."""
+    return str(j).translate(SUBSCRIPTS)
+
+
+def parameter(value: float) -> str:
+    """A weight or bias as the user set it: two decimals."""
+    return f"{value:.2f}"
+
+
+def reading(value: float) -> str:
+    """A computed value in at most nine characters: 3 significant digits."""
+    return f"{value:.3g}"
+
+
+def ratio(value: float) -> str:
+    """A gradient ratio in scientific notation."""
+    return f"{value:.2e}"
+
+
+def set_kind(widget: Widget, kind: Kind) -> None:
+    """Put exactly one of the classes -vanishing, -neutral, -exploding on the widget."""
+    for name in KINDS:
+        widget.set_class(name == kind, f"-{name}")
+
+
+class Reading(HorizontalGroup):
+    """One "name  value" row of a neuron card."""
+
+    def __init__(self, name: str, *, classes: str = "") -> None:
+        super().__init__(classes=classes)
+        self.reading_name = name
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.reading_name, classes="name")
+        yield Label("", classes="value")
+
+    def show(self, text: str) -> None:
+        """Display text as the value."""
+        self.query_one(".value", Label).update(text)
+
+
+class NeuronCard(Vertical):
+    """Neuron j: w_j, b_j, z_j, sigma'(z_j), the factor w_j sigma'(z_j), dC/db_j / dC/db_n."""
+
+    def __init__(self, j: int) -> None:
+        super().__init__(id=f"neuron-{j}")
+        self.j = j
+        self.border_title = f"neuron {j}"
+
+    def compose(self) -> ComposeResult:
+        yield Reading("w", classes="weight")
+        yield Reading("b", classes="bias")
+        yield Reading("z", classes="z")
+        yield Reading("σ'(z)", classes="sigma-prime")
+        yield Reading("wσ'(z)", classes="factor")
+        yield Reading("∂C/∂b", classes="gradient")
+
+    def show(self, neuron: NeuronState, selected: bool) -> None:
+        """Display the neuron's state; mark it if it is the selected one."""
+        self.query_one(".weight", Reading).show(parameter(neuron.weight))
+        self.query_one(".bias", Reading).show(parameter(neuron.bias))
+        self.query_one(".z", Reading).show(reading(neuron.z))
+        self.query_one(".sigma-prime", Reading).show(reading(neuron.sigma_prime))
+        factor = self.query_one(".factor", Reading)
+        factor.show(reading(neuron.factor))
+        set_kind(factor, neuron.kind)
+        gradient = self.query_one(".gradient", Reading)
+        gradient.show(reading(neuron.relative_gradient))
+        set_kind(gradient, neuron.gradient_kind)
+        self.border_title = f"▶ neuron {neuron.j}" if selected else f"neuron {neuron.j}"
+        self.border_subtitle = neuron.kind
+        self.set_class(selected, "-selected")
+        set_kind(self, neuron.kind)
+
+
+class ChainDiagram(Static):
+    """The chain as a line: x -> neuron 1 -> ... -> neuron n -> C."""
+
+    def show(self, state: ChainState) -> None:
+        """Display the chain's input and its neurons in order."""
+        steps = " → ".join(f"neuron {neuron.j}" for neuron in state.neurons)
+        self.update(f"x = {parameter(state.chain.x)} → {steps} → C")
+
+
+class GradientRatio(Static):
+    """dC/db_1 / dC/db_n: how much slower (or faster) the first neuron learns than the last."""
+
+    def show(self, state: ChainState) -> None:
+        """Display the ratio, coloured by whether it vanishes or explodes."""
+        n = subscript(state.chain.neurons)
+        self.update(
+            f"∂C/∂b₁ / ∂C/∂b{n} = {ratio(state.first_over_last)}  {state.kind}"
+            f"  (cards: ∂C/∂b ÷ ∂C/∂b{n})"
+        )
+        set_kind(self, state.kind)
+
+
+class ProductFormula(Static):
+    """The book's dC/db_1 = sigma'(z_1) w_2 sigma'(z_2) ... w_n sigma'(z_n) dC/da_n, with its values below."""
+
+    def show(self, state: ChainState) -> None:
+        """Display the product, each factor's value under its symbol."""
+        first, *rest = state.neurons
+        n = subscript(state.chain.neurons)
+        symbols = ["σ'(z₁)"] + [f"w{subscript(m.j)}σ'(z{subscript(m.j)})" for m in rest]
+        values = [reading(first.sigma_prime)] + [reading(m.factor) for m in rest]
+        widths = [max(len(symbol), len(value)) for symbol, value in zip(symbols, values)]
+        top = " · ".join(symbol.center(width) for symbol, width in zip(symbols, widths))
+        bottom = " · ".join(value.center(width) for value, width in zip(values, widths))
+        self.update(f"∂C/∂b₁ = {top} · ∂C/∂a{n}\n       = {bottom} · ∂C/∂a{n}")
+
+
+class GrowthCondition(Vertical):
+    """Where |w sigma'(w a + b)| >= 1 for the selected neuron, and the widest such range over |w|."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="growth-range")
+        yield Static(id="growth-input")
+        yield Static(id="growth-widest")
+
+    def on_mount(self) -> None:
+        self.border_title = "growth condition |w σ'(wa+b)| ≥ 1"
+
+    def show(
+        self,
+        neuron: NeuronState,
+        growth_range: tuple[float, float] | None,
+        widest: tuple[float, float],
+    ) -> None:
+        """Display the growth range of the neuron's (w, b), where its input sits, and the widest range."""
+        j = neuron.j
+        w_j, b_j = f"w{subscript(j)}", f"b{subscript(j)}"
+        where = f"neuron {j}, {w_j} = {parameter(neuron.weight)}, {b_j} = {parameter(neuron.bias)}"
+        if growth_range is not None:
+            low, high = growth_range
+            verdict = f"a ∈ [{low:.3f}, {high:.3f}]"
+        elif abs(neuron.weight) < GROWTH_MIN_WEIGHT:
+            verdict = f"none: |w| < {GROWTH_MIN_WEIGHT:g}"
+        else:
+            verdict = "none for a in [0, 1]"
+        self.query_one("#growth-range", Static).update(f"{where}: {verdict}")
+
+        side = "inside" if neuron.grows else "outside"
+        relation = "≥" if neuron.grows else "<"
+        text_input = (
+            f"its input a{subscript(j - 1)} = {reading(neuron.input_activation)} is {side}: "
+            f"|wσ'(z)| = {reading(abs(neuron.factor))} {relation} 1"
+        )
+        input_line = self.query_one("#growth-input", Static)
+        input_line.update(text_input)
+        set_kind(input_line, neuron.kind)
+
+        w_star, width = widest
+        self.query_one("#growth-widest", Static).update(
+            f"widest ≈ {width:.2f} at |w| ≈ {w_star:.1f} (best b; computed)"
+        )
+
+
+class ChainHint(Static):
+    """Why the factors shrink, and what to try."""
+
+    TEXT = "σ'(z) ≤ 1/4, so wσ'(z) < 1 while |w| < 4. Try e, or w ≈ 7 (↑) and b (+/-)."
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(self.TEXT, id=id)
