@@ -88,8 +88,8 @@ class Trainer:
         cost = kernels.probe_summary(self.acts, out_start, self.probe_y, self.params, self.grads,
                                      self.table, self.cost_code, 0.5 * self.config.lmbda / self.n_train,
                                      self._speeds)
-        neurons = tuple(tuple(self.grads[b_off:b_off + NEURONS_SHOWN].tolist())
-                        for b_off in self.table[:-1, 1])
+        neurons = tuple(tuple(self.grads[b_off:b_off + min(NEURONS_SHOWN, n_out)].tolist())
+                        for b_off, n_out in self.table[:-1, 1:3])
         return tuple(self._speeds.tolist()), neurons, float(cost)
 
     def full_batch_step(self) -> None:

@@ -37,6 +37,18 @@ def test_speed_is_the_norm_of_the_mean_bias_gradient_on_the_probe_set(mnist):
         assert per_example > 1.1 * speed[layer]  # a different number, even at init
 
 
+@pytest.mark.parametrize("spec", ["784-3-3-10", "784-1-1-1-1-10", "784-30-2-10"])
+def test_neurons_hold_exactly_min_6_width_values_of_their_own_layer(mnist, spec):
+    """A narrow layer's bars never read past its own biases into the next layer's."""
+    trainer = Trainer(parse_net(spec), mnist, Config())
+    speed, neurons, _ = trainer.probe()
+    y = one_hot(mnist.probe_y, 10)
+    _, deltas = reference_backward(trainer.spec, make_layout(trainer.spec), trainer.params, mnist.probe_x, y)
+    for layer, width in enumerate(trainer.spec.sizes[1:-1]):
+        assert len(neurons[layer]) == min(6, width)
+        assert neurons[layer] == pytest.approx(tuple(deltas[layer].mean(axis=0)[:6]), abs=1e-14)
+
+
 def test_init_speeds_are_near_the_books_for_seed_zero(mnist):
     for book in BOOK_NETS:
         speed = records(book.spec, mnist, epochs=1)[0].speed
