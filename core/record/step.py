@@ -2,8 +2,9 @@
 
 One StepRecord is one measurement of a net: the speed of learning s_l of each
 hidden layer (the L2 norm of the mean bias gradient ‖(1/N) Σ_x δ^l_x‖ over the
-probe set), the signed mean ∂C/∂b of the first six neurons of each hidden layer,
-the cost, and (sgd mode, at epoch ends) the test accuracy.
+probe set), the signed mean ∂C/∂b of the first min(6, width) neurons of each hidden
+layer, the cost, (sgd mode, at epoch ends) the test accuracy, and the second lens
+‖(1/N) Σ_x ∂C_x/∂W^l‖ of each hidden layer when it was measured.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ class StepRecord:
     epoch: int                                # epochs completed when measured
     step: int                                 # parameter updates done when measured
     speed: tuple[float, ...]                  # s_1 … s_k, one per hidden layer
-    neurons: tuple[tuple[float, ...], ...]    # per hidden layer, first six ∂C/∂b_j
+    neurons: tuple[tuple[float, ...], ...]    # per hidden layer, first min(6, width) ∂C/∂b_j
     cost: float                               # cost on the probe set, L2 term included
     accuracy: float | None = None             # test accuracy in [0, 1] (sgd, epoch ends)
+    weight_grad: tuple[float, ...] | None = None  # ‖mean ∂C/∂W^l‖ per hidden layer, if measured
 
     @property
     def is_finite(self) -> bool:
@@ -35,6 +37,7 @@ class StepRecord:
             "speed": [_num(v) for v in self.speed],
             "neurons": [[_num(v) for v in layer] for layer in self.neurons],
             "cost": _num(self.cost), "accuracy": self.accuracy,
+            **({} if self.weight_grad is None else {"weight_grad": [_num(v) for v in self.weight_grad]}),
         }
 
     @classmethod
@@ -45,6 +48,7 @@ class StepRecord:
             neurons=tuple(tuple(float(v) for v in layer) for layer in row["neurons"]),
             cost=float(row["cost"]),
             accuracy=None if row.get("accuracy") is None else float(row["accuracy"]),
+            weight_grad=None if row.get("weight_grad") is None else tuple(float(v) for v in row["weight_grad"]),
         )
 
 

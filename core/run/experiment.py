@@ -80,7 +80,10 @@ class Trainer:
             self.scratch = np.empty(0, dtype=dtype)
 
     def probe(self) -> tuple[tuple[float, ...], tuple[tuple[float, ...], ...], float]:
-        """Gradient on the probe set, no update: (s_l per hidden layer, six ∂C/∂b per layer, cost)."""
+        """Gradient on the probe set, no update: (s_l per hidden layer, six ∂C/∂b per layer, cost).
+
+        The gradient stays in self.grads for the step that follows and for weight_grads().
+        """
         out_start = kernels.probe_gradient(
             self.params, self.table, self.probe_x, self.probe_y, self.x_panels, self.xt_panels,
             self.inputs, self.scratch, self.zs, self.acts, self.deltas, self.grad_acts, self.grads,
@@ -91,6 +94,11 @@ class Trainer:
         neurons = tuple(tuple(self.grads[b_off:b_off + min(NEURONS_SHOWN, n_out)].tolist())
                         for b_off, n_out in self.table[:-1, 1:3])
         return tuple(self._speeds.tolist()), neurons, float(cost)
+
+    def weight_grads(self) -> tuple[float, ...]:
+        """The weight lens of the last probe(): ‖(1/N) Σ_x ∂C_x/∂W^l‖₂ per hidden layer (no L2 term)."""
+        return tuple(float(np.linalg.norm(self.grads[w_off:w_off + n_out * n_in]))
+                     for w_off, _, n_out, n_in in self.table[:-1, :4])
 
     def full_batch_step(self) -> None:
         """One gradient-descent step with the gradient the last probe() computed."""
@@ -122,7 +130,7 @@ class Trainer:
     def record(self, epoch: int, accuracy: float | None = None) -> StepRecord:
         speed, neurons, cost = self.probe()
         return StepRecord(net=self.net_index, epoch=epoch, step=self.steps_done, speed=speed,
-                          neurons=neurons, cost=cost, accuracy=accuracy)
+                          neurons=neurons, cost=cost, accuracy=accuracy, weight_grad=self.weight_grads())
 
 
 _SHARED: OrderedDict = OrderedDict()  # (id of a dataset array, what, dtype) → (source, derived)

@@ -49,6 +49,17 @@ def test_neurons_hold_exactly_min_6_width_values_of_their_own_layer(mnist, spec)
         assert neurons[layer] == pytest.approx(tuple(deltas[layer].mean(axis=0)[:6]), abs=1e-14)
 
 
+def test_weight_grad_is_the_norm_of_the_mean_weight_gradient_of_each_hidden_layer(mnist):
+    """The second lens: ‖(1/N) Σ_x ∂C_x/∂W^l‖₂ on the probe set, without the L2 term."""
+    spec = parse_net("784-30-30-30-10")
+    record = next(run_experiment(spec, mnist, Config()))
+    trainer = Trainer(spec, mnist, Config())
+    layout = make_layout(trainer.spec)
+    grads, _ = reference_backward(trainer.spec, layout, trainer.params, mnist.probe_x, one_hot(mnist.probe_y, 10))
+    expected = [np.linalg.norm(layout.weight(grads, layer)) for layer in range(3)]
+    assert record.weight_grad == pytest.approx(expected, rel=1e-10)
+
+
 def test_init_speeds_are_near_the_books_for_seed_zero(mnist):
     for book in BOOK_NETS:
         speed = records(book.spec, mnist, epochs=1)[0].speed
