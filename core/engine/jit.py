@@ -4,12 +4,15 @@ numba checks a cached kernel only against the file it is defined in, so `sgd_ste
 kernels.py would keep a stale copy of a changed kernel from thin_products.py. The cache
 therefore lives in a directory named for a hash of every kernel module's source, under
 `$NUMBA_CACHE_DIR`, else `~/.cache/vgrad/numba`, else (neither writable) the temporary
-directory. Starting touches the directory in use; siblings unused for 30 days are removed.
+directory. Starting touches the directory in use; siblings unused for 30 days are removed,
+but only those vgrad made: each holds the MARKER file written when vgrad created it
+(`$NUMBA_CACHE_DIR` may be shared with other projects, or hold anything at all).
 """
 
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +21,7 @@ import numba
 import numpy as np
 
 STALE_SECONDS = 30 * 24 * 3600
+MARKER = "vgrad-numba-cache"  # written into every cache directory vgrad creates; nothing else is pruned
 
 
 def source_hash() -> str:
@@ -41,20 +45,30 @@ def _candidate_bases() -> list[Path]:
 
 
 def _writable(folder: Path) -> bool:
+    """Create `folder` if needed (marking it as vgrad's) and check that files can be made in it."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True)
+            (folder / MARKER).write_text("numba cache of vgrad's kernels; vgrad may remove this folder\n")
+        except FileExistsError:
+            pass
         with tempfile.TemporaryFile(dir=folder):
             return True
     except OSError:
         return False
 
 
+def _made_by_vgrad(folder: Path) -> bool:
+    """A directory (not a link to one) holding vgrad's marker file (not a link either)."""
+    return stat.S_ISDIR(folder.lstat().st_mode) and stat.S_ISREG((folder / MARKER).lstat().st_mode)
+
+
 def _prune_siblings(folder: Path) -> None:
-    """Remove the caches of other kernel versions that no start has touched for 30 days."""
+    """Remove the caches of other kernel versions, made by vgrad, that no start has touched for 30 days."""
     now = time.time()
     for sibling in folder.parent.iterdir():
         try:
-            if sibling != folder and sibling.is_dir() and now - sibling.stat().st_mtime > STALE_SECONDS:
+            if sibling != folder and _made_by_vgrad(sibling) and now - sibling.stat().st_mtime > STALE_SECONDS:
                 shutil.rmtree(sibling, ignore_errors=True)
         except OSError:
             pass
