@@ -1,10 +1,15 @@
-"""The JSONL run file's format: its version, event kinds and header line.
+"""The JSONL run file's format: its version, event kinds and header line (every key in the README).
 
-Line 1 {"type": "run", "format": 1, "vgrad", "config", "nets": [{"id", "spec", ...}],
-"data": {"name", sizes...}, "seed"}; then {"type": "step", ...} lines (StepRecord.to_json),
-{"type": "event", "net", "kind": "diverged"|"error"|"done", ...} lines, and last
-{"type": "end", "status", "elapsed"}. Every line is flushed when written, so a run
-cut short is still a valid prefix; the reader plays such a prefix with a warning.
+Line 1 {"type": "run", "format": 2, "vgrad", "nets": [{"id", "layers", ...}], ...}: a built-in
+run adds "config", "data", "seed" and each net's "spec"; a watched run (`vgrad.watch`,
+`vgrad.Recorder`) adds "source" and each net's "name". Then {"type": "step", ...} lines
+(StepRecord.to_json), {"type": "event", "net", "kind", ...} lines, and last
+{"type": "end", "status", "elapsed"}. Every line is flushed when written, so a run cut short
+is still a valid prefix; the reader plays such a prefix with a warning.
+
+Format 2 added each net's "layers" (names), "weight_grad" in step records, null speeds
+(a layer without a bias gradient), and the "restart" event (the steps after it are a new
+run of that net). Readers read format 1 too.
 """
 
 from __future__ import annotations
@@ -13,18 +18,28 @@ from vgrad.core import __version__
 from vgrad.core.run.config import Config
 from vgrad.core.run.spec import NetSpec
 
-FORMAT_VERSION = 1
-EVENT_KINDS = ("diverged", "error", "done")
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
+FINAL_EVENT_KINDS = ("diverged", "error", "done")   # a net's last event: its final state
+RESTART = "restart"                                   # the net starts again from step 0
+EVENT_KINDS = (*FINAL_EVENT_KINDS, RESTART)
+
+
+def layer_names(spec: NetSpec) -> list[str]:
+    """A built-in net's hidden layers as the dashboard names them: h1 … hk."""
+    return [f"h{layer + 1}" for layer in range(spec.hidden)]
 
 
 def run_header(specs: tuple[NetSpec, ...], config: Config, data_name: str, data_sizes: dict) -> dict:
-    """The first line of a run file."""
+    """The first line of a built-in run's file."""
     return {
         "type": "run", "format": FORMAT_VERSION, "vgrad": __version__,
         "config": config.as_dict(),
         "nets": [{"id": i, "spec": spec.label, "sizes": list(spec.sizes), "activation": spec.activation,
-                  "init": spec.init, "residual": spec.residual, "cost": spec.cost}
+                  "init": spec.init, "residual": spec.residual, "cost": spec.cost,
+                  "layers": layer_names(spec)}
                  for i, spec in enumerate(specs)],
         "data": {"name": data_name, **data_sizes},
         "seed": config.seed,
     }
+

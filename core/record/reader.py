@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vgrad.core.errors import InputError
-from vgrad.core.record.format import EVENT_KINDS, FORMAT_VERSION
+from vgrad.core.record.format import EVENT_KINDS, READABLE_FORMATS, RESTART
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.config import Config, config_from_dict
 from vgrad.core.run.spec import NetSpec, parse_net
@@ -25,6 +25,7 @@ class Recording:
     events: list[dict] = field(default_factory=list)
     end: dict | None = None
     warning: str | None = None
+    restarts: int = 0                 # restart events read; only each net's newest run is kept
 
     @property
     def data_name(self) -> str:
@@ -71,9 +72,9 @@ def _parse_header(path: Path, line: str) -> dict:
         header = None
     if not isinstance(header, dict) or header.get("type") != "run":
         raise InputError(f"run file {path}: not a vgrad run (line 1 is not a {{\"type\": \"run\"}} header)")
-    if header.get("format") != FORMAT_VERSION:
+    if header.get("format") not in READABLE_FORMATS:
         raise InputError(f"run file {path}: format {header.get('format')!r} is not supported "
-                         f"(this vgrad reads format {FORMAT_VERSION})")
+                         f"(this vgrad reads formats {', '.join(map(str, READABLE_FORMATS))})")
     return header
 
 
@@ -112,9 +113,18 @@ def _take_line(recording: Recording, line: str) -> str | None:
     elif kind == "event":
         if row.get("kind") not in EVENT_KINDS or not isinstance(row.get("net"), int):
             return "is not a valid event"
+        if row["kind"] == RESTART:
+            _restart(recording, row["net"])
         recording.events.append(row)
     elif kind == "end":
         recording.end = row
     else:
         return f"has unknown type {kind!r}"
     return None
+
+
+def _restart(recording: Recording, net: int) -> None:
+    """Net `net` started again: play its newest run (the file keeps every run)."""
+    recording.steps = [step for step in recording.steps if step.net != net]
+    recording.events = [event for event in recording.events if event["net"] != net]
+    recording.restarts += 1

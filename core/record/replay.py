@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 
+from vgrad.core.record.format import FINAL_EVENT_KINDS
 from vgrad.core.record.reader import Recording
 from vgrad.core.run.board import Board
 
@@ -168,5 +169,6 @@ def _final_states(recording: Recording) -> dict[int, tuple[str, str]]:
     """Each net's last event as (state, message)."""
     final = {}
     for event in recording.events:
-        final[event["net"]] = (event["kind"], str(event.get("message") or ""))
+        if event["kind"] in FINAL_EVENT_KINDS:
+            final[event["net"]] = (event["kind"], str(event.get("message") or ""))
     return final

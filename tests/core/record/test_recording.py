@@ -1,19 +1,21 @@
 """The JSONL run file: written as a run goes, read back whole or as a valid prefix."""
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vgrad.core.errors import InputError
-from vgrad.core.record.format import run_header
+from vgrad.core.record.format import RESTART, run_header
 from vgrad.core.record.reader import read_run
 from vgrad.core.record.step import StepRecord
 from vgrad.core.record.writer import CsvRecorder, JsonlRecorder, check_writable
 from vgrad.core.run.config import Config
 from vgrad.core.run.spec import parse_net
 
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 SPECS = (parse_net("784-30-30-10"), parse_net("784-30-30-30-10:relu:he"))
 
 
@@ -140,3 +142,28 @@ def test_unwritable_paths_are_refused_before_work(tmp_path):
         check_writable(tmp_path / "missing" / "run.jsonl", "--record")
     target = check_writable(tmp_path / "ok.jsonl", "--record")
     assert not target.exists()
+
+
+def test_format_1_files_still_read():
+    recording = read_run(FIXTURES / "book3.jsonl")
+    assert recording.header["format"] == 1 and recording.steps and recording.end is not None
+
+
+def test_a_new_header_names_each_nets_layers(tmp_path):
+    header = run_header(SPECS, Config(), "mnist", {})
+    assert header["format"] == 2
+    assert [net["layers"] for net in header["nets"]] == [[f"h{k + 1}" for k in range(spec.hidden)]
+                                                         for spec in SPECS]
+
+
+def test_a_restart_event_starts_that_nets_run_again(tmp_path):
+    path = tmp_path / "run.jsonl"
+    recorder = JsonlRecorder(path, run_header(SPECS, Config(), "mnist", {}))
+    for index in range(3):
+        recorder.step(step(0, index))
+    recorder.event(0, RESTART)
+    recorder.step(step(0, 0, value=0.5))
+    recorder.end("complete", 0.0)
+    recording = read_run(path)
+    assert recording.restarts == 1
+    assert [s.step for s in recording.steps_of(0)] == [0] and recording.steps_of(0)[0].speed[0] == 0.5
