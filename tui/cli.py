@@ -102,6 +102,7 @@ def run_command(
     """Train 1-4 nets and show how fast each hidden layer learns (the default command)."""
     from vgrad.core.data import load_dataset
     from vgrad.core.record.writer import check_writable
+    from vgrad.core.run.limits import check_memory
     from vgrad.core.run.spec import parse_nets
 
     try:
@@ -119,6 +120,7 @@ def run_command(
         if config.mode == "sgd" and config.batch_size > len(dataset.train_x):
             raise InputError(f"--batch-size {config.batch_size} is larger than the {len(dataset.train_x)} "
                              f"training images of {dataset.name}")
+        check_memory(specs, config, len(dataset.probe_x))
     except InputError as error:
         fail(str(error))
     no_ui = _headless_unless_terminal(no_ui)

@@ -22,6 +22,7 @@ from vgrad.core.errors import InputError
 Kind = Literal["vanishing", "neutral", "exploding"]
 
 MIN_NEURONS = 2
+MAX_NEURONS = 12  # three rows of four cards: more no longer fits a terminal
 DEFAULT_NEURONS = 4
 DEFAULT_WEIGHT = 1.0
 DEFAULT_BIAS = 0.0
@@ -51,8 +52,7 @@ class Chain:
                 f"chain needs one bias per weight, got {len(self.weights)} weights "
                 f"and {len(self.biases)} biases"
             )
-        if len(self.weights) < MIN_NEURONS:
-            raise InputError(f"chain needs at least {MIN_NEURONS} neurons, got {len(self.weights)}")
+        check_neurons(len(self.weights))
 
     @property
     def neurons(self) -> int:
@@ -134,8 +134,16 @@ def classify(value: float) -> Kind:
     return "neutral"
 
 
+def check_neurons(neurons: int) -> int:
+    """MIN_NEURONS..MAX_NEURONS, checked before any tuple of that length is built."""
+    if not MIN_NEURONS <= neurons <= MAX_NEURONS:
+        raise InputError(f"--neurons {neurons}: a chain has {MIN_NEURONS} to {MAX_NEURONS} neurons")
+    return neurons
+
+
 def default_chain(neurons: int = DEFAULT_NEURONS, x: float = DEFAULT_INPUT) -> Chain:
     """w_j = 1, b_j = 0: every factor is sigma'(z_j) < 1/4, the plain vanishing case."""
+    check_neurons(neurons)
     return Chain((DEFAULT_WEIGHT,) * neurons, (DEFAULT_BIAS,) * neurons, x)
 
 
@@ -143,6 +151,7 @@ def exploding_chain(
     neurons: int = DEFAULT_NEURONS, x: float = DEFAULT_INPUT, weight: float = EXPLODING_WEIGHT
 ) -> Chain:
     """The book's exploding example: w_j = 100, b_j = -100 a_{j-1}, so z_j = 0 and every factor is 25."""
+    check_neurons(neurons)
     biases = []
     a = x
     for _ in range(neurons):

@@ -21,6 +21,7 @@ COSTS = ("cross_entropy", "quadratic")
 RESIDUAL_WORDS = ("res", "residual")
 MAX_HIDDEN = 8
 MAX_NETS = 4
+MAX_WIDTH = 100_000
 AUTO = 0  # input width to be taken from the data
 
 
@@ -74,6 +75,8 @@ class NetSpec:
 def parse_net(text: str, *, activation: str | None = None, init: str | None = None,
               residual: bool | None = None, cost: str | None = None) -> NetSpec:
     """Parse one spec string; keyword options (from CLI flags) apply where the string is silent."""
+    if not isinstance(text, str):
+        raise InputError(f"net spec {text!r} is not text")
     raw = text.strip()
     if not raw:
         raise InputError("net spec is empty: write widths like 784-30-30-10")
@@ -127,13 +130,11 @@ def _parse_widths(raw: str, widths_part: str) -> tuple[int, ...]:
         if i == 0 and part.lower() == "auto":
             sizes.append(AUTO)
             continue
-        if not part.isdigit():
-            raise InputError(f"net {raw!r}: width {part!r} is not a positive integer")
+        if not (part.isascii() and part.isdigit()) or len(part) > len(str(MAX_WIDTH)):  # not '²' or '٣'
+            raise InputError(f"net {raw!r}: width {part!r} is not a whole number from 1 to {MAX_WIDTH}")
         width = int(part)
-        if width <= 0:
-            raise InputError(f"net {raw!r}: width {width} must be positive")
-        if width > 100_000:
-            raise InputError(f"net {raw!r}: width {width} is too large (at most 100000)")
+        if not 1 <= width <= MAX_WIDTH:
+            raise InputError(f"net {raw!r}: width {width} is not a whole number from 1 to {MAX_WIDTH}")
         sizes.append(width)
     hidden = len(sizes) - 2
     if hidden > MAX_HIDDEN:

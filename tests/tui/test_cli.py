@@ -43,6 +43,17 @@ def test_help_lists_every_command_with_an_example():
     (["--mode", "sgd", "--batch-size", "5000"], "--batch-size 5000"),
     (["--record", "/no/such/dir/run.jsonl"], "--record /no/such/dir/run.jsonl"),
     (["--activation", "swish"], "swish"),
+    (["--net", "784-²-10"], "'²'"),
+    (["--net", "784-٣٠-10"], "'٣٠'"),
+    (["--seed", "-1"], "--seed -1"),
+    (["--eta", "inf"], "--eta inf"),
+    (["--lmbda", "inf"], "--lmbda inf"),
+    (["--clip", "nan"], "--clip nan"),
+    (["--explode-w", "nan"], "--explode-w nan"),
+    (["--explode-w", "-inf"], "--explode-w -inf"),
+    (["--epochs", "1000000000000"], "--epochs 1000000000000"),
+    (["--batch-size", "1000000000"], "--batch-size 1000000000"),
+    (["--net", "784-100000-100000-10"], "GiB available"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, culprit):
     result = invoke(*args, "--no-ui")

@@ -10,6 +10,7 @@ from vgrad.core.lab.book import EXPLODING_FACTOR as BOOK_EXPLODING_FACTOR
 from vgrad.core.lab.book import WIDEST_GROWTH_RANGE as BOOK_WIDEST_GROWTH_WIDTH
 from vgrad.core.lab.book import WIDEST_GROWTH_W as BOOK_WIDEST_GROWTH_WEIGHT
 from vgrad.core.lab.chain import (
+    MAX_NEURONS,
     Chain,
     adjusted,
     classify,
@@ -139,6 +140,13 @@ def test_chain_rejects_bad_shapes():
         Chain((1.0, 1.0), (0.0,))
     with pytest.raises(InputError):
         Chain((1.0,), (0.0,))
+
+
+@pytest.mark.parametrize("neurons", [1, MAX_NEURONS + 1, 1_000_000_000])
+def test_a_chain_length_outside_the_limits_is_refused_before_anything_is_built(neurons):
+    for build in (default_chain, exploding_chain):
+        with pytest.raises(InputError, match=f"--neurons {neurons}"):
+            build(neurons)
 
 
 def brute_force_growth_set(w: float, b: float, points: int = 200_001) -> np.ndarray:
