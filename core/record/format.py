@@ -15,6 +15,7 @@ run of that net). Readers read format 1 too.
 from __future__ import annotations
 
 from vgrad.core import __version__
+from vgrad.core.record.model import ModelSpec
 from vgrad.core.run.config import Config
 from vgrad.core.run.spec import NetSpec
 
@@ -25,11 +26,6 @@ RESTART = "restart"                                   # the net starts again fro
 EVENT_KINDS = (*FINAL_EVENT_KINDS, RESTART)
 
 
-def layer_names(spec: NetSpec) -> list[str]:
-    """A built-in net's hidden layers as the dashboard names them: h1 … hk."""
-    return [f"h{layer + 1}" for layer in range(spec.hidden)]
-
-
 def run_header(specs: tuple[NetSpec, ...], config: Config, data_name: str, data_sizes: dict) -> dict:
     """The first line of a built-in run's file."""
     return {
@@ -37,9 +33,15 @@ def run_header(specs: tuple[NetSpec, ...], config: Config, data_name: str, data_
         "config": config.as_dict(),
         "nets": [{"id": i, "spec": spec.label, "sizes": list(spec.sizes), "activation": spec.activation,
                   "init": spec.init, "residual": spec.residual, "cost": spec.cost,
-                  "layers": layer_names(spec)}
+                  "layers": list(spec.layer_names)}
                  for i, spec in enumerate(specs)],
         "data": {"name": data_name, **data_sizes},
         "seed": config.seed,
     }
 
+
+
+def watched_header(model: ModelSpec, source: str) -> dict:
+    """The first line of a watched model's file; `source` says which API wrote it."""
+    return {"type": "run", "format": FORMAT_VERSION, "vgrad": __version__, "source": source,
+            "nets": [model.as_header(0)]}

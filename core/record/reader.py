@@ -8,9 +8,12 @@ from pathlib import Path
 
 from vgrad.core.errors import InputError
 from vgrad.core.record.format import EVENT_KINDS, READABLE_FORMATS, RESTART
+from vgrad.core.record.model import ModelSpec, model_spec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.config import Config, config_from_dict
 from vgrad.core.run.spec import NetSpec, parse_net
+
+WATCHED_CONFIG = Config(epochs=0)   # a watched model's file has no config: epochs unknown
 
 
 @dataclass
@@ -19,7 +22,7 @@ class Recording:
 
     path: Path
     header: dict
-    specs: tuple[NetSpec, ...]
+    specs: tuple[NetSpec | ModelSpec, ...]
     config: Config
     steps: list[StepRecord] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
@@ -81,14 +84,21 @@ def _parse_header(path: Path, line: str) -> dict:
 def _recording_from_header(path: Path, header: dict) -> Recording:
     try:
         nets = header["nets"]
-        specs = tuple(parse_net(net["spec"]) for net in nets)
+        specs = tuple(_net_spec(net) for net in nets)
         if not specs or [net["id"] for net in nets] != list(range(len(specs))):
             raise ValueError("net ids must be 0, 1, …")
-        config = config_from_dict(header["config"]).checked()
+        config = config_from_dict(header["config"]).checked() if "config" in header else WATCHED_CONFIG
     except (KeyError, TypeError, ValueError) as error:
         reason = error.args[0] if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
         raise InputError(f"run file {path}: corrupt run header ({reason})") from None
     return Recording(path=path, header=header, specs=specs, config=config)
+
+
+def _net_spec(net: dict) -> NetSpec | ModelSpec:
+    """A built-in net (its "spec") or a watched model (its "name" and "layers")."""
+    if "spec" in net:
+        return parse_net(net["spec"])
+    return model_spec(net["name"], net["layers"])
 
 
 def _take_line(recording: Recording, line: str) -> str | None:

@@ -20,16 +20,16 @@ class StepRecord:
     net: int                                  # index of the net in the run (0-based)
     epoch: int                                # epochs completed when measured
     step: int                                 # parameter updates done when measured
-    speed: tuple[float, ...]                  # s_1 … s_k, one per hidden layer
+    speed: tuple[float | None, ...]           # s_1 … s_k, one per hidden layer (None: no bias gradient)
     neurons: tuple[tuple[float, ...], ...]    # per hidden layer, first min(6, width) ∂C/∂b_j
-    cost: float                               # cost on the probe set, L2 term included
+    cost: float | None                        # cost on the probe set, L2 term included (None: not given)
     accuracy: float | None = None             # test accuracy in [0, 1] (sgd, epoch ends)
-    weight_grad: tuple[float, ...] | None = None  # ‖mean ∂C/∂W^l‖ per hidden layer, if measured
+    weight_grad: tuple[float | None, ...] | None = None  # ‖mean ∂C/∂W^l‖ per hidden layer, if measured
 
     @property
     def is_finite(self) -> bool:
-        values = [self.cost, *self.speed, *(v for layer in self.neurons for v in layer)]
-        return all(math.isfinite(v) for v in values)
+        values = [self.cost, *self.speed, *(self.weight_grad or ()), *(v for layer in self.neurons for v in layer)]
+        return all(math.isfinite(v) for v in values if v is not None)
 
     def to_json(self) -> dict:
         return {
@@ -43,15 +43,20 @@ class StepRecord:
     @classmethod
     def from_json(cls, row: dict) -> StepRecord:
         return cls(
-            net=int(row["net"]), epoch=int(row["epoch"]), step=int(row["step"]),
-            speed=tuple(float(v) for v in row["speed"]),
+            net=int(row["net"]), epoch=int(row.get("epoch") or 0), step=int(row["step"]),
+            speed=tuple(_value(v) for v in row["speed"]),
             neurons=tuple(tuple(float(v) for v in layer) for layer in row["neurons"]),
-            cost=float(row["cost"]),
+            cost=_value(row.get("cost")),
             accuracy=None if row.get("accuracy") is None else float(row["accuracy"]),
-            weight_grad=None if row.get("weight_grad") is None else tuple(float(v) for v in row["weight_grad"]),
+            weight_grad=None if row.get("weight_grad") is None else tuple(_value(v) for v in row["weight_grad"]),
         )
 
 
-def _num(value: float):
-    """JSON has no NaN/inf: write them as the strings "nan", "inf", "-inf"."""
-    return value if math.isfinite(value) else str(value)
+def _num(value: float | None):
+    """JSON has no NaN/inf: write them as the strings "nan", "inf", "-inf"; None (no value) as null."""
+    return value if value is None or math.isfinite(value) else str(value)
+
+
+def _value(value) -> float | None:
+    """A number as written by _num: null stays None."""
+    return None if value is None else float(value)

@@ -41,6 +41,11 @@ class NetSpec:
         return len(self.sizes) - 2
 
     @property
+    def layer_names(self) -> tuple[str, ...]:
+        """The hidden layers as the dashboard names them: h1 … hk."""
+        return tuple(f"h{layer + 1}" for layer in range(self.hidden))
+
+    @property
     def widths(self) -> str:
         """The widths as written: "784-30-30-10"."""
         return "-".join("auto" if n == AUTO else str(n) for n in self.sizes)

@@ -1,0 +1,14 @@
+"""vgrad: watch the vanishing gradient problem happen, in the book's nets or in your own model.
+
+    import vgrad
+    with vgrad.watch(model, "run.jsonl") as watcher:     # a PyTorch nn.Module
+        ...; loss.backward(); watcher.log(step, loss=loss); optimizer.step()
+
+and `vgrad-tui watch run.jsonl` in another terminal. `vgrad.Recorder` serves any other loop.
+Importing vgrad loads neither torch nor the dashboard.
+"""
+
+from vgrad.core import __version__
+from vgrad.core.watch import Recorder, watch
+
+__all__ = ["Recorder", "watch", "__version__"]

@@ -1,0 +1,63 @@
+"""A model watched from outside vgrad (`vgrad.watch`, `vgrad.Recorder`): a name and its layers.
+
+It stands where a built-in net's NetSpec stands (board, panels, replay): `hidden` is the
+number of layers shown, `layer_names` their names, `widths` and `label` the panel's title.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vgrad.core.errors import InputError
+
+MAX_LAYERS = 10_000   # a header naming more layers is refused: the panel would never fit them
+MAX_NAME = 200        # characters in a layer's or model's name
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str                     # the model's name (its class name unless given)
+    layers: tuple[str, ...]       # qualified names of the layers, in registration order
+
+    @property
+    def hidden(self) -> int:
+        return len(self.layers)
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        return self.layers
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+    @property
+    def widths(self) -> str:
+        """The panel's title: `Net · 12 layers`."""
+        return f"{self.name} · {self.hidden} layer{'s' * (self.hidden != 1)}"
+
+    @property
+    def description(self) -> str:
+        return "watched: s_l = ‖∂L/∂b‖"
+
+    def as_header(self, net: int) -> dict:
+        return {"id": net, "name": self.name, "layers": list(self.layers)}
+
+
+def model_spec(name: object, layers: object) -> ModelSpec:
+    """A ModelSpec from a header's or a caller's values, or InputError naming what is wrong."""
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME:
+        raise InputError(f"model name {name!r}: give a non-empty string of at most {MAX_NAME} characters")
+    if isinstance(layers, str) or not isinstance(layers, (list, tuple)):
+        raise InputError(f"layers of {name}: give a list of layer names, not {type(layers).__name__}")
+    if not 1 <= len(layers) <= MAX_LAYERS:
+        raise InputError(f"layers of {name}: {len(layers)} given; need 1 to {MAX_LAYERS}")
+    bad = next((layer for layer in layers if not isinstance(layer, str) or not layer or len(layer) > MAX_NAME),
+               None)
+    if bad is not None:
+        raise InputError(f"layers of {name}: {bad!r} is not a name (a non-empty string of at most "
+                         f"{MAX_NAME} characters)")
+    if len(set(layers)) != len(layers):
+        twice = next(layer for layer in layers if layers.count(layer) > 1)
+        raise InputError(f"layers of {name}: {twice!r} is named twice")
+    return ModelSpec(name=name, layers=tuple(layers))

@@ -1,0 +1,128 @@
+"""`vgrad.Recorder`: write any training loop's per-layer gradient norms as a vgrad run file.
+
+One JSONL line per `log`, flushed as written, so `vgrad-tui watch FILE` follows it live and
+a run cut short is still a valid prefix. Values are anything numpy can turn into a float
+(Python numbers, numpy or JAX scalars, CPU tensors). Writing never breaks the training it
+watches: a failed write (a full disk) warns once and later records are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from vgrad.core.errors import InputError
+from vgrad.core.record.format import watched_header
+from vgrad.core.record.model import ModelSpec, model_spec
+from vgrad.core.record.step import NEURONS_SHOWN, StepRecord
+
+
+class Recorder:
+    """A run file for one model: `log` a step's s_l per layer, `close` (or leave the `with`)."""
+
+    def __init__(self, path: str | Path, layers: Sequence[str], *, name: str | None = None,
+                 overwrite: bool = False, source: str = "vgrad.Recorder") -> None:
+        self.path = Path(path)
+        self.model: ModelSpec = model_spec(name or self.path.stem, layers if isinstance(layers, str) else list(layers))
+        self.diverged = False
+        self.failure: str | None = None
+        self._lock = threading.Lock()
+        self._started = time.perf_counter()
+        try:
+            self._file = open(self.path, "w" if overwrite else "x", encoding="utf-8")
+        except FileExistsError:
+            raise InputError(f"run file {self.path}: already exists; pass overwrite=True to replace it") from None
+        except OSError as error:
+            raise InputError(f"run file {self.path}: cannot write ({error.strerror or error})") from error
+        self._write(watched_header(self.model, source))
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return self.model.layers
+
+    def log(self, step: int, *, speed, weight_grad=None, neurons=None, loss=None, accuracy=None) -> None:
+        """Record step `step`: per layer s_l (None where a layer has no bias gradient), and
+        optionally ‖∂L/∂W‖ per layer, the first ∂L/∂b entries per layer, the loss, the accuracy."""
+        count = self.model.hidden
+        record = StepRecord(
+            net=0, epoch=0, step=int(step), speed=_per_layer("speed", speed, count),
+            neurons=_neurons(neurons, count), cost=_scalar(loss),
+            accuracy=_scalar(accuracy),
+            weight_grad=None if weight_grad is None else _per_layer("weight_grad", weight_grad, count))
+        self._write(record.to_json())
+        if not record.is_finite and not self.diverged:
+            self.diverged = True
+            bad = next((name for name, value in zip(self.layers, record.speed + (record.weight_grad or ()))
+                        if value is not None and not math.isfinite(value)), None)
+            where = f" in layer {bad}" if bad else ""
+            self._write({"type": "event", "net": 0, "kind": "diverged", "step": record.step,
+                         "message": f"non-finite gradient{where} at step {record.step}"})
+
+    def close(self, status: str = "complete") -> None:
+        """Write the end line and close the file (again: nothing)."""
+        self._write({"type": "end", "status": status, "elapsed": round(time.perf_counter() - self._started, 3)})
+        with self._lock:
+            if not self._file.closed:
+                try:
+                    self._file.close()
+                except OSError as error:
+                    self._fail(error)
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if error is not None and not isinstance(error, KeyboardInterrupt):
+            self._write({"type": "event", "net": 0, "kind": "error", "message": f"{kind.__name__}: {error}"})
+        self.close("complete" if error is None else "stopped")
+
+    def _write(self, row: dict) -> None:
+        line = json.dumps(row) + "\n"
+        with self._lock:
+            if self.failure is not None or self._file.closed:
+                return
+            try:
+                self._file.write(line)
+                self._file.flush()
+            except OSError as error:
+                self._fail(error)
+
+    def _fail(self, error: OSError) -> None:
+        """Warn once; the training goes on and later records are dropped."""
+        if self.failure is None:
+            self.failure = f"vgrad: writing {self.path} failed ({error.strerror or error}); training goes on unrecorded"
+            warnings.warn(self.failure, RuntimeWarning, stacklevel=4)
+
+
+def _scalar(value) -> float | None:
+    if value is None:
+        return None
+    import numpy as np
+
+    return float(np.asarray(value, dtype=np.float64))
+
+
+def _per_layer(what: str, values, count: int) -> tuple[float | None, ...]:
+    values = list(values)
+    if len(values) != count:
+        raise ValueError(f"{what}: {len(values)} values for {count} layers")
+    return tuple(_scalar(value) for value in values)
+
+
+def _neurons(neurons, count: int) -> tuple[tuple[float, ...], ...]:
+    """The first NEURONS_SHOWN entries of each layer's ∂L/∂b (empty where not given)."""
+    if neurons is None:
+        return ((),) * count
+    import numpy as np
+
+    layers = list(neurons)
+    if len(layers) != count:
+        raise ValueError(f"neurons: {len(layers)} layers given for {count} layers")
+    return tuple(() if layer is None else
+                 tuple(float(v) for v in np.asarray(layer, dtype=np.float64).ravel()[:NEURONS_SHOWN])
+                 for layer in layers)

@@ -1,0 +1,80 @@
+"""vgrad.watch on a PyTorch module: layers, the norms it records, its cadence and its refusals."""
+
+import json
+import math
+
+import pytest
+
+import vgrad
+from vgrad.core.errors import InputError
+from vgrad.core.record.reader import read_run
+
+torch = pytest.importorskip("torch")
+
+
+def small_model():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(8, 12), torch.nn.ReLU(), torch.nn.LayerNorm(12),
+                               torch.nn.Linear(12, 4, bias=False)).double()
+
+
+def backward(model):
+    model.zero_grad()
+    loss = model(torch.randn(5, 8, dtype=torch.float64)).square().mean()
+    loss.backward()
+    return loss
+
+
+def test_layers_are_the_modules_owning_parameters_in_registration_order(tmp_path):
+    with vgrad.watch(small_model(), tmp_path / "run.jsonl", name="mlp") as watcher:
+        pass
+    assert watcher.recorder.layers == ("0", "2", "3")
+    assert read_run(tmp_path / "run.jsonl").specs[0].name == "mlp"
+
+
+def test_each_layer_records_its_bias_and_weight_gradient_norms(tmp_path):
+    model = small_model()
+    with vgrad.watch(model, tmp_path / "run.jsonl") as watcher:
+        loss = backward(model)
+        watcher.log(7, loss=loss)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    first, norm, head = model[0], model[2], model[3]
+    assert step.step == 7 and step.cost == pytest.approx(loss.item(), rel=1e-12)
+    assert step.speed[:2] == pytest.approx([first.bias.grad.norm().item(), norm.bias.grad.norm().item()], rel=1e-12)
+    assert step.speed[2] is None   # no bias: null speed
+    assert step.weight_grad == pytest.approx([p.weight.grad.norm().item() for p in (first, norm, head)], rel=1e-12)
+    assert step.neurons[0] == pytest.approx(first.bias.grad[:6].tolist(), rel=1e-12) and step.neurons[2] == ()
+
+
+def test_only_every_nth_step_is_recorded(tmp_path):
+    model = small_model()
+    with vgrad.watch(model, tmp_path / "run.jsonl", every=3) as watcher:
+        for step in range(7):
+            backward(model)
+            watcher.log(step)
+    assert [s.step for s in read_run(tmp_path / "run.jsonl").steps] == [0, 3, 6]
+
+
+def test_log_before_any_backward_records_nulls(tmp_path):
+    with vgrad.watch(small_model(), tmp_path / "run.jsonl") as watcher:
+        watcher.log(0)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    assert step.speed == (None, None, None) and step.weight_grad == (None, None, None)
+
+
+def test_a_model_without_parameters_is_refused_clearly(tmp_path):
+    with pytest.raises(InputError, match="ReLU has no parameters"):
+        vgrad.watch(torch.nn.ReLU(), tmp_path / "run.jsonl")
+    with pytest.raises(InputError, match="every=0"):
+        vgrad.watch(small_model(), tmp_path / "run.jsonl", every=0)
+    assert not (tmp_path / "run.jsonl").exists()
+
+
+def test_non_finite_gradients_mark_the_run_diverged(tmp_path):
+    model = small_model()
+    with vgrad.watch(model, tmp_path / "run.jsonl") as watcher:
+        backward(model)
+        model[0].bias.grad[0] = math.inf
+        watcher.log(0)
+    rows = [json.loads(line) for line in (tmp_path / "run.jsonl").read_text().splitlines()]
+    assert [row["kind"] for row in rows if row["type"] == "event"] == ["diverged"]
