@@ -21,6 +21,7 @@ from textual.widgets import Footer, Header, Static
 
 from vgrad.core.run.board import Board, BoardView
 from vgrad.core.run.controls import Controls, ReplayControls
+from vgrad.core.run.lens import BIAS, NAMES, SYMBOLS, WEIGHT, view_through_lens
 from vgrad.tui.widgets import HelpScreen, NetPanel, PlotScreen, ScaleLegend, shared_scale
 
 MAX_POLL_HZ = 20.0
@@ -47,6 +48,8 @@ class VgradApp(App[None]):
         Binding("n", "step", "step", tooltip="while paused: one more step of every net"),
         Binding("r", "restart", "restart", tooltip="restart every net from the same seed"),
         Binding("l", "toggle_log", "log/lin", tooltip="sparklines on a log or a linear scale"),
+        Binding("w", "toggle_lens", "lens", show=False,  # in the help screen; the footer is full
+                tooltip="lens: s_l = ‖∂C/∂b‖ or ‖∂C/∂W‖ (which sees batch norm)"),
         Binding("p", "plot", "plot", tooltip="the book's figure: s_l against epochs, log axis"),
         Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
         Binding("q", "quit", "quit", tooltip="stop the nets and quit"),
@@ -63,6 +66,7 @@ class VgradApp(App[None]):
     view: var[BoardView] = var(BoardView(0, ()), init=False)
     log_scale: var[bool] = var(True, init=False)
     paused: var[bool] = var(False, init=False)
+    lens: var[str] = var(BIAS, init=False)
 
     def __init__(self, board: Board, controls: Controls, *, title: str, subtitle: str = "",
                  poll_hz: float = 15.0, start_controls: bool = True) -> None:
@@ -117,7 +121,7 @@ class VgradApp(App[None]):
         self._measure_cpu()
         view = self.board.snapshot()
         if view.version != self.view.version and (force or self.may_redraw(self.view, view)):
-            self.view = view
+            self.view = view_through_lens(view, self.lens)
 
     def may_redraw(self, shown: BoardView, view: BoardView) -> bool:
         """Whether to draw `view` over `shown` now: at once if a state changed; while nets just
@@ -145,6 +149,13 @@ class VgradApp(App[None]):
 
     def watch_paused(self) -> None:
         self._show_mode()
+
+    def watch_lens(self, lens: str) -> None:
+        """Every number, the scale and the headline follow the lens; the panels name it."""
+        for panel in self.panels:
+            panel.show_lens(NAMES[lens] if lens != BIAS else "")
+        self.legend.symbol = SYMBOLS[lens]
+        self.view = view_through_lens(self.board.snapshot(), lens)
 
     def _draw(self, view: BoardView) -> None:
         scale = shared_scale(view.nets, log=self.log_scale)
@@ -227,6 +238,9 @@ class VgradApp(App[None]):
 
     def action_toggle_log(self) -> None:
         self.log_scale = not self.log_scale
+
+    def action_toggle_lens(self) -> None:
+        self.lens = WEIGHT if self.lens == BIAS else BIAS
 
     def action_plot(self) -> None:
         if isinstance(self.screen, PlotScreen):

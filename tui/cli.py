@@ -305,12 +305,15 @@ def bench_command(
 def plot_command(
     path: Path = typer.Argument(..., help="A JSONL file written with --record."),
     out: Path = typer.Option(..., "-o", "--output", help="Figure file: .png, .svg or .pdf."),
+    lens: str = typer.Option("bias", "--lens",
+                             help="bias: s_l = ‖∂C/∂b‖, the book's; weight: ‖∂C/∂W‖ (shows batch norm)."),
 ) -> None:
     """Draw the book's figures from a recording: s_l per hidden layer (log y) and the neuron bars."""
     from vgrad.core.record.reader import read_run
-    from vgrad.tui.figures import check_figure_path, plot_recording
+    from vgrad.tui.figures import check_figure_path, check_lens, plot_recording
 
     try:
+        check_lens(lens)
         check_figure_path(out)
         recording = read_run(path)
     except InputError as error:
@@ -318,7 +321,7 @@ def plot_command(
     if recording.warning:
         _stderr().print(f"warning: {recording.warning}")
     with _stderr().status("drawing…"):
-        plot_recording(recording, out)
+        plot_recording(recording, out, lens=lens)
     typer.echo(f"wrote {out}")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from vgrad.core.errors import InputError
 from vgrad.core.record.reader import Recording
+from vgrad.core.run.lens import BIAS, LENSES, SYMBOLS, lens_values
 
 FORMATS = (".png", ".svg", ".pdf")
 
@@ -25,7 +26,14 @@ def _positive(value: float) -> float:
     return value if math.isfinite(value) and value > 0 else math.nan
 
 
-def plot_recording(recording: Recording, out: Path, dpi: int = 110) -> Path:
+def check_lens(lens: str) -> str:
+    if lens not in LENSES:
+        raise InputError(f"--lens {lens!r}: choose {' or '.join(LENSES)}")
+    return lens
+
+
+def plot_recording(recording: Recording, out: Path, dpi: int = 110, lens: str = BIAS) -> Path:
+    """The figure of `recording` through `lens`: s_l (bias, the book's) or ‖∂C/∂W^l‖ (weight)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -40,27 +48,28 @@ def plot_recording(recording: Recording, out: Path, dpi: int = 110) -> Path:
         speed_axis, neuron_axis = axes[0][index], axes[1][index]
         x = [step.step if sgd else step.epoch for step in steps]
         for layer in range(spec.hidden):
-            values = [_positive(step.speed[layer]) for step in steps]
+            values = [_positive(lens_values(step, lens)[layer]) for step in steps]
             shown = sum(math.isfinite(v) for v in values)
             speed_axis.plot(x, values, label=f"hidden layer {layer + 1}", marker="o" if shown < 30 else None,
                             markersize=3)
         speed_axis.set_yscale("log")
         if not sgd:
             speed_axis.set_xlim(0, max(recording.config.n_epochs - 1, 1))
-        dead = next((step for step in steps if step.is_finite and 0.0 in step.speed), None)
+        dead = next((step for step in steps if step.is_finite and 0.0 in lens_values(step, lens)), None)
         if dead is not None:
-            speed_axis.text(0.5, 0.5, f"s_l = 0 from epoch {dead.epoch}:\nσ'(z) underflowed (saturated)",
+            speed_axis.text(0.5, 0.5, f"{SYMBOLS[lens]} = 0 from epoch {dead.epoch}:\nσ'(z) underflowed (saturated)",
                             transform=speed_axis.transAxes, ha="center", fontsize=9, color="dimgray")
         speed_axis.set_title(spec.label, fontsize=10)
         speed_axis.set_xlabel("mini-batch step" if sgd else "epoch")
         speed_axis.grid(True, which="major", alpha=0.3)
         if index == 0:
-            speed_axis.set_ylabel("speed of learning s_l")
+            speed_axis.set_ylabel("speed of learning s_l" if lens == BIAS else f"weight lens {SYMBOLS[lens]}")
         speed_axis.legend(fontsize=8)
         finite = [step for step in steps if step.is_finite]
         _neuron_bars(neuron_axis, spec.hidden, finite[-1] if finite else None)
     mode = "mini-batch SGD" if sgd else "full-batch gradient descent"
-    fig.suptitle(f"Speed of learning, {mode} on {recording.data_name}", fontsize=12)
+    seen = "" if lens == BIAS else f" through the weight lens {SYMBOLS[lens]}"
+    fig.suptitle(f"Speed of learning{seen}, {mode} on {recording.data_name}", fontsize=12)
     fig.tight_layout()
     fig.savefig(out, dpi=dpi)
     plt.close(fig)

@@ -41,7 +41,8 @@ def format_speed(value: float | None) -> str:
 
 
 def summary_tables(view: BoardView, mode: str) -> list[Table]:
-    """A table per net: s_l at the first and last epoch per hidden layer, s_1/s_k, cost, accuracy (sgd)."""
+    """A table per net: s_l at the first and last epoch per hidden layer, s_1/s_k and the same
+    ratio through the weight lens, cost, accuracy (sgd)."""
     return [_net_table(summarise(net), net, mode) for net in view.nets]
 
 
@@ -60,6 +61,8 @@ def _net_table(summary, net, mode: str) -> Table:
     if net.spec.hidden > 1:  # with one hidden layer the ratio is 1 by definition
         first_ratio, last_ratio = summary.first_to_last_ratio
         table.add_row(f"s_1/s_{net.spec.hidden}", format_speed(first_ratio), format_speed(last_ratio))
+        first_ratio, last_ratio = summary.weight_first_to_last_ratio
+        table.add_row(f"‖∂C/∂W‖ h1/h{net.spec.hidden}", format_speed(first_ratio), format_speed(last_ratio))
     table.add_row("cost", format_speed(first.cost if first else None), format_speed(last.cost if last else None))
     if mode == "sgd":
         table.add_row("test accuracy", _percent(first.accuracy if first else None), _percent(summary.accuracy))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vgrad.core.record.step import StepRecord
+from vgrad.core.run.lens import BIAS, WEIGHT, first_to_last
 
 
 @dataclass(frozen=True)
@@ -18,17 +19,16 @@ class NetSummary:
     @property
     def first_to_last_ratio(self) -> tuple[float | None, float | None]:
         """s_1 / s_k at the first and at the last record (≪ 1: the first layer learns slower)."""
-        return _ratio(self.first), _ratio(self.last)
+        return first_to_last(self.first, BIAS), first_to_last(self.last, BIAS)
+
+    @property
+    def weight_first_to_last_ratio(self) -> tuple[float | None, float | None]:
+        """The same through the weight lens: ‖∂C/∂W^1‖ / ‖∂C/∂W^k‖ (nan where not measured)."""
+        return first_to_last(self.first, WEIGHT), first_to_last(self.last, WEIGHT)
 
     @property
     def accuracy(self) -> float | None:
         return self.last.accuracy if self.last is not None else None
-
-
-def _ratio(record: StepRecord | None) -> float | None:
-    if record is None or not record.speed or record.speed[-1] == 0:
-        return None
-    return record.speed[0] / record.speed[-1]
 
 
 def summarise(view) -> NetSummary:

@@ -3,7 +3,7 @@
 from vgrad.tui.app import make_app
 from vgrad.tui.widgets import HelpScreen, PlotScreen, SpeedPlot
 
-ALL_KEYS = {"space", "n", "r", "l", "p", "?", "q", "ctrl+c", "+", "-", "home", "end"}
+ALL_KEYS = {"space", "n", "r", "l", "w", "p", "?", "q", "ctrl+c", "+", "-", "home", "end"}
 
 
 def test_help_screen(snap_compare, replay_app):

@@ -1,5 +1,7 @@
 """`vgrad-tui plot`: the book's figures from a recording, as PNG or SVG; bad paths exit 2."""
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -50,3 +52,17 @@ def test_plot_refuses_a_file_that_is_not_a_run(tmp_path):
 def test_chain_refuses_fewer_than_two_neurons():
     result = runner.invoke(app, ["chain", "--neurons", "1"])
     assert result.exit_code == 2 and "at least 2" in result.output
+
+
+def test_plot_through_the_weight_lens_draws_weight_grad(tmp_path):
+    """--lens weight: the same figure of ‖∂C/∂W^l‖, titled so."""
+    fixture = Path(__file__).parents[1] / "fixtures" / "lenses2.jsonl"
+    out = tmp_path / "weight.svg"
+    result = runner.invoke(app, ["plot", str(fixture), "-o", str(out), "--lens", "weight"])
+    assert result.exit_code == 0, result.output
+    assert "weight lens" in out.read_text()
+
+
+def test_plot_refuses_an_unknown_lens(tmp_path):
+    result = runner.invoke(app, ["plot", "any.jsonl", "-o", str(tmp_path / "x.png"), "--lens", "gamma"])
+    assert result.exit_code == 2 and "--lens 'gamma'" in result.output

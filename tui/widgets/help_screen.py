@@ -14,7 +14,9 @@ ABOUT = (
     "s_l = ‖(1/N) Σ_x δ^l_x‖ is the speed of learning of hidden layer l: the norm of the mean "
     "bias gradient ∂C/∂b^l over the probe images. Since δ^l = σ'(z^l) ⊙ (w^{l+1})ᵀ δ^{l+1} and "
     "σ' ≤ 1/4, each layer back usually learns several times slower: the gain s_{l+1}/s_l "
-    "(×4.9 at the book's initialisation) is how much faster the next layer learns."
+    "(×4.9 at the book's initialisation) is how much faster the next layer learns. "
+    "w switches to the weight lens ‖(1/N) Σ_x ∂C_x/∂W^l‖, which sees what batch norm does: "
+    "it removes the mean of the gradient it passes back, so s_l = ‖∂C/∂β‖ stays small."
 )
 
 

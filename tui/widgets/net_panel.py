@@ -62,6 +62,10 @@ class NetPanel(Vertical):
             yield self.neuron_bars
         yield self.status
 
+    def show_lens(self, name: str) -> None:
+        """Name the lens in the title when it is not the book's s_l ("" for s_l)."""
+        self.border_title = f"{self.spec.widths} · {name}" if name else self.spec.widths
+
     def show(self, net: NetView, scale: SpeedScale) -> None:
         steps = run_steps(net.history, net.total_epochs)
         for row in self.rows:

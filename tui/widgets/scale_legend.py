@@ -8,8 +8,9 @@ from textual.reactive import reactive
 from vgrad.tui.widgets.scale import SpeedScale
 from vgrad.tui.widgets.styled import StyledWidget
 
-LEAD = "s_l of every net on one "
+LEAD = "{} of every net on one "
 GAIN_HINT = "   ×g: s_{l+1}/s_l"
+LENS_GAIN_HINT = "   ×g: layer l+1 over layer l"
 
 
 class ScaleLegend(StyledWidget):
@@ -19,6 +20,7 @@ class ScaleLegend(StyledWidget):
     COMPONENT_CLASSES = {"scale-legend--notice", "scale-legend--mode"}
 
     scale: reactive[SpeedScale | None] = reactive(None)
+    symbol: reactive[str] = reactive("s_l")   # what the bars are: s_l, or ‖∂C/∂W‖ through the weight lens
     mode: reactive[str] = reactive("")
     notices: reactive[tuple[str, ...]] = reactive((), layout=True)
 
@@ -27,7 +29,9 @@ class ScaleLegend(StyledWidget):
         main, detail = ("", "") if self.scale is None else self.scale.legend
         room = width - len(self.mode) - 2 if self.mode else width
         bars = main.partition(" scale ")[2]
-        candidates = (LEAD + main + detail + GAIN_HINT, LEAD + main + detail, main + detail, main, bars)
+        lead = LEAD.format(self.symbol)
+        hint = GAIN_HINT if self.symbol == "s_l" else LENS_GAIN_HINT
+        candidates = (lead + main + detail + hint, lead + main + detail, main + detail, main, bars)
         legend = next((text for text in candidates if len(text) <= room), bars)
         parts: list = [legend[:max(0, room)]]
         if self.mode:

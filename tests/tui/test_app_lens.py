@@ -1,0 +1,27 @@
+"""The weight lens (`w`): the dashboard shows ‖∂C/∂W^l‖ instead of s_l, and says so."""
+
+from vgrad.core.run.lens import WEIGHT
+from vgrad.tui.widgets import LayerRow, NetPanel, ScaleLegend
+
+
+def test_weight_lens(snap_compare, replay_app):
+    """After `w`: every panel titled ‖∂C/∂W‖, the legend and scale in ‖∂C/∂W‖, h1:h4 of the weights."""
+    assert snap_compare(replay_app("lenses2.jsonl"), press=["w"], terminal_size=(120, 40))
+
+
+def test_w_switches_every_number_to_the_weight_lens_and_back(replay_app, drive):
+    app = replay_app("lenses2.jsonl")
+    record = app.board.snapshot().nets[0].latest
+
+    async def scenario(pilot):
+        row = app.query(LayerRow).first()
+        assert row.speed == f"{record.speed[0]:.2e}"
+        await pilot.press("w")
+        assert app.lens == WEIGHT
+        assert row.speed == f"{record.weight_grad[0]:.2e}"
+        assert "‖∂C/∂W‖" in app.query_one(NetPanel).border_title
+        assert app.query_one(ScaleLegend).symbol == "‖∂C/∂W‖"
+        await pilot.press("w")
+        assert row.speed == f"{record.speed[0]:.2e}"
+        assert app.query_one(NetPanel).border_title == "784-30-30-30-30-10"
+    drive(app, scenario)
