@@ -42,6 +42,12 @@ class VgradApp(App[None]):
     """Panels of s_l per hidden layer for 1-4 nets, fed by a Board, steered through Controls."""
 
     CSS_PATH = "vgrad.tcss"
+    DEFAULT_CSS = """
+    #too-small {
+        color: $warning;
+        text-style: bold;
+    }
+    """
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
         Binding("space", "toggle_pause", "pause", tooltip="pause or resume every net"),

@@ -10,6 +10,7 @@ from textual.widgets import Label, Static
 from vgrad.core.lab.chain import GROWTH_MIN_WEIGHT, ChainState, Kind, NeuronState
 
 KINDS: tuple[Kind, ...] = ("vanishing", "neutral", "exploding")
+KIND_COLOURS: dict[Kind, str] = {"vanishing": "#5fafff", "neutral": "#d7d75f", "exploding": "#ff5f5f"}
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
@@ -33,6 +34,13 @@ def ratio(value: float) -> str:
     return f"{value:.2e}"
 
 
+def kind_css(selector: str, rules: str) -> str:
+    """CSS giving `selector` (KIND standing for -vanishing, -neutral, -exploding) the `rules` of
+    each kind, with {colour} from KIND_COLOURS: each widget's colours by kind, from one table."""
+    return "\n".join(f"{selector.replace('KIND', '-' + kind)} {{ {rules.format(colour=colour)} }}"
+                     for kind, colour in KIND_COLOURS.items())
+
+
 def set_kind(widget: Widget, kind: Kind) -> None:
     """Put exactly one of the classes -vanishing, -neutral, -exploding on the widget."""
     for name in KINDS:
@@ -41,6 +49,12 @@ def set_kind(widget: Widget, kind: Kind) -> None:
 
 class Reading(HorizontalGroup):
     """One "name  value" row of a neuron card."""
+
+    DEFAULT_CSS = """
+    Reading .name {
+        color: $text-muted;
+    }
+    """ + kind_css("Reading.KIND .value", "color: {colour}; text-style: bold;")
 
     def __init__(self, name: str, *, classes: str = "") -> None:
         super().__init__(classes=classes)
@@ -57,6 +71,20 @@ class Reading(HorizontalGroup):
 
 class NeuronCard(Vertical):
     """Neuron j: w_j, b_j, z_j, sigma'(z_j), the factor w_j sigma'(z_j), dC/db_j / dC/db_n."""
+
+    DEFAULT_CSS = """
+    NeuronCard {
+        border: round $panel-lighten-2;
+        border-title-color: $text-muted;
+        border-subtitle-color: $text-muted;
+    }
+    NeuronCard.-selected {
+        border: heavy $accent;
+        border-title-color: $accent;
+        border-title-style: bold;
+        background: $boost;
+    }
+    """ + kind_css("NeuronCard.KIND", "border-subtitle-color: {colour};")
 
     def __init__(self, j: int) -> None:
         super().__init__(id=f"neuron-{j}")
@@ -92,6 +120,12 @@ class NeuronCard(Vertical):
 class ChainDiagram(Static):
     """The chain as a line: x -> neuron 1 -> ... -> neuron n -> C."""
 
+    DEFAULT_CSS = """
+    ChainDiagram {
+        color: $text-muted;
+    }
+    """
+
     def show(self, state: ChainState) -> None:
         """Display the chain's input and its neurons in order."""
         steps = " → ".join(f"neuron {neuron.j}" for neuron in state.neurons)
@@ -100,6 +134,12 @@ class ChainDiagram(Static):
 
 class GradientRatio(Static):
     """dC/db_1 / dC/db_n: how much slower (or faster) the first neuron learns than the last."""
+
+    DEFAULT_CSS = """
+    GradientRatio {
+        text-style: bold;
+    }
+    """ + kind_css("GradientRatio.KIND", "color: {colour};")
 
     def show(self, state: ChainState) -> None:
         """Display the ratio, coloured by whether it vanishes or explodes."""
@@ -113,6 +153,12 @@ class GradientRatio(Static):
 
 class ProductFormula(Static):
     """The book's dC/db_1 = sigma'(z_1) w_2 sigma'(z_2) ... w_n sigma'(z_n) dC/da_n, with its values below."""
+
+    DEFAULT_CSS = """
+    ProductFormula {
+        color: $text-muted;
+    }
+    """
 
     def show(self, state: ChainState) -> None:
         """Display the product, each factor's value under its symbol."""
@@ -128,6 +174,13 @@ class ProductFormula(Static):
 
 class GrowthCondition(Vertical):
     """Where |w sigma'(w a + b)| >= 1 for the selected neuron, and the widest such range over |w|."""
+
+    DEFAULT_CSS = """
+    GrowthCondition {
+        border: round $panel-lighten-2;
+        border-title-color: $text;
+    }
+    """ + kind_css("GrowthCondition #growth-input.KIND", "color: {colour};")
 
     def compose(self) -> ComposeResult:
         yield Static(id="growth-range")
@@ -174,6 +227,12 @@ class GrowthCondition(Vertical):
 
 class ChainHint(Static):
     """Why the factors shrink, and what to try."""
+
+    DEFAULT_CSS = """
+    ChainHint {
+        color: $text-muted;
+    }
+    """
 
     TEXT = "σ'(z) ≤ 1/4, so wσ'(z) < 1 while |w| < 4. Try e, or w ≈ 7 (↑) and b (+/-)."
 

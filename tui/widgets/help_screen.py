@@ -32,6 +32,16 @@ def key_table(keys: list[tuple[str, str]]) -> Table:
 class HelpScreen(ModalScreen[None]):
     """A modal list of `keys` as (key, description) pairs; escape, ? or enter closes it."""
 
+    DEFAULT_CSS = """
+    HelpScreen #help-box {
+        border: round $primary;
+        background: $surface;
+    }
+    HelpScreen #help-about {
+        color: $text-muted;
+    }
+    """
+
     BINDINGS = [Binding("escape,question_mark,enter", "close", "close help")]
 
     def __init__(self, keys: list[tuple[str, str]], **options) -> None:

@@ -25,6 +25,22 @@ NO_GAIN = "—"
 class LayerRow(StyledWidget):
     """Hidden layer `layer` (0-based); as many rows high as CSS makes it, 8 levels a row."""
 
+    DEFAULT_CSS = """
+    LayerRow > .layer-row--name, LayerRow > .layer-row--gain {
+        color: $text-muted;
+    }
+    LayerRow > .log-sparkline--bar {
+        color: $accent;
+    }
+    LayerRow > .log-sparkline--bad {
+        color: $error;
+        text-style: bold;
+    }
+    LayerRow > .log-sparkline--zero {
+        color: $text-disabled;
+    }
+    """
+
     COMPONENT_CLASSES = COMPONENTS | {"layer-row--name", "layer-row--gain"}
 
     cells: reactive[tuple[int, ...]] = reactive(())

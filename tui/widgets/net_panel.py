@@ -32,6 +32,21 @@ def describe(spec: NetSpec) -> str:
 class NetPanel(Vertical):
     """Everything about one net; the app feeds it a NetView and the shared SpeedScale."""
 
+    DEFAULT_CSS = """
+    NetPanel {
+        border: round $primary;
+        border-title-color: $text;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+    }
+    NetPanel.-done {
+        border: round $success;
+    }
+    NetPanel.-problem {
+        border: round $error;
+    }
+    """
+
     def __init__(self, spec: NetSpec, **options) -> None:
         super().__init__(**options)
         self.spec = spec

@@ -77,6 +77,22 @@ def drawing(neurons: tuple[tuple[float, ...], ...], hidden: int, width: int) -> 
 class NeuronBars(StyledWidget):
     """∂C/∂b_j for j = 1..6 in every hidden layer, as signed horizontal bars."""
 
+    DEFAULT_CSS = """
+    NeuronBars {
+        color: $text-muted;
+    }
+    NeuronBars > .neuron-bars--positive {
+        color: $primary-lighten-2;
+    }
+    NeuronBars > .neuron-bars--negative {
+        color: $warning;
+    }
+    NeuronBars > .neuron-bars--bad {
+        color: $error;
+        text-style: bold;
+    }
+    """
+
     COMPONENT_CLASSES = {"neuron-bars--positive", "neuron-bars--negative", "neuron-bars--bad"}
 
     neurons: reactive[tuple[tuple[float, ...], ...]] = reactive((), init=False, repaint=False)

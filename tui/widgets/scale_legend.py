@@ -17,6 +17,19 @@ class ScaleLegend(StyledWidget):
     """`s_l of every net on one log scale ▁ 2.98e-05 … █ 3.35e-01 …`, the mode on the right,
     then one line per notice."""
 
+    DEFAULT_CSS = """
+    ScaleLegend {
+        color: $text-muted;
+    }
+    ScaleLegend > .scale-legend--mode {
+        color: $warning;
+        text-style: bold;
+    }
+    ScaleLegend > .scale-legend--notice {
+        color: $warning;
+    }
+    """
+
     COMPONENT_CLASSES = {"scale-legend--notice", "scale-legend--mode"}
 
     scale: reactive[SpeedScale | None] = reactive(None)

@@ -73,6 +73,24 @@ class StatusLine(StyledWidget):
     """`epoch 120/500  cost 3.411  152 steps/s  ● running`, wrapped to the panel's width;
     repainted only when its text changes, laid out again only when its line count does."""
 
+    DEFAULT_CSS = """
+    StatusLine > .status-line--state {
+        text-style: bold;
+    }
+    StatusLine.-running > .status-line--state, StatusLine.-done > .status-line--state {
+        color: $success;
+    }
+    StatusLine.-paused > .status-line--state {
+        color: $warning;
+    }
+    StatusLine.-diverged > .status-line--state, StatusLine.-error > .status-line--state {
+        color: $error;
+    }
+    StatusLine.-compiling > .status-line--state, StatusLine.-waiting > .status-line--state {
+        color: $text-muted;
+    }
+    """
+
     COMPONENT_CLASSES = {"status-line--state"}
 
     lines: reactive[tuple[str, ...]] = reactive(())
