@@ -66,7 +66,7 @@ def test_headless_run_writes_a_table_a_recording_and_a_csv(tmp_path):
     record, table = tmp_path / "run.jsonl", tmp_path / "run.csv"
     result = invoke("--no-ui", "--epochs", "4", "--record", str(record), "--csv", str(table))
     assert result.exit_code == 0, result.output
-    assert "784-30-30-30-30-10" in result.output and "s_1/s_4" in result.output
+    assert "784-30-30-30-30-10" in result.output and "h1:h4 = 1:" in result.output
     recording = read_run(record)
     assert recording.warning is None and len(recording.steps) == 3 * 4
     assert len(table.read_text().splitlines()) == 1 + 3 * 4
@@ -76,7 +76,7 @@ def test_sgd_mode_reports_accuracy(tmp_path):
     result = invoke("--no-ui", "--mode", "sgd", "--epochs", "1", "--net", "784-30-10", "--seed", "1")
     assert result.exit_code == 0, result.output
     assert "test accuracy" in result.output and "%" in result.output
-    assert "s_1/s_1" not in result.output  # one hidden layer: no first/last ratio row
+    assert "h1:h1" not in result.output  # one hidden layer: no headline
 
 
 def test_replay_no_ui_prints_the_final_table(tmp_path):
@@ -136,7 +136,7 @@ def test_without_a_terminal_the_dashboard_falls_back_to_headless_with_a_note(tmp
     """Piped or scripted (as under CliRunner) there are no keys to read and no screen to draw."""
     result = invoke("--epochs", "2", "--net", "784-30-30-10")
     assert result.exit_code == 0
-    assert "not a terminal: running headless" in result.output and "s_1/s_2" in result.output
+    assert "not a terminal: running headless" in result.output and "h1:h2 = " in result.output
     record = tmp_path / "run.jsonl"
     invoke("--epochs", "2", "--net", "784-30-30-10", "--no-ui", "--record", str(record))
     replayed = runner.invoke(app, ["replay", str(record)])

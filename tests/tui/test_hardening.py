@@ -24,8 +24,8 @@ def test_a_diverging_net_is_marked_and_the_others_go_on(tmp_path):
     result = cli.invoke(app, ["run", "--no-ui", "--eta", "50", "--epochs", "30", "--net", "784-30-30-10",
                               "--net", "784-30-30-10:leaky_relu", "--record", str(record)])
     assert result.exit_code == 0, result.output
-    assert "784-30-30-10:leaky_relu  (diverged: non-finite value" in result.output
-    assert "784-30-30-10  (done, epochs 0–29)" in result.output
+    assert "784-30-30-10:leaky_relu" in result.output and "diverged: non-finite value" in result.output
+    assert "done · epoch 30/30" in result.output
     events = {e["net"]: e["kind"] for e in read_run(record).events}
     assert events == {0: "done", 1: "diverged"}
 
@@ -54,7 +54,7 @@ def test_a_full_disk_is_reported_and_training_finishes():
     result = cli.invoke(app, ["run", "--no-ui", "--epochs", "5", "--net", "784-30-30-10", "--record", "/dev/full"])
     assert result.exit_code == 0
     assert "No space left on device; training goes on" in result.output
-    assert "784-30-30-10  (done, epochs 0–4)" in result.output
+    assert "done · epoch 5/5" in result.output
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
