@@ -273,14 +273,19 @@ def reproduce_command(
 @app.command("bench", epilog="Example: vgrad-tui bench --json > bench.json")
 def bench_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document to stdout."),
-    quick: bool = typer.Option(False, "--quick", help="Short timings and a 25-epoch experiment, extrapolated (about 20 s)."),
+    quick: bool = typer.Option(False, "--quick",
+                               help="Short timings and a 25-epoch experiment, extrapolated (about 20 s)."),
+    check: bool = typer.Option(False, "--check", help="Exit 1 when a target FAILs (skipped ones do not count)."),
 ) -> None:
     """The engine against batched numpy, the book's algorithm and PyTorch, in one run, with PASS/FAIL.
 
     Gradients are checked against the numpy reference before anything is timed; exit
-    code 1 if one is wrong (no speed is reported), 0 once measured, targets met or not.
+    code 1 if one is wrong (no speed is reported). Otherwise 0 once measured, targets met
+    or not, unless --check: then 1 when a target FAILs.
     """
-    from vgrad.bench.benchmark import WrongResult, run_bench
+    from vgrad.bench.gate import WrongResult
+    from vgrad.bench.run import run_bench
+    from vgrad.bench.targets import failed
     from vgrad.core.data import load_dataset
 
     try:
@@ -293,12 +298,16 @@ def bench_command(
             result = run_bench(dataset, quick=quick, progress=lambda text: status.update(text))
     except WrongResult as error:
         err.print(f"vgrad-tui: error: wrong result, no speed reported: {error}", markup=False)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     if as_json:
         _print_json(result)
     else:
         from vgrad.tui.bench_table import bench_tables
         _Console().print(*bench_tables(result))
+    missed = failed(result)
+    if check and missed:
+        err.print(f"vgrad-tui: bench --check: {len(missed)} target(s) FAIL: {'; '.join(missed)}", markup=False)
+        raise typer.Exit(1)
 
 
 @app.command("plot", epilog="Example: vgrad-tui plot run.jsonl -o speed.png")

@@ -1,6 +1,6 @@
 """The book's published numbers (Nielsen, NNDL ch. 5) and our seed bands, as data.
 
-This is the one place reference figures live; tests and `vgrad-tui reproduce`
+This is the one place reference figures live; the tests and the `reproduce` command
 compare measurements against it. Speeds are s_l at initialisation on the book's
 first 1000 MNIST training images; bands are the median [p5, p95] over 200 seeds.
 """
