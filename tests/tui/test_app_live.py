@@ -24,27 +24,27 @@ def live(mnist):
     runner.join(5.0)
 
 
-def timed(calls: list[float], method):
+def counted(calls: list[str], method):
     def wrapper():
-        calls.append(time.perf_counter())
+        calls.append(method.__name__)
         method()
     return wrapper
 
 
-async def wait_for(pilot, condition, seconds: float = 5.0) -> None:
-    start = time.perf_counter()
+async def wait_for(pilot, condition, seconds: float = 60.0) -> None:
+    """Poll until condition() holds; the deadline only keeps a broken build from hanging."""
+    deadline = time.monotonic() + seconds
     while not condition():
-        assert time.perf_counter() - start < seconds, "timed out"
+        assert time.monotonic() < deadline, "timed out"
         await pilot.pause(0.005)
 
 
 def test_pause_step_resume_and_quit_while_training(live, drive):
     board, runner = live
     app = make_app(board, runner, title="live")
-    called: list[float] = []
-    runner.toggle_pause = timed(called, runner.toggle_pause)
-    runner.step = timed(called, runner.step)
-    latencies: list[float] = []
+    called: list[str] = []
+    runner.toggle_pause = counted(called, runner.toggle_pause)
+    runner.step = counted(called, runner.step)
 
     def states():
         return {net.state for net in board.snapshot().nets}
@@ -53,23 +53,23 @@ def test_pause_step_resume_and_quit_while_training(live, drive):
         return [net.latest.step for net in board.snapshot().nets]
 
     async def scenario(pilot):
-        async def press(key):
-            start = time.perf_counter()
+        async def press(key, control):
+            """The key reaches the runner's control before the press returns: no queue in between."""
+            before = len(called)
             await pilot.press(key)
-            latencies.append(called[-1] - start)
+            assert called[before:] == [control]
 
         await wait_for(pilot, lambda: all(net.latest is not None for net in board.snapshot().nets))
-        await press("space")
+        await press("space", "toggle_pause")
         assert states() == {"paused"} and app.view.nets[0].state == "paused"
         time.sleep(0.1)
         before = steps()
         for count in (1, 2):
-            await press("n")
-            await wait_for(pilot, lambda: steps() == [step + count for step in before])
-        await press("space")
+            await press("n", "step")
+            await wait_for(pilot, lambda count=count: steps() == [step + count for step in before])
+        await press("space", "toggle_pause")
         assert states() == {"running"}
         await pilot.press("q")
     drive(app, scenario)
     assert not runner.alive
-    print(f"key to controls while training: {', '.join(f'{t * 1e3:.1f}' for t in latencies)} ms")
-    assert max(latencies) < 0.1
+    assert called == ["toggle_pause", "step", "step", "toggle_pause"]

@@ -100,6 +100,7 @@ def test_reproduce_json_is_one_document():
     assert {"layers", "adjacent_ratio", "passed", "ordered_seeds"} <= set(document["nets"][0])
 
 
+@pytest.mark.slow
 def test_piped_output_has_no_control_codes(tmp_path):
     env = {**os.environ, "TERM": "xterm-256color"}
     env.pop("FORCE_COLOR", None)
@@ -109,6 +110,7 @@ def test_piped_output_has_no_control_codes(tmp_path):
     assert "\x1b" not in done.stdout and "784-30-30-10" in done.stdout
 
 
+@pytest.mark.slow
 def test_the_command_exits_fast_and_keeps_every_record_and_its_exit_code(tmp_path):
     """main() leaves with os._exit after the run: the recording is complete, stdout is flushed
     through a pipe, and bad input still exits 2."""
@@ -148,6 +150,7 @@ def test_chain_without_a_terminal_is_refused_in_one_line():
     assert result.exit_code == 2 and "needs a terminal" in result.output
 
 
+@pytest.mark.slow
 def test_a_reader_that_goes_away_gives_141_and_the_recording_stays_complete(tmp_path):
     """`vgrad-tui … | true`: the table meets a closed pipe; that is not a failed run."""
     record = tmp_path / "run.jsonl"

@@ -57,6 +57,7 @@ def test_a_full_disk_is_reported_and_training_finishes():
     assert "done · epoch 5/5" in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupt_keeps_a_valid_recording_and_exits_130(tmp_path, signum):
     record = tmp_path / "run.jsonl"
@@ -76,6 +77,7 @@ def test_an_interrupt_keeps_a_valid_recording_and_exits_130(tmp_path, signum):
     assert len(recording.steps) >= 3 and "784-30-30-10" in out
 
 
+@pytest.mark.slow
 def test_no_color_output_has_no_colour_codes():
     env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "1", "COLUMNS": "100"}
     done = subprocess.run([*VGRAD, "reproduce", "--seeds", "1", "--epochs", "0"], capture_output=True,
@@ -87,6 +89,7 @@ def test_no_color_output_has_no_colour_codes():
     assert colours == []
 
 
+@pytest.mark.slow
 def test_reproduce_json_goes_to_stdout_alone():
     done = subprocess.run([*VGRAD, "reproduce", "--seeds", "1", "--epochs", "0", "--json"],
                           capture_output=True, text=True, timeout=120)
