@@ -316,6 +316,8 @@ def plot_command(
     out: Path = typer.Option(..., "-o", "--output", help="Figure file: .png, .svg or .pdf."),
     lens: str = typer.Option("bias", "--lens",
                              help="bias: s_l = ‖∂C/∂b‖, the book's; weight: ‖∂C/∂W‖ (shows batch norm)."),
+    separate_y: bool = typer.Option(False, "--separate-y",
+                                    help="Give each net its own y range (default: one shared, so heights compare)."),
 ) -> None:
     """Draw the book's figures from a recording: s_l per hidden layer (log y) and the neuron bars."""
     from vgrad.core.record.reader import read_run
@@ -330,7 +332,7 @@ def plot_command(
     if recording.warning:
         _stderr().print(f"warning: {recording.warning}")
     with _stderr().status("drawing…"):
-        plot_recording(recording, out, lens=lens)
+        plot_recording(recording, out, lens=lens, share_y=not separate_y)
     typer.echo(f"wrote {out}")
 
 
