@@ -230,17 +230,31 @@ def replay_command(
 @app.command("reproduce", epilog="Example: vgrad-tui reproduce --seeds 20 --json > reproduce.json")
 def reproduce_command(
     seeds: int = typer.Option(20, "--seeds", help="Seeds 0..N-1 per net."),
-    epochs: int = typer.Option(500, "--epochs", help="Full-batch epochs for the ordering check (0 skips it)."),
+    epochs: int | None = typer.Option(None, "--epochs",
+                                      help="Full-batch epochs for the ordering check (default 500; 0 skips it); "
+                                           "with --accuracy, SGD epochs (default 30)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document to stdout."),
-    data: str = typer.Option("mnist", "--data", help="Probe images: mnist (the book's first 1000) or a path."),
-    dtype: str = typer.Option("float64", "--dtype", help="Precision of the long runs (float32 is about 2x faster)."),
+    data: str | None = typer.Option(None, "--data",
+                                    help="Probe images: mnist (the book's first 1000, default) or a path; "
+                                         "with --accuracy, full MNIST from your disk."),
+    dtype: str | None = typer.Option(None, "--dtype",
+                                     help="Precision of the long runs: float64 (default) or float32 (about 2x "
+                                          "faster); --accuracy defaults to float32."),
+    accuracy: bool = typer.Option(False, "--accuracy",
+                                  help="The book's accuracy table: 784-30-10 … 784-30-30-30-30-10, 30 epochs of SGD "
+                                       "on full MNIST (needs --data)."),
 ) -> None:
-    """The book's s_l at init next to our median [p5, p95] over seeds, with PASS/FAIL."""
+    """The book's s_l at init next to our median [p5, p95] over seeds, with PASS/FAIL;
+    with --accuracy, the book's validation accuracies next to ours, per epoch."""
     from vgrad.core.data import load_dataset
     from vgrad.core.lab.reproduce import reproduce
     from vgrad.core.run.threads import limit_blas_threads
     from vgrad.core.run.warmup import compile_kernels
 
+    if accuracy:
+        from vgrad.tui.accuracy_command import accuracy_command
+        raise typer.Exit(accuracy_command(data, epochs, dtype or "float32", as_json))
+    data, epochs, dtype = data or "mnist", 500 if epochs is None else epochs, dtype or "float64"
     if seeds < 1:
         fail(f"--seeds {seeds}: need at least 1")
     if epochs < 0:
