@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from vgrad.bench.accuracy import accuracy_timing
 from vgrad.bench.experiment import engine_experiment, numpy_experiment, two_thread_scaling
 from vgrad.bench.gate import gate
 from vgrad.bench.launch import cold_compile_seconds, command_seconds, warm_first_step_seconds
@@ -136,6 +137,8 @@ def run_bench(data: Dataset, quick: bool = False, progress: Progress = _quiet, s
         share[dtype] = full_batch.gflops_performed / matmul[dtype] if full_batch else None
     experiment = _experiment(data, quick, progress)
     startup = _startup(quick, progress)
+    progress("reproduce --accuracy: four nets by SGD on 60,000 synthetic images, 2 cores…")
+    accuracy = accuracy_timing(quick)
     # issue 15: the SIMD paths compared (each in its own process) join here as result["paths"]
 
     result = {
@@ -152,6 +155,7 @@ def run_bench(data: Dataset, quick: bool = False, progress: Progress = _quiet, s
         "engine_share_of_matmul": share,
         "experiment": experiment,
         "startup": startup,
+        "accuracy": accuracy,
         "background_load_cores": load.cores(),
     }
     found = targets(result)

@@ -92,7 +92,17 @@ def targets(result: dict) -> list[Target]:
                higher_is_better=False),
         Target("cold_compile", "cold compile ≤ 15 s (behind a spinner)", start["cold_compile_s"], 15.0, "s",
                higher_is_better=False),
+        *_accuracy_target(result.get("accuracy")),
     ]
+
+
+def _accuracy_target(accuracy: dict | None) -> list[Target]:
+    """reproduce --accuracy's four nets, 30 epochs on 60k images, ≤ 30 s on 2 cores (if measured)."""
+    if accuracy is None:
+        return []
+    return [Target("accuracy_time", "reproduce --accuracy (4 nets, 30 epochs, 60k images) ≤ 30 s on 2 cores",
+                   accuracy["seconds_30_epochs"], 30.0, "s", higher_is_better=False,
+                   note=f"{accuracy['dtype']}, synthetic images; extrapolated from {accuracy['epochs']} epochs")]
 
 
 def failed(result: dict) -> list[str]:

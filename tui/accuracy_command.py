@@ -40,11 +40,9 @@ def accuracy_command(data: str | None, epochs: int | None, dtype: str, as_json: 
         err.print(f"note: {dataset.name} has {len(dataset.train_x):,} training images, not full MNIST's "
                   f"{MNIST_TRAIN:,}: the book's figures are not comparable", markup=False, highlight=False,
                   soft_wrap=True)
-    from vgrad.core.run.threads import limit_blas_threads
     from vgrad.core.run.warmup import compile_kernels
     with err.status("compiling numba kernels…"):
         compile_kernels(dtype, modes=("sgd",))
-    limit_blas_threads()
     runs, stop = _train(dataset, epochs, dtype, err)
     if as_json:
         _print_json({"data": dataset.name, "train_images": n_train, "validation_images": n_validation,

@@ -66,6 +66,8 @@ def accuracy_table(data: Dataset, epochs: int = ACCURACY_EXPERIMENT["epochs"], d
     accuracy %) after each epoch of each net (from its worker thread). Setting `stop` ends
     every net after its current epoch; so does Ctrl+C (which sets `stop`, pass your own to tell):
     what was measured is returned either way."""
+    from vgrad.core.run.threads import limit_blas_threads
+    limit_blas_threads()  # four nets × several BLAS threads each would fight over the cores
     split = validation_split(data)
     config = accuracy_config(epochs, dtype)
     stop = stop or threading.Event()

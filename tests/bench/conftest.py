@@ -11,7 +11,8 @@ from vgrad.bench.timing import Throughput
 RATES = {"vgrad": (300_000.0, 600_000.0), "numpy": (60_000.0, 250_000.0), "book": (15_000.0, 20_000.0),
          "torch": (30_000.0, 200_000.0)}
 FIGURES = {"engine_1_thread_s": 2.2, "engine_2_cores_s": 1.3, "numpy_2_cores_s": 3.3, "two_thread_scaling": 1.9,
-           "command_s": 2.4, "warm_first_step_s": 0.7, "cold_compile_s": 10.0, "matmul_gflops": 50.0}
+           "command_s": 2.4, "warm_first_step_s": 0.7, "cold_compile_s": 10.0, "matmul_gflops": 50.0,
+           "accuracy_30_epochs_s": 24.0}
 
 
 def _measure(peer, problem, dtype, batch, min_seconds, repeats):
@@ -45,6 +46,9 @@ def stubbed_bench(monkeypatch):
     monkeypatch.setattr(run, "command_seconds", lambda epochs: figures["command_s"])
     monkeypatch.setattr(run, "warm_first_step_seconds", lambda: figures["warm_first_step_s"])
     monkeypatch.setattr(run, "cold_compile_seconds", lambda: figures["cold_compile_s"])
+    monkeypatch.setattr(run, "accuracy_timing", lambda quick: {
+        "images": 60_000, "dtype": "float32", "epochs": 3, "seconds": figures["accuracy_30_epochs_s"] / 10,
+        "scale": 10.0, "seconds_30_epochs": figures["accuracy_30_epochs_s"], "errors": []})
     monkeypatch.setattr(run, "torch_version", lambda: "2.0-stub")
     monkeypatch.setattr(run, "peer_classes", lambda: {**peer_classes(), "torch": StubTorch})
     return figures

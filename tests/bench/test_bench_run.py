@@ -7,14 +7,14 @@ import pytest
 from vgrad.bench.run import run_bench
 
 TOP = {"schema", "quick", "net", "threads", "machine", "torch", "correctness", "throughput", "ratios",
-       "matmul", "engine_share_of_matmul", "experiment", "startup", "background_load_cores", "targets",
-       "passed"}
+       "matmul", "engine_share_of_matmul", "experiment", "startup", "accuracy", "background_load_cores",
+       "targets", "passed"}
 MACHINE = {"cpu", "cores", "os", "python", "numpy", "numba", "scipy", "torch", "blas", "avx512"}
 ROW = {"peer", "dtype", "batch", "examples_per_second", "gflops", "gflops_performed", "note"}
 EXPERIMENT = {"nets", "epochs", "scale", "gflop", "engine_1_thread_s", "engine_2_cores_s", "numpy_2_cores_s",
               "speedup_2_cores", "two_thread_scaling", "command_s", "command"}
 TARGETS = {"numpy_batch10", "book_batch10", "torch_batch10", "matmul_share", "two_threads", "experiment_time",
-           "experiment_vs_numpy", "command_vs_numpy", "warm_start", "cold_compile"}
+           "experiment_vs_numpy", "command_vs_numpy", "warm_start", "cold_compile", "accuracy_time"}
 
 
 @pytest.mark.parametrize("quick", [False, True])

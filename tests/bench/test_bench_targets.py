@@ -52,3 +52,10 @@ def test_failed_names_only_the_targets_that_fail():
         "three-net experiment ≥ 1.4× batched numpy (2 cores)",
         "whole command (start-up, warm cache) beats numpy's compute time",
     ]
+
+
+@pytest.mark.parametrize("seconds, passed", [(30.0, True), (30.5, False)])
+def test_the_accuracy_table_takes_at_most_30_s_for_30_epochs(seconds, passed):
+    figures = {**result(), "accuracy": {"seconds_30_epochs": seconds, "dtype": "float32", "epochs": 3}}
+    found = {t.key: t for t in targets.targets(figures)}
+    assert found["accuracy_time"].passed is passed and "extrapolated from 3 epochs" in found["accuracy_time"].note
