@@ -9,6 +9,7 @@ import numpy as np
 
 from vgrad.bench.problem import ETA, LMBDA, Problem, matmul_flops_per_example
 from vgrad.core.data import one_hot
+from vgrad.core.engine.activations import sigmoid
 from vgrad.core.run.config import Config
 
 
@@ -50,46 +51,35 @@ class EnginePeer(Peer):
         config = Config(mode="sgd", dtype=dtype, batch_size=problem.batch, eta=ETA, lmbda=LMBDA)
         self.trainer = Trainer(problem.spec, problem.data, config)
         self.trainer.params[:] = problem.params.astype(dtype)
+        self.full_batch = self.trainer.hyper._replace(n_train=len(self.trainer.probe_x))
         self.dtype = np.dtype(dtype)
         self.sizes = problem.spec.sizes
 
     def flops_per_example(self, batch: int) -> int:
         """At full batch the first layer leaves out the probe set's all-zero input columns."""
         full = matmul_flops_per_example(self.sizes)
-        if batch == len(self.trainer.probe_x) and self.trainer.x_panels.size:
-            skipped = self.sizes[0] - len(self.trainer.inputs)
+        if batch == len(self.trainer.probe_x) and self.trainer.panels.x_panels.size:
+            skipped = self.sizes[0] - len(self.trainer.panels.inputs)
             return full - 4 * self.sizes[1] * skipped  # z¹ and ∂C/∂W¹ each lose 2·n¹ per column
         return full
 
     def sgd(self, order, first, count):
         self.trainer.sgd_batches(order, first, count)
 
-    def _probe_gradient(self) -> None:
-        """The full-batch gradient on the probe set (the packed path), into trainer.grads."""
-        t = self.trainer
-        self.kernels.probe_gradient(t.params, t.table, t.probe_x, t.probe_y, t.x_panels, t.xt_panels, t.inputs,
-                                    t.scratch, t.zs, t.acts, t.deltas, t.grad_acts, t.grads, t.act_code,
-                                    t.cost_code)
-
     def full_batch_step(self):
         t = self.trainer
-        self._probe_gradient()
-        self.kernels.update(t.params, t.grads, t.table, ETA, LMBDA, len(t.probe_x), 0.0)
+        t.gradient()
+        self.kernels.update(t.net, t.buffers, self.full_batch)
 
     def gradient(self, x, y):
         t, k = self.trainer, self.kernels
         if x.shape == t.probe_x.shape and np.array_equal(x, t.probe_x):  # the timed full-batch path
-            self._probe_gradient()
+            t.gradient()
         else:
             x, y = np.ascontiguousarray(x, self.dtype), np.ascontiguousarray(y, self.dtype)
-            k.forward(t.params, t.table, x, t.zs, t.acts, t.act_code)
-            k.backward(t.params, t.table, x, y, t.zs, t.acts, t.deltas, t.grad_acts, t.grads,
-                       t.act_code, t.cost_code)
+            k.forward(t.net, t.buffers, x)
+            k.backward(t.net, t.buffers, x, y)
         return t.grads.astype(np.float64)
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 class _Layers:
@@ -134,7 +124,7 @@ class NumpyPeer(_Layers, Peer):
         for w, b in zip(self.w, self.b):
             z = w @ activations[-1]
             z += b
-            activations.append(_sigmoid(z))
+            activations.append(sigmoid(z))
         delta = activations[-1] - y
         batch = x.shape[1]
         grads_w, grads_b = [None] * len(self.w), [None] * len(self.w)
@@ -195,7 +185,7 @@ class BookPeer(_Layers, Peer):
         for w, b in zip(self.w, self.b):
             z = np.dot(w, activation) + b
             zs.append(z)
-            activation = _sigmoid(z)
+            activation = sigmoid(z)
             activations.append(activation)
         nabla_w = [None] * len(self.w)
         nabla_b = [None] * len(self.w)
@@ -204,7 +194,7 @@ class BookPeer(_Layers, Peer):
             nabla_b[layer] = delta
             nabla_w[layer] = np.dot(delta, activations[layer].T)
             if layer > 0:
-                s = _sigmoid(zs[layer - 1])
+                s = sigmoid(zs[layer - 1])
                 delta = np.dot(self.w[layer].T, delta) * s * (1 - s)
         return nabla_b, nabla_w
 

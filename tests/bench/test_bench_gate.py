@@ -37,8 +37,8 @@ def test_without_avx512_the_engine_falls_back_to_blas_and_still_passes(mnist, mo
     monkeypatch.setattr(experiment, "simd_available", lambda: False)
     monkeypatch.setattr(experiment, "_SHARED", OrderedDict())
     engine = EnginePeer(problem(mnist), "float64")
-    assert engine.trainer.x_panels.size == 0
-    assert not engine.trainer.thin_products
+    assert engine.trainer.panels.x_panels.size == 0
+    assert engine.trainer.buffers.transposes.size == 0
     assert all(c.passed for c in check_engine(problem(mnist), "float64"))
 
 
