@@ -17,6 +17,7 @@ from rich.console import Console
 from vgrad.core.errors import InputError
 from vgrad.core.lab.presets import DEFAULT_PRESET, PRESETS, preset_nets
 from vgrad.core.run.config import DTYPES, Config
+from vgrad.core.status import EndStatus, ExitCode, NetState
 
 EXAMPLES = """
 
@@ -47,24 +48,22 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 SUBCOMMANDS = ("run", "replay", "reproduce", "bench", "plot", "chain")
-INTERRUPTED = 130
-CLOSED_PIPE = 141  # 128 + SIGPIPE, as `yes | head -1` gives: the reader of stdout went away
 
 
 class _Console(Console):
-    """rich's Console, leaving with CLOSED_PIPE instead of 1 when stdout's reader went away
+    """rich's Console, leaving with ExitCode.CLOSED_PIPE instead of 1 when stdout's reader went away
     (`| head`): that is not a failure of the run, whose records are all written by then."""
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(CLOSED_PIPE)
+        raise SystemExit(ExitCode.CLOSED_PIPE)
 
 
 def fail(message: str) -> None:
     """One line on stderr, exit code 2."""
     typer.echo(f"vgrad-tui: error: {message}", err=True)
-    raise typer.Exit(2)
+    raise typer.Exit(ExitCode.USAGE)
 
 
 def _stderr() -> _Console:
@@ -128,15 +127,19 @@ def run_command(
 
 
 def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
+    """Train and show: headless, the kernels compile first behind a spinner; in the dashboard
+    they compile on the runner's thread while the panels say so, and q or Ctrl+C end the run
+    at once (nothing is measured before the first step, and leaving with os._exit mid-compile
+    is safe: numba writes each cache file whole, then renames it)."""
     from vgrad.core.run.session import open_session
     from vgrad.core.run.warmup import compile_kernels
 
     err = _stderr()
-    with err.status("compiling numba kernels (first run only; later runs load the cache)…"):
-        compile_kernels(config.dtype, modes=(config.mode,))
-    session = open_session(specs, dataset, config, record=record, csv=csv)
-    title = f"vgrad — {config.mode} mode on {dataset.name}"
-    status, code = "complete", 0
+    if no_ui:
+        with err.status("compiling numba kernels (first run only; later runs load the cache)…"):
+            compile_kernels(config.dtype, modes=(config.mode,))
+    session = open_session(specs, dataset, config, record=record, csv=csv, compile_first=not no_ui)
+    status, code = EndStatus.COMPLETE, ExitCode.OK
     _sigterm_as_interrupt()
     try:
         if no_ui:
@@ -144,18 +147,21 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
 
             session.runner.start()
             follow_progress(session.board, session.runner, err)
-        elif _dashboard()(session.board, session.runner, title=title) == INTERRUPTED:
-            status, code = "interrupted", INTERRUPTED
         else:
-            status = "complete" if session.board.snapshot().finished else "stopped"
+            from vgrad.tui.app import make_live_app, run_dashboard  # headless runs never load textual
+
+            if run_dashboard(make_live_app(session)) == ExitCode.INTERRUPTED:
+                status, code = EndStatus.INTERRUPTED, ExitCode.INTERRUPTED
+            elif not session.board.snapshot().finished:
+                status = EndStatus.STOPPED
     except KeyboardInterrupt:
-        status, code = "interrupted", INTERRUPTED
+        status, code = EndStatus.INTERRUPTED, ExitCode.INTERRUPTED
     finally:
         session.finish(status)
     _print_summary(session.board.snapshot(), config.mode)
-    if code == 0 and any(net.state == "error" for net in session.board.snapshot().nets):
-        code = 1
-    if status == "interrupted":
+    if code == ExitCode.OK and any(net.state is NetState.ERROR for net in session.board.snapshot().nets):
+        code = ExitCode.FAILED
+    if status is EndStatus.INTERRUPTED:
         err.print("interrupted: what was measured is kept" + (f" in {record}" if record else ""))
     return code
 
@@ -182,13 +188,6 @@ def _headless_unless_terminal(no_ui: bool) -> bool:
     return True
 
 
-def _dashboard():
-    """The dashboard runner, imported only when needed: headless runs never load textual."""
-    from vgrad.tui.app import run_dashboard
-
-    return run_dashboard
-
-
 def _sigterm_as_interrupt() -> None:
     def interrupt(signum, frame):
         raise KeyboardInterrupt
@@ -203,28 +202,28 @@ def replay_command(
     path: Path = typer.Argument(..., help="A JSONL file written with --record."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Print the final table instead of playing."),
 ) -> None:
-    """Play a recorded run back in the dashboard (+/- speed, home/end jump)."""
+    """Play a recorded run back in the dashboard (+/- speed, home/end jump), then print its summary."""
     from vgrad.core.record.reader import read_run
-    from vgrad.core.run.board import Board
+    from vgrad.core.record.replay import open_replay
 
     try:
         recording = read_run(path)
     except InputError as error:
         fail(str(error))
-    err = _stderr()
     if recording.warning:
-        err.print(f"warning: {recording.warning}")
-    from vgrad.core.record.replay import Replayer
-
-    board = Board(recording.specs, recording.config.n_epochs)
-    if recording.warning:
-        board.notice(recording.warning)
-    replayer = Replayer(recording, board)
+        _stderr().print(f"warning: {recording.warning}")
+    code = ExitCode.OK
     if _headless_unless_terminal(no_ui):
-        replayer.jump_end()
-        _print_summary(board.snapshot(), recording.config.mode)
-        return
-    raise typer.Exit(_dashboard()(board, replayer, title=f"vgrad — replay of {path.name}"))
+        replayer = open_replay(recording)
+    else:
+        from vgrad.tui.app import make_replay_app, run_dashboard
+
+        app = make_replay_app(recording, name=path.name)
+        code = run_dashboard(app)
+        replayer = app.controls
+    replayer.jump_end()  # the summary is the whole recording's, wherever playback stopped
+    _print_summary(replayer.board.snapshot(), recording.config.mode)
+    raise typer.Exit(code)
 
 
 @app.command("reproduce", epilog="Example: vgrad-tui reproduce --seeds 20 --json > reproduce.json")
@@ -281,7 +280,7 @@ def reproduce_command(
     else:
         from vgrad.tui.reproduce_table import reproduce_tables
         _Console().print(*reproduce_tables(results))
-    raise typer.Exit(0 if all(r.passed for r in results) else 1)
+    raise typer.Exit(ExitCode.OK if all(r.passed for r in results) else ExitCode.FAILED)
 
 
 @app.command("bench", epilog="Example: vgrad-tui bench --json > bench.json")
@@ -312,7 +311,7 @@ def bench_command(
             result = run_bench(dataset, quick=quick, progress=lambda text: status.update(text))
     except WrongResult as error:
         err.print(f"vgrad-tui: error: wrong result, no speed reported: {error}", markup=False)
-        raise typer.Exit(1) from None
+        raise typer.Exit(ExitCode.FAILED) from None
     if as_json:
         _print_json(result)
     else:
@@ -372,7 +371,7 @@ def run_cli(argv: list[str] | None = None) -> None:
     if args and not args[0].startswith("-") and args[0] not in SUBCOMMANDS:
         typer.echo(f"vgrad-tui: error: no command {args[0]!r}; the commands are {', '.join(SUBCOMMANDS)} "
                    "(bare options go to run)", err=True)
-        raise SystemExit(2)
+        raise SystemExit(ExitCode.USAGE)
     if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help")):
         args.insert(0, "run")
     app(args=args, prog_name="vgrad-tui")

@@ -18,10 +18,11 @@ from vgrad.core import __version__
 from vgrad.core.record.model import ModelSpec
 from vgrad.core.run.config import Config
 from vgrad.core.run.spec import NetSpec
+from vgrad.core.status import NetState
 
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
-FINAL_EVENT_KINDS = ("diverged", "error", "done")   # a net's last event: its final state
+FINAL_EVENT_KINDS = (NetState.DIVERGED, NetState.ERROR, NetState.DONE)  # a net's last event: its final state
 RESTART = "restart"                                   # the net starts again from step 0
 EVENT_KINDS = (*FINAL_EVENT_KINDS, RESTART)
 

@@ -1,5 +1,6 @@
-"""The dashboard on a live Runner: keys reach the controls at once while every net trains."""
+"""The dashboard on a live Runner: keys reach the controls at once while every net trains or compiles."""
 
+import threading
 import time
 
 import pytest
@@ -7,8 +8,10 @@ import pytest
 from vgrad.core.run.board import Board
 from vgrad.core.run.config import Config
 from vgrad.core.run.runner import Runner
+from vgrad.core.run.session import Session, open_session
 from vgrad.core.run.spec import parse_nets
-from vgrad.tui.app import make_app
+from vgrad.tui.app import make_live_app
+from vgrad.tui.widgets import StatusLine
 
 NETS = ["784-30-30-10", "784-30-30-30-10", "784-30-30-30-30-10"]
 
@@ -16,12 +19,10 @@ NETS = ["784-30-30-10", "784-30-30-30-10", "784-30-30-30-30-10"]
 @pytest.fixture
 def live(mnist):
     specs = tuple(spec.with_input(mnist.n_inputs, mnist.n_classes) for spec in parse_nets(NETS))
-    config = Config(epochs=100_000)
-    board = Board(specs, config.n_epochs)
-    runner = Runner.for_training(specs, mnist, config, board)
-    yield board, runner
-    runner.stop()
-    runner.join(5.0)
+    session = open_session(specs, mnist, Config(epochs=100_000))
+    yield session
+    session.runner.stop()
+    session.runner.join(5.0)
 
 
 def counted(calls: list[str], method):
@@ -40,8 +41,8 @@ async def wait_for(pilot, condition, seconds: float = 60.0) -> None:
 
 
 def test_pause_step_resume_and_quit_while_training(live, drive):
-    board, runner = live
-    app = make_app(board, runner, title="live")
+    board, runner = live.board, live.runner
+    app = make_live_app(live)
     called: list[str] = []
     runner.toggle_pause = counted(called, runner.toggle_pause)
     runner.step = counted(called, runner.step)
@@ -73,3 +74,21 @@ def test_pause_step_resume_and_quit_while_training(live, drive):
     drive(app, scenario)
     assert not runner.alive
     assert called == ["toggle_pause", "step", "step", "toggle_pause"]
+
+
+def test_q_while_the_kernels_compile_quits_without_waiting_for_them(drive):
+    """The panels say the kernels compile; q ends the run at once, the compile still going."""
+    ready = threading.Event()
+    specs = parse_nets(["4-3-3-2", "4-3-2"])
+    board = Board(specs, total_epochs=10)
+    runner = Runner(specs, board, source=lambda index: iter(()), prepare=ready.wait)
+    app = make_live_app(Session(specs, Config(), "digits", board, runner))
+
+    async def scenario(pilot):
+        await wait_for(pilot, lambda: {net.state for net in app.view.nets} == {"compiling"})
+        assert "compiling" in str(app.query(StatusLine).first().render())
+        await pilot.press("q")
+    drive(app, scenario)
+    assert not ready.is_set() and not runner.alive
+    assert {net.state for net in board.snapshot().nets} == {"stopped"}
+    ready.set()

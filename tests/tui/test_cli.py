@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +13,7 @@ from vgrad.core.record.reader import read_run
 from vgrad.tui.cli import app
 
 runner = CliRunner()
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def invoke(*args):
@@ -175,3 +177,20 @@ def test_an_unknown_command_is_named_with_the_list_of_commands(capsys):
     assert exit_.value.code == 2
     error = capsys.readouterr().err
     assert "no command 'bogus'" in error and "replay" in error and len(error.strip().splitlines()) == 1
+
+
+def test_replay_then_q_prints_the_summary_as_a_live_run_does(monkeypatch):
+    """Item 19: quitting the replay dashboard leaves the recording's summary table behind."""
+    from textual.app import App
+
+    from vgrad.tui import cli
+    from vgrad.tui.app import VgradApp
+
+    async def press_q(pilot):
+        await pilot.press("q")
+
+    monkeypatch.setattr(cli, "_headless_unless_terminal", lambda no_ui: False)
+    monkeypatch.setattr(VgradApp, "run", lambda app: App.run(app, headless=True, auto_pilot=press_q))
+    result = runner.invoke(app, ["replay", str(FIXTURES / "book3.jsonl")])
+    assert result.exit_code == 0
+    assert "784-30-30-30-30-10" in result.output and "s_1/s_4" in result.output
