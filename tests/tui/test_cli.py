@@ -193,4 +193,4 @@ def test_replay_then_q_prints_the_summary_as_a_live_run_does(monkeypatch):
     monkeypatch.setattr(VgradApp, "run", lambda app: App.run(app, headless=True, auto_pilot=press_q))
     result = runner.invoke(app, ["replay", str(FIXTURES / "book3.jsonl")])
     assert result.exit_code == 0
-    assert "784-30-30-30-30-10" in result.output and "s_1/s_4" in result.output
+    assert "784-30-30-30-30-10" in result.output and "h1:h4" in result.output
