@@ -186,6 +186,10 @@ def run_experiment(spec: NetSpec, data: Dataset, config: Config, net_index: int 
 
 
 def _speed_records(trainer: Trainer, epochs: int) -> Iterator[StepRecord]:
+    """s_l before each of `epochs` full-batch steps; with 0 epochs, the measurement at initialisation."""
+    if epochs == 0:
+        yield trainer.record(0)
+        return
     for epoch in range(epochs):
         record = trainer.record(epoch)
         yield record

@@ -4,7 +4,8 @@ Grammar: widths joined by "-" (the first may be "auto": taken from the data),
 then optional ":"-separated options in any order:
   activation  sigmoid | tanh | relu | leaky_relu | elu      (hidden layers; output is sigmoid)
   init        book | large | xavier | he | explode
-  residual    res | residual   (skip connection a^l = f(z^l) + a^{l-1} between equal widths)
+  residual    res | residual   (skip connection a^l = f(z^l) + a^{l-1} wherever hidden layer l
+                                and the one before it have equal widths; refused if none do)
   cost        cross_entropy | quadratic
 Example: "784-30-30-30-30-10:relu:he".
 """
@@ -44,6 +45,14 @@ class NetSpec:
     def layer_names(self) -> tuple[str, ...]:
         """The hidden layers as the dashboard names them: h1 … hk."""
         return tuple(f"h{layer + 1}" for layer in range(self.hidden))
+
+    @property
+    def skip_layers(self) -> tuple[int, ...]:
+        """The hidden layers (1-based) that get a residual skip a^l = f(z^l) + a^{l-1}: with
+        `residual`, each one as wide as the hidden layer before it."""
+        if not self.residual:
+            return ()
+        return tuple(layer for layer in range(2, self.hidden + 1) if self.sizes[layer] == self.sizes[layer - 1])
 
     @property
     def widths(self) -> str:
@@ -113,7 +122,12 @@ def parse_net(text: str, *, activation: str | None = None, init: str | None = No
     _check_choice("activation", chosen.get("activation", "sigmoid"), ACTIVATIONS)
     _check_choice("init", chosen.get("init", "book"), INITS)
     _check_choice("cost", chosen.get("cost", "cross_entropy"), COSTS)
-    return NetSpec(sizes=sizes, **chosen)  # type: ignore[arg-type]
+    spec = NetSpec(sizes=sizes, **chosen)  # type: ignore[arg-type]
+    if spec.residual and not spec.skip_layers:
+        hidden = "-".join(str(width) for width in sizes[1:-1])
+        raise InputError(f"net {raw!r}: residual needs two adjacent hidden layers of equal width, "
+                         f"and {hidden} has none (no layer would get a skip)")
+    return spec
 
 
 def parse_nets(texts: list[str] | tuple[str, ...], **options) -> tuple[NetSpec, ...]:

@@ -56,6 +56,7 @@ def test_help_lists_every_command_with_an_example():
     (["--epochs", "1000000000000"], "--epochs 1000000000000"),
     (["--batch-size", "1000000000"], "--batch-size 1000000000"),
     (["--net", "784-100000-100000-10"], "GiB available"),
+    (["--net", "784-30-20-10:residual"], "no layer would get a skip"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, culprit):
     result = invoke(*args, "--no-ui")
@@ -194,3 +195,11 @@ def test_replay_then_q_prints_the_summary_as_a_live_run_does(monkeypatch):
     result = runner.invoke(app, ["replay", str(FIXTURES / "book3.jsonl")])
     assert result.exit_code == 0
     assert "784-30-30-30-30-10" in result.output and "h1:h4" in result.output
+
+
+def test_zero_epochs_print_the_measurement_at_initialisation():
+    """Item 18: --epochs 0 trains nothing but still measures s_l at init, so no row reads —."""
+    result = invoke("--epochs", "0", "--net", "784-30-30-10", "--no-ui")
+    assert result.exit_code == 0
+    rows = [line for line in result.output.splitlines() if line.startswith(("│ h1 ", "│ h2 ", "│ cost"))]
+    assert len(rows) == 3 and not any("—" in row for row in rows)

@@ -22,6 +22,14 @@ def test_speed_mode_records_before_each_step(mnist):
     assert all(r.accuracy is None for r in run)
 
 
+@pytest.mark.parametrize("mode", ["speed", "sgd"])
+def test_zero_epochs_give_the_one_measurement_at_initialisation(mnist, mode):
+    """--epochs 0: no step is taken, but s_l at init is measured (the summary shows it, not —)."""
+    run = records("784-30-30-10", mnist, mode=mode, epochs=0)
+    first = records("784-30-30-10", mnist, mode=mode, epochs=1)[0]
+    assert [(r.epoch, r.step) for r in run] == [(0, 0)] and run[0].speed == first.speed
+
+
 def test_speed_is_the_norm_of_the_mean_bias_gradient_on_the_probe_set(mnist):
     """s_l = ‖(1/N) Σ_x δ^l_x‖, not the mean of per-example norms; neurons are its first six entries."""
     spec = parse_net("784-30-30-30-10")
