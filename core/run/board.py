@@ -48,7 +48,9 @@ class BoardView:
 
 
 @dataclass
-class _History:
+class History:
+    """At most `capacity` items, evenly thinned: keep every stride-th, halve and double the stride when full."""
+
     capacity: int
     points: list = field(default_factory=list)
     stride: int = 1
@@ -72,7 +74,7 @@ class _History:
 class _Slot:
     spec: NetSpec
     total_epochs: int
-    history: _History
+    history: History
     state: NetState = NetState.WAITING
     latest: StepRecord | None = None
     message: str = ""
@@ -94,7 +96,7 @@ class Board:
         self._slots = [self._new_slot(spec) for spec in specs]
 
     def _new_slot(self, spec: NetSpec) -> _Slot:
-        return _Slot(spec=spec, total_epochs=self._total_epochs, history=_History(self._capacity))
+        return _Slot(spec=spec, total_epochs=self._total_epochs, history=History(self._capacity))
 
     def reset(self) -> None:
         """Forget every net's records (a restart)."""

@@ -88,7 +88,7 @@ def test_missing_and_binary_files_are_refused(tmp_path):
     with pytest.raises(InputError, match="no such file"):
         read_run(tmp_path / "none.jsonl")
     (tmp_path / "bin.jsonl").write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(InputError, match="not UTF-8"):
+    with pytest.raises(InputError, match="not a vgrad run"):
         read_run(tmp_path / "bin.jsonl")
 
 
