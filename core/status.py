@@ -26,6 +26,7 @@ class NetState(_Word):
     WAITING = "waiting"        # its worker has not started
     COMPILING = "compiling"    # the kernels compile (or load from numba's cache) before any step
     RUNNING = "running"
+    SILENT = "silent"          # a followed file's writer has written nothing for a while (watch)
     PAUSED = "paused"
     DONE = "done"              # every epoch trained
     DIVERGED = "diverged"      # a non-finite value stopped it

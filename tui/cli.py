@@ -29,6 +29,7 @@ Examples:
   vgrad-tui --preset remedies                 sigmoid vs relu+he, residual, tanh+xavier
   vgrad-tui --mode sgd --epochs 5 --no-ui     mini-batch SGD with test accuracy
   vgrad-tui replay run.jsonl                  play a recording back
+  vgrad-tui watch mine.jsonl book.jsonl       follow files vgrad.watch writes, live
   vgrad-tui reproduce --seeds 20              the book's numbers next to ours
   vgrad-tui bench --quick                     the engine against numpy, the book and PyTorch
   vgrad-tui plot run.jsonl -o speed.png       the book's figure from a recording
@@ -47,7 +48,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-SUBCOMMANDS = ("run", "replay", "reproduce", "bench", "plot", "chain")
+SUBCOMMANDS = ("run", "replay", "watch", "reproduce", "bench", "plot", "chain")
 
 
 class _Console(Console):
@@ -203,6 +204,7 @@ def replay_command(
     no_ui: bool = typer.Option(False, "--no-ui", help="Print the final table instead of playing."),
 ) -> None:
     """Play a recorded run back in the dashboard (+/- speed, home/end jump), then print its summary."""
+    from vgrad.core.record.follow import still_growing
     from vgrad.core.record.reader import read_run
     from vgrad.core.record.replay import open_replay
 
@@ -210,6 +212,9 @@ def replay_command(
         recording = read_run(path)
     except InputError as error:
         fail(str(error))
+    if still_growing(path, recording.end is not None):
+        recording.warning = (f"{path} is still being written: replaying its {len(recording.steps)} steps so far; "
+                             f"follow it live with `vgrad-tui watch {path}`")
     if recording.warning:
         _stderr().print(f"warning: {recording.warning}")
     code = ExitCode.OK
@@ -224,6 +229,41 @@ def replay_command(
     replayer.jump_end()  # the summary is the whole recording's, wherever playback stopped
     _print_summary(replayer.board.snapshot(), recording.config.mode)
     raise typer.Exit(code)
+
+
+@app.command("watch", epilog="Example: vgrad-tui watch mine.jsonl book.jsonl --layers 0,1,mid,-2,-1")
+def watch_command(
+    paths: list[Path] = typer.Argument(..., help="1 to 4 run files other processes are writing (vgrad.watch, "
+                                       "vgrad.Recorder, --record); a file not there yet is waited for."),
+    layers: str | None = typer.Option(None, "--layers", help="A deep model's layers to show: indices from 0 "
+                                      "(negative from the end), mid, or all; default over 8 layers 0,1,mid,-2,-1. "
+                                      "The first and the last are always shown."),
+    no_ui: bool = typer.Option(False, "--no-ui", help="Print each new record as one line until every writer "
+                               "has ended (Ctrl+C: exit 130)."),
+) -> None:
+    """Follow run files as they are written: your model next to the book's nets, live."""
+    from vgrad.core.record.following import FollowRunner, plan
+    from vgrad.core.run.board import Board
+
+    try:
+        specs, files = plan(paths, layers)
+        runner = FollowRunner(files, Board(specs, 0), layers=layers)
+        if _headless_unless_terminal(no_ui):
+            failed = next((file.follower.failure for file in files if file.follower.failure), None)
+            if failed:
+                raise InputError(failed)
+    except InputError as error:
+        fail(str(error))
+    _sigterm_as_interrupt()
+    names = ", ".join(path.name for path in paths)
+    if _headless_unless_terminal(no_ui):
+        from vgrad.tui.watch import follow_lines
+
+        console = _Console()
+        raise typer.Exit(follow_lines(runner, lambda line: console.out(line, highlight=False)))
+    from vgrad.tui.watch import run_watch
+
+    raise typer.Exit(run_watch(runner.board, runner, title=f"vgrad — watching {names}"))
 
 
 @app.command("reproduce", epilog="Example: vgrad-tui reproduce --seeds 20 --json > reproduce.json")

@@ -24,9 +24,9 @@ def check_figure_path(path: Path) -> Path:
     return path
 
 
-def _drawn(value: float) -> float:
-    """Log axes cannot show 0, nan, inf or underflow (< ZERO_FLOOR): leave a gap there."""
-    return value if math.isfinite(value) and value >= ZERO_FLOOR else math.nan
+def _drawn(value: float | None) -> float:
+    """Log axes cannot show 0, nan, inf, underflow (< ZERO_FLOOR) or no value: leave a gap there."""
+    return value if value is not None and math.isfinite(value) and value >= ZERO_FLOOR else math.nan
 
 
 def check_lens(lens: str) -> str:

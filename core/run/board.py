@@ -104,6 +104,13 @@ class Board:
             self._slots = [self._new_slot(spec) for spec in self._specs]
             self._version += 1
 
+    def restart(self, net: int, spec, total_epochs: int) -> None:
+        """Forget net `net`'s records: a new run, perhaps of another model (a followed file replaced)."""
+        with self._lock:
+            self._specs = (*self._specs[:net], spec, *self._specs[net + 1:])
+            self._slots[net] = _Slot(spec=spec, total_epochs=total_epochs, history=History(self._capacity))
+            self._version += 1
+
     def publish(self, record: StepRecord, now: float | None = None) -> None:
         now = time.perf_counter() if now is None else now
         with self._lock:

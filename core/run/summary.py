@@ -16,9 +16,11 @@ NEAR_ZERO = "≈0"
 UNDEFINED = "—"
 
 
-def number(value: float) -> str:
+def number(value: float | None) -> str:
     """s_l or a cost: 3 significant digits (0.283, 0.00135, 3.03, 124), scientific below 1e-3
-    and from 1e4 on (8.34e-04, 4.10e+04); "nan", "inf", "0" as such."""
+    and from 1e4 on (8.34e-04, 4.10e+04); "nan", "inf", "0" as such; "—" for None (not measured)."""
+    if value is None:
+        return UNDEFINED
     if math.isnan(value):
         return "nan"
     if math.isinf(value):
@@ -31,9 +33,9 @@ def number(value: float) -> str:
     return text[:-1] if text.endswith(".") else text
 
 
-def speed_text(value: float) -> str:
+def speed_text(value: float | None) -> str:
     """s_l as text: number(), but "≈0" for 0 < |s_l| < ZERO_FLOOR (underflow)."""
-    return NEAR_ZERO if 0 < abs(value) < ZERO_FLOOR else number(value)
+    return NEAR_ZERO if value is not None and 0 < abs(value) < ZERO_FLOOR else number(value)
 
 
 def accuracy_text(value: float | None) -> str:
@@ -63,33 +65,34 @@ class Headline:
     text: str                # "h1:h4 = 1:124"
 
 
-def layer_pair(layers: int) -> str:
-    """The headline's left side, "h1:h4" for 4 hidden layers."""
-    return f"h1:h{layers}"
+def layer_pair(layers: int, names: Sequence[str] | None = None) -> str:
+    """The headline's left side, "h1:h4" for 4 hidden layers; a watched model's first and last
+    layer names ("conv1:fc") when given."""
+    return f"{names[0]}:{names[-1]}" if names else f"h1:h{layers}"
 
 
-def headline(speed: Sequence[float]) -> Headline | None:
+def headline(speed: Sequence[float | None], names: Sequence[str] | None = None) -> Headline | None:
     """`h1:h4 = 1:124` for s_1 = s_4/124, `h1:h4 = 25:1` when the first layer is the faster one;
     ≈0 for a side under ZERO_FLOOR, — when a side is nan/inf. None for a single hidden layer."""
     if len(speed) < 2:
         return None
     first, last = speed[0], speed[-1]
-    names = layer_pair(len(speed)) + " = "
-    if not (math.isfinite(first) and math.isfinite(last)):
-        return Headline(len(speed), None, names + UNDEFINED)
+    pair = layer_pair(len(speed), names) + " = "
+    if first is None or last is None or not (math.isfinite(first) and math.isfinite(last)):
+        return Headline(len(speed), None, pair + UNDEFINED)
     if is_near_zero(first) or is_near_zero(last):
         sides = [speed_text(v) if is_near_zero(v) else "1" for v in (first, last)]
         ratio = first / last if not is_near_zero(last) else None
-        return Headline(len(speed), ratio, names + ":".join(sides))
+        return Headline(len(speed), ratio, pair + ":".join(sides))
     ratio = first / last
     text = f"1:{factor(1 / ratio)}" if ratio <= 1 else f"{factor(ratio)}:1"
-    return Headline(len(speed), ratio, names + text)
+    return Headline(len(speed), ratio, pair + text)
 
 
-def headline_text(record: StepRecord | None, lens: str = BIAS) -> str:
+def headline_text(record: StepRecord | None, lens: str = BIAS, names: Sequence[str] | None = None) -> str:
     """The headline of a record through `lens` (s_l, or ‖∂C/∂W^l‖), or "" (no record yet, or one
-    hidden layer)."""
-    line = None if record is None else headline(lens_values(record, lens))
+    hidden layer); `names` the layers' (a watched model's), else h1 … hk."""
+    line = None if record is None else headline(lens_values(record, lens), names)
     return "" if line is None else line.text
 
 

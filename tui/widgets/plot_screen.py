@@ -48,7 +48,7 @@ class SpeedPlot(PlotextPlot):
         x = [record.step for record in history]
         for layer in range(net.spec.hidden):
             points = [(step, math.log10(record.speed[layer])) for step, record in zip(x, history)
-                      if 0 < record.speed[layer] < math.inf]
+                      if record.speed[layer] is not None and 0 < record.speed[layer] < math.inf]
             if points:
                 plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille",
                          label=f"h{layer + 1}")
