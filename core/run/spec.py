@@ -7,6 +7,7 @@ then optional ":"-separated options in any order:
   residual    res | residual   (skip connection a^l = f(z^l) + a^{l-1} wherever hidden layer l
                                 and the one before it have equal widths; refused if none do)
   cost        cross_entropy | quadratic
+  batchnorm   batchnorm | bn   (hidden layers: z = Wa, ẑ = (z − μ_B)/√(σ²_B + ε), y = γẑ + β, a = f(y))
 Example: "784-30-30-30-30-10:relu:he".
 """
 
@@ -20,6 +21,7 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu")
 INITS = ("book", "large", "xavier", "he", "explode")
 COSTS = ("cross_entropy", "quadratic")
 RESIDUAL_WORDS = ("res", "residual")
+BATCHNORM_WORDS = ("batchnorm", "bn")
 MAX_HIDDEN = 8
 MAX_NETS = 4
 MAX_WIDTH = 100_000
@@ -35,6 +37,7 @@ class NetSpec:
     init: str = "book"
     residual: bool = False
     cost: str = "cross_entropy"
+    batchnorm: bool = False   # β takes the place of each hidden layer's bias; ∂C/∂β is its s_l
 
     @property
     def hidden(self) -> int:
@@ -69,6 +72,8 @@ class NetSpec:
             options.append(self.init)
         if self.residual:
             options.append("residual")
+        if self.batchnorm:
+            options.append("batchnorm")
         if self.cost != "cross_entropy":
             options.append(self.cost)
         return ":".join([self.widths, *options])
@@ -107,10 +112,12 @@ def parse_net(text: str, *, activation: str | None = None, init: str | None = No
             key, value = "residual", True
         elif word in COSTS:
             key, value = "cost", word
+        elif word in BATCHNORM_WORDS:
+            key, value = "batchnorm", True
         else:
             raise InputError(
                 f"net {raw!r}: unknown option {option!r} (activations {', '.join(ACTIVATIONS)}; "
-                f"inits {', '.join(INITS)}; residual; costs {', '.join(COSTS)})"
+                f"inits {', '.join(INITS)}; residual; batchnorm; costs {', '.join(COSTS)})"
             )
         if key in chosen:
             raise InputError(f"net {raw!r}: {key} given twice")
