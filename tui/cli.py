@@ -138,7 +138,7 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
     err = _stderr()
     if no_ui:
         with err.status("compiling numba kernels (first run only; later runs load the cache)…"):
-            compile_kernels(config.dtype, modes=(config.mode,))
+            compile_kernels(config.dtype, modes=(config.mode,), batchnorm=any(spec.batchnorm for spec in specs))
     session = open_session(specs, dataset, config, record=record, csv=csv, compile_first=not no_ui)
     status, code = EndStatus.COMPLETE, ExitCode.OK
     _sigterm_as_interrupt()

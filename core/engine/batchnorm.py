@@ -15,14 +15,13 @@ import math
 import numpy as np
 from numba import njit
 
-from vgrad.core.engine.activations import CODES, COST_CODES
+from vgrad.core.engine.activations import QUADRATIC, SIGMOID
 from vgrad.core.engine.batchnorm_reference import EPS, MOMENTUM
 from vgrad.core.engine.jit import JIT
 from vgrad.core.engine.kernels import _activate, _derivative
-from vgrad.core.engine.net import N_OUT, RESIDUAL
+from vgrad.core.engine.net import N_OUT
 
 BATCH, TRAIN, EVAL = 0, 1, 2
-SIGMOID, QUADRATIC = CODES["sigmoid"], COST_CODES["quadratic"]
 
 
 @njit(**JIT)

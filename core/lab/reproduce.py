@@ -17,7 +17,7 @@ import numpy as np
 from vgrad.core.data import Dataset
 from vgrad.core.lab.book import ADJACENT_RATIO, BOOK_NETS, Band, BookNet
 from vgrad.core.run.config import Config
-from vgrad.core.run.experiment import Trainer, run_experiment
+from vgrad.core.run.experiment import Trainer, make_trainer, run_experiment
 from vgrad.core.run.spec import parse_net
 
 
@@ -55,7 +55,7 @@ class NetResult:
 def init_speeds(spec_text: str, data: Dataset, seeds: range, **config) -> np.ndarray:
     """s_l at initialisation for each seed: an array (seeds, hidden layers)."""
     spec = parse_net(spec_text)
-    return np.array([Trainer(spec, data, Config(seed=seed, **config)).probe()[0] for seed in seeds])
+    return np.array([make_trainer(spec, data, Config(seed=seed, **config)).probe()[0] for seed in seeds])
 
 
 def _seed_run(book_net: BookNet, data: Dataset, seed: int, epochs: int, dtype: str) -> tuple[tuple, tuple]:

@@ -176,9 +176,17 @@ def _pack_probe_set(probe_x: np.ndarray, dtype: np.dtype) -> Panels:
     return Panels(inputs=inputs, x_panels=x_panels, xt_panels=xt_panels)
 
 
+def make_trainer(spec: NetSpec, data: Dataset, config: Config, net_index: int = 0) -> Trainer:
+    """The Trainer for `spec`: a batch-normalised net gets the batchnorm kernels' Trainer."""
+    if spec.batchnorm:
+        from vgrad.core.run.batchnorm_trainer import BatchNormTrainer
+        return BatchNormTrainer(spec, data, config, net_index)
+    return Trainer(spec, data, config, net_index)
+
+
 def run_experiment(spec: NetSpec, data: Dataset, config: Config, net_index: int = 0) -> Iterator[StepRecord]:
     """Yield the records of one net's run; see the module docstring for the two modes."""
-    trainer = Trainer(spec, data, config, net_index)
+    trainer = make_trainer(spec, data, config, net_index)
     if config.mode == "speed":
         yield from _speed_records(trainer, config.n_epochs)
     else:

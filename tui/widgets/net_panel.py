@@ -20,10 +20,12 @@ PROBLEM_STATES = ("diverged", "error")
 
 
 def describe(spec: NetSpec) -> str:
-    """The options the widths do not say: "sigmoid · book init", plus residual and cost."""
+    """The options the widths do not say: "sigmoid · book init", plus residual, batch norm and cost."""
     words = [spec.activation, f"{spec.init} init"]
     if spec.residual:
         words.append("residual")
+    if spec.batchnorm:
+        words.append("batch norm")
     if spec.cost != "cross_entropy":
         words.append(spec.cost.replace("_", "-"))
     return " · ".join(words)
