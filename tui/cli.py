@@ -14,41 +14,43 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from vgrad.core import __version__
 from vgrad.core.errors import InputError
 from vgrad.core.lab.presets import DEFAULT_PRESET, PRESETS, preset_nets
-from vgrad.core.run.config import DTYPES, Config
+from vgrad.core.run.config import DTYPES, MODES, Config
+from vgrad.core.run.spec import ACTIVATIONS, COSTS, INITS
 from vgrad.core.status import EndStatus, ExitCode, NetState
+from vgrad.tui.cli_help import HelpGroup, choices, examples
 
-EXAMPLES = """
-
-\b
-Examples:
-  vgrad-tui                                   the book's three nets, live dashboard
-  vgrad-tui --no-ui --record run.jsonl        headless, with a recording
-  vgrad-tui --net 784-30-30-30-30-10 --net 784-30-30-30-30-10:relu:he
-  vgrad-tui --preset remedies                 sigmoid vs relu+he, residual, tanh+xavier
-  vgrad-tui --mode sgd --epochs 5 --no-ui     mini-batch SGD with test accuracy
-  vgrad-tui replay run.jsonl                  play a recording back
-  vgrad-tui watch mine.jsonl book.jsonl       follow files vgrad.watch writes, live
-  vgrad-tui reproduce --seeds 20              the book's numbers next to ours
-  vgrad-tui bench --quick                     the engine against numpy, the book and PyTorch
-  vgrad-tui plot run.jsonl -o speed.png       the book's figure from a recording
-  vgrad-tui chain                             the single-neuron chain explorer
-
-Bare options (as above) go to `run`, the default command: `vgrad-tui run --help` lists
-them all (--net, --preset, --mode, --epochs, --no-ui, --record, ...). Run
-`vgrad-tui COMMAND --help` for any other command's options.
-"""
+HELP = "\n\n".join([
+    "Watch the vanishing gradient problem happen (Nielsen, NNDL chapter 5).",
+    examples(
+        "vgrad-tui                                   the book's three nets, live dashboard",
+        "vgrad-tui --no-ui --record run.jsonl        headless, with a recording",
+        "vgrad-tui --net 784-30-30-30-30-10 --net 784-30-30-30-30-10:relu:he",
+        "vgrad-tui --preset remedies                 sigmoid vs relu+he, residual, tanh+xavier",
+        "vgrad-tui --mode sgd --epochs 5 --no-ui     mini-batch SGD with test accuracy",
+        "vgrad-tui replay run.jsonl                  play a recording back",
+        "vgrad-tui watch mine.jsonl book.jsonl       follow files vgrad.watch writes, live",
+        "vgrad-tui reproduce --seeds 20              the book's numbers next to ours",
+        "vgrad-tui bench --quick                     the engine against numpy, the book and PyTorch",
+        "vgrad-tui plot run.jsonl -o speed.png       the book's figure from a recording",
+        "vgrad-tui chain                             the single-neuron chain explorer"),
+    "Bare options (as above) go to `run`, the default command: its options are listed below. "
+    "`vgrad-tui COMMAND --help` shows any command's options, with examples.",
+])
 
 app = typer.Typer(
     name="vgrad-tui",
-    help="Watch the vanishing gradient problem happen (Nielsen, NNDL chapter 5)." + EXAMPLES,
+    cls=HelpGroup,
+    help=HELP,
     add_completion=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 SUBCOMMANDS = ("run", "replay", "watch", "reproduce", "bench", "plot", "chain")
+TOP_LEVEL_OPTIONS = ("-h", "--help", "-V", "--version")  # the only options that do not go to run
 
 
 class _Console(Console):
@@ -77,27 +79,64 @@ def _print_json(document: dict) -> None:
     _Console().out(json.dumps(document, indent=2), highlight=False)
 
 
-@app.command("run", epilog="Example: vgrad-tui run --net 784-30-30-10 --net 784-30-30-30-30-10 --no-ui")
+def _show_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"vgrad-tui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _top_level(
+    version: bool = typer.Option(False, "--version", "-V", is_eager=True, callback=_show_version,
+                                 help="Print vgrad's version and exit."),
+) -> None:
+    pass
+
+
+RUN_EXAMPLES = examples(
+    "vgrad-tui run --net 784-30-30-10 --net 784-30-30-30-30-10 --no-ui",
+    "vgrad-tui --preset exploding --no-ui         bare options go to run",
+    "vgrad-tui --net auto-30-30-30-10:relu:he --data digits",
+    "vgrad-tui --mode sgd --epochs 5 --record run.jsonl --csv run.csv",
+    "vgrad-tui --epochs 0 --no-ui                 s_l at initialisation only")
+
+
+@app.command("run", epilog=RUN_EXAMPLES)
 def run_command(
-    net: list[str] | None = typer.Option(None, "--net", "-n", help="Net spec, e.g. 784-30-30-10 or auto-30-30-10:relu:he (repeat for up to 4 nets)."),
-    preset: str | None = typer.Option(None, "--preset", help=f"A set of nets: {', '.join(PRESETS)} (default {DEFAULT_PRESET})."),
-    mode: str = typer.Option("speed", "--mode", help="speed: full-batch GD on the 1000 probe images (the book's figure); sgd: mini-batch SGD with test accuracy."),
-    epochs: int | None = typer.Option(None, "--epochs", help="Epochs (default 500 in speed mode, 30 in sgd mode)."),
-    eta: float = typer.Option(0.1, "--eta", help="Learning rate η."),
-    lmbda: float = typer.Option(5.0, "--lmbda", help="L2 regularisation λ."),
-    batch_size: int = typer.Option(10, "--batch-size", help="Mini-batch size (sgd mode)."),
-    seed: int = typer.Option(0, "--seed", help="Seed for every net's initial weights."),
-    data: str = typer.Option("mnist", "--data", help="mnist (built in), digits, or a path to full MNIST (IDX folder, mnist.npz, mnist.pkl.gz)."),
-    activation: str | None = typer.Option(None, "--activation", help="Hidden activation for every net: sigmoid, tanh, relu, leaky_relu, elu."),
-    init: str | None = typer.Option(None, "--init", help="Initialisation for every net: book, large, xavier, he, explode."),
-    residual: bool = typer.Option(False, "--residual", help="Skip connections between equal-width hidden layers."),
-    cost: str | None = typer.Option(None, "--cost", help="cross_entropy (default) or quadratic."),
-    clip: float = typer.Option(0.0, "--clip", help="Clip gradients to this global norm (0: off)."),
-    explode_w: float = typer.Option(100.0, "--explode-w", help="Hidden-to-hidden weight of the explode init."),
-    dtype: str = typer.Option("float64", "--dtype", help="float64 or float32."),
+    net: list[str] | None = typer.Option(
+        None, "--net", "-n", metavar="SPEC",
+        help="Net spec: widths, then options, e.g. 784-30-30-10 or auto-30-30-10:relu:he (repeat for up to 4 "
+             "nets; `auto` takes the input width from the data)."),
+    preset: str | None = typer.Option(None, "--preset", metavar=choices(PRESETS),
+                                      help=f"A set of nets (default {DEFAULT_PRESET})."),
+    mode: str = typer.Option("speed", "--mode", metavar=choices(MODES),
+                             help="speed: full-batch GD on the 1000 probe images (the book's figure); "
+                                  "sgd: mini-batch SGD with test accuracy."),
+    epochs: int | None = typer.Option(None, "--epochs", metavar="N",
+                                      help="Epochs (default 500 in speed mode, 30 in sgd mode; 0: s_l at init)."),
+    eta: float = typer.Option(0.1, "--eta", metavar="FLOAT", help="Learning rate η."),
+    lmbda: float = typer.Option(5.0, "--lmbda", metavar="FLOAT", help="L2 regularisation λ."),
+    batch_size: int = typer.Option(10, "--batch-size", metavar="N", help="Mini-batch size (sgd mode)."),
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Seed for every net's initial weights."),
+    data: str = typer.Option("mnist", "--data", metavar=choices(("mnist", "digits", "PATH")),
+                             help="The built-in MNIST subset, 8x8 digits, or full MNIST from a path "
+                                  "(IDX folder, mnist.npz, mnist.pkl.gz)."),
+    activation: str | None = typer.Option(None, "--activation", metavar=choices(ACTIVATIONS),
+                                          help="Hidden activation for every net whose spec names none."),
+    init: str | None = typer.Option(None, "--init", metavar=choices(INITS),
+                                    help="Initialisation for every net whose spec names none."),
+    residual: bool = typer.Option(False, "--residual",
+                                  help="Skip connections a^l = f(z^l) + a^{l-1} wherever a hidden layer is as "
+                                       "wide as the one before (a net with none is refused)."),
+    cost: str | None = typer.Option(None, "--cost", metavar=choices(COSTS), help="Cost (default cross_entropy)."),
+    clip: float = typer.Option(0.0, "--clip", metavar="FLOAT", help="Clip gradients to this global norm (0: off)."),
+    explode_w: float = typer.Option(100.0, "--explode-w", metavar="FLOAT",
+                                    help="Hidden-to-hidden weight of the explode init."),
+    dtype: str = typer.Option("float64", "--dtype", metavar=choices(DTYPES), help="Precision of the training."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Headless: progress bars, then a table."),
-    record: Path | None = typer.Option(None, "--record", help="Write every step to this JSONL file."),
-    csv: Path | None = typer.Option(None, "--csv", help="Write every step to this CSV file."),
+    record: Path | None = typer.Option(None, "--record", metavar="FILE.jsonl",
+                                       help="Write every step to this JSONL run file."),
+    csv: Path | None = typer.Option(None, "--csv", metavar="FILE.csv", help="Write every step to this CSV file."),
 ) -> None:
     """Train 1-4 nets and show how fast each hidden layer learns (the default command)."""
     from vgrad.core.data import load_dataset
@@ -198,9 +237,11 @@ def _sigterm_as_interrupt() -> None:
         pass
 
 
-@app.command("replay", epilog="Example: vgrad-tui replay run.jsonl --no-ui")
+@app.command("replay", epilog=examples(
+    "vgrad-tui replay run.jsonl          play it back; q prints its summary",
+    "vgrad-tui replay run.jsonl --no-ui  the summary table only"))
 def replay_command(
-    path: Path = typer.Argument(..., help="A JSONL file written with --record."),
+    path: Path = typer.Argument(..., metavar="RUN.jsonl", help="A JSONL file written with --record."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Print the final table instead of playing."),
 ) -> None:
     """Play a recorded run back in the dashboard (+/- speed, home/end jump), then print its summary."""
@@ -231,15 +272,20 @@ def replay_command(
     raise typer.Exit(code)
 
 
-@app.command("watch", epilog="Example: vgrad-tui watch mine.jsonl book.jsonl --layers 0,1,mid,-2,-1")
+@app.command("watch", epilog=examples(
+    "vgrad-tui watch mine.jsonl                   your model, live, as vgrad.watch writes it",
+    "vgrad-tui watch mine.jsonl book.jsonl --layers 0,1,mid,-2,-1"))
 def watch_command(
-    paths: list[Path] = typer.Argument(..., help="1 to 4 run files other processes are writing (vgrad.watch, "
-                                       "vgrad.Recorder, --record); a file not there yet is waited for."),
-    layers: str | None = typer.Option(None, "--layers", help="A deep model's layers to show: indices from 0 "
-                                      "(negative from the end), mid, or all; default over 8 layers 0,1,mid,-2,-1. "
-                                      "The first and the last are always shown."),
-    no_ui: bool = typer.Option(False, "--no-ui", help="Print each new record as one line until every writer "
-                               "has ended (Ctrl+C: exit 130)."),
+    paths: list[Path] = typer.Argument(
+        ..., metavar="RUN.jsonl",
+        help="1 to 4 run files other processes are writing (vgrad.watch, vgrad.Recorder, --record); "
+             "a file not there yet is waited for."),
+    layers: str | None = typer.Option(
+        None, "--layers", metavar="LIST",
+        help="A deep model's layers to show: indices from 0 (negative from the end), mid, or all; "
+             "default over 8 layers 0,1,mid,-2,-1. The first and the last are always shown."),
+    no_ui: bool = typer.Option(
+        False, "--no-ui", help="Print each new record as one line until every writer has ended (Ctrl+C: exit 130)."),
 ) -> None:
     """Follow run files as they are written: your model next to the book's nets, live."""
     from vgrad.core.record.following import FollowRunner, plan
@@ -266,17 +312,20 @@ def watch_command(
     raise typer.Exit(run_watch(runner.board, runner, title=f"vgrad — watching {names}"))
 
 
-@app.command("reproduce", epilog="Example: vgrad-tui reproduce --seeds 20 --json > reproduce.json")
+@app.command("reproduce", epilog=examples(
+    "vgrad-tui reproduce                              20 seeds, the book's s_l at init",
+    "vgrad-tui reproduce --seeds 200 --json > reproduce.json",
+    "vgrad-tui reproduce --accuracy --data ~/mnist    the book's accuracy table, full MNIST"))
 def reproduce_command(
-    seeds: int = typer.Option(20, "--seeds", help="Seeds 0..N-1 per net."),
-    epochs: int | None = typer.Option(None, "--epochs",
+    seeds: int = typer.Option(20, "--seeds", metavar="N", help="Seeds 0..N-1 per net."),
+    epochs: int | None = typer.Option(None, "--epochs", metavar="N",
                                       help="Full-batch epochs for the ordering check (default 500; 0 skips it); "
                                            "with --accuracy, SGD epochs (default 30)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document to stdout."),
-    data: str | None = typer.Option(None, "--data",
+    data: str | None = typer.Option(None, "--data", metavar=choices(("mnist", "PATH")),
                                     help="Probe images: mnist (the book's first 1000, default) or a path; "
                                          "with --accuracy, full MNIST from your disk."),
-    dtype: str | None = typer.Option(None, "--dtype",
+    dtype: str | None = typer.Option(None, "--dtype", metavar=choices(DTYPES),
                                      help="Precision of the long runs: float64 (default) or float32 (about 2x "
                                           "faster); --accuracy defaults to float32."),
     accuracy: bool = typer.Option(False, "--accuracy",
@@ -323,7 +372,10 @@ def reproduce_command(
     raise typer.Exit(ExitCode.OK if all(r.passed for r in results) else ExitCode.FAILED)
 
 
-@app.command("bench", epilog="Example: vgrad-tui bench --json > bench.json")
+@app.command("bench", epilog=examples(
+    "vgrad-tui bench                   every target, PASS/FAIL (a few minutes)",
+    "vgrad-tui bench --quick --check   short timings; exit 1 if a target FAILs",
+    "vgrad-tui bench --json > bench.json"))
 def bench_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document to stdout."),
     quick: bool = typer.Option(False, "--quick",
@@ -363,11 +415,13 @@ def bench_command(
         raise typer.Exit(1)
 
 
-@app.command("plot", epilog="Example: vgrad-tui plot run.jsonl -o speed.png")
+@app.command("plot", epilog=examples(
+    "vgrad-tui plot run.jsonl -o speed.png",
+    "vgrad-tui plot run.jsonl -o weights.svg --lens weight --separate-y"))
 def plot_command(
-    path: Path = typer.Argument(..., help="A JSONL file written with --record."),
-    out: Path = typer.Option(..., "-o", "--output", help="Figure file: .png, .svg or .pdf."),
-    lens: str = typer.Option("bias", "--lens",
+    path: Path = typer.Argument(..., metavar="RUN.jsonl", help="A JSONL file written with --record."),
+    out: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="Figure file: .png, .svg or .pdf."),
+    lens: str = typer.Option("bias", "--lens", metavar=choices(("bias", "weight")),
                              help="bias: s_l = ‖∂C/∂b‖, the book's; weight: ‖∂C/∂W‖ (shows batch norm)."),
     separate_y: bool = typer.Option(False, "--separate-y",
                                     help="Give each net its own y range (default: one shared, so heights compare)."),
@@ -389,9 +443,11 @@ def plot_command(
     typer.echo(f"wrote {out}")
 
 
-@app.command("chain", epilog="Example: vgrad-tui chain --neurons 5")
+@app.command("chain", epilog=examples(
+    "vgrad-tui chain               four neurons; e shows the book's exploding example",
+    "vgrad-tui chain --neurons 6"))
 def chain_command(
-    neurons: int = typer.Option(4, "--neurons", help="Neurons in the chain (at least 2)."),
+    neurons: int = typer.Option(4, "--neurons", metavar="N", help="Neurons in the chain (2 to 12)."),
 ) -> None:
     """The book's single-neuron chain: change w and b and watch each factor w·σ'(z)."""
     from vgrad.tui.chain_app import make_chain_app
@@ -412,6 +468,6 @@ def run_cli(argv: list[str] | None = None) -> None:
         typer.echo(f"vgrad-tui: error: no command {args[0]!r}; the commands are {', '.join(SUBCOMMANDS)} "
                    "(bare options go to run)", err=True)
         raise SystemExit(ExitCode.USAGE)
-    if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help")):
+    if not args or (args[0] not in SUBCOMMANDS and args[0] not in TOP_LEVEL_OPTIONS):
         args.insert(0, "run")
     app(args=args, prog_name="vgrad-tui")

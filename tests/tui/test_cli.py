@@ -19,8 +19,8 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 def invoke(*args):
     """Run like the console script does: bare options mean the `run` command."""
     argv = list(args)
-    from vgrad.tui.cli import SUBCOMMANDS
-    if not argv or argv[0] not in (*SUBCOMMANDS, "--help", "-h"):
+    from vgrad.tui.cli import SUBCOMMANDS, TOP_LEVEL_OPTIONS
+    if not argv or argv[0] not in (*SUBCOMMANDS, *TOP_LEVEL_OPTIONS):
         argv.insert(0, "run")
     return runner.invoke(app, argv)
 
@@ -31,6 +31,45 @@ def test_help_lists_every_command_with_an_example():
     for command in ("run", "replay", "reproduce"):
         assert command in result.output
     assert "Examples:" in result.output and "vgrad-tui replay run.jsonl" in result.output
+
+
+def test_top_level_help_shows_runs_options_with_their_allowed_values():
+    """Item 17: bare options go to run, so its options are on the first page a user sees,
+    placeholders list what is allowed, and no description is cut off with '...'."""
+    output = invoke("--help").output
+    assert "Options of run, the default command" in output
+    for shown in ("--net SPEC", "--mode [speed|sgd]", "--preset [book|remedies|exploding]",
+                  "--activation [sigmoid|tanh|relu|leaky_relu|elu]", "--dtype [float64|float32]"):
+        assert shown in output
+    assert "<list[str]>" not in output and "<str>" not in output
+    described = [line for line in output.splitlines() if not line.startswith("Usage:")]
+    assert not any(line.rstrip().endswith("...") for line in described)
+
+
+@pytest.mark.parametrize("command", ["run", "replay", "watch", "reproduce", "bench", "plot", "chain"])
+def test_every_commands_help_has_examples(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0 and "Examples:" in result.output and f"vgrad-tui {command}" in result.output
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_is_printed_with_exit_0(flag):
+    from vgrad.core import __version__
+
+    result = invoke(flag)
+    assert result.exit_code == 0 and result.output.strip() == f"vgrad-tui {__version__}"
+
+
+@pytest.mark.parametrize("typo, suggestion", [("--bogus", None), ("--epoch", "--epochs"),
+                                              ("--actvation", "--activation")])
+def test_an_unknown_option_suggests_only_options_that_look_like_it(typo, suggestion):
+    """--bogus shares only its dashes with --cost: no suggestion; a real typo gets its option."""
+    result = invoke(typo)
+    assert result.exit_code == 2 and f"No such option: {typo}" in result.output
+    if suggestion is None:
+        assert "Possible options" not in result.output
+    else:
+        assert f"(Possible options: {suggestion})" in result.output
 
 
 @pytest.mark.parametrize("args, culprit", [
