@@ -11,6 +11,7 @@ import pickle
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,16 +46,17 @@ def load_folder(folder: Path, name: str) -> Dataset:
             f"data folder {folder}: no MNIST files (expected the four IDX files such as "
             f"{IDX_FILES['train_x']}[.gz], or mnist.npz, or mnist.pkl.gz)"
         )
-    for key, path in found.items():
-        if path is None:
+    paths = {key: path for key, path in found.items() if path is not None}
+    for key in IDX_FILES:
+        if key not in paths:
             raise InputError(f"data folder {folder}: missing {IDX_FILES[key]}[.gz]")
-    train_x = _read_idx_images(found["train_x"])
-    train_y = _read_idx_labels(found["train_y"])
-    test_x = _read_idx_images(found["test_x"])
-    test_y = _read_idx_labels(found["test_y"])
+    train_x = _read_idx_images(paths["train_x"])
+    train_y = _read_idx_labels(paths["train_y"])
+    test_x = _read_idx_images(paths["test_x"])
+    test_y = _read_idx_labels(paths["test_y"])
     for images, labels, ipath, lpath in (
-        (train_x, train_y, found["train_x"], found["train_y"]),
-        (test_x, test_y, found["test_x"], found["test_y"]),
+        (train_x, train_y, paths["train_x"], paths["train_y"]),
+        (test_x, test_y, paths["test_x"], paths["test_y"]),
     ):
         if images.shape[0] != labels.shape[0]:
             raise InputError(
@@ -215,7 +217,7 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         ("_codecs", "encode"),
     }
 
-    def find_class(self, module: str, name: str):
+    def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in self.ALLOWED:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name} (only numpy arrays)")
         return super().find_class(module, name)

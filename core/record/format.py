@@ -14,6 +14,8 @@ run of that net). Readers read format 1 too.
 
 from __future__ import annotations
 
+from typing import Any
+
 from vgrad.core import __version__
 from vgrad.core.record.model import ModelSpec
 from vgrad.core.run.config import Config
@@ -27,7 +29,8 @@ RESTART = "restart"                                   # the net starts again fro
 EVENT_KINDS = (*FINAL_EVENT_KINDS, RESTART)
 
 
-def run_header(specs: tuple[NetSpec, ...], config: Config, data_name: str, data_sizes: dict) -> dict:
+def run_header(specs: tuple[NetSpec, ...], config: Config, data_name: str, data_sizes: dict[str, int]
+               ) -> dict[str, Any]:
     """The first line of a built-in run's file."""
     return {
         "type": "run", "format": FORMAT_VERSION, "vgrad": __version__,
@@ -42,7 +45,7 @@ def run_header(specs: tuple[NetSpec, ...], config: Config, data_name: str, data_
 
 
 
-def watched_header(model: ModelSpec, source: str) -> dict:
+def watched_header(model: ModelSpec, source: str) -> dict[str, Any]:
     """The first line of a watched model's file; `source` says which API wrote it."""
     return {"type": "run", "format": FORMAT_VERSION, "vgrad": __version__, "source": source,
             "nets": [model.as_header(0)]}

@@ -7,6 +7,7 @@ number of layers shown, `layer_names` their names, `widths` and `label` the pane
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from vgrad.core.errors import InputError
 
@@ -42,7 +43,7 @@ class ModelSpec:
     def description(self) -> str:
         return "watched: s_l = ‖∂L/∂b‖"
 
-    def as_header(self, net: int) -> dict:
+    def as_header(self, net: int) -> dict[str, Any]:
         return {"id": net, "name": self.name, "layers": list(self.layers)}
 
 

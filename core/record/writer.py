@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from vgrad.core.errors import InputError
 from vgrad.core.record.step import StepRecord
@@ -35,7 +37,7 @@ class _LineSink:
         self._lock = threading.Lock()
         self._file = open(self.path, "w", newline="")
 
-    def _guarded(self, write) -> None:
+    def _guarded(self, write: Callable[[], object]) -> None:
         with self._lock:
             if self.failure is not None or self._file.closed:
                 return
@@ -57,17 +59,17 @@ class _LineSink:
 class JsonlRecorder(_LineSink):
     """Writes a run file line by line, flushed, from any worker thread."""
 
-    def __init__(self, path: str | Path, header: dict):
+    def __init__(self, path: str | Path, header: dict[str, Any]):
         super().__init__(path)
         self._write_row(header)
 
-    def _write_row(self, row: dict) -> None:
+    def _write_row(self, row: dict[str, Any]) -> None:
         self._guarded(lambda: self._file.write(json.dumps(row) + "\n"))
 
     def step(self, record: StepRecord) -> None:
         self._write_row(record.to_json())
 
-    def event(self, net: int, kind: str, **info) -> None:
+    def event(self, net: int, kind: str, **info: Any) -> None:
         self._write_row({"type": "event", "net": net, "kind": kind, **info})
 
     def end(self, status: str, elapsed: float) -> None:
@@ -95,7 +97,7 @@ class CsvRecorder(_LineSink):
                accuracy, *speeds]
         self._guarded(lambda: self._writer.writerow(row))
 
-    def event(self, net: int, kind: str, **info) -> None:
+    def event(self, net: int, kind: str, **info: Any) -> None:
         pass
 
     def end(self, status: str, elapsed: float) -> None:

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.spec import NetSpec
 from vgrad.core.status import NetState
@@ -26,7 +27,7 @@ class NetView:
     """One net as the UI sees it at one instant."""
 
     index: int
-    spec: NetSpec
+    spec: NetSpec | ModelSpec
     state: NetState
     latest: StepRecord | None
     history: tuple[StepRecord, ...]   # downsampled, oldest first; ends with `latest`
@@ -52,7 +53,7 @@ class History:
     """At most `capacity` items, evenly thinned: keep every stride-th, halve and double the stride when full."""
 
     capacity: int
-    points: list = field(default_factory=list)
+    points: list[StepRecord] = field(default_factory=list)
     stride: int = 1
     seen: int = 0
 
@@ -72,7 +73,7 @@ class History:
 
 @dataclass
 class _Slot:
-    spec: NetSpec
+    spec: NetSpec | ModelSpec
     total_epochs: int
     history: History
     state: NetState = NetState.WAITING
@@ -85,7 +86,7 @@ class _Slot:
 class Board:
     """Lock-guarded latest state and bounded history for each net."""
 
-    def __init__(self, specs: tuple[NetSpec, ...], total_epochs: int, capacity: int = HISTORY_CAPACITY):
+    def __init__(self, specs: tuple[NetSpec | ModelSpec, ...], total_epochs: int, capacity: int = HISTORY_CAPACITY):
         self._lock = threading.Lock()
         self._specs = specs
         self._total_epochs = total_epochs
@@ -95,7 +96,7 @@ class Board:
         self._paused = False
         self._slots = [self._new_slot(spec) for spec in specs]
 
-    def _new_slot(self, spec: NetSpec) -> _Slot:
+    def _new_slot(self, spec: NetSpec | ModelSpec) -> _Slot:
         return _Slot(spec=spec, total_epochs=self._total_epochs, history=History(self._capacity))
 
     def reset(self) -> None:
@@ -104,7 +105,7 @@ class Board:
             self._slots = [self._new_slot(spec) for spec in self._specs]
             self._version += 1
 
-    def restart(self, net: int, spec, total_epochs: int) -> None:
+    def restart(self, net: int, spec: NetSpec | ModelSpec, total_epochs: int) -> None:
         """Forget net `net`'s records: a new run, perhaps of another model (a followed file replaced)."""
         with self._lock:
             self._specs = (*self._specs[:net], spec, *self._specs[net + 1:])

@@ -50,7 +50,7 @@ def check_memory(specs: tuple[NetSpec, ...], config: Config, probe_rows: int,
         return
     needed = {spec.label: net_bytes(spec, config, probe_rows) for spec in specs}
     if sum(needed.values()) > available:
-        biggest = max(needed, key=needed.get)
+        biggest = max(needed, key=lambda label: needed[label])
         raise InputError(f"net {biggest!r} with --batch-size {config.batch_size} needs about "
                          f"{needed[biggest] / GIB:.1f} GiB; the nets together need "
                          f"{sum(needed.values()) / GIB:.1f} GiB and this machine has "

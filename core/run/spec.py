@@ -14,6 +14,7 @@ Example: "784-30-30-30-30-10:relu:he".
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from vgrad.core.errors import InputError
 
@@ -103,6 +104,7 @@ def parse_net(text: str, *, activation: str | None = None, init: str | None = No
     sizes = _parse_widths(raw, widths_part)
     chosen: dict[str, object] = {}
     for option in options:
+        value: str | bool
         word = option.strip().lower().replace("-", "_")
         if word in ACTIVATIONS:
             key, value = "activation", word
@@ -123,9 +125,9 @@ def parse_net(text: str, *, activation: str | None = None, init: str | None = No
             raise InputError(f"net {raw!r}: {key} given twice")
         chosen[key] = value
     defaults = {"activation": activation, "init": init, "residual": residual, "cost": cost}
-    for key, value in defaults.items():
-        if key not in chosen and value is not None:
-            chosen[key] = value
+    for key, default in defaults.items():
+        if key not in chosen and default is not None:
+            chosen[key] = default
     _check_choice("activation", chosen.get("activation", "sigmoid"), ACTIVATIONS)
     _check_choice("init", chosen.get("init", "book"), INITS)
     _check_choice("cost", chosen.get("cost", "cross_entropy"), COSTS)
@@ -137,7 +139,7 @@ def parse_net(text: str, *, activation: str | None = None, init: str | None = No
     return spec
 
 
-def parse_nets(texts: list[str] | tuple[str, ...], **options) -> tuple[NetSpec, ...]:
+def parse_nets(texts: list[str] | tuple[str, ...], **options: Any) -> tuple[NetSpec, ...]:
     """Parse 1 to MAX_NETS spec strings."""
     if not texts:
         raise InputError("no net given: use --net 784-30-30-10")

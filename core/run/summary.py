@@ -7,9 +7,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.lens import BIAS, lens_values
+
+if TYPE_CHECKING:
+    from vgrad.core.run.board import NetView
 
 ZERO_FLOOR = 1e-12       # |s_l| below this is underflow (σ'(z) ≈ 0), not a speed: written "≈0"
 NEAR_ZERO = "≈0"
@@ -132,7 +136,7 @@ class NetSummary:
         return headline_text(self.last)
 
 
-def summarise(view) -> NetSummary:
+def summarise(view: NetView) -> NetSummary:
     """Summary of one board NetView."""
     return NetSummary(label=view.spec.label, state=view.state,
                       first=view.history[0] if view.history else None, last=view.latest,
