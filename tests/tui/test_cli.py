@@ -36,10 +36,13 @@ def test_help_lists_every_command_with_an_example():
 def test_top_level_help_shows_runs_options_with_their_allowed_values():
     """Item 17: bare options go to run, so its options are on the first page a user sees,
     placeholders list what is allowed, and no description is cut off with '...'."""
+    from vgrad.core.lab.presets import PRESETS
+    from vgrad.core.run.spec import ACTIVATIONS
+
     output = invoke("--help").output
     assert "Options of run, the default command" in output
-    for shown in ("--net SPEC", "--mode [speed|sgd]", "--preset [book|remedies|exploding]",
-                  "--activation [sigmoid|tanh|relu|leaky_relu|elu]", "--dtype [float64|float32]"):
+    for shown in ("--net SPEC", "--mode [speed|sgd]", f"--preset [{'|'.join(PRESETS)}]",
+                  f"--activation [{'|'.join(ACTIVATIONS)}]", "--dtype [float64|float32]"):
         assert shown in output
     assert "<list[str]>" not in output and "<str>" not in output
     described = [line for line in output.splitlines() if not line.startswith("Usage:")]
