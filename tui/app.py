@@ -2,7 +2,8 @@
 
 The app never trains. It polls `board.snapshot()` on a timer (≤ 20 Hz), redraws only
 when the board's version moved, and turns keys into calls on a Controls (a live
-Runner or a Replayer). `make_app` is the one factory the CLI and the tests use.
+Runner or a Replayer). `make_live_app` and `make_replay_app` are the composition root:
+the CLI and the tests build the dashboard through them and nothing else.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App, ComposeResult
@@ -19,11 +21,16 @@ from textual.geometry import Size
 from textual.reactive import var
 from textual.widgets import Footer, Header, Static
 
+from vgrad.core.record.reader import Recording
+from vgrad.core.record.replay import open_replay
 from vgrad.core.run.board import Board, BoardView
 from vgrad.core.run.controls import Controls, ReplayControls
 from vgrad.core.run.lens import BIAS, NAMES, SYMBOLS, WEIGHT, view_through_lens
-from vgrad.tui.exit_codes import HANGUP, INTERRUPTED
+from vgrad.core.status import ExitCode, NetState
 from vgrad.tui.widgets import HelpScreen, NetPanel, PlotScreen, ScaleLegend, shared_scale
+
+if TYPE_CHECKING:  # a replay never loads the engine
+    from vgrad.core.run.session import Session
 
 MAX_POLL_HZ = 20.0
 QUIT_JOIN_SECONDS = 0.5
@@ -34,8 +41,6 @@ UI_CPU_SHARE = 0.06           # while nets just run, redraws keep the UI thread 
 CPU_DECAY = 0.8               # the UI's measured CPU share follows the last ~5 polls
 SPARK_ROWS = (4, 3, 2, 1)     # sparkline heights tried, tallest first
 MIN_SIZE = Size(40, 12)       # below this a notice replaces the panels
-SIGNAL_CODES = {signal.SIGINT: INTERRUPTED, signal.SIGTERM: INTERRUPTED,
-                **({signal.SIGHUP: HANGUP} if hasattr(signal, "SIGHUP") else {})}
 SPEED_KEYS = Binding.Group("speed", compact=True)
 JUMP_KEYS = Binding.Group("start/end")
 
@@ -87,7 +92,7 @@ class VgradApp(App[None]):
         self.title = title
         self.sub_title = subtitle
         self.set_reactive(VgradApp.view, board.snapshot())
-        self.set_reactive(VgradApp.paused, controls.paused)
+        self.set_reactive(VgradApp.paused, self.view.paused)
         self.panels = [NetPanel(net.spec, id=f"net-{net.index}") for net in self.view.nets]
         self._clock = (time.perf_counter(), time.thread_time())
         self.cpu_share = 0.0
@@ -108,18 +113,16 @@ class VgradApp(App[None]):
         if self.start_controls:
             self.call_after_refresh(self.controls.start)
         self.set_interval(1.0 / self.poll_hz, self.poll)
-        for signum, code in SIGNAL_CODES.items():  # as Ctrl+C: stop, keep the records, exit 130 (129)
-            try:
-                asyncio.get_running_loop().add_signal_handler(signum, self.interrupt, code)
-            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
-                pass
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.interrupt)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+            pass
 
     def on_unmount(self) -> None:
-        for signum in SIGNAL_CODES:
-            try:
-                asyncio.get_running_loop().remove_signal_handler(signum)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
+        try:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
 
     # the board, polled
     def poll(self, force: bool = False) -> None:
@@ -127,9 +130,9 @@ class VgradApp(App[None]):
         a redraw waits until the UI thread's CPU share is under UI_CPU_SHARE: a frame
         re-renders most of the screen and every core it takes is a core training loses.
         Anything else (a key, a step, a net done) shows at the next poll, or at once if forced."""
-        self.paused = self.controls.paused
         self._measure_cpu()
         view = self.board.snapshot()
+        self.paused = view.paused
         if view.version != self.view.version and (force or self.may_redraw(self.view, view)):
             self.view = view_through_lens(view, self.lens)
 
@@ -137,7 +140,7 @@ class VgradApp(App[None]):
         """Whether to draw `view` over `shown` now: at once if a state changed; while nets just
         run, only while the UI thread's CPU share is under UI_CPU_SHARE."""
         states = [net.state for net in view.nets]
-        just_running = "running" in states and states == [net.state for net in shown.nets]
+        just_running = NetState.RUNNING in states and states == [net.state for net in shown.nets]
         return not just_running or self.cpu_share <= UI_CPU_SHARE
 
     def _measure_cpu(self) -> None:
@@ -256,7 +259,7 @@ class VgradApp(App[None]):
         if isinstance(self.screen, PlotScreen):
             self.screen.dismiss()
         else:
-            self.push_screen(PlotScreen())
+            self.push_screen(PlotScreen(lambda: self.view, self.may_redraw))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -270,12 +273,11 @@ class VgradApp(App[None]):
     def action_interrupt(self) -> None:
         self.interrupt()
 
-    def interrupt(self, code: int = INTERRUPTED) -> None:
-        """Ctrl+C, SIGINT or SIGTERM (SIGHUP: 129): stop the nets (records are flushed as written)
-        and exit with 130."""
+    def interrupt(self) -> None:
+        """Ctrl+C or SIGTERM: stop the nets (records are flushed as written) and exit with 130."""
         self.controls.stop()
         self.controls.join(QUIT_JOIN_SECONDS)
-        self.exit(return_code=code)
+        self.exit(return_code=ExitCode.INTERRUPTED)
 
     def action_faster(self) -> None:
         self.controls.faster()
@@ -294,20 +296,26 @@ class VgradApp(App[None]):
         self.poll(force=True)
 
 
-def make_app(board: Board, controls: Controls, *, title: str, subtitle: str = "",
-             poll_hz: float = 15.0, start_controls: bool = True) -> VgradApp:
-    """The dashboard for `board`, steered through `controls` (started once the first frame is
-    painted, if start_controls, so training and the app's start-up do not compete)."""
-    return VgradApp(board, controls, title=title, subtitle=subtitle, poll_hz=poll_hz,
-                    start_controls=start_controls)
+def make_live_app(session: Session, *, poll_hz: float = 15.0) -> VgradApp:
+    """The dashboard on a live run: its runner starts once the first frame is painted (so
+    training and the app's start-up do not compete), compiling the kernels first if the
+    session was opened so."""
+    return VgradApp(session.board, session.runner, title="vgrad",
+                    subtitle=f"{session.config.mode} mode on {session.data_name}", poll_hz=poll_hz)
 
 
-def run_dashboard(board: Board, controls: Controls, *, title: str, subtitle: str = "") -> int:
+def make_replay_app(recording: Recording, *, name: str, autoplay: bool = True) -> VgradApp:
+    """The dashboard playing `recording` (called `name`, its file's name) back; with autoplay
+    False nothing plays until asked (tests: no thread, no timer that could change the view)."""
+    replayer = open_replay(recording)
+    return VgradApp(replayer.board, replayer, title="vgrad", subtitle=name, start_controls=autoplay)
+
+
+def run_dashboard(app: VgradApp) -> int:
     """Run the dashboard until the user quits; return its exit status (130 after Ctrl+C or
     SIGTERM). The controls are stopped however it ends."""
-    app = make_app(board, controls, title=title, subtitle=subtitle)
     try:
         app.run()
     finally:
-        controls.stop()
-    return app.return_code or 0
+        app.controls.stop()
+    return app.return_code or ExitCode.OK

@@ -14,64 +14,59 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from vgrad.core import __version__
 from vgrad.core.errors import InputError
 from vgrad.core.lab.presets import DEFAULT_PRESET, PRESETS, preset_nets
-from vgrad.core.run.config import DTYPES, Config
-from vgrad.tui.exit_codes import BAD_INPUT, CLOSED_PIPE, HANGUP, INTERRUPTED
+from vgrad.core.run.config import DTYPES, MODES, Config
+from vgrad.core.run.spec import ACTIVATIONS, COSTS, INITS
+from vgrad.core.status import EndStatus, ExitCode, NetState
+from vgrad.tui.cli_help import HelpGroup, choices, examples
 
-EXAMPLES = """
-
-\b
-Examples:
-  vgrad-tui                                   the book's three nets, live dashboard
-  vgrad-tui --no-ui --record run.jsonl        headless, with a recording
-  vgrad-tui --net 784-30-30-30-30-10 --net 784-30-30-30-30-10:relu:he
-  vgrad-tui --preset remedies                 sigmoid vs relu+he, residual, tanh+xavier
-  vgrad-tui --mode sgd --epochs 5 --no-ui     mini-batch SGD with test accuracy
-  vgrad-tui replay run.jsonl                  play a recording back
-  vgrad-tui reproduce --seeds 20              the book's numbers next to ours
-  vgrad-tui bench --quick                     the engine against numpy, the book and PyTorch
-  vgrad-tui plot run.jsonl -o speed.png       the book's figure from a recording
-  vgrad-tui chain                             the single-neuron chain explorer
-
-Bare options (as above) go to `run`, the default command: `vgrad-tui run --help` lists
-them all (--net, --preset, --mode, --epochs, --no-ui, --record, ...). Run
-`vgrad-tui COMMAND --help` for any other command's options.
-"""
+HELP = "\n\n".join([
+    "Watch the vanishing gradient problem happen (Nielsen, NNDL chapter 5).",
+    examples(
+        "vgrad-tui                                   the book's three nets, live dashboard",
+        "vgrad-tui --no-ui --record run.jsonl        headless, with a recording",
+        "vgrad-tui --net 784-30-30-30-30-10 --net 784-30-30-30-30-10:relu:he",
+        "vgrad-tui --preset remedies                 sigmoid vs relu+he, residual, tanh+xavier",
+        "vgrad-tui --mode sgd --epochs 5 --no-ui     mini-batch SGD with test accuracy",
+        "vgrad-tui replay run.jsonl                  play a recording back",
+        "vgrad-tui watch mine.jsonl book.jsonl       follow files vgrad.watch writes, live",
+        "vgrad-tui reproduce --seeds 20              the book's numbers next to ours",
+        "vgrad-tui bench --quick                     the engine against numpy, the book and PyTorch",
+        "vgrad-tui plot run.jsonl -o speed.png       the book's figure from a recording",
+        "vgrad-tui chain                             the single-neuron chain explorer"),
+    "Bare options (as above) go to `run`, the default command: its options are listed below. "
+    "`vgrad-tui COMMAND --help` shows any command's options, with examples.",
+])
 
 app = typer.Typer(
     name="vgrad-tui",
-    help="Watch the vanishing gradient problem happen (Nielsen, NNDL chapter 5)." + EXAMPLES,
+    cls=HelpGroup,
+    help=HELP,
     add_completion=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-SUBCOMMANDS = ("run", "replay", "reproduce", "bench", "plot", "chain")
+SUBCOMMANDS = ("run", "replay", "watch", "reproduce", "bench", "plot", "chain")
+TOP_LEVEL_OPTIONS = ("-h", "--help", "-V", "--version")  # the only options that do not go to run
 
 
 class _Console(Console):
-    """rich's Console, at least MIN_WIDTH columns wide, leaving with CLOSED_PIPE instead of 1 when
-    stdout's reader went away (`| head`): that is not a failure of the run, whose records are all
-    written by then."""
-
-    MIN_WIDTH = 40  # narrower (COLUMNS=1, a 1×1 terminal) and rich's tables cannot be laid out
-
-    def __init__(self, **options) -> None:
-        super().__init__(**options)
-        if self.width < self.MIN_WIDTH:
-            self.width = self.MIN_WIDTH
+    """rich's Console, leaving with ExitCode.CLOSED_PIPE instead of 1 when stdout's reader went away
+    (`| head`): that is not a failure of the run, whose records are all written by then."""
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(CLOSED_PIPE)
+        raise SystemExit(ExitCode.CLOSED_PIPE)
 
 
 def fail(message: str) -> None:
     """One line on stderr, exit code 2."""
     typer.echo(f"vgrad-tui: error: {message}", err=True)
-    raise typer.Exit(BAD_INPUT)
+    raise typer.Exit(ExitCode.USAGE)
 
 
 def _stderr() -> _Console:
@@ -84,31 +79,68 @@ def _print_json(document: dict) -> None:
     _Console().out(json.dumps(document, indent=2), highlight=False)
 
 
-@app.command("run", epilog="Example: vgrad-tui run --net 784-30-30-10 --net 784-30-30-30-30-10 --no-ui")
+def _show_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"vgrad-tui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _top_level(
+    version: bool = typer.Option(False, "--version", "-V", is_eager=True, callback=_show_version,
+                                 help="Print vgrad's version and exit."),
+) -> None:
+    pass
+
+
+RUN_EXAMPLES = examples(
+    "vgrad-tui run --net 784-30-30-10 --net 784-30-30-30-30-10 --no-ui",
+    "vgrad-tui --preset exploding --no-ui         bare options go to run",
+    "vgrad-tui --net auto-30-30-30-10:relu:he --data digits",
+    "vgrad-tui --mode sgd --epochs 5 --record run.jsonl --csv run.csv",
+    "vgrad-tui --epochs 0 --no-ui                 s_l at initialisation only")
+
+
+@app.command("run", epilog=RUN_EXAMPLES)
 def run_command(
-    net: list[str] | None = typer.Option(None, "--net", "-n", help="Net spec, e.g. 784-30-30-10 or auto-30-30-10:relu:he (repeat for up to 4 nets)."),
-    preset: str | None = typer.Option(None, "--preset", help=f"A set of nets: {', '.join(PRESETS)} (default {DEFAULT_PRESET})."),
-    mode: str = typer.Option("speed", "--mode", help="speed: full-batch GD on the 1000 probe images (the book's figure); sgd: mini-batch SGD with test accuracy."),
-    epochs: int | None = typer.Option(None, "--epochs", help="Epochs (default 500 in speed mode, 30 in sgd mode)."),
-    eta: float = typer.Option(0.1, "--eta", help="Learning rate η."),
-    lmbda: float = typer.Option(5.0, "--lmbda", help="L2 regularisation λ."),
-    batch_size: int = typer.Option(10, "--batch-size", help="Mini-batch size (sgd mode)."),
-    seed: int = typer.Option(0, "--seed", help="Seed for every net's initial weights."),
-    data: str = typer.Option("mnist", "--data", help="mnist (built in), digits, or a path to full MNIST (IDX folder, mnist.npz, mnist.pkl.gz)."),
-    activation: str | None = typer.Option(None, "--activation", help="Hidden activation for every net: sigmoid, tanh, relu, leaky_relu, elu."),
-    init: str | None = typer.Option(None, "--init", help="Initialisation for every net: book, large, xavier, he, explode."),
-    residual: bool = typer.Option(False, "--residual", help="Skip connections between equal-width hidden layers."),
-    cost: str | None = typer.Option(None, "--cost", help="cross_entropy (default) or quadratic."),
-    clip: float = typer.Option(0.0, "--clip", help="Clip gradients to this global norm (0: off)."),
-    explode_w: float = typer.Option(100.0, "--explode-w", help="Hidden-to-hidden weight of the explode init."),
-    dtype: str = typer.Option("float64", "--dtype", help="float64 or float32."),
+    net: list[str] | None = typer.Option(
+        None, "--net", "-n", metavar="SPEC",
+        help="Net spec: widths, then options, e.g. 784-30-30-10 or auto-30-30-10:relu:he (repeat for up to 4 "
+             "nets; `auto` takes the input width from the data)."),
+    preset: str | None = typer.Option(None, "--preset", metavar=choices(PRESETS),
+                                      help=f"A set of nets (default {DEFAULT_PRESET})."),
+    mode: str = typer.Option("speed", "--mode", metavar=choices(MODES),
+                             help="speed: full-batch GD on the 1000 probe images (the book's figure); "
+                                  "sgd: mini-batch SGD with test accuracy."),
+    epochs: int | None = typer.Option(None, "--epochs", metavar="N",
+                                      help="Epochs (default 500 in speed mode, 30 in sgd mode; 0: s_l at init)."),
+    eta: float = typer.Option(0.1, "--eta", metavar="FLOAT", help="Learning rate η."),
+    lmbda: float = typer.Option(5.0, "--lmbda", metavar="FLOAT", help="L2 regularisation λ."),
+    batch_size: int = typer.Option(10, "--batch-size", metavar="N", help="Mini-batch size (sgd mode)."),
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Seed for every net's initial weights."),
+    data: str = typer.Option("mnist", "--data", metavar=choices(("mnist", "digits", "PATH")),
+                             help="The built-in MNIST subset, 8x8 digits, or full MNIST from a path "
+                                  "(IDX folder, mnist.npz, mnist.pkl.gz)."),
+    activation: str | None = typer.Option(None, "--activation", metavar=choices(ACTIVATIONS),
+                                          help="Hidden activation for every net whose spec names none."),
+    init: str | None = typer.Option(None, "--init", metavar=choices(INITS),
+                                    help="Initialisation for every net whose spec names none."),
+    residual: bool = typer.Option(False, "--residual",
+                                  help="Skip connections a^l = f(z^l) + a^{l-1} wherever a hidden layer is as "
+                                       "wide as the one before (a net with none is refused)."),
+    cost: str | None = typer.Option(None, "--cost", metavar=choices(COSTS), help="Cost (default cross_entropy)."),
+    clip: float = typer.Option(0.0, "--clip", metavar="FLOAT", help="Clip gradients to this global norm (0: off)."),
+    explode_w: float = typer.Option(100.0, "--explode-w", metavar="FLOAT",
+                                    help="Hidden-to-hidden weight of the explode init."),
+    dtype: str = typer.Option("float64", "--dtype", metavar=choices(DTYPES), help="Precision of the training."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Headless: progress bars, then a table."),
-    record: Path | None = typer.Option(None, "--record", help="Write every step to this JSONL file."),
-    csv: Path | None = typer.Option(None, "--csv", help="Write every step to this CSV file."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing --record or --csv file."),
+    record: Path | None = typer.Option(None, "--record", metavar="FILE.jsonl",
+                                       help="Write every step to this JSONL run file."),
+    csv: Path | None = typer.Option(None, "--csv", metavar="FILE.csv", help="Write every step to this CSV file."),
 ) -> None:
     """Train 1-4 nets and show how fast each hidden layer learns (the default command)."""
     from vgrad.core.data import load_dataset
+    from vgrad.core.record.writer import check_writable
     from vgrad.core.run.limits import check_memory
     from vgrad.core.run.spec import parse_nets
 
@@ -119,108 +151,59 @@ def run_command(
                         dtype=dtype, clip=clip, explode_w=explode_w).checked()
         texts = tuple(net) if net else preset_nets(preset or DEFAULT_PRESET)
         specs = parse_nets(texts, activation=activation, init=init, residual=residual or None, cost=cost)
-        _refuse_existing_outputs(((record, "--record"), (csv, "--csv")), force)
+        for path, what in ((record, "--record"), (csv, "--csv")):
+            if path is not None:
+                check_writable(path, what)
         dataset = load_dataset(data)
         specs = tuple(spec.with_input(dataset.n_inputs, dataset.n_classes) for spec in specs)
         if config.mode == "sgd" and config.batch_size > len(dataset.train_x):
             raise InputError(f"--batch-size {config.batch_size} is larger than the {len(dataset.train_x)} "
                              f"training images of {dataset.name}")
         check_memory(specs, config, len(dataset.probe_x))
-        outputs = _claim_outputs(((record, "--record"), (csv, "--csv")), force, _data_files(data))
     except InputError as error:
         fail(str(error))
     no_ui = _headless_unless_terminal(no_ui)
-    raise typer.Exit(_run(specs, dataset, config, no_ui=no_ui, record=outputs[0], csv=outputs[1]))
-
-
-def _refuse_existing_outputs(outputs, force: bool) -> None:
-    """An existing output without --force is refused at once, before data is loaded."""
-    from vgrad.core.guard import expand
-
-    for path, what in outputs:
-        if path is not None and not force and os.path.lexists(expand(path, what)):
-            raise InputError(f"{what} {path}: exists; choose a new name or pass --force to overwrite it")
-
-
-def _claim_outputs(outputs, force: bool, inputs=()) -> list:
-    """Claim every output (guard.claim_output), or none: on a refusal the claimed are abandoned."""
-    from vgrad.core.guard import claim_output
-
-    claimed = []
-    try:
-        for path, what in outputs:
-            claimed.append(None if path is None else
-                           claim_output(path, what, force=force, inputs=inputs,
-                                        claimed=[c for c in claimed if c is not None]))
-    except InputError:
-        for output in claimed:
-            if output is not None:
-                output.abandon()
-        raise
-    return claimed
-
-
-def _data_files(source: str) -> tuple[Path, ...]:
-    """The files a --data source may read (none for the built-in names)."""
-    from vgrad.core.data import BUILTIN
-
-    path = Path(source).expanduser()
-    if source.strip().lower() in BUILTIN or not path.exists():
-        return ()
-    return (path, *path.iterdir()) if path.is_dir() else (path,)
+    raise typer.Exit(_run(specs, dataset, config, no_ui=no_ui, record=record, csv=csv))
 
 
 def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
-    """Train, show, record; the exit status. The recording's header is written before the kernels
-    compile, and every signal, however early and however many, ends it with its end line."""
+    """Train and show: headless, the kernels compile first behind a spinner; in the dashboard
+    they compile on the runner's thread while the panels say so, and q or Ctrl+C end the run
+    at once (nothing is measured before the first step, and leaving with os._exit mid-compile
+    is safe: numba writes each cache file whole, then renames it)."""
     from vgrad.core.run.session import open_session
     from vgrad.core.run.warmup import compile_kernels
 
     err = _stderr()
-    session = open_session(specs, dataset, config, record=record, csv=csv)
-    signals = _signals_as_interrupt()
-    title = f"vgrad — {config.mode} mode on {dataset.name}"
-    code = 0
-    try:
+    if no_ui:
         with err.status("compiling numba kernels (first run only; later runs load the cache)…"):
-            compile_kernels(config.dtype, modes=(config.mode,))
+            compile_kernels(config.dtype, modes=(config.mode,), batchnorm=any(spec.batchnorm for spec in specs))
+    session = open_session(specs, dataset, config, record=record, csv=csv, compile_first=not no_ui)
+    status, code = EndStatus.COMPLETE, ExitCode.OK
+    _sigterm_as_interrupt()
+    try:
         if no_ui:
             from vgrad.tui.headless import follow_progress
 
             session.runner.start()
             follow_progress(session.board, session.runner, err)
         else:
-            code = _dashboard()(session.board, session.runner, title=title)
-            signals.install()  # the app's own handlers are gone: a late signal must not kill the finish
+            from vgrad.tui.app import make_live_app, run_dashboard  # headless runs never load textual
+
+            if run_dashboard(make_live_app(session)) == ExitCode.INTERRUPTED:
+                status, code = EndStatus.INTERRUPTED, ExitCode.INTERRUPTED
+            elif not session.board.snapshot().finished:
+                status = EndStatus.STOPPED
     except KeyboardInterrupt:
-        code = signals.code
+        status, code = EndStatus.INTERRUPTED, ExitCode.INTERRUPTED
     finally:
-        signals.caught = True  # from here on, signals are ignored until the end line is written
-        status = "interrupted" if code in (INTERRUPTED, HANGUP) else _final_status(session.board.snapshot())
         session.finish(status)
-    _quietly(_print_summary, session.board.snapshot(), config.mode)
-    if code == 0 and any(net.state == "error" for net in session.board.snapshot().nets):
-        code = 1
-    for sink in session.sinks:
-        if sink.failure:
-            _quietly(err.print, f"error: {sink.path} is incomplete: {sink.failure}", markup=False, soft_wrap=True)
-            code = code or 1
-    if status == "interrupted":
-        _quietly(err.print, "interrupted: what was measured is kept" + (f" in {record.path}" if record else ""))
+    _print_summary(session.board.snapshot(), config.mode)
+    if code == ExitCode.OK and any(net.state is NetState.ERROR for net in session.board.snapshot().nets):
+        code = ExitCode.FAILED
+    if status is EndStatus.INTERRUPTED:
+        err.print("interrupted: what was measured is kept" + (f" in {record}" if record else ""))
     return code
-
-
-def _final_status(view) -> str:
-    """'complete' when every net ended by itself (done, diverged or failed), else 'stopped' (q)."""
-    return "complete" if view.finished and all(net.state != "stopped" for net in view.nets) else "stopped"
-
-
-def _quietly(show, *args, **kwargs) -> None:
-    """Show something on a terminal that may be gone (SSH dropped: EIO); the recording is closed."""
-    try:
-        show(*args, **kwargs)
-    except OSError:
-        pass
 
 
 def _print_summary(view, mode: str) -> None:
@@ -245,87 +228,121 @@ def _headless_unless_terminal(no_ui: bool) -> bool:
     return True
 
 
-def _dashboard():
-    """The dashboard runner, imported only when needed: headless runs never load textual."""
-    from vgrad.tui.app import run_dashboard
-
-    return run_dashboard
-
-
-class _Signals:
-    """SIGINT, SIGTERM and SIGHUP as KeyboardInterrupt, once: a second signal (two Ctrl+C 1 ms
-    apart) is ignored, so it cannot cut short the end line and the summary."""
-
-    SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
-
-    def __init__(self) -> None:
-        self.caught = False
-        self.code = INTERRUPTED
-
-    def handle(self, signum, frame) -> None:
-        if self.caught:
-            return
-        self.caught = True
-        self.code = HANGUP if signum == getattr(signal, "SIGHUP", None) else INTERRUPTED
+def _sigterm_as_interrupt() -> None:
+    def interrupt(signum, frame):
         raise KeyboardInterrupt
-
-    def install(self) -> None:
-        for name in self.SIGNALS:
-            try:
-                signal.signal(getattr(signal, name), self.handle)
-            except (AttributeError, ValueError):  # no such signal here, or not the main thread (tests)
-                pass
+    try:
+        signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (tests)
+        pass
 
 
-def _signals_as_interrupt() -> _Signals:
-    signals = _Signals()
-    signals.install()
-    return signals
-
-
-@app.command("replay", epilog="Example: vgrad-tui replay run.jsonl --no-ui")
+@app.command("replay", epilog=examples(
+    "vgrad-tui replay run.jsonl          play it back; q prints its summary",
+    "vgrad-tui replay run.jsonl --no-ui  the summary table only"))
 def replay_command(
-    path: Path = typer.Argument(..., help="A JSONL file written with --record."),
+    path: Path = typer.Argument(..., metavar="RUN.jsonl", help="A JSONL file written with --record."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Print the final table instead of playing."),
 ) -> None:
-    """Play a recorded run back in the dashboard (+/- speed, home/end jump)."""
+    """Play a recorded run back in the dashboard (+/- speed, home/end jump), then print its summary."""
+    from vgrad.core.record.follow import still_growing
     from vgrad.core.record.reader import read_run
-    from vgrad.core.run.board import Board
+    from vgrad.core.record.replay import open_replay
 
     try:
         recording = read_run(path)
     except InputError as error:
         fail(str(error))
-    err = _stderr()
+    if still_growing(path, recording.end is not None):
+        recording.warning = (f"{path} is still being written: replaying its {len(recording.steps)} steps so far; "
+                             f"follow it live with `vgrad-tui watch {path}`")
     if recording.warning:
-        err.print(f"warning: {recording.warning}")
-    from vgrad.core.record.replay import Replayer
-
-    board = Board(recording.specs, recording.config.n_epochs)
-    if recording.warning:
-        board.notice(recording.warning)
-    replayer = Replayer(recording, board)
+        _stderr().print(f"warning: {recording.warning}")
+    code = ExitCode.OK
     if _headless_unless_terminal(no_ui):
-        replayer.jump_end()
-        _print_summary(board.snapshot(), recording.config.mode)
-        return
-    raise typer.Exit(_dashboard()(board, replayer, title=f"vgrad — replay of {path.name}"))
+        replayer = open_replay(recording)
+    else:
+        from vgrad.tui.app import make_replay_app, run_dashboard
+
+        app = make_replay_app(recording, name=path.name)
+        code = run_dashboard(app)
+        replayer = app.controls
+    replayer.jump_end()  # the summary is the whole recording's, wherever playback stopped
+    _print_summary(replayer.board.snapshot(), recording.config.mode)
+    raise typer.Exit(code)
 
 
-@app.command("reproduce", epilog="Example: vgrad-tui reproduce --seeds 20 --json > reproduce.json")
-def reproduce_command(
-    seeds: int = typer.Option(20, "--seeds", help="Seeds 0..N-1 per net."),
-    epochs: int = typer.Option(500, "--epochs", help="Full-batch epochs for the ordering check (0 skips it)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON document to stdout."),
-    data: str = typer.Option("mnist", "--data", help="Probe images: mnist (the book's first 1000) or a path."),
-    dtype: str = typer.Option("float64", "--dtype", help="Precision of the long runs (float32 is about 2x faster)."),
+@app.command("watch", epilog=examples(
+    "vgrad-tui watch mine.jsonl                   your model, live, as vgrad.watch writes it",
+    "vgrad-tui watch mine.jsonl book.jsonl --layers 0,1,mid,-2,-1"))
+def watch_command(
+    paths: list[Path] = typer.Argument(
+        ..., metavar="RUN.jsonl",
+        help="1 to 4 run files other processes are writing (vgrad.watch, vgrad.Recorder, --record); "
+             "a file not there yet is waited for."),
+    layers: str | None = typer.Option(
+        None, "--layers", metavar="LIST",
+        help="A deep model's layers to show: indices from 0 (negative from the end), mid, or all; "
+             "default over 8 layers 0,1,mid,-2,-1. The first and the last are always shown."),
+    no_ui: bool = typer.Option(
+        False, "--no-ui", help="Print each new record as one line until every writer has ended (Ctrl+C: exit 130)."),
 ) -> None:
-    """The book's s_l at init next to our median [p5, p95] over seeds, with PASS/FAIL."""
+    """Follow run files as they are written: your model next to the book's nets, live."""
+    from vgrad.core.record.following import FollowRunner, plan
+    from vgrad.core.run.board import Board
+
+    try:
+        specs, files = plan(paths, layers)
+        runner = FollowRunner(files, Board(specs, 0), layers=layers)
+        if _headless_unless_terminal(no_ui):
+            failed = next((file.follower.failure for file in files if file.follower.failure), None)
+            if failed:
+                raise InputError(failed)
+    except InputError as error:
+        fail(str(error))
+    _sigterm_as_interrupt()
+    names = ", ".join(path.name for path in paths)
+    if _headless_unless_terminal(no_ui):
+        from vgrad.tui.watch import follow_lines
+
+        console = _Console()
+        raise typer.Exit(follow_lines(runner, lambda line: console.out(line, highlight=False)))
+    from vgrad.tui.watch import run_watch
+
+    raise typer.Exit(run_watch(runner.board, runner, title=f"vgrad — watching {names}"))
+
+
+@app.command("reproduce", epilog=examples(
+    "vgrad-tui reproduce                              20 seeds, the book's s_l at init",
+    "vgrad-tui reproduce --seeds 200 --json > reproduce.json",
+    "vgrad-tui reproduce --accuracy --data ~/mnist    the book's accuracy table, full MNIST"))
+def reproduce_command(
+    seeds: int = typer.Option(20, "--seeds", metavar="N", help="Seeds 0..N-1 per net."),
+    epochs: int | None = typer.Option(None, "--epochs", metavar="N",
+                                      help="Full-batch epochs for the ordering check (default 500; 0 skips it); "
+                                           "with --accuracy, SGD epochs (default 30)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document to stdout."),
+    data: str | None = typer.Option(None, "--data", metavar=choices(("mnist", "PATH")),
+                                    help="Probe images: mnist (the book's first 1000, default) or a path; "
+                                         "with --accuracy, full MNIST from your disk."),
+    dtype: str | None = typer.Option(None, "--dtype", metavar=choices(DTYPES),
+                                     help="Precision of the long runs: float64 (default) or float32 (about 2x "
+                                          "faster); --accuracy defaults to float32."),
+    accuracy: bool = typer.Option(False, "--accuracy",
+                                  help="The book's accuracy table: 784-30-10 … 784-30-30-30-30-10, 30 epochs of SGD "
+                                       "on full MNIST (needs --data)."),
+) -> None:
+    """The book's s_l at init next to our median [p5, p95] over seeds, with PASS/FAIL;
+    with --accuracy, the book's validation accuracies next to ours, per epoch."""
     from vgrad.core.data import load_dataset
     from vgrad.core.lab.reproduce import reproduce
     from vgrad.core.run.threads import limit_blas_threads
     from vgrad.core.run.warmup import compile_kernels
 
+    if accuracy:
+        from vgrad.tui.accuracy_command import accuracy_command
+        raise typer.Exit(accuracy_command(data, epochs, dtype or "float32", as_json))
+    data, epochs, dtype = data or "mnist", 500 if epochs is None else epochs, dtype or "float64"
     if seeds < 1:
         fail(f"--seeds {seeds}: need at least 1")
     if epochs < 0:
@@ -352,20 +369,28 @@ def reproduce_command(
     else:
         from vgrad.tui.reproduce_table import reproduce_tables
         _Console().print(*reproduce_tables(results))
-    raise typer.Exit(0 if all(r.passed for r in results) else 1)
+    raise typer.Exit(ExitCode.OK if all(r.passed for r in results) else ExitCode.FAILED)
 
 
-@app.command("bench", epilog="Example: vgrad-tui bench --json > bench.json")
+@app.command("bench", epilog=examples(
+    "vgrad-tui bench                   every target, PASS/FAIL (a few minutes)",
+    "vgrad-tui bench --quick --check   short timings; exit 1 if a target FAILs",
+    "vgrad-tui bench --json > bench.json"))
 def bench_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document to stdout."),
-    quick: bool = typer.Option(False, "--quick", help="Short timings and a 25-epoch experiment, extrapolated (about 20 s)."),
+    quick: bool = typer.Option(False, "--quick",
+                               help="Short timings and a 25-epoch experiment, extrapolated (about 20 s)."),
+    check: bool = typer.Option(False, "--check", help="Exit 1 when a target FAILs (skipped ones do not count)."),
 ) -> None:
     """The engine against batched numpy, the book's algorithm and PyTorch, in one run, with PASS/FAIL.
 
     Gradients are checked against the numpy reference before anything is timed; exit
-    code 1 if one is wrong (no speed is reported), 0 once measured, targets met or not.
+    code 1 if one is wrong (no speed is reported). Otherwise 0 once measured, targets met
+    or not, unless --check: then 1 when a target FAILs.
     """
-    from vgrad.bench.benchmark import WrongResult, run_bench
+    from vgrad.bench.gate import WrongResult
+    from vgrad.bench.run import run_bench
+    from vgrad.bench.targets import failed
     from vgrad.core.data import load_dataset
 
     try:
@@ -378,21 +403,28 @@ def bench_command(
             result = run_bench(dataset, quick=quick, progress=lambda text: status.update(text))
     except WrongResult as error:
         err.print(f"vgrad-tui: error: wrong result, no speed reported: {error}", markup=False)
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED) from None
     if as_json:
         _print_json(result)
     else:
         from vgrad.tui.bench_table import bench_tables
         _Console().print(*bench_tables(result))
+    missed = failed(result)
+    if check and missed:
+        err.print(f"vgrad-tui: bench --check: {len(missed)} target(s) FAIL: {'; '.join(missed)}", markup=False)
+        raise typer.Exit(1)
 
 
-@app.command("plot", epilog="Example: vgrad-tui plot run.jsonl -o speed.png")
+@app.command("plot", epilog=examples(
+    "vgrad-tui plot run.jsonl -o speed.png",
+    "vgrad-tui plot run.jsonl -o weights.svg --lens weight --separate-y"))
 def plot_command(
-    path: Path = typer.Argument(..., help="A JSONL file written with --record."),
-    out: Path = typer.Option(..., "-o", "--output", help="Figure file: .png, .svg or .pdf."),
-    lens: str = typer.Option("bias", "--lens",
+    path: Path = typer.Argument(..., metavar="RUN.jsonl", help="A JSONL file written with --record."),
+    out: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="Figure file: .png, .svg or .pdf."),
+    lens: str = typer.Option("bias", "--lens", metavar=choices(("bias", "weight")),
                              help="bias: s_l = ‖∂C/∂b‖, the book's; weight: ‖∂C/∂W‖ (shows batch norm)."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing figure file."),
+    separate_y: bool = typer.Option(False, "--separate-y",
+                                    help="Give each net its own y range (default: one shared, so heights compare)."),
 ) -> None:
     """Draw the book's figures from a recording: s_l per hidden layer (log y) and the neuron bars."""
     from vgrad.core.record.reader import read_run
@@ -401,25 +433,21 @@ def plot_command(
     try:
         check_lens(lens)
         check_figure_path(out)
-        _refuse_existing_outputs(((out, "-o"),), force)
         recording = read_run(path)
-        (figure,) = _claim_outputs(((out, "-o"),), force, inputs=(path,))
     except InputError as error:
         fail(str(error))
     if recording.warning:
         _stderr().print(f"warning: {recording.warning}")
-    try:
-        with _stderr().status("drawing…"), figure.binary() as file:
-            plot_recording(recording, file, lens=lens, fmt=out.suffix.lower().lstrip("."))
-    except BaseException:
-        figure.abandon()  # a figure half drawn is no figure: a file this command made goes
-        raise
-    typer.echo(f"wrote {figure.path}")
+    with _stderr().status("drawing…"):
+        plot_recording(recording, out, lens=lens, share_y=not separate_y)
+    typer.echo(f"wrote {out}")
 
 
-@app.command("chain", epilog="Example: vgrad-tui chain --neurons 5")
+@app.command("chain", epilog=examples(
+    "vgrad-tui chain               four neurons; e shows the book's exploding example",
+    "vgrad-tui chain --neurons 6"))
 def chain_command(
-    neurons: int = typer.Option(4, "--neurons", help="Neurons in the chain (at least 2)."),
+    neurons: int = typer.Option(4, "--neurons", metavar="N", help="Neurons in the chain (2 to 12)."),
 ) -> None:
     """The book's single-neuron chain: change w and b and watch each factor w·σ'(z)."""
     from vgrad.tui.chain_app import make_chain_app
@@ -439,7 +467,7 @@ def run_cli(argv: list[str] | None = None) -> None:
     if args and not args[0].startswith("-") and args[0] not in SUBCOMMANDS:
         typer.echo(f"vgrad-tui: error: no command {args[0]!r}; the commands are {', '.join(SUBCOMMANDS)} "
                    "(bare options go to run)", err=True)
-        raise SystemExit(2)
-    if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help")):
+        raise SystemExit(ExitCode.USAGE)
+    if not args or (args[0] not in SUBCOMMANDS and args[0] not in TOP_LEVEL_OPTIONS):
         args.insert(0, "run")
     app(args=args, prog_name="vgrad-tui")

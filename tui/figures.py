@@ -1,5 +1,7 @@
 """The book's figures from a recording, drawn with matplotlib: speed of learning per hidden
-layer on a log y axis for each net, and the six-neuron ∂C/∂b bars at the last measurement."""
+layer on one log y axis shared by every net, each titled by its spec, state, epochs and
+headline h1:hk = 1:N; and the first min(6, width) neurons' ∂C/∂b bars at the last measurement.
+Values below ZERO_FLOOR (underflow) are left out and counted in a note under the axis."""
 
 from __future__ import annotations
 
@@ -7,9 +9,9 @@ import math
 from pathlib import Path
 
 from vgrad.core.errors import InputError
-from vgrad.core.guard import expand
 from vgrad.core.record.reader import Recording
 from vgrad.core.run.lens import BIAS, LENSES, SYMBOLS, lens_values
+from vgrad.core.run.summary import ZERO_FLOOR, epoch_progress, headline_text
 
 FORMATS = (".png", ".svg", ".pdf")
 
@@ -17,15 +19,14 @@ FORMATS = (".png", ".svg", ".pdf")
 def check_figure_path(path: Path) -> Path:
     if path.suffix.lower() not in FORMATS:
         raise InputError(f"-o {path}: choose a .png, .svg or .pdf file name")
-    path = expand(path, "-o")
     if not path.parent.exists():
         raise InputError(f"-o {path}: folder {path.parent} does not exist")
     return path
 
 
-def _positive(value: float) -> float:
-    """Log axes cannot show 0, nan or inf: leave a gap there."""
-    return value if math.isfinite(value) and value > 0 else math.nan
+def _drawn(value: float | None) -> float:
+    """Log axes cannot show 0, nan, inf, underflow (< ZERO_FLOOR) or no value: leave a gap there."""
+    return value if value is not None and math.isfinite(value) and value >= ZERO_FLOOR else math.nan
 
 
 def check_lens(lens: str) -> str:
@@ -34,52 +35,92 @@ def check_lens(lens: str) -> str:
     return lens
 
 
-def plot_recording(recording: Recording, out, dpi: int = 110, lens: str = BIAS, fmt: str | None = None):
-    """The figure of `recording` through `lens`: s_l (bias, the book's) or ‖∂C/∂W^l‖ (weight)."""
+def isolated(values: list[float]) -> list[int]:
+    """Indices of drawn values with no drawn neighbour: a line cannot show them, a marker does."""
+    def drawn(i: int) -> bool:
+        return 0 <= i < len(values) and math.isfinite(values[i])
+    return [i for i in range(len(values)) if drawn(i) and not drawn(i - 1) and not drawn(i + 1)]
+
+
+def net_state(recording: Recording, net: int) -> str:
+    """The net's last event (done, diverged, error), or "stopped" for a run cut short."""
+    kinds = [event.get("kind") for event in recording.events if event.get("net") == net]
+    return str(kinds[-1]) if kinds else "stopped"
+
+
+def underflow_note(steps: list, lens: str) -> str:
+    """How many measurements had a layer under ZERO_FLOOR (σ'(z) underflowed), left out of the plot."""
+    hidden = [step for step in steps if step.is_finite and any(0 <= v < ZERO_FLOOR for v in lens_values(step, lens))]
+    if not hidden:
+        return ""
+    return (f"{SYMBOLS[lens]} ≈ 0 (< {ZERO_FLOOR:g}, saturated) in\n"
+            f"{len(hidden)} of {len(steps)} measurements: not drawn")
+
+
+def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
+    """The matplotlib Figure of `recording` through `lens`: s_l (bias, the book's) or ‖∂C/∂W^l‖
+    (weight); one y axis for every net's speeds (and one for its bars) unless not share_y."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     n_nets = len(recording.specs)
     sgd = recording.config.mode == "sgd"
-    fig, axes = plt.subplots(2, n_nets, figsize=(4.6 * n_nets, 7.0), squeeze=False,
-                             gridspec_kw={"height_ratios": [3, 2]})
+    fig, axes = plt.subplots(2, n_nets, figsize=(4.6 * n_nets, 7.4), squeeze=False,
+                             sharey="row" if share_y else False, gridspec_kw={"height_ratios": [3, 2]})
     for index, spec in enumerate(recording.specs):
         steps = recording.steps_of(index)
         speed_axis, neuron_axis = axes[0][index], axes[1][index]
         x = [step.step if sgd else step.epoch for step in steps]
         for layer in range(spec.hidden):
-            values = [_positive(lens_values(step, lens)[layer]) for step in steps]
+            values = [_drawn(lens_values(step, lens)[layer]) for step in steps]
             shown = sum(math.isfinite(v) for v in values)
-            speed_axis.plot(x, values, label=f"hidden layer {layer + 1}", marker="o" if shown < 30 else None,
-                            markersize=3)
+            (line,) = speed_axis.plot(x, values, label=f"hidden layer {layer + 1}",
+                                      marker="o" if shown < 30 else None, markersize=3)
+            alone = isolated(values)
+            if alone:
+                speed_axis.plot([x[i] for i in alone], [values[i] for i in alone], linestyle="none",
+                                marker="o", markersize=4, color=line.get_color(), clip_on=False)
         speed_axis.set_yscale("log")
         if not sgd:
             speed_axis.set_xlim(0, max(recording.config.n_epochs - 1, 1))
-        dead = next((step for step in steps if step.is_finite and 0.0 in lens_values(step, lens)), None)
-        if dead is not None:
-            speed_axis.text(0.5, 0.5, f"{SYMBOLS[lens]} = 0 from epoch {dead.epoch}:\nσ'(z) underflowed (saturated)",
-                            transform=speed_axis.transAxes, ha="center", fontsize=9, color="dimgray")
-        speed_axis.set_title(spec.label, fontsize=10)
-        speed_axis.set_xlabel("mini-batch step" if sgd else "epoch")
+        state = net_state(recording, index)
+        last = steps[-1] if steps else None
+        details = " · ".join(part for part in (state, epoch_progress(state, last, recording.config.n_epochs),
+                                               headline_text(last, lens)) if part)
+        speed_axis.set_title(f"{spec.label}\n{details}", fontsize=9)
+        note = underflow_note(steps, lens)
+        speed_axis.set_xlabel(("mini-batch step" if sgd else "epoch") + (f"\n{note}" if note else ""),
+                              fontsize=9 if note else None)
         speed_axis.grid(True, which="major", alpha=0.3)
         if index == 0:
             speed_axis.set_ylabel("speed of learning s_l" if lens == BIAS else f"weight lens {SYMBOLS[lens]}")
         speed_axis.legend(fontsize=8)
         finite = [step for step in steps if step.is_finite]
         _neuron_bars(neuron_axis, spec.hidden, finite[-1] if finite else None)
+        neuron_axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
     mode = "mini-batch SGD" if sgd else "full-batch gradient descent"
     seen = "" if lens == BIAS else f" through the weight lens {SYMBOLS[lens]}"
     fig.suptitle(f"Speed of learning{seen}, {mode} on {recording.data_name}", fontsize=12)
     fig.tight_layout()
-    fig.savefig(out, dpi=dpi, format=fmt)  # out: a path, or a claimed file and its format
+    return fig
+
+
+def plot_recording(recording: Recording, out: Path, dpi: int = 110, lens: str = BIAS,
+                   share_y: bool = True) -> Path:
+    """Draw the figure of `recording` (see draw_figure) into `out`."""
+    import matplotlib.pyplot as plt
+
+    fig = draw_figure(recording, lens, share_y)
+    fig.savefig(out, dpi=dpi)
     plt.close(fig)
     return out
 
 
 def _neuron_bars(axis, hidden: int, step) -> None:
-    """Grouped bars: the first six neurons' signed mean ∂C/∂b, one group per hidden layer."""
+    """Grouped bars: the first min(6, width) neurons' signed mean ∂C/∂b, one group per hidden layer."""
     axis.axhline(0, color="grey", linewidth=0.8)
     axis.set_xlim(-0.5, hidden - 0.5)
     axis.set_xticks(list(range(hidden)), [f"h{layer + 1}" for layer in range(hidden)])
@@ -91,6 +132,6 @@ def _neuron_bars(axis, hidden: int, step) -> None:
         for j, value in enumerate(values):
             axis.bar(layer - 0.4 + width * (j + 0.5), value, width=width,
                      color="tab:orange" if value < 0 else "tab:blue")  # as the dashboard's bars
-    shown = len(step.neurons[0]) if step.neurons else 0
-    axis.set_title(f"first {shown} neurons' ∂C/∂b at epoch {step.epoch} (orange < 0)", fontsize=9)
-    axis.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+    shown = max((len(values) for values in step.neurons), default=0)
+    neurons = "neuron 1" if shown == 1 else f"neurons 1–{shown}"
+    axis.set_title(f"∂C/∂b_j of {neurons} at epoch {step.epoch} (orange < 0)", fontsize=9)

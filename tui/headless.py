@@ -7,67 +7,87 @@ piped to a file) rich writes no control codes and no live progress.
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from vgrad.core.run.board import Board, BoardView
-from vgrad.core.run.summary import summarise
+from vgrad.core.run.lens import BIAS, SYMBOLS, WEIGHT
+from vgrad.core.run.summary import (
+    UNDEFINED,
+    NetSummary,
+    accuracy_text,
+    epoch_progress,
+    epochs_done,
+    headline_text,
+    layer_pair,
+    number,
+    speed_text,
+    summarise,
+)
 
 POLL_SECONDS = 0.1
+MIN_TABLE_WIDTH = 60
 
 
 def follow_progress(board: Board, runner, console: Console) -> None:
-    """Show progress until every worker has ended (KeyboardInterrupt propagates to the caller)."""
+    """Show progress until every worker has ended (KeyboardInterrupt propagates to the caller):
+    per net its epochs, steps per second and the live headline h1:hk = 1:N."""
     view = board.snapshot()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("epochs"), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[epochs]}"),
+               TextColumn("{task.fields[headline]}"), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
                TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as progress:
-        tasks = [progress.add_task(net.spec.label, total=net.total_epochs, rate="") for net in view.nets]
+        tasks = [progress.add_task(net.spec.label, total=net.total_epochs, rate="", epochs="", headline="")
+                 for net in view.nets]
         while True:
             alive = runner.alive
             view = board.snapshot()
             for task, net in zip(tasks, view.nets):
-                done = 0 if net.latest is None else net.latest.epoch + (net.state == "done")
                 rate = f"{net.steps_per_second:,.0f} steps/s" if net.steps_per_second else net.state
-                progress.update(task, completed=min(done, net.total_epochs), rate=rate)
+                progress.update(task, completed=epochs_done(net.state, net.latest, net.total_epochs), rate=rate,
+                                epochs=epoch_progress(net.state, net.latest, net.total_epochs),
+                                headline=headline_text(net.latest))
             if not alive:
                 break
             runner.join(POLL_SECONDS)  # wakes as soon as the last worker ends
 
 
-def format_speed(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3g}"
-
-
 def summary_tables(view: BoardView, mode: str) -> list[Table]:
-    """A table per net: s_l at the first and last epoch per hidden layer, s_1/s_k and the same
-    ratio through the weight lens, cost, accuracy (sgd)."""
+    """A table per net: s_l per hidden layer at the first and the last record, the headline
+    h1:hk = 1:N at both (and the same through the weight lens), cost, and test accuracy (sgd)."""
     return [_net_table(summarise(net), net, mode) for net in view.nets]
 
 
-def _net_table(summary, net, mode: str) -> Table:
+def _net_table(summary: NetSummary, net, mode: str) -> Table:
+    """Titled by the whole spec, then state · epoch e/E · headline on a line of its own, each line
+    kept whole (the table is at least as wide as its title lines)."""
     first, last = summary.first, summary.last
-    epochs = "no epochs" if last is None else f"epochs {first.epoch}–{last.epoch}"
     state = summary.state + (f": {summary.message}" if summary.message else "")
-    table = Table(title=f"{summary.label}  ({state}, {epochs})", title_justify="left", min_width=60)
+    details = " · ".join(part for part in (state, summary.progress, summary.headline) if part)
+    title_lines = (summary.label, details)
+    table = Table(title="\n".join(title_lines), title_justify="left",
+                  min_width=max(MIN_TABLE_WIDTH, *(len(line) for line in title_lines)))
     table.add_column("hidden layer")
-    table.add_column("s_l first", justify="right")
-    table.add_column("s_l last", justify="right")
+    table.add_column("s_l" if first is None else f"s_l at epoch {first.epoch}", justify="right")
+    table.add_column("" if last is None else f"at epoch {last.epoch}", justify="right")
     for layer in range(net.spec.hidden):
-        table.add_row(f"h{layer + 1}", format_speed(first.speed[layer] if first else None),
-                      format_speed(last.speed[layer] if last else None),
+        table.add_row(f"h{layer + 1}", _speed(first, layer), _speed(last, layer),
                       end_section=layer == net.spec.hidden - 1)
-    if net.spec.hidden > 1:  # with one hidden layer the ratio is 1 by definition
-        first_ratio, last_ratio = summary.first_to_last_ratio
-        table.add_row(f"s_1/s_{net.spec.hidden}", format_speed(first_ratio), format_speed(last_ratio))
-        first_ratio, last_ratio = summary.weight_first_to_last_ratio
-        table.add_row(f"‖∂C/∂W‖ h1/h{net.spec.hidden}", format_speed(first_ratio), format_speed(last_ratio))
-    table.add_row("cost", format_speed(first.cost if first else None), format_speed(last.cost if last else None))
+    if net.spec.hidden > 1:  # with one hidden layer there is nothing to compare
+        pair = layer_pair(net.spec.hidden)
+        table.add_row(pair, _ratio(first, BIAS), _ratio(last, BIAS))
+        table.add_row(f"{SYMBOLS[WEIGHT]} {pair}", _ratio(first, WEIGHT), _ratio(last, WEIGHT))
+    table.add_row("cost", number(first.cost) if first else UNDEFINED, number(last.cost) if last else UNDEFINED)
     if mode == "sgd":
-        table.add_row("test accuracy", _percent(first.accuracy if first else None), _percent(summary.accuracy))
+        table.add_row("test accuracy", accuracy_text(first.accuracy if first else None),
+                      accuracy_text(summary.accuracy))
     return table
 
 
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2%}"
+def _speed(record, layer: int) -> str:
+    return UNDEFINED if record is None else speed_text(record.speed[layer])
+
+
+def _ratio(record, lens: str) -> str:
+    """The right side of the headline through `lens`, "1:124" ("—" where not measured)."""
+    return headline_text(record, lens).partition(" = ")[2] or UNDEFINED

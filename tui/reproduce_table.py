@@ -33,3 +33,19 @@ def reproduce_tables(results) -> list[Table]:
                           _verdict(result.ordering_passed))
         tables.append(table)
     return tables
+
+
+def accuracy_table(runs, data_name: str, train: int, validation: int) -> Table:
+    """Validation accuracy per epoch, one column per net, the book's figure in the last row."""
+    table = Table(title=f"validation accuracy (%) on {data_name}: trained on the first {train:,} images, "
+                        f"measured on the last {validation:,}", title_justify="left")
+    table.add_column("epoch", justify="right")
+    for run in runs:
+        table.add_column(run.spec, justify="right")
+    for epoch in range(max((len(run.per_epoch) for run in runs), default=0)):
+        table.add_row(str(epoch + 1), *(f"{run.per_epoch[epoch]:.2f}" if epoch < len(run.per_epoch) else ""
+                                        for run in runs))
+    table.add_row("book (30)", *(f"{run.book:.2f}" for run in runs), style="bold", end_section=True)
+    if any(run.error for run in runs):
+        table.add_row("error", *(run.error for run in runs), style="red")
+    return table

@@ -38,7 +38,7 @@ class Dataset:
         """Pixels per image (784 for MNIST, 64 for digits)."""
         return int(self.train_x.shape[1])
 
-    def sizes(self) -> dict:
+    def sizes(self) -> dict[str, int]:
         """Split sizes for the JSONL run header."""
         return {
             "train": int(self.train_x.shape[0]),
@@ -67,7 +67,8 @@ def scale_uint8(x: np.ndarray) -> np.ndarray:
     out *= PIXEL_DTYPE(1.0 / 256.0)
     return out
 
-def make_dataset(name: str, train_x, train_y, test_x, test_y) -> Dataset:
+def make_dataset(name: str, train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
+                 test_y: np.ndarray) -> Dataset:
     """A Dataset whose probe set is the first 1000 training rows (or all of them if fewer)."""
     train_x = np.ascontiguousarray(train_x, dtype=PIXEL_DTYPE)
     test_x = np.ascontiguousarray(test_x, dtype=PIXEL_DTYPE)

@@ -1,7 +1,8 @@
-"""Activation functions f(z) and their derivatives f'(z), in plain numpy.
+"""Activation functions f(z) and their derivatives f'(z), in plain numpy, and the codes
+the numba kernels switch on.
 
-The numba kernels carry their own scalar copies (see kernels.py); these are the
-reference the kernels are tested against. The output layer is always sigmoid,
+These are the reference the kernels are tested against; the kernels compute σ with
+vector_math's exp and read every constant below. The output layer is always sigmoid,
 as in the book's network2.
 """
 
@@ -11,6 +12,8 @@ import numpy as np
 
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
+SIGMOID, TANH, RELU, LEAKY_RELU, ELU = range(5)  # activation codes (kernels.py switches on them)
+CROSS_ENTROPY, QUADRATIC = range(2)  # cost codes
 
 
 def sigmoid(z):
@@ -62,6 +65,5 @@ FUNCTIONS = {
     "elu": (elu, elu_prime),
 }
 
-# Integer codes the numba kernels switch on; order must match kernels._activate.
-CODES = {name: code for code, name in enumerate(FUNCTIONS)}
-COST_CODES = {"cross_entropy": 0, "quadratic": 1}
+CODES = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "leaky_relu": LEAKY_RELU, "elu": ELU}
+COST_CODES = {"cross_entropy": CROSS_ENTROPY, "quadratic": QUADRATIC}

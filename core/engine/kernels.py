@@ -1,25 +1,24 @@
 """numba kernels: forward, backward and update of a whole batch, on preallocated buffers.
 
 All kernels are serial and `nogil`, so one Python thread per net runs truly in
-parallel. Shapes: x (B, n_0), C order; the z, a, δ and ∂C/∂a buffers hold, for each
-layer l = 1..L, a block of B·n_l numbers one after another (flat, Σ n_l · B long);
-`table` is NetLayout.table. Activation codes follow activations.CODES; cost codes
-activations.COST_CODES.
+parallel. They take the named tuples of structs.py: the net (params, NetLayout.table,
+activation and cost codes of activations.py), its buffers, the packed probe set and
+the hyper-parameters. Shapes: x (B, n_0), C order; the z, a, δ and ∂C/∂a buffers hold,
+for each layer l = 1..L, a block of B·n_l numbers one after another (Σ n_l · B long).
 
 Inside a block, hidden layers are stored the book's way round, features × batch
 (n_l, B), and the output layer batch × features (B, n_L), so `acts` holds the
 output exactly as before (forward's return value is where it starts). The
 features × batch layout lets BLAS run the big first-layer product as
-W (30×784) · xᵀ, ~35 % faster than x · Wᵀ, and keeps every elementwise loop
-contiguous and vectorised.
+W (30×784) · xᵀ rather than x · Wᵀ, and keeps every elementwise loop contiguous
+and vectorised.
 
 Speed, with the same maths as the reference in net.py:
-- matrix products call BLAS dgemm/sgemm directly (numba's `numba_xxgemm`, the
-  SciPy BLAS that np.dot uses) with transpose flags, leading dimensions, α and β,
-  so no transposed copies are made and the SGD update fuses into the product:
-  W ← (1 − ηλ/n)W − (η/B) δ aᵀ is one dgemm with β = 1 − ηλ/n;
+- matrix products call BLAS gemm directly (blas.py) with transpose flags, leading
+  dimensions, α and β, so no transposed copies are made and the SGD update fuses into
+  the product: W ← (1 − ηλ/n)W − (η/B) δ aᵀ is one gemm with β = 1 − ηλ/n;
 - mini-batch SGD runs its products on thin_products' AVX-512 kernels instead, which
-  read the operands in place (1.3–1.7× the whole step on BLAS); with --clip the
+  read the operands in place; with --clip the
   gradient ∂C/∂W, computed before the update, stays on BLAS;
 - on the fixed probe set (the speed experiment, every s_l measurement) the first
   layer, 85 % of the FLOPs, runs on a register-blocked AVX-512 kernel over a packed
@@ -27,7 +26,7 @@ Speed, with the same maths as the reference in net.py:
   (`probe_gradient`, see panels.py);
 - exp and log are our own (range reduction + polynomial + exponent bits, ≤ 1 and
   ≤ 2.2 ulp) so the sigmoid and cross-entropy loops vectorise; libm's do not
-  vectorise here and exp alone was half the step's time;
+  vectorise here;
 - σ'(z) = a(1 − a) and tanh'(z) = 1 − a² from the stored activations (no exp in
   backward), except on residual layers where a is not f(z);
 - sums run in interleaved partial sums in a fixed order (bit-identical runs).
@@ -40,14 +39,24 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, types
-from numba.extending import overload
-from numba.np.linalg import _BLAS
+from numba import njit
 
 from vgrad.core.engine import vector_math
+from vgrad.core.engine.activations import (
+    ELU_ALPHA,
+    LEAKY_RELU,
+    LEAKY_SLOPE,
+    QUADRATIC,
+    RELU,
+    SIGMOID,
+    TANH,
+)
+from vgrad.core.engine.blas import matmul
 from vgrad.core.engine.jit import I0, INLINE, JIT, NO, YES
+from vgrad.core.engine.net import B_OFF, N_OUT, RESIDUAL
 from vgrad.core.engine.panels import gemm_panels, pack_tiles, pack_weight_tiles, split_scratch
 from vgrad.core.engine.simd import vlanes, vsum, vzero64
+from vgrad.core.engine.structs import Panels, no_panels
 from vgrad.core.engine.thin_products import (
     fused_weight_update,
     layer_backward,
@@ -55,69 +64,13 @@ from vgrad.core.engine.thin_products import (
     layer_update,
     weighted_inputs,
 )
-from vgrad.core.engine.vector_math import bias_sigmoid_lanes, cross_entropy_lanes, cross_entropy_one
-
-SIGMOID, TANH, RELU, LEAKY_RELU, ELU = 0, 1, 2, 3, 4
-CROSS_ENTROPY, QUADRATIC = 0, 1
-LEAKY_SLOPE = 0.01
-ELU_ALPHA = 1.0
-W_OFF, B_OFF, N_OUT, N_IN, RESIDUAL = range(5)  # columns of NetLayout.table
-
-# ---------------------------------------------------------------------------
-# BLAS: C ← α op(A) op(B) + β C, column-major, through numba's own BLAS bridge.
-
-_XXGEMM = {types.float64: _BLAS().numba_xxgemm(types.float64),
-           types.float32: _BLAS().numba_xxgemm(types.float32)}
-_TRANS, _NOTRANS = ord("t"), ord("n")
-
-
-def _gemm(transa, transb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc):
-    """Typed by the overload below: column-major BLAS gemm on 1-D buffers at offsets."""
-    raise NotImplementedError("only callable from numba-compiled code")
-
-
-@overload(_gemm, jit_options=dict(nogil=True))
-def _gemm_impl(transa, transb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc):
-    dtype = c.dtype
-    if dtype not in _XXGEMM or a.dtype != dtype or b.dtype != dtype:
-        return None
-    xxgemm = _XXGEMM[dtype]
-    kind = ord("d") if dtype == types.float64 else ord("s")
-
-    def impl(transa, transb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc):
-        scalars = np.empty(2, dtype=c.dtype)
-        scalars[0] = alpha
-        scalars[1] = beta
-        xxgemm(kind, transa, transb, m, n, k, scalars[0:].ctypes, a[a_off:].ctypes, lda,
-               b[b_off:].ctypes, ldb, scalars[1:].ctypes, c[c_off:].ctypes, ldc)
-    return impl
-
-
-@njit(**JIT)
-def _matmul(m, n, k, alpha, p, p_off, p_rows, q, q_off, q_rows, beta, c, c_off, c_rows):
-    """C (m×n) ← α P (m×k) Q (k×n) + β C, each matrix at buf[off:], stored by rows (C order) if *_rows.
-
-    A matrix stored by rows is its transpose stored by columns, so flipping a flag
-    transposes an operand for free.
-    """
-    if c_rows:  # Cᵀ = Qᵀ Pᵀ, by columns
-        _gemm(_NOTRANS if q_rows else _TRANS, _NOTRANS if p_rows else _TRANS, n, m, k, alpha,
-              q, q_off, n if q_rows else k, p, p_off, k if p_rows else m, beta, c, c_off, n)
-    else:
-        _gemm(_TRANS if p_rows else _NOTRANS, _TRANS if q_rows else _NOTRANS, m, n, k, alpha,
-              p, p_off, k if p_rows else m, q, q_off, n if q_rows else k, beta, c, c_off, m)
-
-
-
-@njit(**INLINE)
-def _sigmoid(z):
-    return 1.0 / (1.0 + vector_math.exp(-z))
+from vgrad.core.engine.vector_math import bias_sigmoid_lanes, cross_entropy_lanes, cross_entropy_one, sigmoid
 
 
 @njit(**INLINE)
 def _activate(z, code):
     if code == SIGMOID:
-        return _sigmoid(z)
+        return sigmoid(z)
     if code == TANH:
         return math.tanh(z)
     if code == RELU:
@@ -130,7 +83,7 @@ def _activate(z, code):
 @njit(**INLINE)
 def _derivative(z, code):
     if code == SIGMOID:
-        s = _sigmoid(z)
+        s = sigmoid(z)
         return s * (1.0 - s)
     if code == TANH:
         t = math.tanh(z)
@@ -142,23 +95,29 @@ def _derivative(z, code):
     return 1.0 if z > 0.0 else ELU_ALPHA * vector_math.exp(z)
 
 
+@njit(**INLINE)
+def _term(value, squares):
+    return value * value if squares else value
+
+
 @njit(**JIT)
-def _sum(values, start, count):
-    """values[start : start+count].sum() in 8 interleaved partial sums (vectorises, fixed order)."""
+def _sum(values, start, count, squares):
+    """Σ values[i] (Σ values[i]² with squares) over values[start : start+count], in 8
+    interleaved partial sums added in a fixed order: it vectorises and gives fixed bits."""
     v = values[start : start + count]
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
     stop = count - count % 8
     for i in range(0, stop, 8):
-        s0 += v[i]
-        s1 += v[i + 1]
-        s2 += v[i + 2]
-        s3 += v[i + 3]
-        s4 += v[i + 4]
-        s5 += v[i + 5]
-        s6 += v[i + 6]
-        s7 += v[i + 7]
+        s0 += _term(v[i], squares)
+        s1 += _term(v[i + 1], squares)
+        s2 += _term(v[i + 2], squares)
+        s3 += _term(v[i + 3], squares)
+        s4 += _term(v[i + 4], squares)
+        s5 += _term(v[i + 5], squares)
+        s6 += _term(v[i + 6], squares)
+        s7 += _term(v[i + 7], squares)
     for i in range(stop, count):
-        s0 += v[i]
+        s0 += _term(v[i], squares)
     return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 
 
@@ -182,7 +141,7 @@ def _sigmoid_span(z, a, count, bias):
     for i in range(full, count):
         value = z[i] + bias
         z[i] = value
-        a[i] = _sigmoid(value)
+        a[i] = sigmoid(value)
 
 
 @njit(**JIT)
@@ -231,11 +190,14 @@ def _activate_output(params, b_off, zs, acts, start, n_out, batch):
 
 
 @njit(**JIT)
-def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, thin):
-    """forward(); with xt_panels (x[:, inputs]ᵀ packed by pack_panels) the first layer runs on
-    gemm_panels over those input columns only (the others must be zero in every row of x).
-    With `thin` (needs AVX-512) every product runs on thin_products' kernels instead of
-    BLAS, and scratch (max n_l·B, l ≥ 1) holds their transposes: one buffer, two uses."""
+def _forward(net, buffers, x, panels, thin):
+    """forward(); with panels (the probe set packed, see structs.Panels) the first layer runs on
+    gemm_panels over panels.inputs only (the other columns must be zero in every row of x).
+    With `thin` (needs AVX-512) every product runs on thin_products' kernels instead of BLAS,
+    by way of buffers.transposes."""
+    params, table = net.params, net.table
+    zs, acts = buffers.zs, buffers.acts
+    inputs = panels.inputs
     batch = x.shape[0]
     n_layers = table.shape[0]
     prev, prev_off, prev_rows = x.reshape(x.size), I0, NO  # x is aᵀ: (n_0, B) by columns
@@ -243,21 +205,21 @@ def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, t
     for layer in range(n_layers):
         w_off, b_off, n_out, n_in, residual = table[layer]
         hidden = layer < n_layers - 1
-        if layer == 0 and hidden and xt_panels.size > 0:
-            block, tiles = split_scratch(scratch, n_out, max(n_in, batch))
+        if layer == 0 and hidden and panels.xt_panels.size > 0:
+            block, tiles = split_scratch(buffers.panel_scratch, n_out, max(n_in, batch))
             pack_weight_tiles(params, w_off, n_in, n_out, inputs, tiles)
-            gemm_panels(n_out, batch, inputs.shape[0], tiles, xt_panels, 1.0, 0.0, zs, I0, batch,
-                         block, inputs[:0])
+            gemm_panels(n_out, batch, inputs.shape[0], tiles, panels.xt_panels, 1.0, 0.0, zs, I0, batch,
+                        block, inputs[:0])
         elif layer == 0 and hidden and thin:
             weighted_inputs(params, w_off, n_in, n_out, prev, batch, zs, I0)
         elif thin and layer > 0:
             layer_forward(params, w_off, n_in, n_out, acts, prev_off, batch, zs, offset, not hidden,
-                          scratch)
+                          buffers.transposes)
         else:
-            _matmul(n_out, batch, n_in, 1.0, params, w_off, YES, prev, prev_off, prev_rows,
-                    0.0, zs, offset, hidden)
+            matmul(n_out, batch, n_in, 1.0, params, w_off, YES, prev, prev_off, prev_rows,
+                   0.0, zs, offset, hidden)
         if hidden:
-            _activate_hidden(params, b_off, zs, acts, offset, n_out, batch, act_code)
+            _activate_hidden(params, b_off, zs, acts, offset, n_out, batch, net.act_code)
             if residual:  # the previous block is hidden too, same width and layout
                 _add(acts, offset, acts, offset - n_out * batch, n_out * batch)
         else:
@@ -269,16 +231,15 @@ def _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, t
 
 # forward, backward, probe_gradient and count_correct are plain Python calling the jitted
 # _forward and _backprop: a jitted wrapper would have LLVM optimise their inlined bodies
-# once more each (probe_gradient alone cost 6 s of cold compile), for a call that runs
+# once more each (probe_gradient alone cost seconds of cold compile), for a call that runs
 # once per probe or per test chunk.
 
-def forward(params, table, x, zs, acts, act_code):
+def forward(net, buffers, x):
     """z^l = W^l a^{l-1} + b^l, a^l = f(z^l) (+ a^{l-1} on a skip); output layer sigmoid.
 
-    Returns where the output block starts in `acts`; that block is (B, n_L).
+    Returns where the output block starts in buffers.acts; that block is (B, n_L).
     """
-    none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
-    return _forward(params, table, x, none, no_inputs, none, zs, acts, act_code, NO)
+    return _forward(net, buffers, x, no_panels(net.params.dtype), NO)
 
 
 @njit(**JIT)
@@ -330,15 +291,17 @@ def _hidden_delta(zs, acts, deltas, grad_a, start, count, code, residual):
 
 
 @njit(**JIT)
-def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
-              fused, step, decay, x_panels, inputs, scratch, thin):
-    """Backprop after `forward`. fused=False: grads ← mean ∂C/∂params over the batch.
-    fused=True: apply W ← decay·W − step·∂C/∂W, b ← b − step·∂C/∂b in place instead,
-    each layer's W only after it has carried δ down (grads untouched). `thin` and scratch: as
-    in _forward (the unfused ∂C/∂W, with --clip, stays on BLAS).
-    With x_panels (x[:, inputs] packed by pack_panels, not fused) the first layer's ∂C/∂W runs
-    on gemm_panels for those inputs; the other columns of ∂C/∂W¹ are exactly zero.
+def _backprop(net, buffers, x, y, panels, thin, step, decay):
+    """Backprop after `forward`. step = 0: buffers.grads ← mean ∂C/∂params over the batch.
+    step > 0: apply W ← decay·W − step·∂C/∂W, b ← b − step·∂C/∂b in place instead (fused),
+    each layer's W only after it has carried δ down (grads untouched). `thin`: as in _forward
+    (the unfused ∂C/∂W, with --clip, stays on BLAS).
+    With panels (not fused) the first layer's ∂C/∂W runs on gemm_panels for panels.inputs;
+    the other columns of ∂C/∂W¹ are exactly zero.
     """
+    params, table = net.params, net.table
+    zs, acts, deltas, grad_acts, grads = buffers.zs, buffers.acts, buffers.deltas, buffers.grad_acts, buffers.grads
+    fused = step != 0.0
     batch = x.shape[0]
     n_layers = table.shape[0]
     inv_batch = 1.0 / batch
@@ -350,7 +313,7 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
     n_out = table[n_layers - 1, N_OUT]
     a_out = acts[offset : offset + batch * n_out]  # δ^L, (B, n_L) like y
     d_out = deltas[offset : offset + batch * n_out]
-    if cost_code == QUADRATIC:
+    if net.cost_code == QUADRATIC:
         for i in range(batch * n_out):
             d_out[i] = (a_out[i] - yf[i]) * (a_out[i] * (1.0 - a_out[i]))
     else:
@@ -362,7 +325,7 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
         # ∂C/∂b = mean over the batch of δ
         if rows:
             for j in range(n_out):
-                g = _sum(deltas, offset + j * batch, batch) * inv_batch
+                g = _sum(deltas, offset + j * batch, batch, NO) * inv_batch
                 if fused:
                     params[b_off + j] -= step * g
                 else:
@@ -385,76 +348,72 @@ def _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code,
             target = grad_acts if keep else deltas
             if thin:
                 layer_backward(params, w_off, n_in, n_out, deltas, offset, batch, not rows, target, prev,
-                               scratch)
+                               buffers.transposes)
             else:
-                _matmul(n_in, batch, n_out, 1.0, params, w_off, NO, deltas, offset, rows,
-                        0.0, target, prev, YES)
+                matmul(n_in, batch, n_out, 1.0, params, w_off, NO, deltas, offset, rows,
+                       0.0, target, prev, YES)
             if residual:
                 _add(target, prev, grad_acts, offset, n_in * batch)
-            _hidden_delta(zs, acts, deltas, target, prev, n_in * batch, act_code, keep)
+            _hidden_delta(zs, acts, deltas, target, prev, n_in * batch, net.act_code, keep)
         # ∂C/∂W = δ a^{l-1}ᵀ / B
         if layer == 0:
             a_prev, a_off, a_rows = xf, I0, NO
         else:
             a_prev, a_off, a_rows = acts, prev, YES
-        if layer == 0 and rows and x_panels.size > 0 and not fused:
-            block, tiles = split_scratch(scratch, n_out, max(n_in, batch))
+        if layer == 0 and rows and panels.x_panels.size > 0 and not fused:
+            block, tiles = split_scratch(buffers.panel_scratch, n_out, max(n_in, batch))
             pack_tiles(deltas, I0, batch, n_out, batch, tiles)
             grads[w_off : w_off + n_out * n_in] = 0.0  # the columns left out stay exactly zero
-            gemm_panels(n_out, inputs.shape[0], batch, tiles, x_panels, inv_batch, 0.0, grads, w_off,
-                         n_in, block, inputs)
+            gemm_panels(n_out, panels.inputs.shape[0], batch, tiles, panels.x_panels, inv_batch, 0.0,
+                        grads, w_off, n_in, block, panels.inputs)
         elif fused and layer == 0 and rows and thin:
             fused_weight_update(params, w_off, n_in, n_out, -step * inv_batch, deltas, offset, xf,
                                 batch, decay)
         elif fused and thin and layer > 0:
             layer_update(params, w_off, n_in, n_out, -step * inv_batch, deltas, offset, batch, not rows,
-                         acts, prev, decay, scratch)
+                         acts, prev, decay, buffers.transposes)
         elif fused:
-            _matmul(n_out, n_in, batch, -step * inv_batch, deltas, offset, rows, a_prev, a_off,
-                    not a_rows, decay, params, w_off, YES)
+            matmul(n_out, n_in, batch, -step * inv_batch, deltas, offset, rows, a_prev, a_off,
+                   not a_rows, decay, params, w_off, YES)
         else:
-            _matmul(n_out, n_in, batch, inv_batch, deltas, offset, rows, a_prev, a_off,
-                    not a_rows, 0.0, grads, w_off, YES)
+            matmul(n_out, n_in, batch, inv_batch, deltas, offset, rows, a_prev, a_off,
+                   not a_rows, 0.0, grads, w_off, YES)
         offset = prev
 
 
-def backward(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code):
-    """Backprop after `forward`: grads = mean ∂C/∂params over the batch (no L2).
+def backward(net, buffers, x, y):
+    """Backprop after `forward`: buffers.grads = mean ∂C/∂params over the batch (no L2).
 
     δ^L = a − y (cross-entropy) or (a − y)σ'(z^L); δ^l = (W^{l+1}ᵀ δ^{l+1} + skip) ⊙ f'(z^l);
-    ∂C/∂b^l = mean_x δ^l, ∂C/∂W^l = δ^l a^{l-1}ᵀ / B. `deltas` keeps every δ^l
+    ∂C/∂b^l = mean_x δ^l, ∂C/∂W^l = δ^l a^{l-1}ᵀ / B. buffers.deltas keeps every δ^l
     (hidden blocks (n_l, B), the output block (B, n_L)).
     """
-    none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
-    _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
-              NO, 0.0, 1.0, none, no_inputs, none, NO)
+    _backprop(net, buffers, x, y, no_panels(net.params.dtype), NO, 0.0, 1.0)
 
 
-def probe_gradient(params, table, x, y, x_panels, xt_panels, inputs, scratch, zs, acts, deltas,
-                   grad_acts, grads, act_code, cost_code):
+def probe_gradient(net, buffers, x, y, panels: Panels):
     """forward then backward on a fixed batch (the probe set) whose packings are kept.
 
-    inputs: the input columns that are not zero in every row of x (exact to skip: they add
-    nothing to z¹ and their ∂C/∂W¹ is zero); x_panels = pack_panels(x[:, inputs]),
-    xt_panels = pack_panels(x[:, inputs]ᵀ), scratch of scratch_size(). Empty panels fall back
-    to BLAS over every column. Returns forward's output start.
+    panels: structs.Panels of x, with buffers.panel_scratch of panels.scratch_size()
+    elements; empty panels fall back to BLAS over every column. Returns forward's output start.
     """
-    out_start = _forward(params, table, x, xt_panels, inputs, scratch, zs, acts, act_code, NO)
-    _backprop(params, table, x, y, zs, acts, deltas, grad_acts, grads, act_code, cost_code,
-              NO, 0.0, 1.0, x_panels, inputs, scratch, NO)
+    out_start = _forward(net, buffers, x, panels, NO)
+    _backprop(net, buffers, x, y, panels, NO, 0.0, 1.0)
     return out_start
 
 
 @njit(**JIT)
-def update(params, grads, table, eta, lmbda, n_train, clip):
-    """W ← (1 − ηλ/n)W − η∂C/∂W, b ← b − η∂C/∂b; gradients first scaled to global norm ≤ clip if clip > 0."""
+def update(net, buffers, hyper):
+    """W ← (1 − ηλ/n)W − η∂C/∂W, b ← b − η∂C/∂b with buffers.grads; the gradient first scaled
+    to global norm ≤ clip if clip > 0."""
+    params, table, grads = net.params, net.table, buffers.grads
     scale = 1.0
-    if clip > 0.0:
-        norm = math.sqrt(_square_sum(grads, I0, grads.shape[0]))
-        if norm > clip:
-            scale = clip / norm
-    step = eta * scale
-    decay = 1.0 - eta * lmbda / n_train
+    if hyper.clip > 0.0:
+        norm = math.sqrt(_sum(grads, I0, grads.shape[0], YES))
+        if norm > hyper.clip:
+            scale = hyper.clip / norm
+    step = hyper.eta * scale
+    decay = 1.0 - hyper.eta * hyper.lmbda / hyper.n_train
     for layer in range(table.shape[0]):
         w_off, b_off, n_out, n_in, _ = table[layer]
         w = params[w_off : w_off + n_out * n_in]
@@ -466,31 +425,14 @@ def update(params, grads, table, eta, lmbda, n_train, clip):
 
 
 @njit(**JIT)
-def _square_sum(values, start, count):
-    """Σ values[i]² over the range, in 8 interleaved partial sums."""
-    v = values[start : start + count]
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-    stop = count - count % 8
-    for i in range(0, stop, 8):
-        s0 += v[i] * v[i]
-        s1 += v[i + 1] * v[i + 1]
-        s2 += v[i + 2] * v[i + 2]
-        s3 += v[i + 3] * v[i + 3]
-        s4 += v[i + 4] * v[i + 4]
-        s5 += v[i + 5] * v[i + 5]
-        s6 += v[i + 6] * v[i + 6]
-        s7 += v[i + 7] * v[i + 7]
-    for i in range(stop, count):
-        s0 += v[i] * v[i]
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-
-
-@njit(**JIT)
-def probe_summary(acts, out_start, y, params, grads, table, cost_code, l2_scale, speeds):
-    """After probe_gradient: the cost with its L2 term, and speeds[l] = ‖∂C/∂b^l‖ for every hidden layer."""
+def probe_summary(net, buffers, y, out_start, l2_scale):
+    """After probe_gradient: the cost with its L2 term; buffers.speeds[l] = ‖∂C/∂b^l‖ for every
+    hidden layer."""
+    table, grads = net.table, buffers.grads
     for layer in range(table.shape[0] - 1):
-        speeds[layer] = math.sqrt(_square_sum(grads, table[layer, B_OFF], table[layer, N_OUT]))
-    return output_cost(acts, out_start, y, cost_code) + l2_scale * weight_square_sum(params, table)
+        buffers.speeds[layer] = math.sqrt(_sum(grads, table[layer, B_OFF], table[layer, N_OUT], YES))
+    cost = output_cost(buffers.acts, out_start, y, net.cost_code)
+    return cost + l2_scale * weight_square_sum(net.params, table)
 
 
 @njit(**JIT)
@@ -499,29 +441,30 @@ def weight_square_sum(params, table):
     total = 0.0
     for layer in range(table.shape[0]):
         w_off, _, n_out, n_in, _ = table[layer]
-        total += _square_sum(params, w_off, n_out * n_in)
+        total += _sum(params, w_off, n_out * n_in, YES)
     return total
 
 
 @njit(**JIT)
-def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, batch_size,
-              xb, yb, zs, acts, deltas, grad_acts, grads, eta, lmbda, clip, act_code, cost_code,
-              thin, scratch):
+def sgd_steps(net, buffers, hyper, train_x, train_y, order, first_batch, n_batches):
     """Mini-batch SGD over batches first_batch .. first_batch+n_batches−1 of `order`.
 
-    thin: every product runs on thin_products' kernels (needs AVX-512; the caller checks),
-    with scratch of max n_l·batch_size elements.
-
-    The last batch of an epoch may be short, as in network2. Without clipping the
-    update is fused into backprop (see _backprop); with it, the whole gradient comes
-    first. Returns False at the first non-finite parameter (the net diverged), True
-    otherwise.
+    Every product runs on thin_products' kernels when buffers.transposes is not empty (needs
+    AVX-512; make_buffers checks), else on BLAS. The last batch of an epoch may be short, as
+    in network2. Without clipping the update is fused into backprop (see _backprop); with it,
+    the whole gradient comes first. Returns False at the first non-finite parameter (the net
+    diverged), True otherwise.
     """
+    params, xb, yb = net.params, buffers.xb, buffers.yb
+    batch_size = hyper.batch_size
     n_train = order.shape[0]
     n_in = train_x.shape[1]
     n_out = train_y.shape[1]
-    decay = 1.0 - eta * lmbda / n_train
-    none, no_inputs = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
+    decay = 1.0 - hyper.eta * hyper.lmbda / hyper.n_train
+    thin = buffers.transposes.size > 0
+    fused = hyper.clip <= 0.0
+    empty = np.empty(0, dtype=params.dtype)
+    panels = Panels(np.empty(0, dtype=np.int64), empty, empty)
     for batch_index in range(first_batch, first_batch + n_batches):
         start = batch_index * batch_size
         stop = min(start + batch_size, n_train)
@@ -534,22 +477,21 @@ def sgd_steps(params, table, train_x, train_y, order, first_batch, n_batches, ba
                 xb[i * n_in + k] = train_x[row, k]
             for k in range(n_out):
                 yb[i * n_out + k] = train_y[row, k]
-        _forward(params, table, xv, none, no_inputs, scratch, zs, acts, act_code, thin)
-        fused = clip <= 0.0
-        _backprop(params, table, xv, yv, zs, acts, deltas, grad_acts, grads, act_code,
-                  cost_code, fused, eta, decay, none, no_inputs, scratch, thin)
-        if not fused:
-            update(params, grads, table, eta, lmbda, n_train, clip)
+        _forward(net, buffers, xv, panels, thin)
+        if fused:
+            _backprop(net, buffers, xv, yv, panels, thin, hyper.eta, decay)
+        else:
+            _backprop(net, buffers, xv, yv, panels, thin, 0.0, 1.0)
+            update(net, buffers, hyper)
     for k in range(params.shape[0]):
         if not math.isfinite(params[k]):
             return False
     return True
 
 
-def count_correct(params, table, x, labels, zs, acts, act_code):
+def count_correct(net, buffers, x, labels):
     """How many rows of x the net classifies as their label (argmax of the output, first on ties)."""
-    out_start = forward(params, table, x, zs, acts, act_code)
-    batch, n_out = x.shape[0], int(table[-1, N_OUT])
-    out = acts[out_start : out_start + batch * n_out].reshape(batch, n_out)
+    out_start = forward(net, buffers, x)
+    batch, n_out = x.shape[0], int(net.table[-1, N_OUT])
+    out = buffers.acts[out_start : out_start + batch * n_out].reshape(batch, n_out)
     return int(np.count_nonzero(np.argmax(out, axis=1) == labels))
-

@@ -16,8 +16,7 @@ import numpy as np
 from vgrad.core.engine.activations import CODES, COST_CODES, FUNCTIONS, sigmoid, sigmoid_prime
 from vgrad.core.run.spec import NetSpec
 
-# columns of NetLayout.table
-W_OFF, B_OFF, N_OUT, N_IN, RESIDUAL = range(5)
+W_OFF, B_OFF, N_OUT, N_IN, RESIDUAL = range(5)  # the columns of NetLayout.table
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def init_params(spec: NetSpec, rng: np.random.Generator, *, probe_x: np.ndarray 
     """
     layout = make_layout(spec)
     params = np.empty(layout.n_params, dtype=np.float64)
-    for layer, (w_off, b_off, n_out, n_in, _) in enumerate(layout.table):
+    for w_off, b_off, n_out, n_in, _ in layout.table:
         std_w, std_b = _init_scales(spec.init, n_in, n_out)
         params[w_off : w_off + n_out * n_in] = rng.standard_normal(n_out * n_in) * std_w
         params[b_off : b_off + n_out] = rng.standard_normal(n_out) * std_b

@@ -159,15 +159,15 @@ def gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, bloc
 
 
 @njit(**JIT)
-def split_scratch(scratch, n_hidden, k_max):
-    """probe_gradient's scratch: one block of C for gemm_panels, then A's tiles."""
-    block = TILE_ROWS * 2 * vlanes(scratch)
+def split_scratch(panel_scratch, n_hidden, k_max):
+    """buffers.panel_scratch: one block of C for gemm_panels, then A's tiles."""
+    block = TILE_ROWS * 2 * vlanes(panel_scratch)
     tiles = block + (n_hidden + TILE_ROWS - 1) // TILE_ROWS * TILE_ROWS * k_max
-    return scratch[:block], scratch[block:tiles]
+    return panel_scratch[:block], panel_scratch[block:tiles]
 
 
 def scratch_size(n_hidden: int, n_inputs: int, batch: int, dtype) -> int:
-    """Elements of the scratch buffer probe_gradient needs for a first layer n_inputs → n_hidden."""
+    """Elements of buffers.panel_scratch for a first layer n_inputs → n_hidden."""
     tiles = -(-n_hidden // TILE_ROWS) * TILE_ROWS * max(n_inputs, batch)
     return TILE_ROWS * panel_width(dtype) + tiles
 

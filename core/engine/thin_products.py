@@ -10,9 +10,7 @@ keep a block of results in vector registers:
 - combine_rows: rows as combinations of other rows, the last vector masked, which with
   the right strides is z^l = W^l a^{l−1}, W^lᵀ δ^l and W^l's update (layer_*).
 Rows of a block past the matrix's end repeat its last row (the same numbers written
-twice), so there are no tail paths. Measured here, float64: 8 µs for each first-layer
-product at batch 10 against BLAS's 20 and 16, 0.5 µs for a 30-wide layer's against
-about 1; a whole SGD epoch is 1.7× faster than on BLAS at batch 10 and 1.3× at 1000.
+twice), so there are no tail paths. `vgrad-tui bench` measures them against BLAS.
 """
 
 from __future__ import annotations
@@ -82,8 +80,7 @@ def fused_weight_update(w, w_off, n_in, n_out, alpha, d, d_off, x, batch, decay)
     Blocks of 3 rows by 4 vectors of columns: 12 accumulators start as decay·W, take
     one fused multiply-add per image, and are stored once. Every load of a block comes
     before its stores, so a repeated last row or vector is written with the same value.
-    combine_rows computes the same update; this wider block, for W¹'s long rows, took
-    7 µs against its 10 at batch 10.
+    combine_rows computes the same update; this wider block suits W¹'s long rows.
     """
     lanes = vlanes(w)
     full = n_in - n_in % lanes
@@ -155,10 +152,14 @@ def combine_rows(out, o_off, o_stride, n_rows, width, coef, c_off, c_row, c_col,
             n0, n1 = width - k, width - k - lanes
             a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = zero
             if decay != 0.0:
-                a00, a01 = vfma(decay, vload_first(out, o0 + k, n0), zero), vfma(decay, vload_first(out, o0 + k + lanes, n1), zero)
-                a10, a11 = vfma(decay, vload_first(out, o1 + k, n0), zero), vfma(decay, vload_first(out, o1 + k + lanes, n1), zero)
-                a20, a21 = vfma(decay, vload_first(out, o2 + k, n0), zero), vfma(decay, vload_first(out, o2 + k + lanes, n1), zero)
-                a30, a31 = vfma(decay, vload_first(out, o3 + k, n0), zero), vfma(decay, vload_first(out, o3 + k + lanes, n1), zero)
+                a00 = vfma(decay, vload_first(out, o0 + k, n0), zero)
+                a01 = vfma(decay, vload_first(out, o0 + k + lanes, n1), zero)
+                a10 = vfma(decay, vload_first(out, o1 + k, n0), zero)
+                a11 = vfma(decay, vload_first(out, o1 + k + lanes, n1), zero)
+                a20 = vfma(decay, vload_first(out, o2 + k, n0), zero)
+                a21 = vfma(decay, vload_first(out, o2 + k + lanes, n1), zero)
+                a30 = vfma(decay, vload_first(out, o3 + k, n0), zero)
+                a31 = vfma(decay, vload_first(out, o3 + k + lanes, n1), zero)
             for s in range(n_src):
                 q = s_off + s * s_stride + k
                 p0, p1 = vload_first(src, q, n0), vload_first(src, q + lanes, n1)
@@ -190,27 +191,27 @@ def transpose(src, s_off, rows, cols, dst, d_off):
 
 
 @njit(**JIT)
-def layer_forward(params, w_off, n_in, n_out, acts, a_off, batch, zs, z_off, output, scratch):
+def layer_forward(params, w_off, n_in, n_out, acts, a_off, batch, zs, z_off, output, transposes):
     """z^l = W^l a^{l-1} (no bias) for a layer l > 1, a^{l-1} a hidden (n_{l-1}, B) block: into
-    an (n_l, B) block, or for the output layer into its (B, n_L) block by way of scratch."""
+    an (n_l, B) block, or for the output layer into its (B, n_L) block by way of transposes."""
     out, o_off = zs, z_off
     if output:
-        out, o_off = scratch, I0
+        out, o_off = transposes, I0
     combine_rows(out=out, o_off=o_off, o_stride=batch, n_rows=n_out, width=batch,
                  coef=params, c_off=w_off, c_row=n_in, c_col=I1, alpha=1.0,  # W^l[j, k]
                  src=acts, s_off=a_off, s_stride=batch, n_src=n_in, decay=0.0)
     if output:
-        transpose(scratch, I0, n_out, batch, zs, z_off)
+        transpose(transposes, I0, n_out, batch, zs, z_off)
 
 
 @njit(**JIT)
-def layer_backward(params, w_off, n_in, n_out, deltas, d_off, batch, output, target, t_off, scratch):
+def layer_backward(params, w_off, n_in, n_out, deltas, d_off, batch, output, target, t_off, transposes):
     """∂C/∂a^{l-1} = W^lᵀ δ^l into target's (n_{l-1}, B) block, for a layer l > 1; δ^l is the
-    output's (B, n_L) block when `output` (transposed into scratch first), else (n_l, B)."""
+    output's (B, n_L) block when `output` (transposed into transposes first), else (n_l, B)."""
     src, s_off = deltas, d_off
     if output:
-        transpose(deltas, d_off, batch, n_out, scratch, I0)
-        src, s_off = scratch, I0
+        transpose(deltas, d_off, batch, n_out, transposes, I0)
+        src, s_off = transposes, I0
     combine_rows(out=target, o_off=t_off, o_stride=batch, n_rows=n_in, width=batch,
                  coef=params, c_off=w_off, c_row=I1, c_col=n_in, alpha=1.0,  # W^l[j, k] read as Wᵀ
                  src=src, s_off=s_off, s_stride=batch, n_src=n_out, decay=0.0)
@@ -218,14 +219,14 @@ def layer_backward(params, w_off, n_in, n_out, deltas, d_off, batch, output, tar
 
 @njit(**JIT)
 def layer_update(params, w_off, n_in, n_out, alpha, deltas, d_off, batch, output, acts, a_off, decay,
-                 scratch):
+                 transposes):
     """W^l ← decay·W^l + α δ^l a^{l-1}ᵀ for a layer l > 1, a^{l-1} a hidden (n_{l-1}, B) block;
-    its transpose goes to scratch, so that rows of W^l are combinations of contiguous rows.
+    its transpose goes to transposes, so that rows of W^l are combinations of contiguous rows.
     δ^l[j, i] is read from an (n_l, B) block, or from the output's (B, n_L) block."""
-    transpose(acts, a_off, n_in, batch, scratch, I0)
+    transpose(acts, a_off, n_in, batch, transposes, I0)
     c_row, c_col = batch, I1
     if output:
         c_row, c_col = I1, n_out
     combine_rows(out=params, o_off=w_off, o_stride=n_in, n_rows=n_out, width=n_in,
                  coef=deltas, c_off=d_off, c_row=c_row, c_col=c_col, alpha=alpha,
-                 src=scratch, s_off=I0, s_stride=n_in, n_src=batch, decay=decay)
+                 src=transposes, s_off=I0, s_stride=n_in, n_src=batch, decay=decay)

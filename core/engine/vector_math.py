@@ -171,6 +171,14 @@ def exp(typingctx, x):
 
 
 @intrinsic
+def sigmoid(typingctx, z):
+    """σ(z) in float64 with the operations of bias_sigmoid_lanes' lanes (see _emit_sigmoid)."""
+    def codegen(context, builder, signature, args):
+        return _emit_sigmoid(builder, context.cast(builder, args[0], signature.args[0], types.float64))
+    return types.float64(z), codegen
+
+
+@intrinsic
 def bias_sigmoid_lanes(typingctx, zs, acts, index, bias):
     """One vector of lanes at `index`: z += bias (in the array's dtype), a = σ(z) in float64."""
     vec = Vec(zs.dtype, LANES[zs.dtype])

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from vgrad.core.engine import activations
 from vgrad.core.errors import InputError
 
 Kind = Literal["vanishing", "neutral", "exploding"]
@@ -114,8 +115,9 @@ class ChainState:
 
 
 def sigmoid(z: float) -> float:
-    """sigma(z) = 1 / (1 + e^{-z}), without overflow for large |z|."""
-    return float(np.exp(-np.logaddexp(0.0, -z)))
+    """sigma(z) = 1 / (1 + e^{-z}) for one number (activations.sigmoid; e^{-z} = inf gives 0)."""
+    with np.errstate(over="ignore"):
+        return float(activations.sigmoid(np.float64(z)))
 
 
 def sigmoid_prime(z: float) -> float:

@@ -10,6 +10,8 @@ PRESETS: dict[str, tuple[tuple[str, ...], str]] = {
     "remedies": (("auto-30-30-30-30-10", "auto-30-30-30-30-10:relu:he",
                   "auto-30-30-30-30-10:residual", "auto-30-30-30-30-10:tanh:xavier"),
                  "4 hidden layers: sigmoid+book against relu+he, residual and tanh+xavier"),
+    "batchnorm": (("auto-30-30-30-30-10", "auto-30-30-30-30-10:batchnorm"),
+                  "4 hidden sigmoid layers without and with batch norm: s_l barely moves, ‖∂C/∂W‖ (key w) does"),
     "exploding": (("auto-1-1-1-1-10", "auto-1-1-1-1-10:explode", "auto-30-30-30-30-10:explode"),
                   "the book's chain with w=100, b=-100·a: each layer multiplies the gradient by 25"),
 }

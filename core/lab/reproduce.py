@@ -17,7 +17,7 @@ import numpy as np
 from vgrad.core.data import Dataset
 from vgrad.core.lab.book import ADJACENT_RATIO, BOOK_NETS, Band, BookNet
 from vgrad.core.run.config import Config
-from vgrad.core.run.experiment import Trainer, run_experiment
+from vgrad.core.run.experiment import Trainer, make_trainer, run_experiment
 from vgrad.core.run.spec import parse_net
 
 
@@ -55,7 +55,7 @@ class NetResult:
 def init_speeds(spec_text: str, data: Dataset, seeds: range, **config) -> np.ndarray:
     """s_l at initialisation for each seed: an array (seeds, hidden layers)."""
     spec = parse_net(spec_text)
-    return np.array([Trainer(spec, data, Config(seed=seed, **config)).probe()[0] for seed in seeds])
+    return np.array([make_trainer(spec, data, Config(seed=seed, **config)).probe()[0] for seed in seeds])
 
 
 def _seed_run(book_net: BookNet, data: Dataset, seed: int, epochs: int, dtype: str) -> tuple[tuple, tuple]:
@@ -64,10 +64,10 @@ def _seed_run(book_net: BookNet, data: Dataset, seed: int, epochs: int, dtype: s
     init = Trainer(spec, data, Config(seed=seed)).probe()[0]
     if epochs == 0:
         return init, init
-    last = None
-    for last in run_experiment(spec, data, Config(mode="speed", epochs=epochs, seed=seed, dtype=dtype)):
-        pass
-    return init, last.speed
+    final = init
+    for record in run_experiment(spec, data, Config(mode="speed", epochs=epochs, seed=seed, dtype=dtype)):
+        final = record.speed
+    return init, final
 
 
 def reproduce(data: Dataset, seeds: int = 20, epochs: int = 500, workers: int = 2, dtype: str = "float64",
@@ -93,10 +93,10 @@ def _summarise(net: BookNet, runs: list[tuple], epochs: int) -> NetResult:
     init = np.array([run[0] for run in runs])    # (seeds, k)
     final = np.array([run[1] for run in runs])   # (seeds, k)
     layers = []
-    for l, (book_value, band) in enumerate(zip(net.book_speeds, net.bands)):
-        column = init[:, l]
+    for index, (book_value, band) in enumerate(zip(net.book_speeds, net.bands)):
+        column = init[:, index]
         median = float(np.median(column))
-        layers.append(LayerResult(layer=l + 1, book=book_value, median=median,
+        layers.append(LayerResult(layer=index + 1, book=book_value, median=median,
                                   p5=float(np.percentile(column, 5)), p95=float(np.percentile(column, 95)),
                                   band=band, passed=band.contains(median)))
     ratio = float(np.median(init[:, 1:] / init[:, :-1]))

@@ -14,19 +14,23 @@ run of that net). Readers read format 1 too.
 
 from __future__ import annotations
 
+from typing import Any
+
 from vgrad.core import __version__
 from vgrad.core.record.model import ModelSpec
 from vgrad.core.run.config import Config
 from vgrad.core.run.spec import NetSpec
+from vgrad.core.status import NetState
 
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
-FINAL_EVENT_KINDS = ("diverged", "error", "done")   # a net's last event: its final state
+FINAL_EVENT_KINDS = (NetState.DIVERGED, NetState.ERROR, NetState.DONE)  # a net's last event: its final state
 RESTART = "restart"                                   # the net starts again from step 0
 EVENT_KINDS = (*FINAL_EVENT_KINDS, RESTART)
 
 
-def run_header(specs: tuple[NetSpec, ...], config: Config, data_name: str, data_sizes: dict) -> dict:
+def run_header(specs: tuple[NetSpec, ...], config: Config, data_name: str, data_sizes: dict[str, int]
+               ) -> dict[str, Any]:
     """The first line of a built-in run's file."""
     return {
         "type": "run", "format": FORMAT_VERSION, "vgrad": __version__,
@@ -41,7 +45,7 @@ def run_header(specs: tuple[NetSpec, ...], config: Config, data_name: str, data_
 
 
 
-def watched_header(model: ModelSpec, source: str) -> dict:
+def watched_header(model: ModelSpec, source: str) -> dict[str, Any]:
     """The first line of a watched model's file; `source` says which API wrote it."""
     return {"type": "run", "format": FORMAT_VERSION, "vgrad": __version__, "source": source,
             "nets": [model.as_header(0)]}

@@ -7,6 +7,7 @@ number of layers shown, `layer_names` their names, `widths` and `label` the pane
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from vgrad.core.errors import InputError
 
@@ -18,6 +19,7 @@ MAX_NAME = 200        # characters in a layer's or model's name
 class ModelSpec:
     name: str                     # the model's name (its class name unless given)
     layers: tuple[str, ...]       # qualified names of the layers, in registration order
+    total: int = 0                # the model's layers when only some are shown (0: all are)
 
     @property
     def hidden(self) -> int:
@@ -33,14 +35,15 @@ class ModelSpec:
 
     @property
     def widths(self) -> str:
-        """The panel's title: `Net · 12 layers`."""
-        return f"{self.name} · {self.hidden} layer{'s' * (self.hidden != 1)}"
+        """The panel's title: `Net · 12 layers`, `Net · 5 of 50 layers`."""
+        shown = f"{self.hidden} of {self.total}" if self.total else f"{self.hidden}"
+        return f"{self.name} · {shown} layer{'s' * (max(self.hidden, self.total) != 1)}"
 
     @property
     def description(self) -> str:
         return "watched: s_l = ‖∂L/∂b‖"
 
-    def as_header(self, net: int) -> dict:
+    def as_header(self, net: int) -> dict[str, Any]:
         return {"id": net, "name": self.name, "layers": list(self.layers)}
 
 

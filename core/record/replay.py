@@ -14,6 +14,7 @@ import time
 from vgrad.core.record.format import FINAL_EVENT_KINDS
 from vgrad.core.record.reader import Recording
 from vgrad.core.run.board import Board
+from vgrad.core.status import NetState
 
 SPEEDS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 CUT_SHORT = "the recording stops here"
@@ -35,8 +36,7 @@ class Replayer:
         self._position = 0
         self._credit = 0.0
         self._speed_index = SPEEDS.index(1.0)
-        self._paused = False
-        self._shown: dict[int, str] = {}
+        self._shown: dict[int, NetState] = {}
 
     # where we are
     @property
@@ -59,7 +59,7 @@ class Replayer:
 
     @property
     def paused(self) -> bool:
-        return self._paused
+        return self.board.paused
 
     # lifecycle
     def start(self) -> None:
@@ -92,7 +92,7 @@ class Replayer:
     def advance(self, seconds: float) -> int:
         """Play `seconds` of wall time (nothing while paused); return the records added per net."""
         with self._lock:
-            if self._paused or self.at_end:
+            if self.board.paused or self.at_end:
                 return 0
             self._credit += seconds * self.rate * self.speed
             count = int(self._credit)
@@ -113,9 +113,9 @@ class Replayer:
     def _show_states(self) -> None:
         for net, steps in enumerate(self._steps):
             if self._position >= len(steps):
-                state, message = self._final.get(net, ("stopped", CUT_SHORT))
+                state, message = self._final.get(net, (NetState.STOPPED, CUT_SHORT))
             else:
-                state, message = ("paused" if self._paused else "running"), ""
+                state, message = NetState.RUNNING, ""  # shown as paused while the board is
             if self._shown.get(net) != state:
                 self.board.set_state(net, state, message)
                 self._shown[net] = state
@@ -138,23 +138,20 @@ class Replayer:
     def step(self) -> None:
         """While paused: show one more record of every net."""
         with self._lock:
-            if self._paused:
+            if self.board.paused:
                 self._seek(self._position + 1)
 
     # pause and speed
     def pause(self) -> None:
-        with self._lock:
-            self._paused = True
-            self._show_states()
+        self.board.set_paused(True)
 
     def resume(self) -> None:
         with self._lock:
-            self._paused = False
             self._credit = 0.0
-            self._show_states()
+            self.board.set_paused(False)
 
     def toggle_pause(self) -> None:
-        self.resume() if self._paused else self.pause()
+        self.resume() if self.paused else self.pause()
 
     def faster(self) -> None:
         with self._lock:
@@ -165,10 +162,19 @@ class Replayer:
             self._speed_index = max(self._speed_index - 1, 0)
 
 
-def _final_states(recording: Recording) -> dict[int, tuple[str, str]]:
+def open_replay(recording: Recording) -> Replayer:
+    """A Replayer of `recording` on a board of its own, showing the recording's warning (a run
+    cut short, …) as a run-wide notice; nothing plays until it is started or moved."""
+    board = Board(recording.specs, recording.config.n_epochs)
+    if recording.warning:
+        board.notice(recording.warning)
+    return Replayer(recording, board)
+
+
+def _final_states(recording: Recording) -> dict[int, tuple[NetState, str]]:
     """Each net's last event as (state, message)."""
     final = {}
     for event in recording.events:
         if event["kind"] in FINAL_EVENT_KINDS:
-            final[event["net"]] = (event["kind"], str(event.get("message") or ""))
+            final[event["net"]] = (NetState(event["kind"]), str(event.get("message") or ""))
     return final

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 NEURONS_SHOWN = 6
 
@@ -31,7 +32,7 @@ class StepRecord:
         values = [self.cost, *self.speed, *(self.weight_grad or ()), *(v for layer in self.neurons for v in layer)]
         return all(math.isfinite(v) for v in values if v is not None)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "type": "step", "net": self.net, "epoch": self.epoch, "step": self.step,
             "speed": [_num(v) for v in self.speed],
@@ -41,7 +42,7 @@ class StepRecord:
         }
 
     @classmethod
-    def from_json(cls, row: dict) -> StepRecord:
+    def from_json(cls, row: dict[str, Any]) -> StepRecord:
         return cls(
             net=int(row["net"]), epoch=int(row.get("epoch") or 0), step=int(row["step"]),
             speed=tuple(_value(v) for v in row["speed"]),
@@ -52,11 +53,11 @@ class StepRecord:
         )
 
 
-def _num(value: float | None):
+def _num(value: float | None) -> float | str | None:
     """JSON has no NaN/inf: write them as the strings "nan", "inf", "-inf"; None (no value) as null."""
     return value if value is None or math.isfinite(value) else str(value)
 
 
-def _value(value) -> float | None:
+def _value(value: float | str | None) -> float | None:
     """A number as written by _num: null stays None."""
     return None if value is None else float(value)

@@ -1,7 +1,9 @@
 """The board: the newest state of every net, which workers write and the UI polls.
 
 Writers call publish()/set_state() from worker threads; readers call snapshot(),
-which returns frozen views, so the UI never holds the lock while it draws.
+which returns frozen views, so the UI never holds the lock while it draws. Whether the run
+is paused lives here and only here: the controls set it, the workers wait on it, and a
+snapshot shows each running net as paused while it is set.
 History is downsampled as it grows (keep every 2nd point, double the stride), so a
 long run keeps at most `capacity` points per net and memory stays flat.
 """
@@ -12,11 +14,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.spec import NetSpec
+from vgrad.core.status import NetState
 
-STATES = ("waiting", "compiling", "running", "paused", "done", "diverged", "error", "stopped")
-FINAL_STATES = ("done", "diverged", "error", "stopped")
 HISTORY_CAPACITY = 1024
 
 
@@ -25,8 +27,8 @@ class NetView:
     """One net as the UI sees it at one instant."""
 
     index: int
-    spec: NetSpec
-    state: str
+    spec: NetSpec | ModelSpec
+    state: NetState
     latest: StepRecord | None
     history: tuple[StepRecord, ...]   # downsampled, oldest first; ends with `latest`
     total_epochs: int
@@ -39,16 +41,19 @@ class BoardView:
     version: int                      # grows with every change; equal versions are equal views
     nets: tuple[NetView, ...]
     notices: tuple[str, ...] = ()     # run-wide warnings (a recording that failed to write, …)
+    paused: bool = False              # the whole run is paused (running nets show as paused)
 
     @property
     def finished(self) -> bool:
-        return all(net.state in FINAL_STATES for net in self.nets)
+        return all(net.state.final for net in self.nets)
 
 
 @dataclass
-class _History:
+class History:
+    """At most `capacity` items, evenly thinned: keep every stride-th, halve and double the stride when full."""
+
     capacity: int
-    points: list = field(default_factory=list)
+    points: list[StepRecord] = field(default_factory=list)
     stride: int = 1
     seen: int = 0
 
@@ -68,10 +73,10 @@ class _History:
 
 @dataclass
 class _Slot:
-    spec: NetSpec
+    spec: NetSpec | ModelSpec
     total_epochs: int
-    history: _History
-    state: str = "waiting"
+    history: History
+    state: NetState = NetState.WAITING
     latest: StepRecord | None = None
     message: str = ""
     rate: float = 0.0
@@ -81,22 +86,30 @@ class _Slot:
 class Board:
     """Lock-guarded latest state and bounded history for each net."""
 
-    def __init__(self, specs: tuple[NetSpec, ...], total_epochs: int, capacity: int = HISTORY_CAPACITY):
+    def __init__(self, specs: tuple[NetSpec | ModelSpec, ...], total_epochs: int, capacity: int = HISTORY_CAPACITY):
         self._lock = threading.Lock()
         self._specs = specs
         self._total_epochs = total_epochs
         self._capacity = capacity
         self._version = 0
         self._notices: list[str] = []
+        self._paused = False
         self._slots = [self._new_slot(spec) for spec in specs]
 
-    def _new_slot(self, spec: NetSpec) -> _Slot:
-        return _Slot(spec=spec, total_epochs=self._total_epochs, history=_History(self._capacity))
+    def _new_slot(self, spec: NetSpec | ModelSpec) -> _Slot:
+        return _Slot(spec=spec, total_epochs=self._total_epochs, history=History(self._capacity))
 
     def reset(self) -> None:
         """Forget every net's records (a restart)."""
         with self._lock:
             self._slots = [self._new_slot(spec) for spec in self._specs]
+            self._version += 1
+
+    def restart(self, net: int, spec: NetSpec | ModelSpec, total_epochs: int) -> None:
+        """Forget net `net`'s records: a new run, perhaps of another model (a followed file replaced)."""
+        with self._lock:
+            self._specs = (*self._specs[:net], spec, *self._specs[net + 1:])
+            self._slots[net] = _Slot(spec=spec, total_epochs=total_epochs, history=History(self._capacity))
             self._version += 1
 
     def publish(self, record: StepRecord, now: float | None = None) -> None:
@@ -108,14 +121,28 @@ class Board:
             _update_rate(slot, record.step, now)
             self._version += 1
 
-    def set_state(self, net: int, state: str, message: str = "") -> None:
-        assert state in STATES, state
+    def set_state(self, net: int, state: NetState | str, message: str = "") -> None:
+        """A net's own state; PAUSED is not one (see set_paused)."""
+        state = NetState(state)
+        assert state is not NetState.PAUSED, "pause the run with set_paused"
         with self._lock:
             slot = self._slots[net]
             slot.state = state
             if message:
                 slot.message = message
             self._version += 1
+
+    @property
+    def paused(self) -> bool:
+        with self._lock:
+            return self._paused
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause or resume the whole run (the one place this is held; the workers read it)."""
+        with self._lock:
+            if paused != self._paused:
+                self._paused = paused
+                self._version += 1
 
     def notice(self, text: str) -> None:
         with self._lock:
@@ -126,11 +153,15 @@ class Board:
     def snapshot(self) -> BoardView:
         with self._lock:
             nets = tuple(
-                NetView(index=i, spec=s.spec, state=s.state, latest=s.latest,
+                NetView(index=i, spec=s.spec, state=self._shown_state(s.state), latest=s.latest,
                         history=s.history.view(s.latest), total_epochs=s.total_epochs,
                         steps_per_second=s.rate, message=s.message)
                 for i, s in enumerate(self._slots))
-            return BoardView(version=self._version, nets=nets, notices=tuple(self._notices))
+            return BoardView(version=self._version, nets=nets, notices=tuple(self._notices),
+                             paused=self._paused)
+
+    def _shown_state(self, state: NetState) -> NetState:
+        return NetState.PAUSED if self._paused and state is NetState.RUNNING else state
 
 
 def _update_rate(slot: _Slot, step: int, now: float, window: float = 0.5) -> None:

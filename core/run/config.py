@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from vgrad.core.errors import InputError
 
@@ -35,7 +36,7 @@ class Config:
     def n_epochs(self) -> int:
         return DEFAULT_EPOCHS[self.mode] if self.epochs is None else self.epochs
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "epochs": self.n_epochs}
 
     def checked(self) -> Config:
@@ -72,7 +73,7 @@ def _finite(what: str, value: object) -> float:
     return value
 
 
-def config_from_dict(values: dict) -> Config:
+def config_from_dict(values: object) -> Config:
     """Rebuild a Config from Config.as_dict() output (a recording's header); call .checked()."""
     if not isinstance(values, dict):
         raise InputError(f"config is {type(values).__name__}, not an object")

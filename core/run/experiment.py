@@ -20,15 +20,20 @@ import numpy as np
 from vgrad.core.data import Dataset, one_hot
 from vgrad.core.engine import kernels, panels
 from vgrad.core.engine.buffers import aligned, aligned_empty
-from vgrad.core.engine.net import activation_code, cost_code, init_params, make_layout
+from vgrad.core.engine.net import B_OFF, N_IN, N_OUT, W_OFF, activation_code, cost_code, init_params, make_layout
 from vgrad.core.engine.simd import simd_available
+from vgrad.core.engine.structs import Hyper, Net, Panels, make_buffers
 from vgrad.core.record.step import NEURONS_SHOWN, StepRecord
 from vgrad.core.run.config import Config
 from vgrad.core.run.spec import NetSpec
 
 
 class Trainer:
-    """One net's parameters and preallocated buffers, with the kernels as methods."""
+    """One net's parameters and preallocated buffers, with the kernels as methods.
+
+    It owns the kernels' arguments (structs.py): `net`, `buffers`, `hyper` and the shared,
+    packed probe set `panels`.
+    """
 
     def __init__(self, spec: NetSpec, data: Dataset, config: Config, net_index: int = 0):
         self.spec = spec.with_input(data.n_inputs, data.n_classes)
@@ -40,9 +45,6 @@ class Trainer:
         self.rng = np.random.default_rng(config.seed)
         self.params = aligned(init_params(self.spec, self.rng, probe_x=data.probe_x,
                                           explode_w=config.explode_w, dtype=dtype))
-        self.grads = aligned_empty(self.params.size, dtype)
-        self.grads[:] = 0.0
-        self.data_probe_x = data.probe_x
         self.probe_x = _shared_array(data.probe_x, dtype)
         self.probe_y = _shared_one_hot(data.probe_y, data.n_classes, dtype)
         if config.mode == "sgd":
@@ -54,65 +56,50 @@ class Trainer:
             self.n_train = len(self.train_x)
         else:
             self.n_train = len(self.probe_x)
-        rows = max(len(self.probe_x), config.batch_size)
-        width = self.layout.activation_width
-        self.zs, self.acts, self.deltas, self.grad_acts = (
-            aligned_empty(rows * width, dtype) for _ in range(4))
-        self.xb = aligned_empty(config.batch_size * self.spec.sizes[0], dtype)
-        self.yb = aligned_empty(config.batch_size * self.spec.sizes[-1], dtype)
-        self.act_code = activation_code(self.spec)
-        self.cost_code = cost_code(self.spec)
         self.steps_done = 0
-        self.thin_products = simd_available()  # faster than BLAS at every batch size measured
-        self.transposes = aligned_empty(max(self.spec.sizes[1:]) * config.batch_size, dtype)
-        self._speeds = np.empty(self.layout.n_layers - 1)  # s_l of each hidden layer, filled by probe()
-        self._pack_probe_set(dtype)
-
-    def _pack_probe_set(self, dtype) -> None:
-        """The packed probe set for the SIMD first layer (shared, see _packed_probe_set)."""
+        self.panels = _packed_probe_set(self.probe_x, data.probe_x, dtype)
         rows, n_inputs = self.probe_x.shape
-        self.inputs, self.x_panels, self.xt_panels = _packed_probe_set(self.probe_x, self.data_probe_x,
-                                                                       np.dtype(dtype))
-        if self.x_panels.size:
-            n_hidden = int(self.table[0, 2])
-            self.scratch = aligned_empty(panels.scratch_size(n_hidden, n_inputs, rows, dtype), dtype)
-        else:  # no AVX-512: BLAS for every product
-            self.scratch = np.empty(0, dtype=dtype)
+        scratch = 0
+        if self.panels.x_panels.size:
+            scratch = panels.scratch_size(int(self.table[0, N_OUT]), n_inputs, rows, dtype)
+        # the thin products are faster than BLAS at every batch size measured, where they run
+        self.buffers = make_buffers(self.layout, max(rows, config.batch_size), config.batch_size, dtype,
+                                    thin=simd_available(), panel_scratch=scratch)
+        self.grads = self.buffers.grads
+        self.net = Net(self.params, self.table, activation_code(self.spec), cost_code(self.spec))
+        self.hyper = Hyper(eta=config.eta, lmbda=config.lmbda, clip=config.clip, n_train=self.n_train,
+                           batch_size=config.batch_size)
+
+    def gradient(self) -> int:
+        """The full-batch gradient on the probe set into self.grads; returns the output's start."""
+        return kernels.probe_gradient(self.net, self.buffers, self.probe_x, self.probe_y, self.panels)
 
     def probe(self) -> tuple[tuple[float, ...], tuple[tuple[float, ...], ...], float]:
         """Gradient on the probe set, no update: (s_l per hidden layer, six ∂C/∂b per layer, cost).
 
         The gradient stays in self.grads for the step that follows and for weight_grads().
         """
-        out_start = kernels.probe_gradient(
-            self.params, self.table, self.probe_x, self.probe_y, self.x_panels, self.xt_panels,
-            self.inputs, self.scratch, self.zs, self.acts, self.deltas, self.grad_acts, self.grads,
-            self.act_code, self.cost_code)
-        cost = kernels.probe_summary(self.acts, out_start, self.probe_y, self.params, self.grads,
-                                     self.table, self.cost_code, 0.5 * self.config.lmbda / self.n_train,
-                                     self._speeds)
+        out_start = self.gradient()
+        cost = kernels.probe_summary(self.net, self.buffers, self.probe_y, out_start,
+                                     0.5 * self.config.lmbda / self.n_train)
         neurons = tuple(tuple(self.grads[b_off:b_off + min(NEURONS_SHOWN, n_out)].tolist())
-                        for b_off, n_out in self.table[:-1, 1:3])
-        return tuple(self._speeds.tolist()), neurons, float(cost)
+                        for b_off, n_out in self.table[:-1, [B_OFF, N_OUT]])
+        return tuple(self.buffers.speeds.tolist()), neurons, float(cost)
 
     def weight_grads(self) -> tuple[float, ...]:
         """The weight lens of the last probe(): ‖(1/N) Σ_x ∂C_x/∂W^l‖₂ per hidden layer (no L2 term)."""
         return tuple(float(np.linalg.norm(self.grads[w_off:w_off + n_out * n_in]))
-                     for w_off, _, n_out, n_in in self.table[:-1, :4])
+                     for w_off, n_out, n_in in self.table[:-1, [W_OFF, N_OUT, N_IN]])
 
     def full_batch_step(self) -> None:
         """One gradient-descent step with the gradient the last probe() computed."""
-        kernels.update(self.params, self.grads, self.table, self.config.eta, self.config.lmbda,
-                       self.n_train, self.config.clip)
+        kernels.update(self.net, self.buffers, self.hyper)
         self.steps_done += 1
 
     def sgd_batches(self, order: np.ndarray, first_batch: int, n_batches: int) -> bool:
         """Train on n_batches mini-batches of `order`; False if a parameter became non-finite."""
-        ok = kernels.sgd_steps(
-            self.params, self.table, self.train_x, self.train_y, order, first_batch, n_batches,
-            self.config.batch_size, self.xb, self.yb, self.zs, self.acts, self.deltas,
-            self.grad_acts, self.grads, self.config.eta, self.config.lmbda, self.config.clip,
-            self.act_code, self.cost_code, self.thin_products, self.transposes)
+        ok = kernels.sgd_steps(self.net, self.buffers, self.hyper, self.train_x, self.train_y, order,
+                               first_batch, n_batches)
         self.steps_done += n_batches
         return bool(ok)
 
@@ -122,9 +109,7 @@ class Trainer:
         correct = 0
         for start in range(0, len(self.test_x), chunk):
             rows = np.ascontiguousarray(self.test_x[start:start + chunk], dtype=self.params.dtype)
-            correct += kernels.count_correct(self.params, self.table, rows,
-                                             self.test_y[start:start + chunk], self.zs, self.acts,
-                                             self.act_code)
+            correct += kernels.count_correct(self.net, self.buffers, rows, self.test_y[start:start + chunk])
         return correct / len(self.test_x)
 
     def record(self, epoch: int, accuracy: float | None = None) -> StepRecord:
@@ -164,8 +149,8 @@ def _shared_one_hot(labels: np.ndarray, n_classes: int, dtype) -> np.ndarray:
                    lambda: aligned(one_hot(labels, n_classes), dtype))
 
 
-def _packed_probe_set(probe_x: np.ndarray, source: np.ndarray, dtype: np.dtype):
-    """(inputs, x_panels, xt_panels) for a probe set, packed once and shared by every net on it.
+def _packed_probe_set(probe_x: np.ndarray, source: np.ndarray, dtype: np.dtype) -> Panels:
+    """The Panels of a probe set, packed once and shared by every net on it.
 
     The probe set never changes, so it is packed (and its transpose) once for the SIMD
     first layer; the book's three nets, or reproduce's 60 runs, read the same copy, which
@@ -177,7 +162,7 @@ def _packed_probe_set(probe_x: np.ndarray, source: np.ndarray, dtype: np.dtype):
     return _shared(source, "packed", dtype, lambda: _pack_probe_set(probe_x, dtype))
 
 
-def _pack_probe_set(probe_x: np.ndarray, dtype: np.dtype):
+def _pack_probe_set(probe_x: np.ndarray, dtype: np.dtype) -> Panels:
     rows, _ = probe_x.shape
     inputs = np.flatnonzero(np.any(probe_x != 0, axis=0)).astype(np.int64)
     if simd_available() and len(inputs):
@@ -188,12 +173,20 @@ def _pack_probe_set(probe_x: np.ndarray, dtype: np.dtype):
         panels.pack_panels(np.ascontiguousarray(used.T), xt_panels)
     else:
         x_panels = xt_panels = np.empty(0, dtype=dtype)
-    return inputs, x_panels, xt_panels
+    return Panels(inputs=inputs, x_panels=x_panels, xt_panels=xt_panels)
+
+
+def make_trainer(spec: NetSpec, data: Dataset, config: Config, net_index: int = 0) -> Trainer:
+    """The Trainer for `spec`: a batch-normalised net gets the batchnorm kernels' Trainer."""
+    if spec.batchnorm:
+        from vgrad.core.run.batchnorm_trainer import BatchNormTrainer
+        return BatchNormTrainer(spec, data, config, net_index)
+    return Trainer(spec, data, config, net_index)
 
 
 def run_experiment(spec: NetSpec, data: Dataset, config: Config, net_index: int = 0) -> Iterator[StepRecord]:
     """Yield the records of one net's run; see the module docstring for the two modes."""
-    trainer = Trainer(spec, data, config, net_index)
+    trainer = make_trainer(spec, data, config, net_index)
     if config.mode == "speed":
         yield from _speed_records(trainer, config.n_epochs)
     else:
@@ -201,6 +194,10 @@ def run_experiment(spec: NetSpec, data: Dataset, config: Config, net_index: int 
 
 
 def _speed_records(trainer: Trainer, epochs: int) -> Iterator[StepRecord]:
+    """s_l before each of `epochs` full-batch steps; with 0 epochs, the measurement at initialisation."""
+    if epochs == 0:
+        yield trainer.record(0)
+        return
     for epoch in range(epochs):
         record = trainer.record(epoch)
         yield record

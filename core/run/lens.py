@@ -22,7 +22,7 @@ NAMES = {BIAS: "‖∂C/∂b‖ (s_l)", WEIGHT: "‖∂C/∂W‖"}  # the lens a
 _CACHE_SIZE = 8192  # records kept seen through the weight lens (four nets' whole histories)
 
 
-def lens_values(record: StepRecord, lens: str) -> tuple[float, ...]:
+def lens_values(record: StepRecord, lens: str) -> tuple[float | None, ...]:
     """The record's per-hidden-layer numbers through `lens` (nan where the weight lens was not measured)."""
     if lens == BIAS:
         return record.speed
@@ -74,6 +74,9 @@ def first_to_last(record: StepRecord | None, lens: str) -> float | None:
     if record is None or (lens == WEIGHT and record.weight_grad is None):
         return None
     values = lens_values(record, lens)
-    if not values or values[-1] == 0:
+    if not values:
         return None
-    return values[0] / values[-1]
+    first, last = values[0], values[-1]
+    if first is None or last is None or last == 0:  # a watched layer without a bias has no s_l
+        return None
+    return first / last

@@ -7,11 +7,13 @@ and a float64 copy at init) and four activation buffers of max(probe rows, batch
 
 from __future__ import annotations
 
+import os
+
 from vgrad.core.errors import InputError
-from vgrad.core.guard import GIB, available_memory
 from vgrad.core.run.config import Config
 from vgrad.core.run.spec import NetSpec
 
+GIB = 2**30
 SAFETY = 1.25  # aligned buffers, packed probe panels, Python objects: a quarter on top
 
 
@@ -25,6 +27,21 @@ def net_bytes(spec: NetSpec, config: Config, probe_rows: int) -> int:
     return int(SAFETY * (8 * params + itemsize * (2 * params + buffers)))
 
 
+def available_memory() -> int | None:
+    """Bytes the machine can still give without swapping (MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 def check_memory(specs: tuple[NetSpec, ...], config: Config, probe_rows: int,
                  available: int | None = None) -> None:
     """Refuse a run whose nets together would need more memory than is available."""
@@ -33,7 +50,7 @@ def check_memory(specs: tuple[NetSpec, ...], config: Config, probe_rows: int,
         return
     needed = {spec.label: net_bytes(spec, config, probe_rows) for spec in specs}
     if sum(needed.values()) > available:
-        biggest = max(needed, key=needed.get)
+        biggest = max(needed, key=lambda label: needed[label])
         raise InputError(f"net {biggest!r} with --batch-size {config.batch_size} needs about "
                          f"{needed[biggest] / GIB:.1f} GiB; the nets together need "
                          f"{sum(needed.values()) / GIB:.1f} GiB and this machine has "

@@ -4,14 +4,17 @@ Grammar: widths joined by "-" (the first may be "auto": taken from the data),
 then optional ":"-separated options in any order:
   activation  sigmoid | tanh | relu | leaky_relu | elu      (hidden layers; output is sigmoid)
   init        book | large | xavier | he | explode
-  residual    res | residual   (skip connection a^l = f(z^l) + a^{l-1} between equal widths)
+  residual    res | residual   (skip connection a^l = f(z^l) + a^{l-1} wherever hidden layer l
+                                and the one before it have equal widths; refused if none do)
   cost        cross_entropy | quadratic
+  batchnorm   batchnorm | bn   (hidden layers: z = Wa, ẑ = (z − μ_B)/√(σ²_B + ε), y = γẑ + β, a = f(y))
 Example: "784-30-30-30-30-10:relu:he".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from vgrad.core.errors import InputError
 
@@ -19,6 +22,7 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu")
 INITS = ("book", "large", "xavier", "he", "explode")
 COSTS = ("cross_entropy", "quadratic")
 RESIDUAL_WORDS = ("res", "residual")
+BATCHNORM_WORDS = ("batchnorm", "bn")
 MAX_HIDDEN = 8
 MAX_NETS = 4
 MAX_WIDTH = 100_000
@@ -34,6 +38,7 @@ class NetSpec:
     init: str = "book"
     residual: bool = False
     cost: str = "cross_entropy"
+    batchnorm: bool = False   # β takes the place of each hidden layer's bias; ∂C/∂β is its s_l
 
     @property
     def hidden(self) -> int:
@@ -44,6 +49,14 @@ class NetSpec:
     def layer_names(self) -> tuple[str, ...]:
         """The hidden layers as the dashboard names them: h1 … hk."""
         return tuple(f"h{layer + 1}" for layer in range(self.hidden))
+
+    @property
+    def skip_layers(self) -> tuple[int, ...]:
+        """The hidden layers (1-based) that get a residual skip a^l = f(z^l) + a^{l-1}: with
+        `residual`, each one as wide as the hidden layer before it."""
+        if not self.residual:
+            return ()
+        return tuple(layer for layer in range(2, self.hidden + 1) if self.sizes[layer] == self.sizes[layer - 1])
 
     @property
     def widths(self) -> str:
@@ -60,6 +73,8 @@ class NetSpec:
             options.append(self.init)
         if self.residual:
             options.append("residual")
+        if self.batchnorm:
+            options.append("batchnorm")
         if self.cost != "cross_entropy":
             options.append(self.cost)
         return ":".join([self.widths, *options])
@@ -89,6 +104,7 @@ def parse_net(text: str, *, activation: str | None = None, init: str | None = No
     sizes = _parse_widths(raw, widths_part)
     chosen: dict[str, object] = {}
     for option in options:
+        value: str | bool
         word = option.strip().lower().replace("-", "_")
         if word in ACTIVATIONS:
             key, value = "activation", word
@@ -98,25 +114,32 @@ def parse_net(text: str, *, activation: str | None = None, init: str | None = No
             key, value = "residual", True
         elif word in COSTS:
             key, value = "cost", word
+        elif word in BATCHNORM_WORDS:
+            key, value = "batchnorm", True
         else:
             raise InputError(
                 f"net {raw!r}: unknown option {option!r} (activations {', '.join(ACTIVATIONS)}; "
-                f"inits {', '.join(INITS)}; residual; costs {', '.join(COSTS)})"
+                f"inits {', '.join(INITS)}; residual; batchnorm; costs {', '.join(COSTS)})"
             )
         if key in chosen:
             raise InputError(f"net {raw!r}: {key} given twice")
         chosen[key] = value
     defaults = {"activation": activation, "init": init, "residual": residual, "cost": cost}
-    for key, value in defaults.items():
-        if key not in chosen and value is not None:
-            chosen[key] = value
+    for key, default in defaults.items():
+        if key not in chosen and default is not None:
+            chosen[key] = default
     _check_choice("activation", chosen.get("activation", "sigmoid"), ACTIVATIONS)
     _check_choice("init", chosen.get("init", "book"), INITS)
     _check_choice("cost", chosen.get("cost", "cross_entropy"), COSTS)
-    return NetSpec(sizes=sizes, **chosen)  # type: ignore[arg-type]
+    spec = NetSpec(sizes=sizes, **chosen)  # type: ignore[arg-type]
+    if spec.residual and not spec.skip_layers:
+        hidden = "-".join(str(width) for width in sizes[1:-1])
+        raise InputError(f"net {raw!r}: residual needs two adjacent hidden layers of equal width, "
+                         f"and {hidden} has none (no layer would get a skip)")
+    return spec
 
 
-def parse_nets(texts: list[str] | tuple[str, ...], **options) -> tuple[NetSpec, ...]:
+def parse_nets(texts: list[str] | tuple[str, ...], **options: Any) -> tuple[NetSpec, ...]:
     """Parse 1 to MAX_NETS spec strings."""
     if not texts:
         raise InputError("no net given: use --net 784-30-30-10")

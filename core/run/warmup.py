@@ -25,14 +25,17 @@ def _tiny_dataset(rows: int = 8, inputs: int = 4, classes: int = 3) -> Dataset:
                    n_classes=classes)
 
 
-def compile_kernels(dtype: str = "float64", modes: tuple[str, ...] = ("speed", "sgd")) -> float:
-    """Run the kernels of `modes` once for `dtype`; return the seconds it took (cold compile or
-    cache load). A run needs only its own mode's kernels, which saves start-up time."""
+def compile_kernels(dtype: str = "float64", modes: tuple[str, ...] = ("speed", "sgd"),
+                    batchnorm: bool = False) -> float:
+    """Run the kernels of `modes` once for `dtype` (and the batchnorm kernels, if asked); return the
+    seconds it took (cold compile or cache load). A run needs only its own mode's kernels, which
+    saves start-up time."""
     start = time.perf_counter()
     data = _tiny_dataset()
-    spec = NetSpec(sizes=(4, 3, 3, 3))
-    for mode in modes:
-        config = Config(mode=mode, epochs=1, batch_size=3, dtype=dtype, lmbda=0.1, clip=1.0)
-        for _ in run_experiment(spec, data, config):
-            pass
+    specs = (NetSpec(sizes=(4, 3, 3, 3)), NetSpec(sizes=(4, 3, 3, 3), batchnorm=True))
+    for spec in specs[:1 + batchnorm]:
+        for mode in modes:
+            config = Config(mode=mode, epochs=1, batch_size=3, dtype=dtype, lmbda=0.1, clip=1.0)
+            for _ in run_experiment(spec, data, config):
+                pass
     return time.perf_counter() - start

@@ -1,49 +1,65 @@
-"""`vgrad-tui bench --quick --json`: it runs, as a user starts it, and its JSON carries every field.
+"""`vgrad-tui bench` as a user runs it (timings stubbed): tables or JSON, and the exit codes.
 
-One end-to-end run (about 20 s: most of it the cold-compile measurement); no assertion on
-speeds, which belong to the machine.
+Plain `bench` is informational: exit 0 once measured, whatever the targets say.
+`bench --check` exits 1 when a target FAILs; a wrong gradient exits 1 with nothing timed.
 """
 
 import json
-import subprocess
-import sys
 
-LAUNCH = "import sys; sys.argv[0] = 'vgrad-tui'; from vgrad.tui import main; main()"
+from typer.testing import CliRunner
 
-TOP = {"schema", "quick", "net", "threads", "machine", "torch", "correctness", "throughput", "ratios",
-       "matmul", "engine_share_of_matmul", "experiment", "startup", "background_load_cores", "targets",
-       "passed"}
-MACHINE = {"cpu", "cores", "os", "python", "numpy", "numba", "scipy", "torch", "blas", "avx512"}
-ROW = {"peer", "dtype", "batch", "examples_per_second", "gflops", "gflops_performed", "note"}
-EXPERIMENT = {"nets", "epochs", "scale", "gflop", "engine_1_thread_s", "engine_2_cores_s", "numpy_2_cores_s",
-              "speedup_2_cores", "two_thread_scaling", "command_s", "command"}
-TARGETS = {"numpy_batch10", "book_batch10", "torch_batch10", "matmul_share", "two_threads", "experiment_time",
-           "experiment_vs_numpy", "command_vs_numpy", "warm_start", "cold_compile"}
+from vgrad.bench import gate
+from vgrad.bench.gate import Check
+from vgrad.tui.cli import app
+
+runner = CliRunner()
 
 
-def test_bench_quick_json_runs_and_carries_every_field():
-    result = subprocess.run([sys.executable, "-c", LAUNCH, "bench", "--quick", "--json"],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
+def test_json_is_one_document_with_the_verdicts(stubbed_bench):
+    result = runner.invoke(app, ["bench", "--json"])
+    assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert set(report) == TOP
-    assert report["quick"] is True and report["net"] == "784-30-30-30-30-10"
-    assert MACHINE <= set(report["machine"])
-    assert report["correctness"]["passed"] and all(c["passed"] for c in report["correctness"]["checks"])
-    rows = report["throughput"]
-    assert {(r["peer"], r["dtype"], r["batch"]) for r in rows} == {
-        (peer, dtype, batch) for peer in ("vgrad", "numpy", "book", "torch")
-        for dtype in ("float64", "float32") for batch in (10, 1000)}
-    for row in rows:
-        assert set(row) == ROW
-        measured = row["peer"] != "torch" or report["torch"] is not None
-        assert (row["examples_per_second"] is not None and row["examples_per_second"] > 0) == measured
-    for dtype in ("float64", "float32"):
-        assert set(report["ratios"][dtype]) == {"10", "1000"}
-        assert set(report["ratios"][dtype]["10"]) == {"numpy", "book", "torch"}
-        assert report["matmul"][dtype]["gflops"] > 0 and report["engine_share_of_matmul"][dtype] > 0
-    assert set(report["experiment"]) == EXPERIMENT
-    assert set(report["startup"]) == {"cold_compile_s", "warm_first_step_s"}
-    assert {t["key"] for t in report["targets"]} == TARGETS
-    for target in report["targets"]:
-        assert target["passed"] in (True, False, None) and target["text"]
+    assert report["passed"] is True and len(report["targets"]) == 11
+
+
+def test_the_tables_name_every_target_with_its_verdict(stubbed_bench):
+    result = runner.invoke(app, ["bench"])
+    assert result.exit_code == 0, result.output
+    assert "Targets" in result.stdout and "cold compile ≤ 15 s" in result.stdout
+    assert result.stdout.count("PASS") == 11
+
+
+def test_a_failed_target_is_reported_but_plain_bench_still_exits_0(stubbed_bench):
+    stubbed_bench["warm_first_step_s"] = 2.0
+    result = runner.invoke(app, ["bench"])
+    assert result.exit_code == 0, result.output
+    assert "FAIL" in result.stdout
+
+
+def test_check_exits_1_naming_the_failed_target(stubbed_bench):
+    stubbed_bench["warm_first_step_s"] = 2.0
+    result = runner.invoke(app, ["bench", "--check", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["passed"] is False  # the measurements are still printed
+    assert "1 target(s) FAIL: warm start to first step ≤ 1.5 s" in result.stderr
+
+
+def test_check_exits_0_when_every_target_passes_or_is_skipped(stubbed_bench, monkeypatch):
+    from vgrad.bench import run
+
+    monkeypatch.setattr(run, "torch_version", lambda: None)
+    result = runner.invoke(app, ["bench", "--check"])
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.stdout
+
+
+def test_a_wrong_gradient_exits_1_and_times_nothing(stubbed_bench, monkeypatch):
+    from vgrad.bench import run
+
+    monkeypatch.setattr(run, "gate", gate.gate)
+    monkeypatch.setattr(run, "torch_version", lambda: None)
+    monkeypatch.setattr(gate, "check_engine", lambda problem, dtype: [Check("vgrad wrong", 0.5, 1e-10)])
+    result = runner.invoke(app, ["bench", "--json"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "wrong result, no speed reported: vgrad wrong" in result.stderr

@@ -1,4 +1,4 @@
-"""Dashboard test helpers: boards filled from the committed recordings, and a fake Controls."""
+"""Dashboard test helpers: the CLI's replay app on the committed recordings, and a fake Controls."""
 
 from __future__ import annotations
 
@@ -12,43 +12,36 @@ import pytest
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
 
 from vgrad.core.record.reader import read_run  # noqa: E402
-from vgrad.core.record.replay import Replayer  # noqa: E402
 from vgrad.core.run.board import Board  # noqa: E402
-from vgrad.tui.app import VgradApp, make_app  # noqa: E402
+from vgrad.tui.app import VgradApp, make_replay_app  # noqa: E402
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
-def replayed(name: str, *, paused_at: int | None = None) -> tuple[Board, Replayer]:
-    """A board holding the whole recording (or, paused, its first `paused_at` records per net)."""
-    recording = read_run(FIXTURES / name)
-    board = Board(recording.specs, recording.config.n_epochs)
-    replayer = Replayer(recording, board)
+def _replay_app(name: str, *, paused_at: int | None = None) -> VgradApp:
+    """The CLI's replay app on a committed recording, with no thread and no timer that could
+    change it: at the recording's end, or paused after its first `paused_at` records per net."""
+    app = make_replay_app(read_run(FIXTURES / name), name=name, autoplay=False)
     if paused_at is None:
-        replayer.jump_end()
+        app.controls.jump_end()
     else:
-        replayer.pause()
+        app.controls.pause()
         for _ in range(paused_at):
-            replayer.step()
-    return board, replayer
-
-
-def _replay_app(name: str, **options) -> VgradApp:
-    """The CLI's app on a fixed recording, with no thread and no timer that could change it."""
-    board, replayer = replayed(name, **options)
-    return make_app(board, replayer, title="vgrad", subtitle=name, start_controls=False)
+            app.controls.step()
+    return app
 
 
 class FakeControls:
-    """Controls that only remember what they were asked."""
+    """Controls that only remember what they were asked (pausing sets the board's flag, as
+    every real Controls does)."""
 
-    def __init__(self) -> None:
+    def __init__(self, board: Board) -> None:
+        self.board = board
         self.calls: list[str] = []
-        self._paused = False
 
     @property
     def paused(self) -> bool:
-        return self._paused
+        return self.board.paused
 
     def start(self) -> None:
         self.calls.append("start")
@@ -62,7 +55,7 @@ class FakeControls:
 
     def toggle_pause(self) -> None:
         self.calls.append("toggle_pause")
-        self._paused = not self._paused
+        self.board.set_paused(not self.board.paused)
 
     def step(self) -> None:
         self.calls.append("step")
@@ -110,15 +103,25 @@ def drive() -> Callable[[VgradApp, Callable[..., Awaitable[None]]], None]:
 
 
 @pytest.fixture
-def fake() -> FakeControls:
-    return FakeControls()
-
-
-@pytest.fixture
-def fake_replay() -> FakeReplayControls:
-    return FakeReplayControls()
-
-
-@pytest.fixture
 def book3_board() -> Board:
-    return replayed("book3.jsonl")[0]
+    """A board holding the whole of book3.jsonl."""
+    return _replay_app("book3.jsonl").board
+
+
+@pytest.fixture
+def fake(book3_board) -> FakeControls:
+    return FakeControls(book3_board)
+
+
+@pytest.fixture
+def fake_replay(book3_board) -> FakeReplayControls:
+    return FakeReplayControls(book3_board)
+
+
+@pytest.fixture
+def dashboard(book3_board) -> Callable[..., VgradApp]:
+    """dashboard(controls, **options): the app on book3_board steered by `controls` (a fake),
+    not started, so a test sees exactly the calls its keys make."""
+    def build(controls, **options) -> VgradApp:
+        return VgradApp(book3_board, controls, title="t", **{"start_controls": False, **options})
+    return build

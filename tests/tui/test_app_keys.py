@@ -3,17 +3,17 @@
 import time
 
 from vgrad.core.record.step import StepRecord
-from vgrad.tui.app import MAX_POLL_HZ, UI_CPU_SHARE, make_app
+from vgrad.tui.app import MAX_POLL_HZ, UI_CPU_SHARE
 from vgrad.tui.widgets import LayerRow, ScaleLegend, StatusLine
 
 
-def test_mount_starts_the_controls_after_the_first_frame(book3_board, fake, drive):
+def test_mount_starts_the_controls_after_the_first_frame(dashboard, book3_board, fake, drive):
     async def scenario(pilot):
         await pilot.pause()
         assert fake.calls == ["start"]
-    drive(make_app(book3_board, fake, title="t"), scenario)
-    idle = type(fake)()
-    drive(make_app(book3_board, idle, title="t", start_controls=False), scenario=_nothing)
+    drive(dashboard(fake, start_controls=True), scenario)
+    idle = type(fake)(book3_board)
+    drive(dashboard(idle), scenario=_nothing)
     assert "start" not in idle.calls
 
 
@@ -21,8 +21,8 @@ async def _nothing(pilot):
     pass
 
 
-def test_space_toggles_pause_and_the_legend_says_so(book3_board, fake, drive):
-    app = make_app(book3_board, fake, title="t", start_controls=False)
+def test_space_toggles_pause_and_the_legend_says_so(dashboard, fake, drive):
+    app = dashboard(fake)
 
     async def scenario(pilot):
         await pilot.press("space")
@@ -35,8 +35,8 @@ def test_space_toggles_pause_and_the_legend_says_so(book3_board, fake, drive):
     drive(app, scenario)
 
 
-def test_n_steps_only_while_paused(book3_board, fake, drive):
-    app = make_app(book3_board, fake, title="t", start_controls=False)
+def test_n_steps_only_while_paused(dashboard, fake, drive):
+    app = dashboard(fake)
 
     async def scenario(pilot):
         await pilot.press("n")
@@ -46,8 +46,8 @@ def test_n_steps_only_while_paused(book3_board, fake, drive):
     drive(app, scenario)
 
 
-def test_r_restarts_on_a_worker_thread(book3_board, fake, drive):
-    app = make_app(book3_board, fake, title="t", start_controls=False)
+def test_r_restarts_on_a_worker_thread(dashboard, fake, drive):
+    app = dashboard(fake)
 
     async def scenario(pilot):
         await pilot.press("r")
@@ -56,8 +56,8 @@ def test_r_restarts_on_a_worker_thread(book3_board, fake, drive):
     drive(app, scenario)
 
 
-def test_l_toggles_log_and_linear_sparklines(book3_board, fake, drive):
-    app = make_app(book3_board, fake, title="t", start_controls=False)
+def test_l_toggles_log_and_linear_sparklines(dashboard, fake, drive):
+    app = dashboard(fake)
 
     async def scenario(pilot):
         sparkline = app.query(LayerRow).first()
@@ -70,8 +70,8 @@ def test_l_toggles_log_and_linear_sparklines(book3_board, fake, drive):
     drive(app, scenario)
 
 
-def test_q_stops_and_joins_the_controls_then_exits(book3_board, fake, drive):
-    app = make_app(book3_board, fake, title="t", start_controls=False)
+def test_q_stops_and_joins_the_controls_then_exits(dashboard, fake, drive):
+    app = dashboard(fake)
 
     async def scenario(pilot):
         await pilot.press("q")
@@ -81,8 +81,8 @@ def test_q_stops_and_joins_the_controls_then_exits(book3_board, fake, drive):
     drive(app, scenario)
 
 
-def test_ctrl_c_stops_the_controls_and_exits_with_130(book3_board, fake, drive):
-    app = make_app(book3_board, fake, title="t", start_controls=False)
+def test_ctrl_c_stops_the_controls_and_exits_with_130(dashboard, fake, drive):
+    app = dashboard(fake)
 
     async def scenario(pilot):
         await pilot.press("ctrl+c")
@@ -93,8 +93,8 @@ def test_ctrl_c_stops_the_controls_and_exits_with_130(book3_board, fake, drive):
     assert app.return_code == 130
 
 
-def test_a_terminal_too_small_shows_a_notice_instead_of_the_panels(book3_board, fake, drive):
-    app = make_app(book3_board, fake, title="t", start_controls=False)
+def test_a_terminal_too_small_shows_a_notice_instead_of_the_panels(dashboard, fake, drive):
+    app = dashboard(fake)
 
     async def scenario(pilot):
         await pilot.resize_terminal(30, 10)
@@ -108,8 +108,8 @@ def test_a_terminal_too_small_shows_a_notice_instead_of_the_panels(book3_board, 
     drive(app, scenario)
 
 
-def test_replay_keys_reach_the_replay_controls(book3_board, fake_replay, drive):
-    app = make_app(book3_board, fake_replay, title="t", start_controls=False)
+def test_replay_keys_reach_the_replay_controls(dashboard, fake_replay, drive):
+    app = dashboard(fake_replay)
 
     async def scenario(pilot):
         await pilot.press("plus", "equals_sign", "minus", "home", "end")
@@ -118,8 +118,8 @@ def test_replay_keys_reach_the_replay_controls(book3_board, fake_replay, drive):
     drive(app, scenario)
 
 
-def test_replay_keys_do_nothing_live(book3_board, fake, drive):
-    app = make_app(book3_board, fake, title="t", start_controls=False)
+def test_replay_keys_do_nothing_live(dashboard, fake, drive):
+    app = dashboard(fake)
 
     async def scenario(pilot):
         await pilot.press("plus", "minus", "home", "end")
@@ -141,8 +141,8 @@ def test_replay_speed_shows_in_the_legend(replay_app, drive):
     drive(app, scenario)
 
 
-def test_the_poll_redraws_when_the_board_moves(book3_board, fake, drive):
-    app = make_app(book3_board, fake, title="t", poll_hz=50.0, start_controls=False)
+def test_the_poll_redraws_when_the_board_moves(dashboard, book3_board, fake, drive):
+    app = dashboard(fake, poll_hz=50.0)
     assert app.poll_hz == MAX_POLL_HZ
     last = book3_board.snapshot().nets[0].latest
     record = StepRecord(net=0, epoch=last.epoch + 1, step=last.step + 1, speed=(float("nan"), 0.5),
@@ -165,8 +165,8 @@ def test_the_poll_redraws_when_the_board_moves(book3_board, fake, drive):
     drive(app, scenario)
 
 
-def test_run_wide_notices_show_under_the_legend(book3_board, fake, drive):
-    app = make_app(book3_board, fake, title="t", start_controls=False)
+def test_run_wide_notices_show_under_the_legend(dashboard, book3_board, fake, drive):
+    app = dashboard(fake)
 
     async def scenario(pilot):
         book3_board.notice("writing run.jsonl failed: No space left on device; training goes on")
@@ -179,8 +179,8 @@ def test_run_wide_notices_show_under_the_legend(book3_board, fake, drive):
     drive(app, scenario)
 
 
-def test_running_redraws_keep_within_the_cpu_budget(book3_board, fake):
-    app = make_app(book3_board, fake, title="t", start_controls=False)
+def test_running_redraws_keep_within_the_cpu_budget(dashboard, book3_board, fake):
+    app = dashboard(fake)
     done = book3_board.snapshot()
     for net in range(3):
         book3_board.set_state(net, "running")

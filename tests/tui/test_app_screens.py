@@ -1,6 +1,5 @@
 """The help and plot screens: snapshots, and opening/closing them with keys."""
 
-from vgrad.tui.app import make_app
 from vgrad.tui.widgets import HelpScreen, PlotScreen, SpeedPlot
 
 ALL_KEYS = {"space", "n", "r", "l", "w", "p", "?", "q", "ctrl+c", "+", "-", "home", "end"}
@@ -28,8 +27,8 @@ def test_help_opens_and_closes(replay_app, drive):
     drive(app, scenario)
 
 
-def test_help_leaves_out_replay_keys_when_live(book3_board, fake, drive):
-    app = make_app(book3_board, fake, title="t", start_controls=False)
+def test_help_leaves_out_replay_keys_when_live(dashboard, fake, drive):
+    app = dashboard(fake)
 
     async def scenario(pilot):
         await pilot.press("question_mark")

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,13 +13,14 @@ from vgrad.core.record.reader import read_run
 from vgrad.tui.cli import app
 
 runner = CliRunner()
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def invoke(*args):
     """Run like the console script does: bare options mean the `run` command."""
     argv = list(args)
-    from vgrad.tui.cli import SUBCOMMANDS
-    if not argv or argv[0] not in (*SUBCOMMANDS, "--help", "-h"):
+    from vgrad.tui.cli import SUBCOMMANDS, TOP_LEVEL_OPTIONS
+    if not argv or argv[0] not in (*SUBCOMMANDS, *TOP_LEVEL_OPTIONS):
         argv.insert(0, "run")
     return runner.invoke(app, argv)
 
@@ -29,6 +31,48 @@ def test_help_lists_every_command_with_an_example():
     for command in ("run", "replay", "reproduce"):
         assert command in result.output
     assert "Examples:" in result.output and "vgrad-tui replay run.jsonl" in result.output
+
+
+def test_top_level_help_shows_runs_options_with_their_allowed_values():
+    """Item 17: bare options go to run, so its options are on the first page a user sees,
+    placeholders list what is allowed, and no description is cut off with '...'."""
+    from vgrad.core.lab.presets import PRESETS
+    from vgrad.core.run.spec import ACTIVATIONS
+
+    output = invoke("--help").output
+    assert "Options of run, the default command" in output
+    for shown in ("--net SPEC", "--mode [speed|sgd]", f"--preset [{'|'.join(PRESETS)}]",
+                  f"--activation [{'|'.join(ACTIVATIONS)}]", "--dtype [float64|float32]"):
+        assert shown in output
+    assert "<list[str]>" not in output and "<str>" not in output
+    described = [line for line in output.splitlines() if not line.startswith("Usage:")]
+    assert not any(line.rstrip().endswith("...") for line in described)
+
+
+@pytest.mark.parametrize("command", ["run", "replay", "watch", "reproduce", "bench", "plot", "chain"])
+def test_every_commands_help_has_examples(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0 and "Examples:" in result.output and f"vgrad-tui {command}" in result.output
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_is_printed_with_exit_0(flag):
+    from vgrad.core import __version__
+
+    result = invoke(flag)
+    assert result.exit_code == 0 and result.output.strip() == f"vgrad-tui {__version__}"
+
+
+@pytest.mark.parametrize("typo, suggestion", [("--bogus", None), ("--epoch", "--epochs"),
+                                              ("--actvation", "--activation")])
+def test_an_unknown_option_suggests_only_options_that_look_like_it(typo, suggestion):
+    """--bogus shares only its dashes with --cost: no suggestion; a real typo gets its option."""
+    result = invoke(typo)
+    assert result.exit_code == 2 and f"No such option: {typo}" in result.output
+    if suggestion is None:
+        assert "Possible options" not in result.output
+    else:
+        assert f"(Possible options: {suggestion})" in result.output
 
 
 @pytest.mark.parametrize("args, culprit", [
@@ -54,6 +98,7 @@ def test_help_lists_every_command_with_an_example():
     (["--epochs", "1000000000000"], "--epochs 1000000000000"),
     (["--batch-size", "1000000000"], "--batch-size 1000000000"),
     (["--net", "784-100000-100000-10"], "GiB available"),
+    (["--net", "784-30-20-10:residual"], "no layer would get a skip"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, culprit):
     result = invoke(*args, "--no-ui")
@@ -66,7 +111,7 @@ def test_headless_run_writes_a_table_a_recording_and_a_csv(tmp_path):
     record, table = tmp_path / "run.jsonl", tmp_path / "run.csv"
     result = invoke("--no-ui", "--epochs", "4", "--record", str(record), "--csv", str(table))
     assert result.exit_code == 0, result.output
-    assert "784-30-30-30-30-10" in result.output and "s_1/s_4" in result.output
+    assert "784-30-30-30-30-10" in result.output and "h1:h4 = 1:" in result.output
     recording = read_run(record)
     assert recording.warning is None and len(recording.steps) == 3 * 4
     assert len(table.read_text().splitlines()) == 1 + 3 * 4
@@ -76,7 +121,7 @@ def test_sgd_mode_reports_accuracy(tmp_path):
     result = invoke("--no-ui", "--mode", "sgd", "--epochs", "1", "--net", "784-30-10", "--seed", "1")
     assert result.exit_code == 0, result.output
     assert "test accuracy" in result.output and "%" in result.output
-    assert "s_1/s_1" not in result.output  # one hidden layer: no first/last ratio row
+    assert "h1:h1" not in result.output  # one hidden layer: no headline
 
 
 def test_replay_no_ui_prints_the_final_table(tmp_path):
@@ -100,6 +145,7 @@ def test_reproduce_json_is_one_document():
     assert {"layers", "adjacent_ratio", "passed", "ordered_seeds"} <= set(document["nets"][0])
 
 
+@pytest.mark.slow
 def test_piped_output_has_no_control_codes(tmp_path):
     env = {**os.environ, "TERM": "xterm-256color"}
     env.pop("FORCE_COLOR", None)
@@ -109,6 +155,7 @@ def test_piped_output_has_no_control_codes(tmp_path):
     assert "\x1b" not in done.stdout and "784-30-30-10" in done.stdout
 
 
+@pytest.mark.slow
 def test_the_command_exits_fast_and_keeps_every_record_and_its_exit_code(tmp_path):
     """main() leaves with os._exit after the run: the recording is complete, stdout is flushed
     through a pipe, and bad input still exits 2."""
@@ -136,7 +183,7 @@ def test_without_a_terminal_the_dashboard_falls_back_to_headless_with_a_note(tmp
     """Piped or scripted (as under CliRunner) there are no keys to read and no screen to draw."""
     result = invoke("--epochs", "2", "--net", "784-30-30-10")
     assert result.exit_code == 0
-    assert "not a terminal: running headless" in result.output and "s_1/s_2" in result.output
+    assert "not a terminal: running headless" in result.output and "h1:h2 = " in result.output
     record = tmp_path / "run.jsonl"
     invoke("--epochs", "2", "--net", "784-30-30-10", "--no-ui", "--record", str(record))
     replayed = runner.invoke(app, ["replay", str(record)])
@@ -148,6 +195,7 @@ def test_chain_without_a_terminal_is_refused_in_one_line():
     assert result.exit_code == 2 and "needs a terminal" in result.output
 
 
+@pytest.mark.slow
 def test_a_reader_that_goes_away_gives_141_and_the_recording_stays_complete(tmp_path):
     """`vgrad-tui … | true`: the table meets a closed pipe; that is not a failed run."""
     record = tmp_path / "run.jsonl"
@@ -172,3 +220,28 @@ def test_an_unknown_command_is_named_with_the_list_of_commands(capsys):
     assert exit_.value.code == 2
     error = capsys.readouterr().err
     assert "no command 'bogus'" in error and "replay" in error and len(error.strip().splitlines()) == 1
+
+
+def test_replay_then_q_prints_the_summary_as_a_live_run_does(monkeypatch):
+    """Item 19: quitting the replay dashboard leaves the recording's summary table behind."""
+    from textual.app import App
+
+    from vgrad.tui import cli
+    from vgrad.tui.app import VgradApp
+
+    async def press_q(pilot):
+        await pilot.press("q")
+
+    monkeypatch.setattr(cli, "_headless_unless_terminal", lambda no_ui: False)
+    monkeypatch.setattr(VgradApp, "run", lambda app: App.run(app, headless=True, auto_pilot=press_q))
+    result = runner.invoke(app, ["replay", str(FIXTURES / "book3.jsonl")])
+    assert result.exit_code == 0
+    assert "784-30-30-30-30-10" in result.output and "h1:h4" in result.output
+
+
+def test_zero_epochs_print_the_measurement_at_initialisation():
+    """Item 18: --epochs 0 trains nothing but still measures s_l at init, so no row reads —."""
+    result = invoke("--epochs", "0", "--net", "784-30-30-10", "--no-ui")
+    assert result.exit_code == 0
+    rows = [line for line in result.output.splitlines() if line.startswith(("│ h1 ", "│ h2 ", "│ cost"))]
+    assert len(rows) == 3 and not any("—" in row for row in rows)

@@ -1,30 +1,71 @@
-"""The headless table: s_l first and last per hidden layer, and the first/last ratio through both lenses."""
+"""The headless summary table: titled by the whole spec with its state, epochs and headline on
+lines that never break mid-phrase; s_l, cost and accuracy in the one format of core.run.summary."""
 
 import io
+from pathlib import Path
 
 from rich.console import Console
 
-from vgrad.core.run.lens import WEIGHT, first_to_last
-from vgrad.tui.headless import format_speed, summary_tables
+from vgrad.core.record.reader import read_run
+from vgrad.core.record.replay import Replayer
+from vgrad.core.record.step import StepRecord
+from vgrad.core.run.board import Board
+from vgrad.core.run.lens import WEIGHT
+from vgrad.core.run.spec import parse_net
+from vgrad.core.run.summary import headline_text
+from vgrad.tui.headless import summary_tables
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
-def rendered(board) -> str:
-    console = Console(width=120, record=True, file=io.StringIO())
-    console.print(*summary_tables(board.snapshot(), "speed"))
-    return console.export_text()
+def replayed(name: str) -> Board:
+    recording = read_run(FIXTURES / name)
+    board = Board(recording.specs, recording.config.n_epochs)
+    Replayer(recording, board).jump_end()
+    return board
 
 
-def test_the_table_gives_both_first_to_last_ratios(replay_app):
-    board = replay_app("lenses2.jsonl").board
-    net = board.snapshot().nets[0]
-    text = rendered(board)
-    first, last = first_to_last(net.history[0], WEIGHT), first_to_last(net.latest, WEIGHT)
-    row = next(line for line in text.splitlines() if "‖∂C/∂W‖ h1/h4" in line)
-    assert format_speed(first) in row and format_speed(last) in row
-    assert "s_1/s_4" in text
+def rendered(view, mode: str, width: int = 80) -> list[str]:
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(*summary_tables(view, mode))
+    return [line.rstrip() for line in console.export_text().splitlines()]
 
 
-def test_a_recording_without_the_weight_lens_shows_a_dash(book3_board):
-    board = book3_board
-    row = next(line for line in rendered(board).splitlines() if "‖∂C/∂W‖ h1/h4" in line)
+def test_titles_keep_each_phrase_whole_and_carry_the_headline():
+    lines = rendered(replayed("diverged2.jsonl").snapshot(), "speed")
+    assert "784-30-30-30-10:leaky_relu:he" in lines
+    assert "diverged: non-finite value at epoch 5, step 5 · epoch 5/40 · h1:h3 = —" in lines
+    assert "done · epoch 40/40 · h1:h2 = 1:1.7" in lines
+
+
+def test_speeds_cost_and_accuracy_share_the_dashboards_formats():
+    lines = rendered(replayed("sgd2.jsonl").snapshot(), "sgd")
+    text = "\n".join(lines)
+    assert "done · epoch 3/3 · h1:h4 = 1:163" in lines
+    assert "s_l at epoch 0" in text and "at epoch 3" in text            # epoch labels as recorded
+    row = next(line for line in lines if line.startswith("│ h1 "))
+    assert [cell.strip() for cell in row.split("│")[2:4]] == ["0.231", "0.0114"]
+    assert any("h1:h4" in line and "1:95" in line and "1:163" in line for line in lines)
+    assert any("test accuracy" in line and "10.0%" in line and "88.0%" in line for line in lines)
+
+
+def test_a_narrow_net_reports_its_layers_without_neurons_of_others():
+    spec = parse_net("784-3-3-10")
+    board = Board((spec,), 2)
+    board.publish(StepRecord(net=0, epoch=0, step=0, speed=(1e-3, 0.1), neurons=((1e-4,) * 3,) * 2, cost=3.0))
+    lines = rendered(board.snapshot(), "speed")
+    assert "waiting · epoch 0/2 · h1:h2 = 1:100" in lines
+
+
+def test_the_table_gives_the_first_to_last_ratio_through_both_lenses():
+    net = replayed("lenses2.jsonl").snapshot().nets[0]
+    lines = rendered(replayed("lenses2.jsonl").snapshot(), "speed", width=120)
+    row = next(line for line in lines if "‖∂C/∂W‖ h1:h4" in line)
+    weight = [headline_text(record, WEIGHT).partition(" = ")[2] for record in (net.history[0], net.latest)]
+    assert all(weight) and [cell.strip() for cell in row.split("│")[2:4]] == weight
+    assert any(line.startswith("│ h1:h4 ") for line in lines)
+
+
+def test_a_recording_without_the_weight_lens_shows_a_dash():
+    row = next(line for line in rendered(replayed("book3.jsonl").snapshot(), "speed") if "‖∂C/∂W‖ h1:h4" in line)
     assert row.count("—") == 2

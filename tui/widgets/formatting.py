@@ -5,8 +5,13 @@ from __future__ import annotations
 import math
 
 
-def sci(value: float, digits: int = 2) -> str:
-    """2.79e-03; "nan", "inf" or "0" where the exponent would mean nothing."""
+NONE = "—"   # not measured (a watched layer without a bias gradient)
+
+
+def sci(value: float | None, digits: int = 2) -> str:
+    """2.79e-03; "nan", "inf" or "0" where the exponent would mean nothing; "—" for None."""
+    if value is None:
+        return NONE
     if math.isnan(value):
         return "nan"
     if math.isinf(value):
@@ -16,8 +21,10 @@ def sci(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}e}"
 
 
-def gain(later: float, earlier: float) -> str:
+def gain(later: float | None, earlier: float | None) -> str:
     """The factor s_{l+1}/s_l as "×4.9", "×12" or "×0.74", or "×?" when it is undefined."""
+    if later is None or earlier is None:
+        return NONE
     if not (math.isfinite(later) and math.isfinite(earlier)) or earlier <= 0:
         return "×?"
     ratio = later / earlier
@@ -28,6 +35,8 @@ def gain(later: float, earlier: float) -> str:
     return f"×{ratio:.1f}" if ratio >= 1 else f"×{ratio:.2f}"
 
 
-def short(value: float) -> str:
-    """A cost to four significant digits, e.g. 3.411 or 5.47e+22."""
+def short(value: float | None) -> str:
+    """A cost to four significant digits, e.g. 3.411 or 5.47e+22; "—" for None."""
+    if value is None:
+        return NONE
     return "nan" if math.isnan(value) else f"{value:.4g}"

@@ -16,7 +16,8 @@ from vgrad.tui.widgets.log_sparkline import COMPONENTS, levels, row_runs
 from vgrad.tui.widgets.scale import SpeedScale
 from vgrad.tui.widgets.styled import StyledWidget
 
-NAME_WIDTH = 3
+NAME_WIDTH = 3          # "h1 ": a built-in net's row names
+MAX_NAME_WIDTH = 14     # a watched model's qualified names, cut from the left beyond this
 SPEED_WIDTH = 9
 GAIN_WIDTH = 7
 NO_GAIN = "—"
@@ -47,15 +48,17 @@ class LayerRow(StyledWidget):
     speed: reactive[str] = reactive("")
     gain: reactive[str] = reactive("")
 
-    def __init__(self, layer: int, **options) -> None:
+    def __init__(self, layer: int, name: str | None = None, name_width: int = NAME_WIDTH, **options) -> None:
         super().__init__(**options)
         self.layer_index = layer
+        self.name_width = name_width
+        self.label = fit_name(name or f"h{layer + 1}", name_width - 1).ljust(name_width)
         self.scale = SpeedScale(-5.0, 0.0)
         self._source: tuple[tuple[StepRecord, ...], int | None] = ((), None)
 
     @property
     def sparkline_width(self) -> int:
-        return max(0, self.size.width - NAME_WIDTH - SPEED_WIDTH - GAIN_WIDTH)
+        return max(0, self.size.width - self.name_width - SPEED_WIDTH - GAIN_WIDTH)
 
     def show(self, history: tuple[StepRecord, ...], steps: int | None, scale: SpeedScale) -> None:
         """Draw `history` on `scale`, the width standing for the run's `steps`; read s_l and the
@@ -91,7 +94,7 @@ class LayerRow(StyledWidget):
             runs = row_runs(self.cells, row, height)
             drawn = sum(len(text) for text, _ in runs)
             label = row == middle
-            parts.append((f"h{self.layer_index + 1}".ljust(NAME_WIDTH) if label else " " * NAME_WIDTH,
+            parts.append((self.label if label else " " * self.name_width,
                           self.component_style("layer-row--name")))
             parts.extend((text, self.component_style(component)) for text, component in runs)
             parts.append(" " * max(0, pad - drawn))
@@ -99,3 +102,13 @@ class LayerRow(StyledWidget):
                 parts.append(self.speed.rjust(SPEED_WIDTH))
                 parts.append((self.gain.rjust(GAIN_WIDTH), self.component_style("layer-row--gain")))
         return Content.assemble(*parts)
+
+
+def fit_name(name: str, width: int) -> str:
+    """A layer's name in `width` columns, cut from the left (`…layers.11.fc2`): the end tells layers apart."""
+    return name if len(name) <= width else "…" + name[len(name) - width + 1:]
+
+
+def name_width(names) -> int:
+    """Columns for a panel's row names: NAME_WIDTH for h1 … h8, up to MAX_NAME_WIDTH for watched models."""
+    return max(NAME_WIDTH, min(MAX_NAME_WIDTH, 1 + max((len(name) for name in names), default=0)))

@@ -21,7 +21,10 @@ COMPONENTS = {BAR, BAD_CELL, ZERO_CELL}
 
 def run_steps(history: tuple[StepRecord, ...], total_epochs: int) -> int | None:
     """The steps the whole run takes: E × steps per epoch (1 in speed mode; in sgd mode read off
-    an epoch-end record, the smallest step/epoch); None until an epoch has ended."""
+    an epoch-end record, the smallest step/epoch); None until an epoch has ended. A watched
+    model's run has no known length (total_epochs 0): the steps so far fill the width."""
+    if total_epochs <= 0:
+        return history[-1].step + 1 if history else None
     per_epoch = min((record.step / record.epoch for record in history if record.epoch > 0), default=None)
     return None if per_epoch is None or total_epochs <= 0 else round(per_epoch * total_epochs)
 
@@ -49,7 +52,9 @@ def levels(history: tuple[StepRecord, ...], layer: int, width: int, height: int,
     for record in columns_of(history, width, steps):
         value = record.speed[layer]
         position = scale.fraction(value)
-        if position is None:
+        if value is None:        # not measured (a watched layer without a bias): blank
+            out.append(ZERO)
+        elif position is None:
             out.append(BAD)
         elif scale.log and value <= 0:
             out.append(ZERO)

@@ -8,7 +8,7 @@ from textual.containers import Container, Vertical
 from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.run.board import NetView
 from vgrad.core.run.spec import NetSpec
-from vgrad.tui.widgets.layer_row import LayerRow
+from vgrad.tui.widgets.layer_row import LayerRow, name_width
 from vgrad.tui.widgets.log_sparkline import run_steps
 from vgrad.tui.widgets.neuron_bars import HEADER_ROWS, NeuronBars
 from vgrad.tui.widgets.scale import SpeedScale
@@ -20,10 +20,12 @@ PROBLEM_STATES = ("diverged", "error")
 
 
 def describe(spec: NetSpec) -> str:
-    """The options the widths do not say: "sigmoid · book init", plus residual and cost."""
+    """The options the widths do not say: "sigmoid · book init", plus residual, batch norm and cost."""
     words = [spec.activation, f"{spec.init} init"]
     if spec.residual:
         words.append("residual")
+    if spec.batchnorm:
+        words.append("batch norm")
     if spec.cost != "cross_entropy":
         words.append(spec.cost.replace("_", "-"))
     return " · ".join(words)
@@ -50,11 +52,13 @@ class NetPanel(Vertical):
     def __init__(self, spec: NetSpec, **options) -> None:
         super().__init__(**options)
         self.spec = spec
-        self.rows = [LayerRow(layer) for layer in range(spec.hidden)]
+        names = spec.layer_names
+        width = name_width(names)
+        self.rows = [LayerRow(layer, name, width) for layer, name in enumerate(names)]
         self.neuron_bars = NeuronBars(spec.hidden)
         self.status = StatusLine()
         self.border_title = spec.widths
-        self.border_subtitle = describe(spec)
+        self.border_subtitle = describe(spec) if isinstance(spec, NetSpec) else spec.description
         self._state = ""
 
     @staticmethod

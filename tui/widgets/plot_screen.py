@@ -4,6 +4,7 @@ the x axis spanning the whole run so a chart fills as its net trains."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -47,7 +48,7 @@ class SpeedPlot(PlotextPlot):
         x = [record.step for record in history]
         for layer in range(net.spec.hidden):
             points = [(step, math.log10(record.speed[layer])) for step, record in zip(x, history)
-                      if 0 < record.speed[layer] < math.inf]
+                      if record.speed[layer] is not None and 0 < record.speed[layer] < math.inf]
             if points:
                 plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille",
                          label=f"h{layer + 1}")
@@ -65,18 +66,22 @@ class SpeedPlot(PlotextPlot):
 
 
 class PlotScreen(Screen[None]):
-    """Every net's chart in a grid, redrawn from the app's newest BoardView a few times a second
-    (within the app's CPU budget: plotext charts are not cheap)."""
+    """Every net's chart in a grid, redrawn from the newest BoardView that `view` gives a few
+    times a second, when `may_redraw(shown, newest)` allows (plotext charts are not cheap)."""
 
     BINDINGS = [Binding("escape,p", "close", "back to the panels")]
 
-    def __init__(self, **options) -> None:
+    def __init__(self, view: Callable[[], BoardView],
+                 may_redraw: Callable[[BoardView, BoardView], bool] = lambda shown, view: True,
+                 **options) -> None:
         super().__init__(**options)
+        self.view = view
+        self.may_redraw = may_redraw
         self._shown: BoardView | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        view: BoardView = self.app.view
+        view = self.view()
         with Grid(id="plots", classes=f"plots-{len(view.nets)}"):
             for net in view.nets:
                 yield SpeedPlot(id=f"plot-{net.index}")
@@ -87,10 +92,10 @@ class PlotScreen(Screen[None]):
         self.set_interval(REDRAW_SECONDS, self.redraw)
 
     def redraw(self) -> None:
-        """Draw the app's newest view, if it moved and the app's CPU budget allows."""
-        view: BoardView = self.app.view
+        """Draw the newest view, if it moved and may_redraw allows."""
+        view = self.view()
         if self._shown is not None and (view.version == self._shown.version
-                                        or not self.app.may_redraw(self._shown, view)):
+                                        or not self.may_redraw(self._shown, view)):
             return
         self._shown = view
         scale = shared_scale(view.nets, log=True)

@@ -22,9 +22,9 @@ class SpeedScale:
     hi: float
     log: bool = True
 
-    def fraction(self, value: float) -> float | None:
-        """Where `value` sits in the range, 0..1; None for nan/inf; 0 for s = 0."""
-        if not math.isfinite(value):
+    def fraction(self, value: float | None) -> float | None:
+        """Where `value` sits in the range, 0..1; None for nan/inf or no value; 0 for s = 0."""
+        if value is None or not math.isfinite(value):
             return None
         if self.log:
             if value <= 0:
@@ -45,7 +45,8 @@ class SpeedScale:
 
 def speeds(nets: Iterable[NetView]) -> list[float]:
     """Every finite, positive s_l in every net's history."""
-    return [v for net in nets for record in net.history for v in record.speed if 0 < v < math.inf]
+    return [v for net in nets for record in net.history for v in record.speed
+            if v is not None and 0 < v < math.inf]
 
 
 def shared_scale(nets: Iterable[NetView], log: bool = True) -> SpeedScale:

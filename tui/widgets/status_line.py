@@ -14,7 +14,7 @@ from vgrad.tui.widgets.styled import StyledWidget
 STATE_MARKS = {
     "waiting": "○ waiting", "compiling": "◌ compiling kernels…", "running": "● running",
     "paused": "❚❚ paused", "done": "✔ done", "diverged": "✖ diverged", "error": "✖ error",
-    "stopped": "■ stopped",
+    "stopped": "■ stopped", "silent": "◌ silent",
 }
 GAP = "  "
 
@@ -35,7 +35,8 @@ def readings(net: NetView) -> list[str]:
         return []
     total = net.total_epochs
     epoch = total if net.state == "done" else latest.epoch
-    parts = [f"epoch {epoch:>{len(str(total))}}/{total}", f"cost {short(latest.cost):<6}"]
+    progress = f"epoch {epoch:>{len(str(total))}}/{total}" if total else f"step {latest.step}"  # watched: no epochs
+    parts = [progress, f"{'cost' if total else 'loss'} {short(latest.cost):<6}"]
     accuracy = last_accuracy(net)
     if accuracy is not None:
         parts.append(f"acc {accuracy:>6.1%}")
@@ -49,8 +50,8 @@ def state_text(net: NetView) -> str:
 
 
 def reason(net: NetView) -> str:
-    """Why a net stopped (diverged, error, stopped), or ""."""
-    return net.message if net.state in ("diverged", "error", "stopped") else ""
+    """Why a net stopped (diverged, error, stopped) or waits (a watched file not there yet, silent), or ""."""
+    return net.message if net.state in ("waiting", "silent", "diverged", "error", "stopped") else ""
 
 
 def pack(parts: list[str], width: int) -> list[str]:

@@ -13,6 +13,7 @@ from vgrad.core.engine.net import (
     reference_cost,
     reference_forward,
 )
+from vgrad.core.engine.structs import Hyper, Net, make_buffers
 from vgrad.core.run.spec import parse_net
 
 SPECS = ["784-30-30-30-30-10", "12-6-6-6-4:relu:he:residual", "12-6-6-4:tanh:xavier:quadratic",
@@ -21,14 +22,19 @@ SPECS = ["784-30-30-30-30-10", "12-6-6-6-4:relu:he:residual", "12-6-6-4:tanh:xav
 
 def kernel_gradients(spec, params, x, y):
     layout = make_layout(spec)
-    width = layout.activation_width * len(x)
-    zs, acts, deltas, grad_acts = (np.empty(width, dtype=params.dtype) for _ in range(4))
-    grads = np.empty_like(params)
-    out = kernels.forward(params, layout.table, x, zs, acts, activation_code(spec))
-    cost = kernels.output_cost(acts, out, y, cost_code(spec))
-    kernels.backward(params, layout.table, x, y, zs, acts, deltas, grad_acts, grads,
-                     activation_code(spec), cost_code(spec))
-    return grads, cost, acts[out:out + y.size].reshape(y.shape)
+    net = Net(params, layout.table, activation_code(spec), cost_code(spec))
+    buffers = make_buffers(layout, len(x), len(x), params.dtype, thin=False)
+    out = kernels.forward(net, buffers, x)
+    cost = kernels.output_cost(buffers.acts, out, y, net.cost_code)
+    kernels.backward(net, buffers, x, y)
+    return buffers.grads, cost, buffers.acts[out:out + y.size].reshape(y.shape)
+
+
+def update(layout, params, grads, eta, lmbda, clip):
+    """kernels.update with the given gradient, n = 10."""
+    buffers = make_buffers(layout, 1, 1, params.dtype, thin=False)
+    buffers.grads[:] = grads
+    kernels.update(Net(params, layout.table, 0, 0), buffers, Hyper(eta, lmbda, clip, n_train=10, batch_size=1))
 
 
 def batch(spec, rows=17, seed=1):
@@ -80,7 +86,7 @@ def test_update_applies_weight_decay_to_weights_only():
     layout = make_layout(spec)
     params = np.ones(layout.n_params)
     grads = np.full(layout.n_params, 0.5)
-    kernels.update(params, grads, layout.table, 0.1, 5.0, 10, 0.0)
+    update(layout, params, grads, 0.1, 5.0, 0.0)
     mask = layout.weight_mask()
     np.testing.assert_allclose(params[mask], (1 - 0.1 * 5.0 / 10) - 0.1 * 0.5)
     np.testing.assert_allclose(params[~mask], 1 - 0.1 * 0.5)
@@ -91,7 +97,7 @@ def test_clipping_scales_the_step_to_the_global_norm():
     layout = make_layout(spec)
     params = np.zeros(layout.n_params)
     grads = np.full(layout.n_params, 3.0)
-    kernels.update(params, grads, layout.table, 1.0, 0.0, 10, 1.0)
+    update(layout, params, grads, 1.0, 0.0, 1.0)
     assert np.linalg.norm(params) == pytest.approx(1.0)
 
 

@@ -6,6 +6,7 @@ import pytest
 from vgrad.core.engine import kernels
 from vgrad.core.engine.net import activation_code, cost_code, init_params, make_layout
 from vgrad.core.engine.simd import simd_available
+from vgrad.core.engine.structs import Buffers, Hyper, Net, make_buffers
 from vgrad.core.engine.thin_products import combine_rows, fused_weight_update, weighted_inputs
 from vgrad.core.run.spec import parse_net
 
@@ -92,14 +93,10 @@ def test_sgd_steps_give_the_same_weights_with_and_without_the_thin_product_kerne
     results = []
     for thin in (False, True):
         params = init_params(spec, np.random.default_rng(0))
-        width = layout.activation_width * batch_size
-        buffers = [np.empty(width) for _ in range(4)]
-        ok = kernels.sgd_steps(params, layout.table, train_x, train_y, order, 0, 10, batch_size,
-                               np.empty(batch_size * spec.sizes[0]), np.empty(batch_size * spec.sizes[-1]),
-                               *buffers, np.empty_like(params), 0.5, 5.0, 0.0, activation_code(spec),
-                               cost_code(spec), np.bool_(thin),
-                               np.empty(max(spec.sizes[1:]) * batch_size))
-        assert ok
+        net = Net(params, layout.table, activation_code(spec), cost_code(spec))
+        buffers = make_buffers(layout, batch_size, batch_size, params.dtype, thin=thin)
+        hyper = Hyper(eta=0.5, lmbda=5.0, clip=0.0, n_train=n, batch_size=batch_size)
+        assert kernels.sgd_steps(net, buffers, hyper, train_x, train_y, order, 0, 10)
         results.append(params)
     np.testing.assert_allclose(results[1], results[0], rtol=0, atol=1e-12)
 
@@ -134,14 +131,15 @@ def test_sgd_steps_on_the_thin_kernels_write_only_inside_their_buffers(text, bat
         params = guarded(layout.n_params, dtype, guards)
         params[:] = init_params(spec, np.random.default_rng(0))
         width = layout.activation_width * batch_size
-        buffers = [guarded(width, dtype, guards) for _ in range(4)]
-        ok = kernels.sgd_steps(params, layout.table, train_x, train_y, order, 0, -(-n // batch_size),
-                               batch_size, guarded(batch_size * spec.sizes[0], dtype, guards),
-                               guarded(batch_size * spec.sizes[-1], dtype, guards), *buffers,
-                               guarded(layout.n_params, dtype, guards), 0.5, 5.0, 0.0,
-                               activation_code(spec), cost_code(spec), np.bool_(thin),
-                               guarded(max(spec.sizes[1:]) * batch_size, dtype, guards))
-        assert ok
+        blocks = [guarded(width, dtype, guards) for _ in range(4)]
+        buffers = Buffers(*blocks, grads=guarded(layout.n_params, dtype, guards),
+                          xb=guarded(batch_size * spec.sizes[0], dtype, guards),
+                          yb=guarded(batch_size * spec.sizes[-1], dtype, guards),
+                          transposes=guarded(max(spec.sizes[1:]) * batch_size if thin else 0, dtype, guards),
+                          panel_scratch=np.empty(0, dtype), speeds=np.empty(0))
+        net = Net(params, layout.table, activation_code(spec), cost_code(spec))
+        hyper = Hyper(eta=0.5, lmbda=5.0, clip=0.0, n_train=n, batch_size=batch_size)
+        assert kernels.sgd_steps(net, buffers, hyper, train_x, train_y, order, 0, -(-n // batch_size))
         assert all(np.isnan(raw[:GUARD]).all() and np.isnan(raw[-GUARD:]).all() for raw in guards)
         results.append(params.astype(np.float64))
     np.testing.assert_allclose(results[1], results[0], rtol=0, atol=TOLERANCE[dtype] * 10)

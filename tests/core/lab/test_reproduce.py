@@ -5,10 +5,11 @@ the suite inside its time budget: on this data they give the same orderings and 
 final medians to six digits as float64 (`vgrad-tui reproduce` runs float64 by default).
 """
 
+import numpy as np
 import pytest
 
 from vgrad.core.lab.book import ADJACENT_RATIO, AFTER_500_FOUR_HIDDEN, BOOK_NETS
-from vgrad.core.lab.reproduce import reproduce
+from vgrad.core.lab.reproduce import init_speeds, reproduce
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +20,7 @@ def results(mnist):
     return reproduce(mnist, seeds=20, epochs=500, dtype="float32")
 
 
+@pytest.mark.slow
 def test_every_init_median_lies_in_its_band(results):
     for result, book in zip(results, BOOK_NETS):
         assert result.spec == book.spec
@@ -26,23 +28,40 @@ def test_every_init_median_lies_in_its_band(results):
             assert layer.band.low <= layer.median <= layer.band.high, (result.spec, layer)
 
 
+@pytest.mark.slow
 def test_the_median_adjacent_gain_is_about_five(results):
     for result in results:
         assert ADJACENT_RATIO.low <= result.adjacent_ratio <= ADJACENT_RATIO.high
 
 
+@pytest.mark.slow
 def test_after_500_epochs_the_earlier_layer_is_slower_in_every_seed(results):
     for result in results:
         assert result.ordered_seeds == 20, result.spec
         assert result.ordering_passed and result.passed
 
 
+@pytest.mark.slow
 def test_after_500_epochs_the_four_hidden_speeds_are_near_the_books(results):
     for ours, book in zip(results[-1].final_speeds, AFTER_500_FOUR_HIDDEN):
         assert book / 2 < ours < book * 2
 
 
+@pytest.mark.slow
 def test_the_first_layer_still_learns_about_100x_slower_than_the_last(results):
     four_hidden = results[-1]
     first, *_, last = four_hidden.final_speeds
     assert 30 < last / first < 1000
+
+
+def test_a_short_reproduce_judges_each_net_from_its_own_seeds(mnist):
+    """Two seeds, two epochs (the fast tier's check; the 20-seed figures above are slow)."""
+    results = reproduce(mnist, seeds=2, epochs=2)
+    assert [r.spec for r in results] == [book.spec for book in BOOK_NETS]
+    for result, book in zip(results, BOOK_NETS):
+        assert result.seeds == 2 and result.epochs == 2
+        assert [layer.layer for layer in result.layers] == list(range(1, len(book.book_speeds) + 1))
+        assert all(layer.p5 <= layer.median <= layer.p95 for layer in result.layers)
+        medians = np.median(init_speeds(book.spec, mnist, range(2)), axis=0)
+        assert [layer.median for layer in result.layers] == pytest.approx(medians, rel=1e-12)
+        assert result.ordered_seeds == 2  # two epochs in, every earlier layer is still the slower one

@@ -1,8 +1,11 @@
 """The board keeps the newest record and a bounded, downsampled history per net."""
 
+import pytest
+
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board
 from vgrad.core.run.spec import parse_net
+from vgrad.core.status import NetState
 
 
 def record(net, epoch):
@@ -38,3 +41,24 @@ def test_states_and_reset():
     assert not view.finished
     board.reset()
     assert board.snapshot().nets[1].latest is None
+
+
+def test_pausing_is_the_boards_alone_and_shows_running_nets_as_paused():
+    board = Board((parse_net("4-3-3-2"), parse_net("4-3-3-2")), total_epochs=10)
+    board.set_state(0, NetState.RUNNING)
+    board.set_state(1, NetState.DONE)
+    before = board.snapshot()
+    board.set_paused(True)
+    view = board.snapshot()
+    assert view.paused and board.paused and view.version > before.version
+    assert [net.state for net in view.nets] == [NetState.PAUSED, NetState.DONE]
+    board.set_paused(False)
+    assert [net.state for net in board.snapshot().nets] == ["running", "done"]
+
+
+def test_a_net_cannot_be_set_paused_by_itself():
+    board = Board((parse_net("4-3-3-2"),), total_epochs=10)
+    with pytest.raises(AssertionError):
+        board.set_state(0, NetState.PAUSED)
+    with pytest.raises(ValueError):
+        board.set_state(0, "asleep")

@@ -38,3 +38,10 @@ def test_a_board_view_through_the_weight_lens_keeps_states_and_version():
     assert seen.nets[0].latest.speed == (0.5, 0.25)
     assert [r.speed for r in seen.nets[0].history] == [(0.5, 0.25)]
     assert view_through_lens(view, BIAS) is view
+
+
+def test_a_layer_without_a_bias_gradient_gives_no_first_to_last_ratio():
+    """A watched model's layer with no bias has no s_l (None): no ratio, not a TypeError."""
+    for speed in ((None, 0.1), (0.001, None)):
+        record = StepRecord(net=0, epoch=0, step=0, speed=speed, neurons=((), ()), cost=1.0)
+        assert first_to_last(record, BIAS) is None

@@ -1,6 +1,7 @@
 """The runner: one thread per net, pause/step/stop, and faults that stay in their net."""
 
 import itertools
+import threading
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from vgrad.core.run.board import Board
 from vgrad.core.run.config import Config
 from vgrad.core.run.runner import Runner
 from vgrad.core.run.spec import parse_net
+from vgrad.core.status import EndStatus, NetState
 
 SPECS = (parse_net("784-30-30-10"), parse_net("784-30-30-30-10"))
 
@@ -140,3 +142,74 @@ def test_ctrl_c_while_waiting_for_the_workers_still_leaves_every_net_stopped():
         runner.stop()
         assert runner.join(timeout=10)
         assert [net.state for net in board.snapshot().nets] == ["stopped", "stopped"]
+
+
+def compile_threads():
+    return [thread for thread in threading.enumerate() if thread.name == "vgrad-compile"]
+
+
+def test_every_net_shows_compiling_until_the_kernels_are_ready():
+    ready = threading.Event()
+    board = Board(SPECS, total_epochs=3)
+    runner = Runner(SPECS, board, counting_source(stop_after=3), prepare=ready.wait)
+    runner.start()
+    assert [net.state for net in board.snapshot().nets] == ["compiling", "compiling"]
+    assert not runner.join(timeout=0.05) and all(net.latest is None for net in board.snapshot().nets)
+    ready.set()
+    assert runner.join(timeout=5)
+    assert [net.state for net in board.snapshot().nets] == ["done", "done"]
+
+
+def test_stop_while_compiling_ends_the_run_at_once_and_nothing_starts_after():
+    """q during the cold compile: no wait for numba, and no net trains once it finishes."""
+    ready = threading.Event()
+    board = Board(SPECS, total_epochs=3)
+    runner = Runner(SPECS, board, counting_source(stop_after=3), prepare=ready.wait)
+    runner.start()
+    runner.stop()
+    assert runner.join(timeout=0) and not runner.alive
+    assert [net.state for net in board.snapshot().nets] == ["stopped", "stopped"]
+    ready.set()
+    for thread in compile_threads():
+        thread.join(5)
+    assert [net.state for net in board.snapshot().nets] == ["stopped", "stopped"]
+    assert all(net.latest is None for net in board.snapshot().nets)
+
+
+def test_a_failed_compile_is_an_error_on_every_net_and_in_the_recording(tmp_path):
+    def broken() -> None:
+        raise RuntimeError("no LLVM today")
+
+    board = Board(SPECS, total_epochs=3)
+    header = run_header(SPECS, Config(epochs=3), "mnist", {})
+    recorder = JsonlRecorder(tmp_path / "run.jsonl", header)
+    runner = Runner(SPECS, board, counting_source(stop_after=3), (recorder,), prepare=broken)
+    runner.start()
+    assert runner.join(timeout=5)
+    recorder.end(EndStatus.COMPLETE, 0.0)
+    assert {net.state for net in board.snapshot().nets} == {NetState.ERROR}
+    assert "no LLVM today" in board.snapshot().nets[0].message and "RuntimeError" in runner.errors[1]
+    events = read_run(tmp_path / "run.jsonl").events
+    assert [(event["net"], event["kind"]) for event in events] == [(0, "error"), (1, "error")]
+
+
+def test_a_sink_that_fails_becomes_a_notice_and_training_goes_on():
+    full = "writing run.jsonl failed: No space left on device; training goes on"
+
+    class FullDisk:
+        failure: str | None = None
+
+        def step(self, record: StepRecord) -> None:
+            self.failure = full
+
+        def event(self, net, kind, **info) -> None: ...
+
+        def end(self, status, elapsed) -> None: ...
+
+    board = Board(SPECS, total_epochs=3)
+    runner = Runner(SPECS, board, counting_source(stop_after=3), (FullDisk(),))
+    runner.start()
+    assert runner.join(timeout=5)
+    view = board.snapshot()
+    assert view.notices == (full,)
+    assert [net.state for net in view.nets] == ["done", "done"]

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vgrad.core.engine.net import make_layout
 from vgrad.core.errors import InputError
 from vgrad.core.run.spec import AUTO, NetSpec, parse_net, parse_nets
 
@@ -39,6 +40,27 @@ def test_bad_specs_are_refused_with_a_reason(text, culprit):
     with pytest.raises(InputError) as error:
         parse_net(text)
     assert culprit in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("text, skips", [
+    ("784-30-30-10:residual", (2,)), ("784-30-30-30-30-10:res", (2, 3, 4)),
+    ("784-30-30-20-20-10:residual", (2, 4)), ("784-30-30-10", ()),
+])
+def test_residual_skips_go_wherever_a_hidden_layer_is_as_wide_as_the_one_before(text, skips):
+    spec = parse_net(text)
+    assert spec.skip_layers == skips
+    flags = make_layout(spec).table[:, 4]  # the engine's own residual flag per weight layer
+    assert tuple(int(layer) + 1 for layer in flags.nonzero()[0]) == skips
+
+
+@pytest.mark.parametrize("text, flag", [("784-30-20-10:residual", None), ("784-30-10", True),
+                                        ("784-30-20-30-10", True)])
+def test_residual_with_no_two_adjacent_equal_widths_is_refused(text, flag):
+    """Item 20: a residual net where no layer would get a skip is a mistake, not a silent no-op."""
+    with pytest.raises(InputError) as error:
+        parse_net(text, residual=flag)
+    message = str(error.value)
+    assert "residual" in message and f"net {text!r}" in message and "no layer would get a skip" in message
 
 
 def test_input_width_must_match_the_data():

@@ -1,0 +1,110 @@
+"""The performance targets (DESIGN.md), each judged on figures measured in the same run."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from vgrad.bench.problem import BATCHES, DTYPES, PEERS
+from vgrad.bench.timing import Throughput
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    text: str
+    measured: float | None
+    threshold: float
+    unit: str                 # "x", "%", "s"
+    higher_is_better: bool = True
+    note: str = ""
+
+    @property
+    def passed(self) -> bool | None:
+        """True or False once measured; None when skipped (not measured, or not finite)."""
+        if self.measured is None or not math.isfinite(self.measured):
+            return None
+        if self.higher_is_better:
+            return self.measured >= self.threshold
+        return self.measured <= self.threshold
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "text": self.text, "measured": self.measured, "threshold": self.threshold,
+                "unit": self.unit, "higher_is_better": self.higher_is_better, "passed": self.passed,
+                "note": self.note}
+
+
+def find_row(rows: list[Throughput], peer: str, dtype: str, batch: int) -> Throughput | None:
+    for row in rows:
+        if (row.peer, row.dtype, row.batch) == (peer, dtype, batch):
+            return row
+    return None
+
+
+def _rate(rows: list[Throughput], peer: str, dtype: str, batch: int) -> float | None:
+    row = find_row(rows, peer, dtype, batch)
+    return None if row is None else row.examples_per_second
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def ratios(rows: list[Throughput]) -> dict:
+    """vgrad's examples/s over each peer's, per dtype and batch."""
+    out: dict = {}
+    for dtype in DTYPES:
+        out[dtype] = {}
+        for batch in BATCHES:
+            ours = _rate(rows, "vgrad", dtype, batch)
+            out[dtype][str(batch)] = {peer: _ratio(ours, _rate(rows, peer, dtype, batch))
+                                      for peer in PEERS if peer != "vgrad"}
+    return out
+
+
+def targets(result: dict) -> list[Target]:
+    """Every target, judged on the result's figures (a quick run's experiment extrapolated to 500 epochs)."""
+    r64 = result["ratios"]["float64"]
+    exp, start = result["experiment"], result["startup"]
+    torch_note = "" if result["torch"] else "PyTorch not importable here: skipped"
+    scale = exp["scale"]
+    scaled = f"quick run: extrapolated from {exp['epochs']} epochs" if scale != 1 else ""
+    # the command's start-up is paid once; its compute and numpy's grow with the epochs
+    command_full = exp["command_s"] + (scale - 1) * exp["engine_2_cores_s"]
+    command_vs_numpy = _ratio(exp["numpy_2_cores_s"] * scale, command_full)
+    return [
+        Target("numpy_batch10", "vgrad ≥ 1.8× batched numpy at batch 10", r64["10"]["numpy"], 1.8, "x"),
+        Target("book_batch10", "vgrad ≥ 15× the book's per-example algorithm at batch 10", r64["10"]["book"], 15, "x"),
+        Target("torch_batch10", "vgrad ≥ 10× PyTorch CPU at batch 10", r64["10"]["torch"], 10, "x",
+               note=torch_note),
+        Target("matmul_share", "full batch ≥ 70 % of the machine's matmul rate",
+               result["engine_share_of_matmul"]["float64"] * 100, 70, "%",
+               note="FLOPs the engine executes, all-zero input columns left out"),
+        Target("two_threads", "two nets on two threads ≥ 1.7× one thread's throughput", exp["two_thread_scaling"],
+               1.7, "x"),
+        Target("experiment_time", "three-net experiment computes in ≤ 3 s on 2 cores",
+               exp["engine_2_cores_s"] * scale, 3.0, "s", higher_is_better=False, note=scaled),
+        Target("experiment_vs_numpy", "three-net experiment ≥ 1.4× batched numpy (2 cores)",
+               _ratio(exp["numpy_2_cores_s"], exp["engine_2_cores_s"]), 1.4, "x"),
+        Target("command_vs_numpy", "whole command (start-up, warm cache) beats numpy's compute time",
+               command_vs_numpy, 1.0, "x", note="numpy's seconds / the command's" + (f"; {scaled}" if scaled else "")),
+        Target("warm_start", "warm start to first step ≤ 1.5 s", start["warm_first_step_s"], 1.5, "s",
+               higher_is_better=False),
+        Target("cold_compile", "cold compile ≤ 15 s (behind a spinner)", start["cold_compile_s"], 15.0, "s",
+               higher_is_better=False),
+        *_accuracy_target(result.get("accuracy")),
+    ]
+
+
+def _accuracy_target(accuracy: dict | None) -> list[Target]:
+    """reproduce --accuracy's four nets, 30 epochs on 60k images, ≤ 30 s on 2 cores (if measured)."""
+    if accuracy is None:
+        return []
+    return [Target("accuracy_time", "reproduce --accuracy (4 nets, 30 epochs, 60k images) ≤ 30 s on 2 cores",
+                   accuracy["seconds_30_epochs"], 30.0, "s", higher_is_better=False,
+                   note=f"{accuracy['dtype']}, synthetic images; extrapolated from {accuracy['epochs']} epochs")]
+
+
+def failed(result: dict) -> list[str]:
+    """The texts of the targets a bench result FAILs (skipped ones are not failures)."""
+    return [t["text"] for t in result["targets"] if t["passed"] is False]

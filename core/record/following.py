@@ -1,0 +1,263 @@
+"""Feed a Board from followed run files: the watch's Controls, as the Runner is the live run's.
+
+Each file owns fixed board slots (its nets when the watch starts, else one). Records go
+to the board as they are read; a new run in a file restarts its slots; a file not there
+yet shows "waiting", a writer quiet for SILENT_AFTER seconds "no new data for N s", a file
+that is not a vgrad run its error, while the other panels go on. Deep models show the
+layers `--layers` picks (by default, over DEEP layers: 0,1,mid,-2,-1); the first and the
+last are always among them, so the headline is the model's.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from vgrad.core.errors import InputError
+from vgrad.core.record.follow import Failed, Follower, Started
+from vgrad.core.record.format import FINAL_EVENT_KINDS, RESTART
+from vgrad.core.record.model import ModelSpec
+from vgrad.core.record.step import StepRecord
+from vgrad.core.run.board import Board
+from vgrad.core.run.spec import MAX_NETS
+from vgrad.core.status import FINAL_STATES
+
+POLL_SECONDS = 0.05         # a new record reaches the board within this (plus the read)
+SILENT_AFTER = 5.0          # seconds without new data before a panel says so
+DEEP = 8                    # more layers than this: show a selection
+DEFAULT_LAYERS = "0,1,mid,-2,-1"
+
+Listener = Callable[[Path, StepRecord, object], None]
+
+
+def parse_layers(text: str | None) -> tuple[str, ...] | None:
+    """`--layers 0,1,mid,-2,-1` (indices from 0, negative from the end, `mid`) or `all`; None: the default."""
+    if text is None:
+        return None
+    words = tuple(word.strip().lower() for word in text.split(","))
+    if words == ("all",):
+        return words
+    for word in words:
+        if word != "mid" and not word.lstrip("-").isdigit():
+            raise InputError(f"--layers {text!r}: {word!r} is not a layer index, `mid` or `all` "
+                             "(e.g. 0,1,mid,-2,-1)")
+    return words
+
+
+def select(count: int, words: tuple[str, ...] | None) -> tuple[int, ...]:
+    """The layers shown of a model with `count` layers, in order; always the first and the last."""
+    if words == ("all",) or (words is None and count <= DEEP):
+        return tuple(range(count))
+    chosen = {0, count - 1}
+    for word in words or DEFAULT_LAYERS.split(","):
+        index = count // 2 if word == "mid" else int(word)
+        if -count <= index < count:
+            chosen.add(index % count)
+    return tuple(sorted(chosen))
+
+
+def project_spec(spec, shown: tuple[int, ...]):
+    if not isinstance(spec, ModelSpec) or len(shown) == spec.hidden:
+        return spec
+    return replace(spec, layers=tuple(spec.layers[i] for i in shown), total=spec.hidden)
+
+
+def project(record: StepRecord, net: int, shown: tuple[int, ...] | None) -> StepRecord:
+    """`record` as board slot `net` sees it: only the `shown` layers."""
+    if shown is None:
+        return record if record.net == net else replace(record, net=net)
+    pick = lambda values: tuple(values[i] for i in shown)  # noqa: E731
+    return replace(record, net=net, speed=pick(record.speed), neurons=pick(record.neurons),
+                   weight_grad=None if record.weight_grad is None else pick(record.weight_grad))
+
+
+def waiting_spec(path: Path) -> ModelSpec:
+    """A panel's spec until its file's header is read: no layers yet."""
+    return ModelSpec(name=path.name, layers=())
+
+
+@dataclass
+class FollowedFile:
+    """One file and the board slots [first, first + slots) it owns."""
+
+    follower: Follower
+    first: int
+    slots: int
+    shown: list = field(default_factory=list)     # per net: the layers shown, None for all
+    pending: list = field(default_factory=list)   # items read while planning, fed at start
+
+    @property
+    def path(self) -> Path:
+        return self.follower.path
+
+
+def plan(paths: list[Path], layers: str | None = None, clock=time.monotonic) -> tuple[tuple, list[FollowedFile]]:
+    """The board's initial specs and the files' slots: a file's nets if it can be read now, else one."""
+    specs: list = []
+    files = []
+    for path in paths:
+        follower = Follower(path, clock=clock)
+        pending = follower.poll()
+        started = next((item for item in pending if isinstance(item, Started)), None)
+        count = len(started.parser.specs) if started else 1
+        files.append(FollowedFile(follower, first=len(specs), slots=count, pending=pending))
+        specs.extend(started.parser.specs if started else [waiting_spec(path)])
+    if len(specs) > MAX_NETS:
+        raise InputError(f"watch shows at most {MAX_NETS} panels; these files hold {len(specs)} nets")
+    words = parse_layers(layers)
+    specs = [project_spec(spec, select(spec.hidden, words)) for spec in specs]
+    return tuple(specs), files
+
+
+class FollowRunner:
+    """Polls every followed file on a thread and feeds the board; satisfies Controls."""
+
+    def __init__(self, files: list[FollowedFile], board: Board, *, layers: str | None = None,
+                 listener: Listener | None = None, poll_seconds: float = POLL_SECONDS,
+                 silent_after: float = SILENT_AFTER) -> None:
+        self.files = files
+        self.board = board
+        self.words = parse_layers(layers)
+        self.listener = listener
+        self.poll_seconds = poll_seconds
+        self.silent_after = silent_after
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._slots = {net.index: [net.spec, net.state, net.message, net.total_epochs]
+                       for net in board.snapshot().nets}
+        for file in files:
+            if not file.pending:
+                self._set_states(file, "waiting", f"waiting for {file.path} to appear")
+
+    # Controls
+    @property
+    def paused(self) -> bool:
+        return self.board.paused
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="vgrad-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self._thread is None or not self._thread.is_alive()
+
+    def toggle_pause(self) -> None:
+        """Paused, the files are not read (their writers go on); resuming catches up."""
+        self.board.set_paused(not self.board.paused)
+
+    def step(self) -> None:
+        """While paused: read once."""
+        self.poll()
+
+    def restart(self) -> None:
+        """Read every file again from its start."""
+        with self._lock:
+            for file in self.files:
+                file.follower.close()
+                file.follower = Follower(file.path, clock=file.follower.clock)
+                file.pending = []
+            for slot, (spec, _, _, total) in self._slots.items():
+                self._restart(slot, spec, total)
+            for file in self.files:
+                self._set_states(file, "waiting", f"reading {file.path} again")
+
+    @property
+    def all_ended(self) -> bool:
+        """Every file's writer wrote its end line (or the file failed)."""
+        return all(file.follower.ended or file.follower.failure for file in self.files)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            if not self.board.paused:
+                self.poll()
+            self._stop.wait(self.poll_seconds)
+
+    # reading
+    def poll(self) -> int:
+        """Read what is new in every file onto the board; return the items read."""
+        count = 0
+        with self._lock:
+            for file in self.files:
+                items, file.pending = file.pending + file.follower.poll(), []
+                for item in items:
+                    self._take(file, item)
+                count += len(items)
+                self._show_silence(file, bool(items))
+        return count
+
+    def _take(self, file: FollowedFile, item) -> None:
+        if isinstance(item, StepRecord):
+            if item.net < file.slots:
+                record = project(item, file.first + item.net, file.shown[item.net])
+                self.board.publish(record)
+                if self.listener is not None:
+                    self.listener(file.path, record, self._slots[record.net][0])
+        elif isinstance(item, Started):
+            self._start(file, item)
+        elif isinstance(item, Failed):
+            self._set_states(file, "error", item.message)
+        elif item["type"] == "end":
+            status = item.get("status", "?")
+            for slot in range(file.first, file.first + file.slots):
+                if self._slots[slot][1] not in FINAL_STATES:
+                    self._set(slot, "done" if status == "complete" else "stopped", f"the writer ended: {status}")
+        elif item["net"] < file.slots:
+            slot = file.first + item["net"]
+            if item["kind"] == RESTART:
+                spec, _, _, total = self._slots[slot]
+                self._restart(slot, spec, total)
+            elif item["kind"] in FINAL_EVENT_KINDS:
+                self._set(slot, item["kind"], str(item.get("message") or ""))
+
+    def _start(self, file: FollowedFile, started: Started) -> None:
+        specs = started.parser.specs
+        total = started.parser.config.n_epochs
+        file.shown = []
+        for net, spec in enumerate(specs[:file.slots]):
+            shown = select(spec.hidden, self.words) if isinstance(spec, ModelSpec) else None
+            shown = None if shown is not None and len(shown) == spec.hidden else shown
+            file.shown.append(shown)
+            self._restart(file.first + net, spec if shown is None else project_spec(spec, shown), total)
+        for slot in range(file.first + len(specs), file.first + file.slots):
+            self._restart(slot, waiting_spec(file.path), 0)
+            self._set(slot, "stopped", f"this run of {file.path.name} has {len(specs)} nets")
+        if len(specs) > file.slots:
+            self.board.notice(f"{file.path}: a new run with {len(specs)} nets; showing {file.slots}")
+
+    def _show_silence(self, file: FollowedFile, fresh: bool) -> None:
+        follower = file.follower
+        if follower.parser is None or follower.ended or follower.failure:
+            return
+        quiet = follower.silent_for
+        for slot in range(file.first, file.first + min(file.slots, len(file.shown))):
+            _, state, message, _ = self._slots[slot]
+            if fresh and state == "silent":
+                self._set(slot, "running", "")
+            elif quiet >= self.silent_after and state in ("running", "silent"):
+                silence = f"no new data for {int(quiet)} s"
+                if message != silence:
+                    self._set(slot, "silent", silence)
+
+    # the board, and what this runner last told it
+    def _set(self, slot: int, state: str, message: str) -> None:
+        self._slots[slot][1:3] = [state, message]
+        self.board.set_state(slot, state, message)
+
+    def _set_states(self, file: FollowedFile, state: str, message: str) -> None:
+        for slot in range(file.first, file.first + file.slots):
+            self._set(slot, state, message)
+
+    def _restart(self, slot: int, spec, total: int) -> None:
+        self._slots[slot] = [spec, "running", "", total]
+        self.board.restart(slot, spec, total)
+        self.board.set_state(slot, "running")

@@ -1,0 +1,54 @@
+"""A bench run with every timing replaced by a fixed figure: the real orchestration, in a blink."""
+
+import pytest
+
+from vgrad.bench import run
+from vgrad.bench.gate import Check
+from vgrad.bench.peers import Peer, peer_classes
+from vgrad.bench.timing import Throughput
+
+# examples/s at batch 10 and at full batch; vgrad ÷ numpy 5×, ÷ book 20×, ÷ torch 10× at batch 10
+RATES = {"vgrad": (300_000.0, 600_000.0), "numpy": (60_000.0, 250_000.0), "book": (15_000.0, 20_000.0),
+         "torch": (30_000.0, 200_000.0)}
+FIGURES = {"engine_1_thread_s": 2.2, "engine_2_cores_s": 1.3, "numpy_2_cores_s": 3.3, "two_thread_scaling": 1.9,
+           "command_s": 2.4, "warm_first_step_s": 0.7, "cold_compile_s": 10.0, "matmul_gflops": 50.0,
+           "accuracy_30_epochs_s": 24.0}
+
+
+def _measure(peer, problem, dtype, batch, min_seconds, repeats):
+    rate = RATES[peer.name][batch != problem.batch]
+    return Throughput(peer.name, dtype, batch, rate, rate * 1e-4, rate * 1e-4)
+
+
+class StubTorch(Peer):
+    """Stands in for PyTorch, which need not be installed: only its name is timed."""
+
+    name = "torch"
+
+    def __init__(self, problem, dtype):
+        pass
+
+
+@pytest.fixture
+def stubbed_bench(monkeypatch):
+    """run.run_bench with fixed timings (FIGURES, RATES), a passing gate and no compile.
+
+    Returns the figures: change one before calling run_bench to move a target."""
+    figures = dict(FIGURES)
+    monkeypatch.setattr("vgrad.core.run.warmup.compile_kernels", lambda dtype="float64": None)
+    monkeypatch.setattr(run, "gate", lambda problem, peers: [Check("stub", 0.0, 1e-10)])
+    monkeypatch.setattr(run, "measure_peer", _measure)
+    monkeypatch.setattr(run, "matmul_gflops", lambda dtype, **kwargs: figures["matmul_gflops"])
+    monkeypatch.setattr(run, "engine_experiment",
+                        lambda data, epochs, cpus: figures["engine_1_thread_s" if cpus is None else "engine_2_cores_s"])
+    monkeypatch.setattr(run, "numpy_experiment", lambda data, epochs, cpus: figures["numpy_2_cores_s"])
+    monkeypatch.setattr(run, "two_thread_scaling", lambda data, steps: figures["two_thread_scaling"])
+    monkeypatch.setattr(run, "command_seconds", lambda epochs: figures["command_s"])
+    monkeypatch.setattr(run, "warm_first_step_seconds", lambda: figures["warm_first_step_s"])
+    monkeypatch.setattr(run, "cold_compile_seconds", lambda: figures["cold_compile_s"])
+    monkeypatch.setattr(run, "accuracy_timing", lambda quick: {
+        "images": 60_000, "dtype": "float32", "epochs": 3, "seconds": figures["accuracy_30_epochs_s"] / 10,
+        "scale": 10.0, "seconds_30_epochs": figures["accuracy_30_epochs_s"], "errors": []})
+    monkeypatch.setattr(run, "torch_version", lambda: "2.0-stub")
+    monkeypatch.setattr(run, "peer_classes", lambda: {**peer_classes(), "torch": StubTorch})
+    return figures

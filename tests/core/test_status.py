@@ -1,0 +1,22 @@
+"""The statuses: words that compare, print and serialise as themselves, and the exit codes."""
+
+import json
+
+from vgrad.core.status import EndStatus, ExitCode, NetState
+
+
+def test_states_are_their_words_everywhere():
+    assert NetState.RUNNING == "running" and NetState("diverged") is NetState.DIVERGED
+    assert f"{NetState.PAUSED}" == str(NetState.PAUSED) == "paused"
+    assert f"{EndStatus.INTERRUPTED:>12}" == " interrupted"
+    assert json.dumps({"kind": NetState.DONE}) == '{"kind": "done"}'
+
+
+def test_final_and_problem_states():
+    assert {state for state in NetState if state.final} == {"done", "diverged", "error", "stopped"}
+    assert {state for state in NetState if state.problem} == {"diverged", "error"}
+
+
+def test_exit_codes_are_the_documented_ones():
+    assert (ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE, ExitCode.INTERRUPTED, ExitCode.CLOSED_PIPE) == (
+        0, 1, 2, 130, 141)

@@ -1,0 +1,47 @@
+"""What importing vgrad drags in, checked in a fresh interpreter (as tconbeer/harlequin does).
+
+The core is numerics only: no UI library, whichever of its modules is imported. `import vgrad`
+and `import vgrad.core` stay light: no torch, textual or numba until something needs them.
+"""
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+UI = {"textual", "rich", "typer"}
+HEAVY = {"torch", "textual", "numba"}
+
+EVERY_CORE_MODULE = """
+import pkgutil, vgrad.core
+for module in pkgutil.walk_packages(vgrad.core.__path__, "vgrad.core."):
+    __import__(module.name)
+"""
+
+
+def top_level_modules_after(code: str) -> set[str]:
+    """The top-level packages a fresh interpreter holds after running `code`."""
+    script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
+
+
+def test_no_core_module_imports_a_ui_library():
+    loaded = top_level_modules_after(EVERY_CORE_MODULE)
+    assert "numba" in loaded  # the walk did reach the kernels
+    assert loaded & UI == set()
+
+
+def test_import_vgrad_core_is_light():
+    assert top_level_modules_after("import vgrad.core") & HEAVY == set()
+
+
+def test_import_vgrad_is_light():
+    spec = importlib.util.find_spec("vgrad")
+    if spec is None or spec.origin is None:
+        pytest.skip("vgrad is still a bare namespace package (no vgrad/__init__.py yet)")
+    assert top_level_modules_after("import vgrad") & HEAVY == set()
+
