@@ -7,12 +7,12 @@ import threading
 from vgrad.core.errors import InputError
 from vgrad.core.lab.book import ACCURACY_EXPERIMENT
 from vgrad.core.run.config import DTYPES
+from vgrad.core.status import ExitCode
 
 WHERE_TO_GET_MNIST = (
     "--accuracy needs full MNIST (60,000 training images) on your disk and vgrad downloads nothing: "
     "put the four IDX files (train-images-idx3-ubyte.gz … from https://ossci-datasets.s3.amazonaws.com/mnist/, "
     "a mirror of yann.lecun.com/exdb/mnist) or keras' mnist.npz in a folder and pass --data PATH")
-INTERRUPTED = 130
 
 
 def accuracy_command(data: str | None, epochs: int | None, dtype: str, as_json: bool) -> int:
@@ -53,7 +53,7 @@ def accuracy_command(data: str | None, epochs: int | None, dtype: str, as_json: 
         _Console().print(table_of(runs, dataset.name, n_train, n_validation))
     if stop.is_set():
         err.print("interrupted: the epochs measured are shown")
-        return INTERRUPTED
+        return ExitCode.INTERRUPTED
     return 1 if any(run.error for run in runs) else 0
 
 

@@ -35,6 +35,9 @@ class NetView:
     steps_per_second: float           # parameter updates per second, recent
     message: str = ""                 # the error or divergence reason
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", NetState(self.state))  # "running" given as a word is the state
+
 
 @dataclass(frozen=True)
 class BoardView:

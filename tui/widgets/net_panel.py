@@ -8,6 +8,7 @@ from textual.containers import Container, Vertical
 from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.run.board import NetView
 from vgrad.core.run.spec import NetSpec
+from vgrad.core.status import NetState
 from vgrad.tui.widgets.layer_row import LayerRow, name_width
 from vgrad.tui.widgets.log_sparkline import run_steps
 from vgrad.tui.widgets.neuron_bars import HEADER_ROWS, NeuronBars
@@ -16,7 +17,6 @@ from vgrad.tui.widgets.status_line import StatusLine
 
 BORDER_ROWS = 2
 NEURON_ROWS = HEADER_ROWS + NEURONS_SHOWN
-PROBLEM_STATES = ("diverged", "error")
 
 
 def describe(spec: NetSpec) -> str:
@@ -93,5 +93,5 @@ class NetPanel(Vertical):
         self.status.show(net)
         if net.state != self._state:
             self._state = net.state
-            self.set_class(net.state in PROBLEM_STATES, "-problem")
-            self.set_class(net.state == "done", "-done")
+            self.set_class(net.state.problem, "-problem")
+            self.set_class(net.state is NetState.DONE, "-done")

@@ -10,7 +10,6 @@ from vgrad.core.run.board import NetView
 from vgrad.tui.widgets.formatting import sci
 
 EMPTY_LOG_RANGE = (-5.0, 0.0)
-UNHEALTHY = ("diverged", "error")
 STEP = 0.25   # the log range moves in quarter decades, so it (and every bar) holds still
 
 
@@ -53,7 +52,7 @@ def shared_scale(nets: Iterable[NetView], log: bool = True) -> SpeedScale:
     """The range holding every healthy net's s_l, widened to quarter decades (a diverged net's
     huge values would flatten all the others, so they clip at the top)."""
     nets = tuple(nets)
-    healthy = [net for net in nets if net.state not in UNHEALTHY]
+    healthy = [net for net in nets if not net.state.problem]
     values = speeds(healthy) or speeds(nets)
     if not values:
         lo, hi = EMPTY_LOG_RANGE

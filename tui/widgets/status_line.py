@@ -8,14 +8,16 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from vgrad.core.run.board import NetView
+from vgrad.core.status import NetState
 from vgrad.tui.widgets.formatting import short
 from vgrad.tui.widgets.styled import StyledWidget
 
 STATE_MARKS = {
-    "waiting": "○ waiting", "compiling": "◌ compiling kernels…", "running": "● running",
-    "paused": "❚❚ paused", "done": "✔ done", "diverged": "✖ diverged", "error": "✖ error",
-    "stopped": "■ stopped", "silent": "◌ silent",
+    NetState.WAITING: "○ waiting", NetState.COMPILING: "◌ compiling kernels…", NetState.RUNNING: "● running",
+    NetState.PAUSED: "❚❚ paused", NetState.DONE: "✔ done", NetState.DIVERGED: "✖ diverged",
+    NetState.ERROR: "✖ error", NetState.STOPPED: "■ stopped", NetState.SILENT: "◌ silent",
 }
+EXPLAINED = (NetState.WAITING, NetState.SILENT, NetState.DIVERGED, NetState.ERROR, NetState.STOPPED)
 GAP = "  "
 
 
@@ -34,13 +36,13 @@ def readings(net: NetView) -> list[str]:
     if latest is None:
         return []
     total = net.total_epochs
-    epoch = total if net.state == "done" else latest.epoch
+    epoch = total if net.state is NetState.DONE else latest.epoch
     progress = f"epoch {epoch:>{len(str(total))}}/{total}" if total else f"step {latest.step}"  # watched: no epochs
     parts = [progress, f"{'cost' if total else 'loss'} {short(latest.cost):<6}"]
     accuracy = last_accuracy(net)
     if accuracy is not None:
         parts.append(f"acc {accuracy:>6.1%}")
-    if net.state == "running" and net.steps_per_second > 0:
+    if net.state is NetState.RUNNING and net.steps_per_second > 0:
         parts.append(f"{net.steps_per_second:>4.0f} steps/s")
     return parts
 
@@ -51,7 +53,7 @@ def state_text(net: NetView) -> str:
 
 def reason(net: NetView) -> str:
     """Why a net stopped (diverged, error, stopped) or waits (a watched file not there yet, silent), or ""."""
-    return net.message if net.state in ("waiting", "silent", "diverged", "error", "stopped") else ""
+    return net.message if net.state in EXPLAINED else ""
 
 
 def pack(parts: list[str], width: int) -> list[str]:
