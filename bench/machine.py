@@ -60,10 +60,11 @@ def machine() -> dict:
     from threadpoolctl import threadpool_info
 
     from vgrad.core.engine.simd import simd_available
+    from vgrad.core.engine.target import PATH
 
     blas = sorted({f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')})"
                    for info in threadpool_info() if info.get("user_api") == "blas"})
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"cpu": _cpu_model(), "cores": cpus, "os": platform.platform(), "python": platform.python_version(),
             "numpy": np.__version__, "numba": numba.__version__, "scipy": scipy.__version__,
-            "torch": torch_version(), "blas": blas, "avx512": simd_available()}
+            "torch": torch_version(), "blas": blas, "avx512": simd_available() and PATH == "avx512", "simd_path": PATH}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vgrad.bench.paths import paths_cells
 from vgrad.bench.problem import BATCHES, DTYPES, EXPERIMENT_EPOCHS
 
 PEER_LABELS = {
@@ -63,7 +64,8 @@ def machine_line(result: dict) -> str:
     m = result["machine"]
     load = result.get("background_load_cores")
     parts = [f"{m['cpu']}, {m['cores']} cores", f"numpy {m['numpy']}", f"numba {m['numba']}",
-             "; ".join(m["blas"]) or "BLAS unknown", "AVX-512" if m["avx512"] else "no AVX-512 (BLAS path)",
+             "; ".join(m["blas"]) or "BLAS unknown",
+             f"SIMD path {m['simd_path']}" if m.get("simd_path") else "no SIMD path (BLAS)",
              f"torch {m['torch']}" if m["torch"] else "torch not installed"]
     if load is not None:
         parts.append(f"other processes used {load:.2f} cores during the run")
@@ -131,7 +133,13 @@ def targets_table(result: dict) -> Table:
                  quiet_column=4)
 
 
+def paths_table(result: dict) -> Table:
+    header, rows = paths_cells(result.get("paths"))
+    return Table("SIMD paths, each timed in its own process (vgrad ÷ batched numpy)", header, rows,
+                 caption="numba compiles each path's kernels for its target (NUMBA_CPU_NAME, NUMBA_CPU_FEATURES)")
+
+
 def report(result: dict) -> list[str | Table]:
     """Everything `vgrad-tui bench` shows, top to bottom: a machine line, then the tables."""
     return [machine_line(result), throughput_table(result), flops_table(result), experiment_table(result),
-            targets_table(result)]
+            paths_table(result), targets_table(result)]

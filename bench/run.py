@@ -22,6 +22,7 @@ from vgrad.bench.experiment import engine_experiment, numpy_experiment, two_thre
 from vgrad.bench.gate import gate
 from vgrad.bench.launch import cold_compile_seconds, command_seconds, warm_first_step_seconds
 from vgrad.bench.machine import BackgroundLoad, machine
+from vgrad.bench.paths import compare_paths
 from vgrad.bench.peers import peer_classes
 from vgrad.bench.problem import (
     BATCHES,
@@ -139,7 +140,7 @@ def run_bench(data: Dataset, quick: bool = False, progress: Progress = _quiet, s
     startup = _startup(quick, progress)
     progress("reproduce --accuracy: four nets by SGD on 60,000 synthetic images, 2 cores…")
     accuracy = accuracy_timing(quick)
-    # issue 15: the SIMD paths compared (each in its own process) join here as result["paths"]
+    paths = compare_paths(quick, progress)
 
     result = {
         "schema": SCHEMA,
@@ -156,6 +157,7 @@ def run_bench(data: Dataset, quick: bool = False, progress: Progress = _quiet, s
         "experiment": experiment,
         "startup": startup,
         "accuracy": accuracy,
+        "paths": paths,
         "background_load_cores": load.cores(),
     }
     found = targets(result)

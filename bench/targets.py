@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from vgrad.bench.paths import path_targets
 from vgrad.bench.problem import BATCHES, DTYPES, PEERS
 from vgrad.bench.timing import Throughput
 
@@ -93,6 +94,7 @@ def targets(result: dict) -> list[Target]:
         Target("cold_compile", "cold compile ≤ 15 s (behind a spinner)", start["cold_compile_s"], 15.0, "s",
                higher_is_better=False),
         *_accuracy_target(result.get("accuracy")),
+        *path_targets(result.get("paths"), Target),
     ]
 
 

@@ -17,11 +17,11 @@ Speed, with the same maths as the reference in net.py:
 - matrix products call BLAS gemm directly (blas.py) with transpose flags, leading
   dimensions, α and β, so no transposed copies are made and the SGD update fuses into
   the product: W ← (1 − ηλ/n)W − (η/B) δ aᵀ is one gemm with β = 1 − ηλ/n;
-- mini-batch SGD runs its products on thin_products' AVX-512 kernels instead, which
-  read the operands in place; with --clip the
+- mini-batch SGD runs its products on thin_products' SIMD kernels instead (as wide as
+  numba's target, see target.py), which read the operands in place; with --clip the
   gradient ∂C/∂W, computed before the update, stays on BLAS;
 - on the fixed probe set (the speed experiment, every s_l measurement) the first
-  layer, 85 % of the FLOPs, runs on a register-blocked AVX-512 kernel over a packed
+  layer, 85 % of the FLOPs, runs on a register-blocked SIMD kernel over a packed
   copy of the images, leaving out the pixels that are zero in all of them
   (`probe_gradient`, see panels.py);
 - exp and log are our own (range reduction + polynomial + exponent bits, ≤ 1 and
@@ -193,7 +193,7 @@ def _activate_output(params, b_off, zs, acts, start, n_out, batch):
 def _forward(net, buffers, x, panels, thin):
     """forward(); with panels (the probe set packed, see structs.Panels) the first layer runs on
     gemm_panels over panels.inputs only (the other columns must be zero in every row of x).
-    With `thin` (needs AVX-512) every product runs on thin_products' kernels instead of BLAS,
+    With `thin` (needs a SIMD target) every product runs on thin_products' kernels instead of BLAS,
     by way of buffers.transposes."""
     params, table = net.params, net.table
     zs, acts = buffers.zs, buffers.acts
@@ -449,8 +449,8 @@ def weight_square_sum(params, table):
 def sgd_steps(net, buffers, hyper, train_x, train_y, order, first_batch, n_batches):
     """Mini-batch SGD over batches first_batch .. first_batch+n_batches−1 of `order`.
 
-    Every product runs on thin_products' kernels when buffers.transposes is not empty (needs
-    AVX-512; make_buffers checks), else on BLAS. The last batch of an epoch may be short, as
+    Every product runs on thin_products' kernels when buffers.transposes is not empty (needs a
+    SIMD target; the Trainer checks), else on BLAS. The last batch of an epoch may be short, as
     in network2. Without clipping the update is fused into backprop (see _backprop); with it,
     the whole gradient comes first. Returns False at the first non-finite parameter (the net
     diverged), True otherwise.

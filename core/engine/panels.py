@@ -2,11 +2,12 @@
 
 The first layer's two products, Z¹ = W¹xᵀ (30×784 by 784×1000) and ∂C/∂W¹ =
 δ¹x (30×1000 by 1000×784), are 85 % of a full-batch step's FLOPs and too skinny
-for BLAS. `gemm_panels` keeps a 10×16 block of C in 20 vector registers (10×32 in
-float32) and streams A and B from packed copies: A in tiles of 10 rows, B in panels
-of 16 columns, both laid out k-major so every load is sequential. The probe set never
-changes, so its two packings are made once (`pack_panels`). It needs AVX-512 (32
-vector registers); elsewhere the engine stays on BLAS.
+for BLAS. `gemm_panels` keeps a block of C of TILE_ROWS rows by two vectors in registers
+(10 × 16 doubles in 20 registers on AVX-512) and streams A and B from packed copies: A in
+tiles of TILE_ROWS rows, B in panels two vectors wide, both laid out k-major so every load
+is sequential. The probe set never
+changes, so its two packings are made once (`pack_panels`). It needs a SIMD target
+(simd.simd_available); elsewhere the engine stays on BLAS.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from numba import njit
 
 from vgrad.core.engine.jit import JIT
 from vgrad.core.engine.simd import sload, vfma, vlanes, vload, vstore, vzero
+from vgrad.core.engine.target import REGISTERS, VECTOR_BITS
 
-TILE_ROWS = 10  # rows of C per register block
+# Rows of C per register block: 10 rows of two vectors (20 accumulators) where the target has
+# 32 vector registers, 6 (12 accumulators) where it has 16 (AVX2, SSE).
+TILE_ROWS = 10 if REGISTERS == 32 else 6
 
 
 def panel_width(dtype) -> int:
     """Columns of B per packed panel (two vectors) for a numpy dtype."""
-    return 16 if np.dtype(dtype) == np.float64 else 32
+    return 2 * VECTOR_BITS // (8 * np.dtype(dtype).itemsize)
 
 
 @njit(**JIT)
@@ -44,7 +48,7 @@ def pack_panels(source, packed):
 
 @njit(**JIT)
 def pack_tiles(source, offset, row_stride, m, k_dim, packed):
-    """A (m×K at source[offset + i·row_stride + k]) → tiles of 10 rows, k-major, zero-padded."""
+    """A (m×K at source[offset + i·row_stride + k]) → tiles of TILE_ROWS rows, k-major, zero-padded."""
     for t in range((m + TILE_ROWS - 1) // TILE_ROWS):
         base = t * k_dim * TILE_ROWS
         for k in range(k_dim):
@@ -56,7 +60,7 @@ def pack_tiles(source, offset, row_stride, m, k_dim, packed):
 
 @njit(**JIT)
 def pack_weight_tiles(params, w_off, n_in, n_out, inputs, packed):
-    """W¹[:, inputs] (n_out × len(inputs)) → tiles of 10 rows, k-major, zero-padded."""
+    """W¹[:, inputs] (n_out × len(inputs)) → tiles of TILE_ROWS rows, k-major, zero-padded."""
     k_dim = inputs.shape[0]
     for t in range((n_out + TILE_ROWS - 1) // TILE_ROWS):
         base = t * k_dim * TILE_ROWS
@@ -71,7 +75,7 @@ def pack_weight_tiles(params, w_off, n_in, n_out, inputs, packed):
 def gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, block, columns):
     """C (m×n, rows ldc apart at c[c_off:]) ← α A B + β C, A and B packed as above.
 
-    `block` holds one 10 × width block of C on its way out (≥ 10·width elements). With
+    `block` holds one TILE_ROWS × width block of C on its way out (≥ TILE_ROWS·width elements). With
     `columns` (non-empty) column q of the product goes to column columns[q] of C.
     """
     lanes = vlanes(c)
@@ -107,18 +111,19 @@ def gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, bloc
                 s = sload(a_tiles, aq + 5)
                 c5 = vfma(s, x, c5)
                 d5 = vfma(s, y, d5)
-                s = sload(a_tiles, aq + 6)
-                c6 = vfma(s, x, c6)
-                d6 = vfma(s, y, d6)
-                s = sload(a_tiles, aq + 7)
-                c7 = vfma(s, x, c7)
-                d7 = vfma(s, y, d7)
-                s = sload(a_tiles, aq + 8)
-                c8 = vfma(s, x, c8)
-                d8 = vfma(s, y, d8)
-                s = sload(a_tiles, aq + 9)
-                c9 = vfma(s, x, c9)
-                d9 = vfma(s, y, d9)
+                if TILE_ROWS == 10:  # a compile-time constant: the 6-row block has no rows 6-9
+                    s = sload(a_tiles, aq + 6)
+                    c6 = vfma(s, x, c6)
+                    d6 = vfma(s, y, d6)
+                    s = sload(a_tiles, aq + 7)
+                    c7 = vfma(s, x, c7)
+                    d7 = vfma(s, y, d7)
+                    s = sload(a_tiles, aq + 8)
+                    c8 = vfma(s, x, c8)
+                    d8 = vfma(s, y, d8)
+                    s = sload(a_tiles, aq + 9)
+                    c9 = vfma(s, x, c9)
+                    d9 = vfma(s, y, d9)
             vstore(block, 0, c0)
             vstore(block, lanes, d0)
             vstore(block, width, c1)
@@ -131,14 +136,15 @@ def gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, bloc
             vstore(block, 4 * width + lanes, d4)
             vstore(block, 5 * width, c5)
             vstore(block, 5 * width + lanes, d5)
-            vstore(block, 6 * width, c6)
-            vstore(block, 6 * width + lanes, d6)
-            vstore(block, 7 * width, c7)
-            vstore(block, 7 * width + lanes, d7)
-            vstore(block, 8 * width, c8)
-            vstore(block, 8 * width + lanes, d8)
-            vstore(block, 9 * width, c9)
-            vstore(block, 9 * width + lanes, d9)
+            if TILE_ROWS == 10:
+                vstore(block, 6 * width, c6)
+                vstore(block, 6 * width + lanes, d6)
+                vstore(block, 7 * width, c7)
+                vstore(block, 7 * width + lanes, d7)
+                vstore(block, 8 * width, c8)
+                vstore(block, 8 * width + lanes, d8)
+                vstore(block, 9 * width, c9)
+                vstore(block, 9 * width + lanes, d9)
             for r in range(min(TILE_ROWS, m - t * TILE_ROWS)):
                 acc = block[r * width : r * width + cols]
                 if columns.size > 0:

@@ -1,20 +1,21 @@
-"""A 512-bit vector type for numba and the few operations the hand-written kernels need.
+"""A vector type for numba, as wide as numba's target, and the few operations the
+hand-written kernels need.
 
 Each intrinsic emits one LLVM vector instruction (load, store, fused multiply-add,
 ordered sum), so a kernel written with them keeps its accumulators in registers and
-gets the same bits on every run. Written for AVX-512 (32 registers of 8 doubles or
-16 floats); `simd_available` says whether the host has it.
+gets the same bits on every run. The width follows target.VECTOR_BITS: 512 on AVX-512
+(8 doubles or 16 floats), 256 on AVX2, 128 on NEON or SSE; `simd_available` says
+whether the target has the fused multiply-add the kernels are built on.
 """
 
 from __future__ import annotations
 
-import functools
-
-import llvmlite.binding as llvm
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, models, register_model
+
+from vgrad.core.engine.target import PATH, VECTOR_BITS
 
 
 class Vec(types.Type):
@@ -32,14 +33,12 @@ class VecModel(models.PrimitiveModel):
         super().__init__(dmm, fe_type, ir.VectorType(element, fe_type.lanes))
 
 
-LANES = {types.float64: 8, types.float32: 16}  # 512 bits
+LANES = {types.float64: VECTOR_BITS // 64, types.float32: VECTOR_BITS // 32}
 
 
-@functools.lru_cache(maxsize=1)
 def simd_available() -> bool:
-    """True when the host has AVX-512: the 32 vector registers the hand-written kernels need."""
-    features = llvm.get_host_cpu_features()
-    return bool(features.get("avx512f", False))
+    """True when numba's target has a SIMD path (target.PATH): vectors with fused multiply-add."""
+    return PATH is not None
 
 
 def element_pointer(context, builder, array_type, array, index):

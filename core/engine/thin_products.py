@@ -1,4 +1,4 @@
-"""A mini-batch SGD step's products, register-blocked in AVX-512 for their thin side.
+"""A mini-batch SGD step's products, register-blocked in SIMD vectors for their thin side.
 
 Every product of a step has a thin side: 30 neurons, or 10 images at batch 10. At
 batch 10 they are the first layer's z¹ = W¹xᵀ (30×784 by 784×10) and its fused update

@@ -50,5 +50,9 @@ def stubbed_bench(monkeypatch):
         "images": 60_000, "dtype": "float32", "epochs": 3, "seconds": figures["accuracy_30_epochs_s"] / 10,
         "scale": 10.0, "seconds_30_epochs": figures["accuracy_30_epochs_s"], "errors": []})
     monkeypatch.setattr(run, "torch_version", lambda: "2.0-stub")
+    monkeypatch.setattr(run, "compare_paths", lambda quick, progress: {"chosen": "avx512", "cpu": "stub", "paths": {
+        path: {"path": path, "ratios": {"float64 b10": 5.0, "float32 b10": 5.0, "float64 b1000": 2.0,
+                                        "float32 b1000": 1.5},
+               "experiment_2_cores_s": 1.3, "cold_compile_s": 12.0} for path in ("avx512", "avx2")}})
     monkeypatch.setattr(run, "peer_classes", lambda: {**peer_classes(), "torch": StubTorch})
     return figures

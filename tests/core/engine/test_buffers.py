@@ -37,4 +37,4 @@ def test_every_trainer_buffer_is_aligned(mnist, mode):
               **trainer.buffers._asdict(), **trainer.panels._asdict()}
     del arrays["speeds"], arrays["inputs"]  # float64 and int64 bookkeeping, not read by the SIMD kernels
     for name, array in arrays.items():
-        assert array.size == 0 or array.ctypes.data % CACHE_LINE == 0, name  # empty: no AVX-512
+        assert array.size == 0 or array.ctypes.data % CACHE_LINE == 0, name  # empty: no SIMD path

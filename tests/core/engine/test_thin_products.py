@@ -10,7 +10,7 @@ from vgrad.core.engine.structs import Buffers, Hyper, Net, make_buffers
 from vgrad.core.engine.thin_products import combine_rows, fused_weight_update, weighted_inputs
 from vgrad.core.run.spec import parse_net
 
-pytestmark = pytest.mark.skipif(not simd_available(), reason="needs AVX-512")
+pytestmark = pytest.mark.skipif(not simd_available(), reason="needs a SIMD target (target.PATH)")
 
 # (n_out, n_in, batch): the book's shape, then every kind of tail (rows past a block of 3,
 # images past a block of 5, columns past the last whole vector, fewer columns than a vector)

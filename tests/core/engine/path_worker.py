@@ -1,0 +1,140 @@
+"""Run in a subprocess by test_paths.py with numba compiling for one SIMD path: checks the
+path's kernels and prints one JSON line. `--arm` also compiles every kernel's LLVM IR for
+aarch64 (needs a fresh NUMBA_CACHE_DIR: numba keeps no IR for cached code)."""
+
+import json
+import re
+import sys
+
+import llvmlite.binding as llvm
+import numpy as np
+from numba.core.registry import CPUDispatcher
+
+from vgrad.core.data import Dataset
+from vgrad.core.engine import blas, kernels, panels, target, thin_products
+from vgrad.core.engine.net import activation_code, cost_code, init_params, make_layout, reference_backward
+from vgrad.core.engine.simd import LANES
+from vgrad.core.engine.structs import Hyper, Net, make_buffers
+from vgrad.core.run.config import Config
+from vgrad.core.run.experiment import Trainer
+from vgrad.core.run.spec import parse_net
+
+ARM_CPUS = ("generic", "apple-m1", "neoverse-n1")
+
+
+def dataset(rows=60, inputs=40, classes=5):
+    """Random images whose first and last five pixels are zero everywhere (left out of the panels)."""
+    rng = np.random.default_rng(0)
+    x = rng.random((rows, inputs)).astype(np.float32)
+    x[:, :5] = x[:, -5:] = 0.0
+    y = rng.integers(0, classes, rows)
+    return Dataset(name="paths", train_x=x, train_y=y, test_x=x, test_y=y, probe_x=x, probe_y=y, n_classes=classes)
+
+
+def thin_against_blas(text, dtype, batch_size=7):
+    """Largest |difference| of the weights after ten SGD batches on the thin kernels and on BLAS."""
+    spec = parse_net(text)
+    layout = make_layout(spec)
+    rng = np.random.default_rng(5)
+    n = 10 * batch_size - 1
+    x = rng.random((n, spec.sizes[0])).astype(np.float32)
+    y = np.eye(spec.sizes[-1], dtype=dtype)[rng.integers(0, spec.sizes[-1], n)]
+    order = rng.permutation(n).astype(np.int64)
+    results = []
+    for thin in (False, True):
+        params = init_params(spec, np.random.default_rng(0), dtype=dtype)
+        net = Net(params, layout.table, activation_code(spec), cost_code(spec))
+        buffers = make_buffers(layout, batch_size, batch_size, dtype, thin=thin)
+        kernels.sgd_steps(net, buffers, Hyper(0.5, 5.0, 0.0, n, batch_size), x, y, order, 0, 10)
+        results.append(params.astype(np.float64))
+    return float(np.abs(results[1] - results[0]).max())
+
+
+def panels_against_reference(data, dtype):
+    """Largest |difference| between the probe gradient on the packed panels and the numpy reference."""
+    trainer = Trainer(parse_net("40-12-12-5"), data, Config(mode="speed", dtype=dtype))
+    assert trainer.panels.x_panels.size > 0
+    trainer.gradient()
+    reference, _ = reference_backward(trainer.spec, trainer.layout, trainer.params.astype(np.float64),
+                                      trainer.probe_x.astype(np.float64), trainer.probe_y.astype(np.float64))
+    return float(np.abs(trainer.grads - reference).max())
+
+
+def fifty_epochs(data, mode):
+    """The parameters after 50 epochs (speed: full batch on the panels; sgd: batches of 10 on
+    the thin products), as floats."""
+    config = Config(mode=mode, epochs=50, batch_size=10)
+    trainer = Trainer(parse_net("40-12-12-12-5"), data, config)
+    for _ in range(config.n_epochs):
+        if mode == "speed":
+            trainer.probe()
+            trainer.full_batch_step()
+        else:
+            order = trainer.rng.permutation(trainer.n_train).astype(np.int64)
+            trainer.sgd_batches(order, 0, -(-trainer.n_train // config.batch_size))
+    assert np.isfinite(trainer.params).all()
+    return trainer.params.tolist()
+
+
+# numba's runtime (its inlined reference-count decrement) is the one x86 construct in the IR: the
+# x86 backend's IR passes turn `atomicrmw sub` then a test for zero into this intrinsic. Put back
+# as the generic IR it came from; any other llvm.x86 call fails the check.
+_DECREF = re.compile(r"(%[\w.]+) = tail call i8 @llvm\.x86\.atomic\.sub\.cc\.i64\(ptr nonnull (%[\w.]+), "
+                     r"i64 1, i32 4\)")
+
+
+def _generic_decref(match):
+    value, pointer = match.groups()
+    name = "%decref" + value[1:].replace(".", "_")
+    return (f"{name}.old = atomicrmw sub ptr {pointer}, i64 1 seq_cst\n"
+            f"  {name}.zero = icmp eq i64 {name}.old, 1\n  {value} = zext i1 {name}.zero to i8")
+
+
+def arm_compiles():
+    """{cpu: number of kernel modules compiled}: every compiled kernel's IR through aarch64's
+    target machine (compile only: an object file is emitted, nothing runs)."""
+    llvm.initialize_all_targets()
+    llvm.initialize_all_asmprinters()
+    modules = []
+    for module in (kernels, panels, thin_products, blas):
+        for value in vars(module).values():
+            if isinstance(value, CPUDispatcher):
+                modules += [value.inspect_llvm(sig) for sig in value.signatures]
+    triple = "aarch64-unknown-linux-gnu"
+    counts = {}
+    for cpu in ARM_CPUS:
+        machine = llvm.Target.from_triple(triple).create_target_machine(cpu=cpu, opt=2)
+        for text in modules:
+            text = _DECREF.sub(_generic_decref, text)
+            text = re.sub(r"declare .*@llvm\.x86\.atomic\.sub\.cc\.i64\(.*\n", "", text)
+            assert "llvm.x86" not in text, re.findall(r"llvm\.x86[\w.]*", text)
+            module = llvm.parse_assembly(text)
+            module.triple, module.data_layout = triple, str(machine.target_data)
+            module.verify()
+            assert machine.emit_object(module)
+        counts[cpu] = len(modules)
+    return counts
+
+
+def main():
+    data = dataset()
+    speed, sgd = fifty_epochs(data, "speed"), fifty_epochs(data, "sgd")
+    result = {
+        "path": target.PATH,
+        "tile_rows": panels.TILE_ROWS,
+        "lanes": {str(dtype): lanes for dtype, lanes in LANES.items()},
+        "thin_vs_blas": {dtype: max(thin_against_blas(text, dtype) for text in
+                                    ("40-12-12-5", "20-7-7-3:relu:residual:he", "30-11-4:tanh:quadratic"))
+                         for dtype in ("float64", "float32")},
+        "panels_vs_reference": {dtype: panels_against_reference(data, dtype) for dtype in ("float64", "float32")},
+        "speed_params": speed,
+        "sgd_params": sgd,
+        "repeat_identical": fifty_epochs(data, "speed") == speed and fifty_epochs(data, "sgd") == sgd,
+    }
+    if "--arm" in sys.argv:
+        result["arm"] = arm_compiles()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The SIMD path follows numba's target; every narrower path this host can run is checked in
+its own process (numba compiling for it), and every kernel compiles for aarch64."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import path_worker
+import pytest
+
+from vgrad.core.engine import target
+
+WORKER = Path(__file__).with_name("path_worker.py")
+HOST_RUNS = target.PATHS[target.PATHS.index(target.PATH):] if target.PATH else ()
+X86_HOST = platform.machine().lower() in ("x86_64", "amd64")  # path_environment names x86 CPUs
+
+
+def test_the_path_is_the_widest_the_target_features_allow():
+    assert target.simd_path(frozenset({"avx2", "fma", "avx512f"})) == "avx512"
+    assert target.simd_path(frozenset({"avx2", "fma", "avx"})) == "avx2"
+    assert target.simd_path(frozenset({"avx", "fma"})) == "128-bit"
+    assert target.simd_path(frozenset({"neon", "fp-armv8"})) == "128-bit"
+    assert target.simd_path(frozenset({"sse4.2", "avx"})) is None  # no fused multiply-add: BLAS
+
+
+def test_a_smaller_cpu_is_the_host_features_with_some_switched_off():
+    flat = "+64bit,+avx,+avx2,+avx512f,+avx512vl,+fma,-amx-tile,+sse4.2"
+    assert target.features_without(("avx512",), flat) == (
+        "+64bit,+avx,+avx2,-avx512f,-avx512vl,+fma,-amx-tile,+sse4.2")
+    assert target.features_without(("avx512", "avx2"), flat) == (
+        "+64bit,+avx,-avx2,-avx512f,-avx512vl,+fma,-amx-tile,+sse4.2")
+
+
+def run_worker(path, *flags, cache=None):
+    env = {**os.environ, **target.path_environment(path)}
+    if cache:
+        env["NUMBA_CACHE_DIR"] = str(cache)
+    run = subprocess.run([sys.executable, str(WORKER), *flags], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def host_runs():
+    data = path_worker.dataset()
+    return {mode: np.array(path_worker.fifty_epochs(data, mode)) for mode in ("speed", "sgd")}
+
+
+def check_path(result, path, host_runs):
+    """Right products, the same bits on a repeat, and within 1e-12 of the host's path after 50 epochs."""
+    assert result["path"] == path
+    assert result["thin_vs_blas"]["float64"] < 1e-12 and result["thin_vs_blas"]["float32"] < 1e-5
+    assert result["panels_vs_reference"]["float64"] < 1e-12 and result["panels_vs_reference"]["float32"] < 1e-5
+    assert result["repeat_identical"]
+    for mode, params in host_runs.items():
+        np.testing.assert_allclose(result[f"{mode}_params"], params, rtol=1e-12, atol=0)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif("avx2" not in HOST_RUNS or not X86_HOST, reason="needs an x86 host with AVX2")
+def test_the_avx2_path(host_runs):
+    result = run_worker("avx2")
+    assert result["lanes"] == {"float64": 4, "float32": 8} and result["tile_rows"] == 6
+    check_path(result, "avx2", host_runs)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif("128-bit" not in HOST_RUNS or not X86_HOST, reason="needs an x86 host with FMA")
+def test_the_128_bit_path_and_every_kernel_compiles_for_aarch64(host_runs, tmp_path):
+    """A fresh cache, so that numba keeps each kernel's IR for the aarch64 compile."""
+    result = run_worker("128-bit", "--arm", cache=tmp_path)
+    assert result["lanes"] == {"float64": 2, "float32": 4}
+    check_path(result, "128-bit", host_runs)
+    assert set(result["arm"]) == set(path_worker.ARM_CPUS) and min(result["arm"].values()) >= 10
