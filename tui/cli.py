@@ -192,7 +192,7 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
 
             if run_dashboard(make_live_app(session)) == ExitCode.INTERRUPTED:
                 status, code = EndStatus.INTERRUPTED, ExitCode.INTERRUPTED
-            elif not session.board.snapshot().finished:
+            elif not session.board.snapshot().complete:
                 status = EndStatus.STOPPED
     except KeyboardInterrupt:
         status, code = EndStatus.INTERRUPTED, ExitCode.INTERRUPTED

@@ -48,7 +48,13 @@ class BoardView:
 
     @property
     def finished(self) -> bool:
+        """Every net is in a final state (stopped ones included)."""
         return all(net.state.final for net in self.nets)
+
+    @property
+    def complete(self) -> bool:
+        """Every net ended by itself (done, diverged or error): nobody stopped it."""
+        return all(net.state.final and net.state is not NetState.STOPPED for net in self.nets)
 
 
 @dataclass

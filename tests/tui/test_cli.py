@@ -245,3 +245,23 @@ def test_zero_epochs_print_the_measurement_at_initialisation():
     assert result.exit_code == 0
     rows = [line for line in result.output.splitlines() if line.startswith(("│ h1 ", "│ h2 ", "│ cost"))]
     assert len(rows) == 3 and not any("—" in row for row in rows)
+
+
+def test_quitting_the_dashboard_mid_run_records_the_run_as_stopped(monkeypatch, tmp_path):
+    """q stops every net: the run file ends "stopped", not "complete" (that is for runs that end by themselves)."""
+    from textual.app import App
+
+    from vgrad.tui import cli
+    from vgrad.tui.app import VgradApp
+
+    async def train_then_q(pilot):
+        while not all(net.latest for net in pilot.app.board.snapshot().nets):  # the nets train
+            await pilot.pause(0.01)
+        await pilot.press("q")
+
+    monkeypatch.setattr(cli, "_headless_unless_terminal", lambda no_ui: False)
+    monkeypatch.setattr(VgradApp, "run", lambda app: App.run(app, headless=True, auto_pilot=train_then_q))
+    record = tmp_path / "run.jsonl"
+    result = invoke("--net", "784-30-30-10", "--epochs", "100000", "--record", str(record))
+    assert result.exit_code == 0 and "stopped" in result.output
+    assert read_run(record).end["status"] == "stopped"
