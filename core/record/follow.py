@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from vgrad.core.errors import InputError
 from vgrad.core.record.reader import MAX_LINE, LineParser
+from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import HISTORY_CAPACITY
 
 READ_BUDGET = 32 << 20      # bytes read per poll at most; the rest comes at the next poll
@@ -38,10 +41,14 @@ class Failed:
     message: str
 
 
+FollowItem = Started | Failed | StepRecord | dict[str, Any]   # what poll() returns, in file order
+
+
 class Follower:
     """One followed file; `poll()` returns what appeared since the last poll, in file order."""
 
-    def __init__(self, path: str | Path, *, capacity: int = HISTORY_CAPACITY, clock=time.monotonic) -> None:
+    def __init__(self, path: str | Path, *, capacity: int = HISTORY_CAPACITY,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.path = Path(path)
         self.capacity = capacity
         self.clock = clock
@@ -49,7 +56,7 @@ class Follower:
         self.failure: str | None = None
         self.ended = False              # the run's end line was read
         self.changed_at = clock()       # when new bytes last arrived
-        self._file = None
+        self._file: IO[bytes] | None = None
         self._identity: tuple[int, int] | None = None
         self._header = b""
         self._offset = 0
@@ -70,7 +77,7 @@ class Follower:
             self._file.close()
             self._file = None
 
-    def poll(self) -> list:
+    def poll(self) -> list[FollowItem]:
         """Started, StepRecords, event and end dicts, or Failed; [] when nothing is new."""
         try:
             status = os.stat(self.path)
@@ -90,7 +97,7 @@ class Follower:
             return []
         return self._read()
 
-    def _open(self, identity: tuple[int, int]) -> list:
+    def _open(self, identity: tuple[int, int]) -> list[FollowItem]:
         try:
             self._file = open(self.path, "rb")
         except FileNotFoundError:
@@ -104,14 +111,16 @@ class Follower:
 
     def _same_header(self) -> bool:
         """The file still starts with the header we read (a rewrite in place is a new run)."""
-        if not self._header:
+        if not self._header or self._file is None:
             return True
         try:
             return os.pread(self._file.fileno(), len(self._header), 0) == self._header
         except OSError:
             return False
 
-    def _read(self) -> list:
+    def _read(self) -> list[FollowItem]:
+        if self._file is None:
+            return []
         try:
             data = self._file.read(READ_BUDGET)
         except OSError as error:
@@ -129,7 +138,7 @@ class Follower:
             return []
         self._partial = buffer[cut + 1:]
         lines = buffer[:cut].split(b"\n")
-        items: list = []
+        items: list[FollowItem] = []
         if self.parser is None:
             self._header = lines.pop(0) + b"\n"
             try:
@@ -146,7 +155,7 @@ class Follower:
             items.extend(self._fail(f"run file {self.path}: line {number} {problem}"))
         return items
 
-    def _fail(self, message: str) -> list:
+    def _fail(self, message: str) -> list[FollowItem]:
         self.failure = message
         return [Failed(message)]
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vgrad.core.errors import InputError
-from vgrad.core.record.follow import Failed, Follower, Started
+from vgrad.core.record.follow import Failed, Follower, FollowItem, Started
 from vgrad.core.record.format import FINAL_EVENT_KINDS, RESTART
 from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board
-from vgrad.core.run.spec import MAX_NETS
+from vgrad.core.run.spec import MAX_NETS, NetSpec
 from vgrad.core.status import FINAL_STATES
 
 POLL_SECONDS = 0.05         # a new record reaches the board within this (plus the read)
@@ -59,7 +59,7 @@ def select(count: int, words: tuple[str, ...] | None) -> tuple[int, ...]:
     return tuple(sorted(chosen))
 
 
-def project_spec(spec, shown: tuple[int, ...]):
+def project_spec(spec: NetSpec | ModelSpec, shown: tuple[int, ...]) -> NetSpec | ModelSpec:
     if not isinstance(spec, ModelSpec) or len(shown) == spec.hidden:
         return spec
     return replace(spec, layers=tuple(spec.layers[i] for i in shown), total=spec.hidden)
@@ -69,9 +69,9 @@ def project(record: StepRecord, net: int, shown: tuple[int, ...] | None) -> Step
     """`record` as board slot `net` sees it: only the `shown` layers."""
     if shown is None:
         return record if record.net == net else replace(record, net=net)
-    pick = lambda values: tuple(values[i] for i in shown)  # noqa: E731
-    return replace(record, net=net, speed=pick(record.speed), neurons=pick(record.neurons),
-                   weight_grad=None if record.weight_grad is None else pick(record.weight_grad))
+    return replace(record, net=net, speed=tuple(record.speed[i] for i in shown),
+                   neurons=tuple(record.neurons[i] for i in shown),
+                   weight_grad=None if record.weight_grad is None else tuple(record.weight_grad[i] for i in shown))
 
 
 def waiting_spec(path: Path) -> ModelSpec:
@@ -86,17 +86,18 @@ class FollowedFile:
     follower: Follower
     first: int
     slots: int
-    shown: list = field(default_factory=list)     # per net: the layers shown, None for all
-    pending: list = field(default_factory=list)   # items read while planning, fed at start
+    shown: list[tuple[int, ...] | None] = field(default_factory=list)   # per net: the layers shown, None: all
+    pending: list[FollowItem] = field(default_factory=list)            # items read while planning, fed at start
 
     @property
     def path(self) -> Path:
         return self.follower.path
 
 
-def plan(paths: list[Path], layers: str | None = None, clock=time.monotonic) -> tuple[tuple, list[FollowedFile]]:
+def plan(paths: list[Path], layers: str | None = None, clock: Callable[[], float] = time.monotonic
+         ) -> tuple[tuple[NetSpec | ModelSpec, ...], list[FollowedFile]]:
     """The board's initial specs and the files' slots: a file's nets if it can be read now, else one."""
-    specs: list = []
+    specs: list[NetSpec | ModelSpec] = []
     files = []
     for path in paths:
         follower = Follower(path, clock=clock)
@@ -110,6 +111,16 @@ def plan(paths: list[Path], layers: str | None = None, clock=time.monotonic) -> 
     words = parse_layers(layers)
     specs = [project_spec(spec, select(spec.hidden, words)) for spec in specs]
     return tuple(specs), files
+
+
+@dataclass
+class _Told:
+    """What the runner last told the board about one slot."""
+
+    spec: NetSpec | ModelSpec
+    state: str
+    message: str
+    total: int
 
 
 class FollowRunner:
@@ -127,7 +138,7 @@ class FollowRunner:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._slots = {net.index: [net.spec, net.state, net.message, net.total_epochs]
+        self._slots = {net.index: _Told(net.spec, net.state, net.message, net.total_epochs)
                        for net in board.snapshot().nets}
         for file in files:
             if not file.pending:
@@ -166,8 +177,8 @@ class FollowRunner:
                 file.follower.close()
                 file.follower = Follower(file.path, clock=file.follower.clock)
                 file.pending = []
-            for slot, (spec, _, _, total) in self._slots.items():
-                self._restart(slot, spec, total)
+            for slot, told in list(self._slots.items()):
+                self._restart(slot, told.spec, told.total)
             for file in self.files:
                 self._set_states(file, "waiting", f"reading {file.path} again")
 
@@ -195,13 +206,13 @@ class FollowRunner:
                 self._show_silence(file, bool(items))
         return count
 
-    def _take(self, file: FollowedFile, item) -> None:
+    def _take(self, file: FollowedFile, item: FollowItem) -> None:
         if isinstance(item, StepRecord):
             if item.net < file.slots:
                 record = project(item, file.first + item.net, file.shown[item.net])
                 self.board.publish(record)
                 if self.listener is not None:
-                    self.listener(file.path, record, self._slots[record.net][0])
+                    self.listener(file.path, record, self._slots[record.net].spec)
         elif isinstance(item, Started):
             self._start(file, item)
         elif isinstance(item, Failed):
@@ -209,13 +220,13 @@ class FollowRunner:
         elif item["type"] == "end":
             status = item.get("status", "?")
             for slot in range(file.first, file.first + file.slots):
-                if self._slots[slot][1] not in FINAL_STATES:
+                if self._slots[slot].state not in FINAL_STATES:
                     self._set(slot, "done" if status == "complete" else "stopped", f"the writer ended: {status}")
         elif item["net"] < file.slots:
             slot = file.first + item["net"]
             if item["kind"] == RESTART:
-                spec, _, _, total = self._slots[slot]
-                self._restart(slot, spec, total)
+                told = self._slots[slot]
+                self._restart(slot, told.spec, told.total)
             elif item["kind"] in FINAL_EVENT_KINDS:
                 self._set(slot, item["kind"], str(item.get("message") or ""))
 
@@ -240,7 +251,7 @@ class FollowRunner:
             return
         quiet = follower.silent_for
         for slot in range(file.first, file.first + min(file.slots, len(file.shown))):
-            _, state, message, _ = self._slots[slot]
+            state, message = self._slots[slot].state, self._slots[slot].message
             if fresh and state == "silent":
                 self._set(slot, "running", "")
             elif quiet >= self.silent_after and state in ("running", "silent"):
@@ -250,14 +261,14 @@ class FollowRunner:
 
     # the board, and what this runner last told it
     def _set(self, slot: int, state: str, message: str) -> None:
-        self._slots[slot][1:3] = [state, message]
+        self._slots[slot].state, self._slots[slot].message = state, message
         self.board.set_state(slot, state, message)
 
     def _set_states(self, file: FollowedFile, state: str, message: str) -> None:
         for slot in range(file.first, file.first + file.slots):
             self._set(slot, state, message)
 
-    def _restart(self, slot: int, spec, total: int) -> None:
-        self._slots[slot] = [spec, "running", "", total]
+    def _restart(self, slot: int, spec: NetSpec | ModelSpec, total: int) -> None:
+        self._slots[slot] = _Told(spec, "running", "", total)
         self.board.restart(slot, spec, total)
         self.board.set_state(slot, "running")

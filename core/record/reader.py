@@ -9,8 +9,10 @@ is only checked for its net and never decoded, so a million-step file opens in s
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 from vgrad.core.errors import InputError
 from vgrad.core.record.format import EVENT_KINDS, READABLE_FORMATS, RESTART
@@ -31,12 +33,12 @@ class Recording:
     """A run file read back: header facts, steps in file order (thinned), events, and any warning."""
 
     path: Path
-    header: dict
+    header: dict[str, Any]
     specs: tuple[NetSpec | ModelSpec, ...]
     config: Config
     steps: list[StepRecord] = field(default_factory=list)
-    events: list[dict] = field(default_factory=list)
-    end: dict | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    end: dict[str, Any] | None = None
     warning: str | None = None
     restarts: int = 0                 # restart events read; only each net's newest run is kept
     records: int = 0                  # step records in the file (before thinning)
@@ -48,7 +50,7 @@ class Recording:
     def steps_of(self, net: int) -> list[StepRecord]:
         return [step for step in self.steps if step.net == net]
 
-    def take(self, item: StepRecord | dict) -> None:
+    def take(self, item: StepRecord | dict[str, Any]) -> None:
         """Add one parsed item (a step, an event or the end line)."""
         if isinstance(item, StepRecord):
             self.steps.append(item)
@@ -67,7 +69,7 @@ class Recording:
 class Batch:
     """What a run of lines held: items in file order, and the first bad line (number, reason)."""
 
-    items: list = field(default_factory=list)
+    items: list[StepRecord | dict[str, Any]] = field(default_factory=list)
     records: int = 0                  # step lines read, thinned or not
     problem: tuple[int, str] | None = None
 
@@ -82,13 +84,14 @@ class LineParser:
         self.capacity = capacity
         self.line_number = 1
 
-    def parse(self, lines) -> Batch:
+    def parse(self, lines: Iterable[bytes]) -> Batch:
         """Lines (complete, without their newline, any iterable) that follow the ones already
         parsed; only the kept ones are held, so a file streams through in bounded memory."""
         batch = Batch()
-        kept: dict[int, History] = {}
-        newest: dict[int, tuple] = {}
-        others: list[tuple] = []
+        kept: dict[int, History[tuple[int, bytes]]] = {}
+        newest: dict[int, tuple[int, bytes]] = {}
+        others: list[tuple[int, bytes]] = []
+        parsed: list[tuple[int, StepRecord | dict[str, Any]]] = []
         count = 0
         for index, raw in enumerate(lines):
             count += 1
@@ -105,14 +108,14 @@ class LineParser:
             item = self.parse_line(raw)
             if isinstance(item, str):
                 batch.problem = (self.line_number + 1 + index, item)
-                batch.items = [i for i in batch.items if i[0] < index]
+                parsed = [(at, kept_item) for at, kept_item in parsed if at < index]
                 break
-            batch.items.append((index, item))
-        batch.items = [item for _, item in batch.items]
+            parsed.append((index, item))
+        batch.items = [item for _, item in parsed]
         self.line_number += count
         return batch
 
-    def parse_line(self, raw: bytes) -> StepRecord | dict | str:
+    def parse_line(self, raw: bytes) -> StepRecord | dict[str, Any] | str:
         """One line as a StepRecord, an event or end dict, or the reason it is not one."""
         try:
             row = json.loads(raw)
@@ -178,14 +181,14 @@ def read_run(path: str | Path, capacity: int = READ_CAPACITY) -> Recording:
     return recording
 
 
-def _lines(file):
+def _lines(file: IO[bytes]) -> Iterator[bytes]:
     """Every line after the header, without its newline, streamed; longer than MAX_LINE, in pieces
     (which fail to parse). A last line without a newline stays (and fails if cut short)."""
     for raw in iter(lambda: file.readline(MAX_LINE), b""):
         yield raw.rstrip(b"\n")
 
 
-def parse_header(path: Path, line: bytes | str) -> dict:
+def parse_header(path: Path, line: bytes | str) -> dict[str, Any]:
     try:
         header = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -198,7 +201,7 @@ def parse_header(path: Path, line: bytes | str) -> dict:
     return header
 
 
-def specs_of(path: Path, header: dict) -> tuple[tuple[NetSpec | ModelSpec, ...], Config]:
+def specs_of(path: Path, header: dict[str, Any]) -> tuple[tuple[NetSpec | ModelSpec, ...], Config]:
     """Each net's spec and the run's config, or InputError: corrupt run header."""
     try:
         nets = header["nets"]
@@ -212,7 +215,7 @@ def specs_of(path: Path, header: dict) -> tuple[tuple[NetSpec | ModelSpec, ...],
     return specs, config
 
 
-def _net_spec(net: dict) -> NetSpec | ModelSpec:
+def _net_spec(net: dict[str, Any]) -> NetSpec | ModelSpec:
     """A built-in net (its "spec") or a watched model (its "name" and "layers")."""
     if "spec" in net:
         return parse_net(net["spec"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
@@ -57,16 +58,19 @@ class BoardView:
         return all(net.state.final and net.state is not NetState.STOPPED for net in self.nets)
 
 
+Item = TypeVar("Item")
+
+
 @dataclass
-class History:
+class History(Generic[Item]):
     """At most `capacity` items, evenly thinned: keep every stride-th, halve and double the stride when full."""
 
     capacity: int
-    points: list[StepRecord] = field(default_factory=list)
+    points: list[Item] = field(default_factory=list)
     stride: int = 1
     seen: int = 0
 
-    def add(self, record: StepRecord) -> None:
+    def add(self, record: Item) -> None:
         if self.seen % self.stride == 0:
             self.points.append(record)
             if len(self.points) >= self.capacity:
@@ -74,7 +78,7 @@ class History:
                 self.stride *= 2
         self.seen += 1
 
-    def view(self, latest: StepRecord | None) -> tuple[StepRecord, ...]:
+    def view(self, latest: Item | None) -> tuple[Item, ...]:
         if latest is not None and (not self.points or self.points[-1] is not latest):
             return (*self.points, latest)
         return tuple(self.points)
@@ -84,7 +88,7 @@ class History:
 class _Slot:
     spec: NetSpec | ModelSpec
     total_epochs: int
-    history: History
+    history: History[StepRecord]
     state: NetState = NetState.WAITING
     latest: StepRecord | None = None
     message: str = ""
