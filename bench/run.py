@@ -5,10 +5,11 @@ The steps, in order, and where each lives:
     timing.py      examples/s of each peer (peers.py, torch_peer.py) and numpy's matmul rate
     experiment.py  the three-net speed experiment on one thread, on two cores, in numpy
     launch.py      the whole command, a warm start and a cold compile, each in a fresh process
+    accuracy.py    reproduce --accuracy's four nets on 60,000 synthetic images
+    paths.py       each SIMD path numba can target here, timed in its own process
     targets.py     PASS/FAIL against the targets; machine.py what it ran on
-A new measurement (e.g. the SIMD paths compared, each in its own process) is one more
-module called from run_bench below, one more key in the result, and one more table in
-report.py.
+A new measurement is one more module called from run_bench below, one more key in the
+result, and one more table in report.py.
 """
 
 from __future__ import annotations
