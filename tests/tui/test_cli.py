@@ -222,18 +222,24 @@ def test_an_unknown_command_is_named_with_the_list_of_commands(capsys):
     assert "no command 'bogus'" in error and "replay" in error and len(error.strip().splitlines()) == 1
 
 
-def test_replay_then_q_prints_the_summary_as_a_live_run_does(monkeypatch):
-    """Item 19: quitting the replay dashboard leaves the recording's summary table behind."""
+def as_on_a_terminal(monkeypatch, pilot) -> None:
+    """The CLI as on a terminal: its dashboard runs headless, driven by `pilot` (an async
+    function of a textual Pilot), so the code after the dashboard runs as it would for a user."""
     from textual.app import App
 
     from vgrad.tui import cli
     from vgrad.tui.app import VgradApp
 
+    monkeypatch.setattr(cli, "_headless_unless_terminal", lambda no_ui: False)
+    monkeypatch.setattr(VgradApp, "run", lambda app: App.run(app, headless=True, auto_pilot=pilot))
+
+
+def test_replay_then_q_prints_the_summary_as_a_live_run_does(monkeypatch):
+    """Item 19: quitting the replay dashboard leaves the recording's summary table behind."""
     async def press_q(pilot):
         await pilot.press("q")
 
-    monkeypatch.setattr(cli, "_headless_unless_terminal", lambda no_ui: False)
-    monkeypatch.setattr(VgradApp, "run", lambda app: App.run(app, headless=True, auto_pilot=press_q))
+    as_on_a_terminal(monkeypatch, press_q)
     result = runner.invoke(app, ["replay", str(FIXTURES / "book3.jsonl")])
     assert result.exit_code == 0
     assert "784-30-30-30-30-10" in result.output and "h1:h4" in result.output
@@ -249,18 +255,12 @@ def test_zero_epochs_print_the_measurement_at_initialisation():
 
 def test_quitting_the_dashboard_mid_run_records_the_run_as_stopped(monkeypatch, tmp_path):
     """q stops every net: the run file ends "stopped", not "complete" (that is for runs that end by themselves)."""
-    from textual.app import App
-
-    from vgrad.tui import cli
-    from vgrad.tui.app import VgradApp
-
     async def train_then_q(pilot):
         while not all(net.latest for net in pilot.app.board.snapshot().nets):  # the nets train
             await pilot.pause(0.01)
         await pilot.press("q")
 
-    monkeypatch.setattr(cli, "_headless_unless_terminal", lambda no_ui: False)
-    monkeypatch.setattr(VgradApp, "run", lambda app: App.run(app, headless=True, auto_pilot=train_then_q))
+    as_on_a_terminal(monkeypatch, train_then_q)
     record = tmp_path / "run.jsonl"
     result = invoke("--net", "784-30-30-10", "--epochs", "100000", "--record", str(record))
     assert result.exit_code == 0 and "stopped" in result.output
