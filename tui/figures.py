@@ -12,6 +12,7 @@ from vgrad.core.errors import InputError
 from vgrad.core.record.reader import Recording
 from vgrad.core.run.lens import BIAS, LENSES, SYMBOLS, lens_values
 from vgrad.core.run.summary import ZERO_FLOOR, epoch_progress, headline_text
+from vgrad.core.status import NetState
 
 FORMATS = (".png", ".svg", ".pdf")
 
@@ -45,7 +46,7 @@ def isolated(values: list[float]) -> list[int]:
 def net_state(recording: Recording, net: int) -> str:
     """The net's last event (done, diverged, error), or "stopped" for a run cut short."""
     kinds = [event.get("kind") for event in recording.events if event.get("net") == net]
-    return str(kinds[-1]) if kinds else "stopped"
+    return str(kinds[-1]) if kinds else NetState.STOPPED
 
 
 def underflow_note(steps: list, lens: str) -> str:

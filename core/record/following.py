@@ -23,7 +23,7 @@ from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board
 from vgrad.core.run.spec import MAX_NETS, NetSpec
-from vgrad.core.status import FINAL_STATES
+from vgrad.core.status import FINAL_STATES, EndStatus, NetState
 
 POLL_SECONDS = 0.05         # a new record reaches the board within this (plus the read)
 SILENT_AFTER = 5.0          # seconds without new data before a panel says so
@@ -142,7 +142,7 @@ class FollowRunner:
                        for net in board.snapshot().nets}
         for file in files:
             if not file.pending:
-                self._set_states(file, "waiting", f"waiting for {file.path} to appear")
+                self._set_states(file, NetState.WAITING, f"waiting for {file.path} to appear")
 
     # Controls
     @property
@@ -180,7 +180,7 @@ class FollowRunner:
             for slot, told in list(self._slots.items()):
                 self._restart(slot, told.spec, told.total)
             for file in self.files:
-                self._set_states(file, "waiting", f"reading {file.path} again")
+                self._set_states(file, NetState.WAITING, f"reading {file.path} again")
 
     @property
     def all_ended(self) -> bool:
@@ -216,12 +216,13 @@ class FollowRunner:
         elif isinstance(item, Started):
             self._start(file, item)
         elif isinstance(item, Failed):
-            self._set_states(file, "error", item.message)
+            self._set_states(file, NetState.ERROR, item.message)
         elif item["type"] == "end":
             status = item.get("status", "?")
             for slot in range(file.first, file.first + file.slots):
                 if self._slots[slot].state not in FINAL_STATES:
-                    self._set(slot, "done" if status == "complete" else "stopped", f"the writer ended: {status}")
+                    self._set(slot, NetState.DONE if status == EndStatus.COMPLETE else NetState.STOPPED,
+                              f"the writer ended: {status}")
         elif item["net"] < file.slots:
             slot = file.first + item["net"]
             if item["kind"] == RESTART:
@@ -241,7 +242,7 @@ class FollowRunner:
             self._restart(file.first + net, spec if shown is None else project_spec(spec, shown), total)
         for slot in range(file.first + len(specs), file.first + file.slots):
             self._restart(slot, waiting_spec(file.path), 0)
-            self._set(slot, "stopped", f"this run of {file.path.name} has {len(specs)} nets")
+            self._set(slot, NetState.STOPPED, f"this run of {file.path.name} has {len(specs)} nets")
         if len(specs) > file.slots:
             self.board.notice(f"{file.path}: a new run with {len(specs)} nets; showing {file.slots}")
 
@@ -252,12 +253,12 @@ class FollowRunner:
         quiet = follower.silent_for
         for slot in range(file.first, file.first + min(file.slots, len(file.shown))):
             state, message = self._slots[slot].state, self._slots[slot].message
-            if fresh and state == "silent":
-                self._set(slot, "running", "")
-            elif quiet >= self.silent_after and state in ("running", "silent"):
+            if fresh and state == NetState.SILENT:
+                self._set(slot, NetState.RUNNING, "")
+            elif quiet >= self.silent_after and state in (NetState.RUNNING, NetState.SILENT):
                 silence = f"no new data for {int(quiet)} s"
                 if message != silence:
-                    self._set(slot, "silent", silence)
+                    self._set(slot, NetState.SILENT, silence)
 
     # the board, and what this runner last told it
     def _set(self, slot: int, state: str, message: str) -> None:
@@ -269,6 +270,6 @@ class FollowRunner:
             self._set(slot, state, message)
 
     def _restart(self, slot: int, spec: NetSpec | ModelSpec, total: int) -> None:
-        self._slots[slot] = _Told(spec, "running", "", total)
+        self._slots[slot] = _Told(spec, NetState.RUNNING, "", total)
         self.board.restart(slot, spec, total)
-        self.board.set_state(slot, "running")
+        self.board.set_state(slot, NetState.RUNNING)

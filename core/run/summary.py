@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.lens import BIAS, lens_values
+from vgrad.core.status import NetState
 
 if TYPE_CHECKING:
     from vgrad.core.run.board import NetView
@@ -103,7 +104,7 @@ def headline_text(record: StepRecord | None, lens: str = BIAS, names: Sequence[s
 def epochs_done(state: str, latest: StepRecord | None, total: int) -> int:
     """Epochs trained: all of them once a net is done (speed mode measures s_l before each
     step, so its last record is at epoch E − 1), else the epoch of the newest record."""
-    if state == "done":
+    if state == NetState.DONE:
         return total
     return 0 if latest is None else latest.epoch
 

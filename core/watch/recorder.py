@@ -20,6 +20,7 @@ from vgrad.core.errors import InputError
 from vgrad.core.record.format import watched_header
 from vgrad.core.record.model import ModelSpec, model_spec
 from vgrad.core.record.step import NEURONS_SHOWN, StepRecord
+from vgrad.core.status import EndStatus, NetState
 
 
 class Recorder:
@@ -60,10 +61,10 @@ class Recorder:
             bad = next((name for name, value in zip(self.layers, record.speed + (record.weight_grad or ()))
                         if value is not None and not math.isfinite(value)), None)
             where = f" in layer {bad}" if bad else ""
-            self._write({"type": "event", "net": 0, "kind": "diverged", "step": record.step,
+            self._write({"type": "event", "net": 0, "kind": NetState.DIVERGED, "step": record.step,
                          "message": f"non-finite gradient{where} at step {record.step}"})
 
-    def close(self, status: str = "complete") -> None:
+    def close(self, status: str = EndStatus.COMPLETE) -> None:
         """Write the end line and close the file (again: nothing)."""
         self._write({"type": "end", "status": status, "elapsed": round(time.perf_counter() - self._started, 3)})
         with self._lock:
@@ -78,8 +79,8 @@ class Recorder:
 
     def __exit__(self, kind, error, traceback) -> None:
         if error is not None and not isinstance(error, KeyboardInterrupt):
-            self._write({"type": "event", "net": 0, "kind": "error", "message": f"{kind.__name__}: {error}"})
-        self.close("complete" if error is None else "stopped")
+            self._write({"type": "event", "net": 0, "kind": NetState.ERROR, "message": f"{kind.__name__}: {error}"})
+        self.close(EndStatus.COMPLETE if error is None else EndStatus.STOPPED)
 
     def _write(self, row: dict) -> None:
         line = json.dumps(row) + "\n"
