@@ -412,7 +412,7 @@ def bench_command(
     missed = failed(result)
     if check and missed:
         err.print(f"vgrad-tui: bench --check: {len(missed)} target(s) FAIL: {'; '.join(missed)}", markup=False)
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 @app.command("plot", epilog=examples(
