@@ -117,6 +117,23 @@ def experiment_table(result: dict) -> Table:
                          f"two nets on two threads vs one net on one: {exp['two_thread_scaling']:.2f}×")
 
 
+def watch_table(result: dict) -> Table | None:
+    """vgrad.watch's cost per PyTorch training step and a record's way to the board (None without torch)."""
+    watch = result.get("watch")
+    if watch is None:
+        return None
+    step, extra, latency = watch["step_s"], watch["extra_percent"], watch["latency"]
+    rows = (("without watch", f"{step['off'] * 1e3:.2f}", ""),
+            ("vgrad.watch, every=1", f"{step['every_1'] * 1e3:.2f}", f"{extra['every_1']:+.1f} %"),
+            ("vgrad.watch, every=10", f"{step['every_10'] * 1e3:.2f}", f"{extra['every_10']:+.1f} %"))
+    return Table(f"vgrad.watch on a PyTorch MLP {watch['net']}, batch {watch['batch']}, 1 thread "
+                 f"(median of {watch['windows']} alternating windows of {watch['steps_per_window']} steps)",
+                 ("", "ms per step (CPU)", "extra"), rows,
+                 caption=f"a written record reaches the board in {latency['median_s'] * 1e3:.0f} ms "
+                         f"(worst {latency['max_s'] * 1e3:.0f} ms of {latency['records']}); "
+                         f"the screen follows within a frame ({latency['frame_s'] * 1e3:.0f} ms)")
+
+
 def target_cells(target: dict) -> tuple[str, str, str, str, str]:
     """(text, measured, needed, verdict, note) of one target."""
     unit, measured = UNITS[target["unit"]], target["measured"]
@@ -141,5 +158,6 @@ def paths_table(result: dict) -> Table:
 
 def report(result: dict) -> list[str | Table]:
     """Everything `vgrad-tui bench` shows, top to bottom: a machine line, then the tables."""
+    watch = watch_table(result)
     return [machine_line(result), throughput_table(result), flops_table(result), experiment_table(result),
-            paths_table(result), targets_table(result)]
+            paths_table(result), *([watch] if watch else []), targets_table(result)]

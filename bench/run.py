@@ -39,6 +39,7 @@ from vgrad.bench.problem import (
 from vgrad.bench.targets import find_row, ratios, targets
 from vgrad.bench.timing import Throughput, matmul_gflops, measure_peer
 from vgrad.bench.torch_peer import torch_version
+from vgrad.bench.watch_cost import watch_overhead
 from vgrad.core.data import Dataset
 from vgrad.core.engine.net import init_params
 from vgrad.core.lab.book import BOOK_NETS
@@ -142,6 +143,8 @@ def run_bench(data: Dataset, quick: bool = False, progress: Progress = _quiet, s
     progress("reproduce --accuracy: four nets by SGD on 60,000 synthetic images, 2 cores…")
     accuracy = accuracy_timing(quick)
     paths = compare_paths(quick, progress)
+    progress("vgrad.watch on a PyTorch MLP 784-256×8-10: step time with and without, and its latency…")
+    watch = watch_overhead(quick)
 
     result = {
         "schema": SCHEMA,
@@ -159,6 +162,7 @@ def run_bench(data: Dataset, quick: bool = False, progress: Progress = _quiet, s
         "startup": startup,
         "accuracy": accuracy,
         "paths": paths,
+        "watch": watch,
         "background_load_cores": load.cores(),
     }
     found = targets(result)

@@ -95,6 +95,7 @@ def targets(result: dict) -> list[Target]:
                higher_is_better=False),
         *_accuracy_target(result.get("accuracy")),
         *path_targets(result.get("paths"), Target),
+        *_watch_targets(result.get("watch")),
     ]
 
 
@@ -105,6 +106,21 @@ def _accuracy_target(accuracy: dict | None) -> list[Target]:
     return [Target("accuracy_time", "reproduce --accuracy (4 nets, 30 epochs, 60k images) ≤ 30 s on 2 cores",
                    accuracy["seconds_30_epochs"], 30.0, "s", higher_is_better=False,
                    note=f"{accuracy['dtype']}, synthetic images; extrapolated from {accuracy['epochs']} epochs")]
+
+
+def _watch_targets(watch: dict | None) -> list[Target]:
+    """vgrad.watch's cost to a PyTorch training step, and a record's way to the screen (if torch ran)."""
+    if watch is None:
+        return []
+    note = f"PyTorch MLP {watch['net']}, batch {watch['batch']}, 1 thread, CPU time"
+    latency = watch["latency"]
+    return [Target("watch_every_1", "vgrad.watch every=1: extra training-step time ≤ 5 %",
+                   watch["extra_percent"]["every_1"], 5.0, "%", higher_is_better=False, note=note),
+            Target("watch_every_10", "vgrad.watch every=10: extra training-step time ≤ 1 %",
+                   watch["extra_percent"]["every_10"], 1.0, "%", higher_is_better=False, note=note),
+            Target("watch_latency", "vgrad-tui watch: a written record on screen ≤ 0.5 s",
+                   latency["max_s"] + latency["frame_s"], 0.5, "s", higher_is_better=False,
+                   note=f"worst of {latency['records']} to the board, plus one frame")]
 
 
 def failed(result: dict) -> list[str]:

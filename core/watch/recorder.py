@@ -2,14 +2,17 @@
 
 One JSONL line per `log`, flushed as written, so `vgrad-tui watch FILE` follows it live and
 a run cut short is still a valid prefix. Values are anything numpy can turn into a float
-(Python numbers, numpy or JAX scalars, CPU tensors). Writing never breaks the training it
-watches: a failed write (a full disk) warns once and later records are dropped.
+(Python numbers, numpy or JAX scalars, CPU tensors). Lines are encoded and written on a
+writer thread. Writing never breaks the training it watches: a failed write (a full disk)
+warns once and later records are dropped.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
+import queue
 import threading
 import time
 import warnings
@@ -24,7 +27,10 @@ from vgrad.core.status import EndStatus, NetState
 
 
 class Recorder:
-    """A run file for one model: `log` a step's s_l per layer, `close` (or leave the `with`)."""
+    """A run file for one model: `log` a step's s_l per layer, `close` (or leave the `with`).
+
+    `log` checks and converts the values on the caller's thread and hands the record to a
+    writer thread, which encodes, writes and flushes it: the training loop pays for neither."""
 
     def __init__(self, path: str | Path, layers: Sequence[str], *, name: str | None = None,
                  overwrite: bool = False, source: str = "vgrad.Recorder") -> None:
@@ -32,7 +38,6 @@ class Recorder:
         self.model: ModelSpec = model_spec(name or self.path.stem, layers if isinstance(layers, str) else list(layers))
         self.diverged = False
         self.failure: str | None = None
-        self._lock = threading.Lock()
         self._started = time.perf_counter()
         try:
             self._file = open(self.path, "w" if overwrite else "x", encoding="utf-8")
@@ -41,6 +46,11 @@ class Recorder:
         except OSError as error:
             raise InputError(f"run file {self.path}: cannot write ({error.strerror or error})") from error
         self._write(watched_header(self.model, source))
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._closed = False
+        self._writer = threading.Thread(target=self._drain, name="vgrad-recorder", daemon=True)
+        self._writer.start()
+        atexit.register(self.close, EndStatus.STOPPED)   # a script that never closes still gets every line
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -55,54 +65,70 @@ class Recorder:
             neurons=_neurons(neurons, count), cost=_scalar(loss),
             accuracy=_scalar(accuracy),
             weight_grad=None if weight_grad is None else _per_layer("weight_grad", weight_grad, count))
-        self._write(record.to_json())
-        if not record.is_finite and not self.diverged:
-            self.diverged = True
-            bad = next((name for name, value in zip(self.layers, record.speed + (record.weight_grad or ()))
-                        if value is not None and not math.isfinite(value)), None)
-            where = f" in layer {bad}" if bad else ""
-            self._write({"type": "event", "net": 0, "kind": NetState.DIVERGED, "step": record.step,
-                         "message": f"non-finite gradient{where} at step {record.step}"})
+        if not self._closed:
+            self._queue.put(record)
 
     def close(self, status: str = EndStatus.COMPLETE) -> None:
-        """Write the end line and close the file (again: nothing)."""
-        self._write({"type": "end", "status": status, "elapsed": round(time.perf_counter() - self._started, 3)})
-        with self._lock:
-            if not self._file.closed:
-                try:
-                    self._file.close()
-                except OSError as error:
-                    self._fail(error)
+        """Write what is queued, the end line, and close the file (again: nothing)."""
+        if self._closed:
+            return
+        self._closed = True
+        atexit.unregister(self.close)
+        self._queue.put({"type": "end", "status": status, "elapsed": round(time.perf_counter() - self._started, 3)})
+        self._queue.put(None)
+        self._writer.join()
+        try:
+            self._file.close()
+        except OSError as error:
+            self._fail(error)
 
     def __enter__(self) -> Recorder:
         return self
 
     def __exit__(self, kind, error, traceback) -> None:
         if error is not None and not isinstance(error, KeyboardInterrupt):
-            self._write({"type": "event", "net": 0, "kind": NetState.ERROR, "message": f"{kind.__name__}: {error}"})
+            self._queue.put({"type": "event", "net": 0, "kind": NetState.ERROR, "message": f"{kind.__name__}: {error}"})
         self.close(EndStatus.COMPLETE if error is None else EndStatus.STOPPED)
 
+    def _drain(self) -> None:
+        """The writer thread: each queued record or row as one flushed line, in order."""
+        while (item := self._queue.get()) is not None:
+            if isinstance(item, StepRecord):
+                self._write(item.to_json())
+                if not self.diverged and not item.is_finite:
+                    self.diverged = True
+                    self._write(self._diverged(item))
+            else:
+                self._write(item)
+
+    def _diverged(self, record: StepRecord) -> dict:
+        """The event that marks the run diverged, naming the first layer with a non-finite norm."""
+        bad = next((name for values in (record.speed, record.weight_grad or ())
+                    for name, value in zip(self.layers, values)
+                    if value is not None and not math.isfinite(value)), None)
+        where = f" in layer {bad}" if bad else ""
+        return {"type": "event", "net": 0, "kind": NetState.DIVERGED, "step": record.step,
+                "message": f"non-finite gradient{where} at step {record.step}"}
+
     def _write(self, row: dict) -> None:
-        line = json.dumps(row) + "\n"
-        with self._lock:
-            if self.failure is not None or self._file.closed:
-                return
-            try:
-                self._file.write(line)
-                self._file.flush()
-            except OSError as error:
-                self._fail(error)
+        if self.failure is not None:
+            return
+        try:
+            self._file.write(json.dumps(row) + "\n")
+            self._file.flush()
+        except OSError as error:
+            self._fail(error)
 
     def _fail(self, error: OSError) -> None:
         """Warn once; the training goes on and later records are dropped."""
         if self.failure is None:
             self.failure = f"vgrad: writing {self.path} failed ({error.strerror or error}); training goes on unrecorded"
-            warnings.warn(self.failure, RuntimeWarning, stacklevel=4)
+            warnings.warn(self.failure, RuntimeWarning, stacklevel=2)
 
 
 def _scalar(value) -> float | None:
-    if value is None:
-        return None
+    if value is None or type(value) is float:
+        return value
     import numpy as np
 
     return float(np.asarray(value, dtype=np.float64))
@@ -125,5 +151,6 @@ def _neurons(neurons, count: int) -> tuple[tuple[float, ...], ...]:
     if len(layers) != count:
         raise ValueError(f"neurons: {len(layers)} layers given for {count} layers")
     return tuple(() if layer is None else
+                 tuple(layer[:NEURONS_SHOWN]) if type(layer) is list and all(type(v) is float for v in layer) else
                  tuple(float(v) for v in np.asarray(layer, dtype=np.float64).ravel()[:NEURONS_SHOWN])
                  for layer in layers)

@@ -10,6 +10,7 @@ imported here only, when `watch` is called.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from vgrad.core.errors import InputError
@@ -56,34 +57,16 @@ class Watcher:
             return
         import torch
 
-        norms, neurons, slots = [], [], []
-        for bias, others in self._layers:
-            bias_grad = None if bias is None else bias.grad
-            grads = [p.grad for p in others if p.grad is not None]
-            slot = [None, None, 0]
-            if bias_grad is not None:
-                slot[0] = len(norms)
-                norms.append(_norm(bias_grad))
-                flat = bias_grad.detach().reshape(-1)[:NEURONS_SHOWN]
-                slot[2] = flat.numel()
-                neurons.append(flat.to(norms[-1].dtype))
-            if grads:
-                slot[1] = len(norms)
-                norms.append(torch.linalg.vector_norm(torch.stack([_norm(g) for g in grads])))
-            slots.append(slot)
-        scalars = []
-        for value in (loss, accuracy):
-            scalars.append(value.detach().reshape(()).double().cpu() if torch.is_tensor(value) else value)
-        values = _to_host(norms, neurons)   # the one host sync
-        offset = len(norms)
-        speed, weight_grad, bars = [], [], []
-        for bias_at, weight_at, count in slots:
-            speed.append(None if bias_at is None else values[bias_at])
-            weight_grad.append(None if weight_at is None else values[weight_at])
-            bars.append(values[offset:offset + count])
-            offset += count
-        loss_value, accuracy_value = (None if v is None else float(v) for v in scalars)
-        self.recorder.log(step, speed=speed, weight_grad=weight_grad, neurons=bars, loss=loss_value,
+        biases = [None if bias is None else bias.grad for bias, _ in self._layers]
+        weights = [[p.grad for p in others if p.grad is not None] for _, others in self._layers]
+        grads = [g for g in biases if g is not None] + [g for group in weights for g in group]
+        scalars = [v.detach().reshape(1) for v in (loss, accuracy) if torch.is_tensor(v)]
+        values = iter(_to_host(grads, [g for g in biases if g is not None], scalars))   # the one host sync
+        bias_norms = [None if g is None else next(values) for g in biases]
+        weight_grad = [None if not group else math.hypot(*(next(values) for _ in group)) for group in weights]
+        bars = [() if g is None else [next(values) for _ in range(min(NEURONS_SHOWN, g.numel()))] for g in biases]
+        loss_value, accuracy_value = (next(values) if torch.is_tensor(v) else v for v in (loss, accuracy))
+        self.recorder.log(step, speed=bias_norms, weight_grad=weight_grad, neurons=bars, loss=loss_value,
                           accuracy=accuracy_value)
 
     def close(self) -> None:
@@ -103,21 +86,25 @@ def _split(module) -> tuple:
     return bias, list(own.values())
 
 
-def _norm(grad):
-    """‖grad‖₂ on grad's device, half precisions summed in float32."""
+def _to_host(grads: list, biases: list, scalars: list) -> list[float]:
+    """‖g‖₂ of every gradient, the first NEURONS_SHOWN entries of each bias gradient, then the
+    scalars: computed on the tensors' device (half precisions in float32) and brought to the
+    host in one transfer."""
     import torch
 
-    low = grad.dtype in (torch.float16, torch.bfloat16)
-    return torch.linalg.vector_norm(grad.detach(), dtype=torch.float32 if low else None)
-
-
-def _to_host(norms: list, neurons: list) -> list[float]:
-    """Every number of one record in one transfer to the host."""
-    import torch
-
-    if not norms:
+    if not grads and not scalars:
         return []
-    device, dtype = norms[0].device, torch.promote_types(norms[0].dtype, torch.float32)
-    parts = [torch.stack([n.to(device, dtype) for n in norms])]
-    parts += [n.to(device, dtype) for n in neurons]
-    return torch.cat(parts).tolist()
+    low = (torch.float16, torch.bfloat16)
+    slices = [b.view(-1)[:NEURONS_SHOWN] for b in biases]
+    dtypes = {t.dtype for t in (*grads, *scalars)}
+    if len(dtypes) == 1 and not dtypes & set(low):   # the common case: one dtype, not half
+        try:
+            norms = [torch.stack(torch._foreach_norm(grads))] if grads else []
+            return torch.cat([*norms, *slices, *scalars]).tolist()
+        except RuntimeError:   # tensors on several devices
+            pass
+    norms = [torch.linalg.vector_norm(g, dtype=torch.float32 if g.dtype in low else None) for g in grads]
+    parts = [n.reshape(1) for n in norms] + slices + scalars
+    first = parts[0]
+    dtype = torch.float64 if first.device.type == "cpu" or first.dtype == torch.float64 else torch.float32
+    return torch.cat([p.to(first.device, dtype) for p in parts]).tolist()   # mixed dtypes or devices

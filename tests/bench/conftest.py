@@ -29,6 +29,20 @@ class StubTorch(Peer):
         pass
 
 
+WATCH = {"net": "784-256x8-10", "batch": 64, "threads": 1, "windows": 3, "steps_per_window": 20,
+         "step_s": {"off": 0.004, "every_1": 0.0041, "every_10": 0.00401},
+         "extra_percent": {"every_1": 2.5, "every_10": 0.25},
+         "latency": {"records": 10, "median_s": 0.03, "max_s": 0.06, "frame_s": 1 / 15, "poll_s": 0.05}}
+
+
+@pytest.fixture
+def watch_figures() -> dict:
+    """The stubbed vgrad.watch figures, a copy to change."""
+    import copy
+
+    return copy.deepcopy(WATCH)
+
+
 @pytest.fixture
 def stubbed_bench(monkeypatch):
     """run.run_bench with fixed timings (FIGURES, RATES), a passing gate and no compile.
@@ -54,5 +68,6 @@ def stubbed_bench(monkeypatch):
         path: {"path": path, "ratios": {"float64 b10": 5.0, "float32 b10": 5.0, "float64 b1000": 2.0,
                                         "float32 b1000": 1.5},
                "experiment_2_cores_s": 1.3, "cold_compile_s": 12.0} for path in ("avx512", "avx2")}})
+    monkeypatch.setattr(run, "watch_overhead", lambda quick: WATCH)
     monkeypatch.setattr(run, "peer_classes", lambda: {**peer_classes(), "torch": StubTorch})
     return figures

@@ -7,7 +7,8 @@ import pytest
 from vgrad.bench.run import run_bench
 
 TOP = {"schema", "quick", "net", "threads", "machine", "torch", "correctness", "throughput", "ratios",
-       "matmul", "engine_share_of_matmul", "experiment", "startup", "accuracy", "paths", "background_load_cores",
+       "matmul", "engine_share_of_matmul", "experiment", "startup", "accuracy", "paths", "watch",
+       "background_load_cores",
        "targets", "passed"}
 MACHINE = {"cpu", "cores", "os", "python", "numpy", "numba", "scipy", "torch", "blas", "avx512", "simd_path"}
 ROW = {"peer", "dtype", "batch", "examples_per_second", "gflops", "gflops_performed", "note"}
@@ -16,7 +17,8 @@ EXPERIMENT = {"nets", "epochs", "scale", "gflop", "engine_1_thread_s", "engine_2
 TARGETS = {"numpy_batch10", "book_batch10", "torch_batch10", "matmul_share", "two_threads", "experiment_time",
            "experiment_vs_numpy", "command_vs_numpy", "warm_start", "cold_compile", "accuracy_time",
            "avx512_cold_compile", "avx2_float64_b10", "avx2_float32_b10", "avx2_float64_b1000", "avx2_float32_b1000",
-           "avx2_experiment", "avx2_cold_compile"}
+           "avx2_experiment", "avx2_cold_compile",
+           "watch_every_1", "watch_every_10", "watch_latency"}
 
 
 @pytest.mark.parametrize("quick", [False, True])

@@ -78,3 +78,15 @@ def test_non_finite_gradients_mark_the_run_diverged(tmp_path):
         watcher.log(0)
     rows = [json.loads(line) for line in (tmp_path / "run.jsonl").read_text().splitlines()]
     assert [row["kind"] for row in rows if row["type"] == "event"] == ["diverged"]
+
+
+def test_layers_of_mixed_precision_are_read_in_one_transfer(tmp_path):
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4).double(), torch.nn.Linear(4, 2).half())
+    for layer in model:
+        for p in layer.parameters():
+            p.grad = torch.ones_like(p)
+    with vgrad.watch(model, tmp_path / "run.jsonl") as watcher:
+        watcher.log(0)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    assert step.speed == pytest.approx([2.0, math.sqrt(2)])
+    assert step.weight_grad == pytest.approx([math.sqrt(12), 2.0 * math.sqrt(2)])

@@ -1,0 +1,32 @@
+"""The bench's vgrad.watch section: its targets judged on the measured figures, and a real quick run."""
+
+import pytest
+
+from vgrad.bench.targets import _watch_targets
+from vgrad.bench.watch_cost import watch_latency, watch_overhead
+
+
+def verdicts(watch):
+    return {target.key: target.passed for target in _watch_targets(watch)}
+
+
+def test_the_watch_targets_follow_the_measured_overhead_and_latency(watch_figures):
+    assert verdicts(watch_figures) == {"watch_every_1": True, "watch_every_10": True, "watch_latency": True}
+    slow = watch_figures
+    slow["extra_percent"] = {"every_1": 12.0, "every_10": 1.5}
+    slow["latency"]["max_s"] = 0.45
+    assert verdicts(slow) == {"watch_every_1": False, "watch_every_10": False, "watch_latency": False}
+    assert _watch_targets(None) == []
+
+
+@pytest.mark.slow
+def test_a_quick_measurement_carries_every_field():
+    pytest.importorskip("torch")
+    result = watch_overhead(quick=True)
+    assert set(result["step_s"]) == {"off", "every_1", "every_10"} and all(v > 0 for v in result["step_s"].values())
+    assert set(result["extra_percent"]) == {"every_1", "every_10"}
+
+
+def test_the_latency_is_measured_from_write_to_board():
+    latency = watch_latency(quick=True)
+    assert latency["records"] == 10 and 0 < latency["median_s"] <= latency["max_s"]
