@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from vgrad.core.record.reader import read_run
-from vgrad.core.record.replay import Replayer
+from vgrad.core.record.replay import open_replay
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board
 from vgrad.core.run.lens import WEIGHT
@@ -19,10 +19,10 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def replayed(name: str) -> Board:
-    recording = read_run(FIXTURES / name)
-    board = Board(recording.specs, recording.config.n_epochs)
-    Replayer(recording, board).jump_end()
-    return board
+    """A board holding the whole recording, as `replay --no-ui` fills it."""
+    replayer = open_replay(read_run(FIXTURES / name))
+    replayer.jump_end()
+    return replayer.board
 
 
 def rendered(view, mode: str, width: int = 80) -> list[str]:
