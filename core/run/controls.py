@@ -26,7 +26,9 @@ class Controls(Protocol):
     def restart(self) -> None: ...
 
     @property
-    def paused(self) -> bool: ...
+    def paused(self) -> bool:
+        """Whether the run is paused: read from the board, the one place it is held."""
+        ...
 
 
 @runtime_checkable
