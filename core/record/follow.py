@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -22,7 +22,7 @@ from vgrad.core.record.reader import MAX_LINE, LineParser
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import HISTORY_CAPACITY
 
-READ_BUDGET = 32 << 20      # bytes read per poll at most; the rest comes at the next poll
+READ_BUDGET = 4 << 20       # bytes read at a time (a poll reads on to the end of the file)
 STILL_WRITING = 10.0        # seconds: a file without an end line changed this recently is still growing
 
 
@@ -61,6 +61,7 @@ class Follower:
         self._header = b""
         self._offset = 0
         self._partial = b""
+        self._problem: str | None = None
         self._runs = 0
 
     @property
@@ -119,28 +120,18 @@ class Follower:
             return False
 
     def _read(self) -> list[FollowItem]:
+        """Everything complete that is new, to the end of the file: a backlog streams through the
+        parser (thinned as one stretch, in bounded memory) before this returns."""
         if self._file is None:
             return []
-        try:
-            data = self._file.read(READ_BUDGET)
-        except OSError as error:
-            return self._fail(f"run file {self.path}: cannot read ({error.strerror or error})")
-        if not data:
-            return []
-        self.changed_at = self.clock()
-        self._offset += len(data)
-        buffer = self._partial + data
-        cut = buffer.rfind(b"\n")
-        if cut < 0:
-            self._partial = buffer
-            if len(buffer) > MAX_LINE:
-                return self._fail(f"run file {self.path}: a line longer than {MAX_LINE} bytes; not a vgrad run")
-            return []
-        self._partial = buffer[cut + 1:]
-        lines = buffer[:cut].split(b"\n")
+        self._problem = None
+        lines = self._lines()
         items: list[FollowItem] = []
         if self.parser is None:
-            self._header = lines.pop(0) + b"\n"
+            header = next(lines, None)
+            if header is None:
+                return self._fail(self._problem) if self._problem else []
+            self._header = header + b"\n"
             try:
                 self.parser = LineParser(self.path, self._header, self.capacity)
             except InputError as error:
@@ -153,7 +144,35 @@ class Follower:
         if batch.problem:
             number, problem = batch.problem
             items.extend(self._fail(f"run file {self.path}: line {number} {problem}"))
+        elif self._problem:
+            items.extend(self._fail(self._problem))
         return items
+
+    def _lines(self) -> Iterator[bytes]:
+        """The complete lines read from the file until its end, READ_BUDGET bytes at a time; the
+        half-written last line is held for the next poll. A read error or an overlong line
+        stops the stream and is left in self._problem."""
+        assert self._file is not None
+        while True:
+            try:
+                data = self._file.read(READ_BUDGET)
+            except OSError as error:
+                self._problem = f"run file {self.path}: cannot read ({error.strerror or error})"
+                return
+            if not data:
+                return
+            self.changed_at = self.clock()
+            self._offset += len(data)
+            buffer = self._partial + data
+            cut = buffer.rfind(b"\n")
+            if cut < 0:
+                self._partial = buffer
+                if len(buffer) > MAX_LINE:
+                    self._problem = f"run file {self.path}: a line longer than {MAX_LINE} bytes; not a vgrad run"
+                    return
+                continue
+            self._partial = buffer[cut + 1:]
+            yield from buffer[:cut].split(b"\n")
 
     def _fail(self, message: str) -> list[FollowItem]:
         self.failure = message
