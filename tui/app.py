@@ -27,6 +27,7 @@ from vgrad.core.run.board import Board, BoardView
 from vgrad.core.run.controls import Controls, ReplayControls
 from vgrad.core.run.lens import BIAS, NAMES, SYMBOLS, WEIGHT, view_through_lens
 from vgrad.core.status import ExitCode, NetState
+from vgrad.tui.layout import SPARK_ROWS, choose_layout
 from vgrad.tui.widgets import HelpScreen, NetPanel, PlotScreen, ScaleLegend, shared_scale
 
 if TYPE_CHECKING:  # a replay never loads the engine
@@ -34,12 +35,9 @@ if TYPE_CHECKING:  # a replay never loads the engine
 
 MAX_POLL_HZ = 20.0
 QUIT_JOIN_SECONDS = 0.5
-PANEL_MIN_WIDTH = 33          # side by side only while every panel gets this many columns
-CHROME_ROWS = 3               # header, scale legend, footer
 REPLAY_ACTIONS = ("faster", "slower", "jump_start", "jump_end")
 UI_CPU_SHARE = 0.06           # while nets just run, redraws keep the UI thread near 6% of a core
 CPU_DECAY = 0.8               # the UI's measured CPU share follows the last ~5 polls
-SPARK_ROWS = (4, 3, 2, 1)     # sparkline heights tried, tallest first
 MIN_SIZE = Size(40, 12)       # below this a notice replaces the panels
 SPEED_KEYS = Binding.Group("speed", compact=True)
 JUMP_KEYS = Binding.Group("start/end")
@@ -82,7 +80,7 @@ class VgradApp(App[None]):
     lens: var[str] = var(BIAS, init=False)
 
     def __init__(self, board: Board, controls: Controls, *, title: str, subtitle: str = "",
-                 poll_hz: float = 15.0, start_controls: bool = True) -> None:
+                 poll_hz: float = 15.0, start_controls: bool = True, batch_size: int | None = None) -> None:
         super().__init__()
         self.board = board
         self.controls = controls
@@ -93,7 +91,7 @@ class VgradApp(App[None]):
         self.sub_title = subtitle
         self.set_reactive(VgradApp.view, board.snapshot())
         self.set_reactive(VgradApp.paused, self.view.paused)
-        self.panels = [NetPanel(net.spec, id=f"net-{net.index}") for net in self.view.nets]
+        self.panels = [NetPanel(net.spec, batch_size=batch_size, id=f"net-{net.index}") for net in self.view.nets]
         self._clock = (time.perf_counter(), time.thread_time())
         self.cpu_share = 0.0
         self.legend = ScaleLegend()
@@ -171,7 +169,7 @@ class VgradApp(App[None]):
         self.view = view_through_lens(self.board.snapshot(), lens)
 
     def _draw(self, view: BoardView) -> None:
-        scale = shared_scale(view.nets, log=self.log_scale)
+        scale = shared_scale(view.nets, log=self.log_scale, previous=self.legend.scale)
         for panel, net in zip(self.panels, view.nets):
             panel.show(net, scale)
         self.legend.scale = scale
@@ -190,44 +188,31 @@ class VgradApp(App[None]):
         self._arrange(event.size)
 
     def _arrange(self, size: Size) -> None:
-        """Panels side by side while each gets PANEL_MIN_WIDTH columns, four in a 2x2 grid, else
-        stacked; then the tallest sparklines that fit with the neuron bars, or one-row
-        sparklines without them."""
+        """Apply choose_layout: columns, wide panels, sparkline height, and the header only if it fits."""
         too_small = size.width < MIN_SIZE.width or size.height < MIN_SIZE.height
         self.screen.set_class(too_small, "-too-small")
         if too_small:
             self.query_one("#too-small", Static).update(
                 f"terminal too small: {size.width}x{size.height}\n"
                 f"vgrad needs at least {MIN_SIZE.width}x{MIN_SIZE.height}\n(q quits)")
-        specs = [panel.spec for panel in self.panels]
+        specs = tuple(panel.spec for panel in self.panels)
         count = len(specs)
-        if size.width >= PANEL_MIN_WIDTH * count:
-            columns = count
-        elif count == 4 and size.width >= 2 * PANEL_MIN_WIDTH:
-            columns = 2
-        else:
-            columns = 1
-        wide = columns == 1
-        room = size.height - CHROME_ROWS - len(self.view.notices)
-
-        def need(spark_rows: int, neurons: bool) -> int:
-            heights = [NetPanel.rows_needed(spec, wide=wide, neurons=neurons, spark_rows=spark_rows)
-                       for spec in specs]
-            return sum(max(heights[row:row + columns]) for row in range(0, count, columns))
-
-        spark_rows = next((rows for rows in SPARK_ROWS if need(rows, True) <= room), 0)
+        layout = choose_layout(specs, size.width, size.height, len(self.view.notices))
+        self.screen.set_class(not layout.header, "-no-header")
         nets = self.query_one("#nets")
-        nets.set_class(wide and count > 1, "-stacked")
-        nets.set_class(columns == 2 and count == 4, "-grid")
-        nets.set_class(wide, "-wide")
-        nets.set_class(spark_rows == 0, "-no-neurons")
+        nets.set_class(layout.columns == 1 and count > 1, "-stacked")
+        nets.set_class(layout.columns == 2 and count == 4, "-grid")
+        nets.set_class(layout.wide, "-wide")
+        nets.set_class(layout.spark_rows == 0, "-no-neurons")
         for rows in SPARK_ROWS[:-1]:
-            nets.set_class(spark_rows == rows, f"-spark-{rows}")
+            nets.set_class(layout.spark_rows == rows, f"-spark-{rows}")
 
     # keys
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in REPLAY_ACTIONS:
             return self.replay
+        if action == "toggle_log":   # the plot view is always log: no key to offer there
+            return not isinstance(self.screen, PlotScreen)
         return True
 
     def key_list(self) -> list[tuple[str, str]]:
@@ -301,14 +286,16 @@ def make_live_app(session: Session, *, poll_hz: float = 15.0) -> VgradApp:
     training and the app's start-up do not compete), compiling the kernels first if the
     session was opened so."""
     return VgradApp(session.board, session.runner, title="vgrad",
-                    subtitle=f"{session.config.mode} mode on {session.data_name}", poll_hz=poll_hz)
+                    subtitle=f"{session.config.mode} mode on {session.data_name}", poll_hz=poll_hz,
+                    batch_size=session.config.batch_size)
 
 
 def make_replay_app(recording: Recording, *, name: str, autoplay: bool = True) -> VgradApp:
     """The dashboard playing `recording` (called `name`, its file's name) back; with autoplay
     False nothing plays until asked (tests: no thread, no timer that could change the view)."""
     replayer = open_replay(recording)
-    return VgradApp(replayer.board, replayer, title="vgrad", subtitle=name, start_controls=autoplay)
+    return VgradApp(replayer.board, replayer, title="vgrad", subtitle=name, start_controls=autoplay,
+                    batch_size=recording.config.batch_size)
 
 
 def run_dashboard(app: VgradApp) -> int:

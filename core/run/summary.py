@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from vgrad.core.lab.book import ACCURACY_EXPERIMENT, BOOK_ACCURACIES
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.lens import BIAS, lens_values
 from vgrad.core.status import NetState
@@ -16,6 +17,7 @@ from vgrad.core.status import NetState
 if TYPE_CHECKING:
     from vgrad.core.run.board import NetView
 
+CHANCE_ACCURACY = 0.2    # test accuracy at or under this after an epoch: no better than guessing (10 %)
 ZERO_FLOOR = 1e-12       # |s_l| below this is underflow (σ'(z) ≈ 0), not a speed: written "≈0"
 NEAR_ZERO = "≈0"
 UNDEFINED = "—"
@@ -48,8 +50,8 @@ def accuracy_text(value: float | None) -> str:
     return UNDEFINED if value is None else f"{value:.1%}"
 
 
-def is_near_zero(value: float) -> bool:
-    return math.isfinite(value) and abs(value) < ZERO_FLOOR
+def is_near_zero(value: float | None) -> bool:
+    return value is not None and math.isfinite(value) and abs(value) < ZERO_FLOOR
 
 
 def factor(value: float) -> str:
@@ -99,6 +101,35 @@ def headline_text(record: StepRecord | None, lens: str = BIAS, names: Sequence[s
     hidden layer); `names` the layers' (a watched model's), else h1 … hk."""
     line = None if record is None else headline(lens_values(record, lens), names)
     return "" if line is None else line.text
+
+
+def book_accuracy(hidden: int) -> float | None:
+    """The book's accuracy (%) for its net with `hidden` hidden layers (30 neurons each)."""
+    return next((value for spec, value in BOOK_ACCURACIES if spec.count("-") - 1 == hidden), None)
+
+
+def stall_note(history: Sequence[StepRecord], hidden: int, batch_size: int | None) -> str:
+    """Why an sgd net is still at chance after an epoch or more, and how to reach the book's
+    accuracy; "" while it is learning (or in speed mode, which measures no accuracy). The
+    training images are counted from the records: steps per epoch × batch size."""
+    measured = [record for record in history if record.accuracy is not None]
+    if not measured or measured[-1].epoch < 1 or measured[-1].accuracy > CHANCE_ACCURACY:
+        return ""
+    last = measured[-1]
+    words = [f"{accuracy_text(last.accuracy)} after {last.epoch} epochs is chance:"]
+    line = headline(last.speed)
+    if line is not None and line.ratio is not None and line.ratio < 1:
+        words.append(f"h1 learns 1/{factor(1 / line.ratio)} as fast as h{hidden} (vanishing gradient)")
+    per_epoch = min((record.step / record.epoch for record in history if record.epoch > 0), default=None)
+    if batch_size and per_epoch:
+        words.append(f"and {round(per_epoch * batch_size):,} images are few;")
+    else:
+        words.append("and the images are few;")
+    book = book_accuracy(hidden)
+    if book is not None:
+        words.append(f"the book gets {book:.1f}% in {ACCURACY_EXPERIMENT['epochs']} epochs on "
+                     f"{ACCURACY_EXPERIMENT['train_images']:,}: --data PATH (full MNIST).")
+    return " ".join(words)
 
 
 def epochs_done(state: str, latest: StepRecord | None, total: int) -> int:

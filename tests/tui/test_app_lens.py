@@ -1,8 +1,8 @@
 """The weight lens (`w`): the dashboard shows ‖∂C/∂W^l‖ instead of s_l, and says so."""
 
 from vgrad.core.run.lens import WEIGHT
+from vgrad.core.run.summary import speed_text
 from vgrad.tui.widgets import LayerRow, NetPanel, ScaleLegend
-from vgrad.tui.widgets.formatting import sci
 
 
 def test_weight_lens(snap_compare, replay_app):
@@ -16,15 +16,15 @@ def test_w_switches_every_number_to_the_weight_lens_and_back(replay_app, drive):
 
     async def scenario(pilot):
         row = app.query(LayerRow).first()
-        assert row.speed == sci(record.speed[0])
+        assert row.speed == speed_text(record.speed[0])
         await pilot.press("w")
         await pilot.pause()
         assert app.lens == WEIGHT
-        assert row.speed == sci(record.weight_grad[0])
+        assert row.speed == speed_text(record.weight_grad[0])
         assert "‖∂C/∂W‖" in app.query_one(NetPanel).border_title
         assert app.query_one(ScaleLegend).symbol == "‖∂C/∂W‖"
         await pilot.press("w")
         await pilot.pause()
-        assert row.speed == sci(record.speed[0])
+        assert row.speed == speed_text(record.speed[0])
         assert app.query_one(NetPanel).border_title == "784-30-30-30-30-10"
     drive(app, scenario)

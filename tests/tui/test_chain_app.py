@@ -8,7 +8,7 @@ from textual.widgets import Label, Static
 from vgrad.core.errors import InputError
 from vgrad.core.lab.chain import default_chain, exploding_chain, forward
 from vgrad.tui.chain_app import BIAS_STEP, WEIGHT_STEP, ChainApp, make_chain_app
-from vgrad.tui.widgets.chain import GradientRatio, NeuronCard, ProductFormula
+from vgrad.tui.widgets.chain import GradientRatio, NeuronCard, ProductFormula, Reading, reading
 
 SNAPSHOT_SIZE = (100, 30)
 
@@ -195,6 +195,22 @@ def test_more_neurons_wrap_into_rows():
         assert app.query_one("#neuron-5").region.y > app.query_one("#neuron-4").region.y
 
     run_steps(make_chain_app(6), (["right"] * 5 + ["up"], check))
+
+
+def test_readings_round_to_their_room_instead_of_being_cut():
+    assert [reading(0.00964, room) for room in (9, 6, 4)] == ["0.00964", "0.0096", "0.01"]
+    assert reading(-1.234e-5, 7) == "-1e-05"
+
+
+def test_at_60x20_every_card_reading_fits_beside_its_name(chain_app):
+    def check(app):
+        for row in app.query(Reading):
+            value = str(row.query_one(".value", Label).render())
+            name = row.query_one(".name", Label)
+            assert len(value) <= row.size.width - len(row.reading_name) - 1, (row.reading_name, value)
+            assert name.region.right < row.query_one(".value", Label).region.right - len(value) + 1
+
+    run_steps(chain_app, ([], check), size=(60, 20))
 
 
 def test_make_chain_app_rejects_a_chain_of_one():

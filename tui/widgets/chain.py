@@ -24,9 +24,11 @@ def parameter(value: float) -> str:
     return f"{value:.2f}"
 
 
-def reading(value: float) -> str:
-    """A computed value in at most nine characters: 3 significant digits."""
-    return f"{value:.3g}"
+def reading(value: float, room: int = 9) -> str:
+    """A computed value in at most `room` characters: 3 significant digits, fewer (rounded, never
+    cut) where it would not fit: 0.00964 reads 0.0096 in 6 and 0.01 in 4."""
+    texts = [f"{value:.{digits}g}" for digits in (3, 2, 1)]
+    return next((text for text in texts if len(text) <= room), texts[-1])
 
 
 def ratio(value: float) -> str:
@@ -53,20 +55,28 @@ class Reading(HorizontalGroup):
     DEFAULT_CSS = """
     Reading .name {
         color: $text-muted;
+        margin-right: 1;
     }
     """ + kind_css("Reading.KIND .value", "color: {colour}; text-style: bold;")
 
     def __init__(self, name: str, *, classes: str = "") -> None:
         super().__init__(classes=classes)
         self.reading_name = name
+        self._value: float | str = ""
 
     def compose(self) -> ComposeResult:
         yield Label(self.reading_name, classes="name")
         yield Label("", classes="value")
 
-    def show(self, text: str) -> None:
-        """Display text as the value."""
+    def show(self, value: float | str) -> None:
+        """Display a text as it is, a computed number rounded to the room beside the name."""
+        self._value = value
+        room = max(1, self.size.width - len(self.reading_name) - 1) if self.size.width else 9
+        text = value if isinstance(value, str) else reading(value, room)
         self.query_one(".value", Label).update(text)
+
+    def on_resize(self) -> None:
+        self.show(self._value)
 
 
 class NeuronCard(Vertical):
@@ -103,13 +113,13 @@ class NeuronCard(Vertical):
         """Display the neuron's state; mark it if it is the selected one."""
         self.query_one(".weight", Reading).show(parameter(neuron.weight))
         self.query_one(".bias", Reading).show(parameter(neuron.bias))
-        self.query_one(".z", Reading).show(reading(neuron.z))
-        self.query_one(".sigma-prime", Reading).show(reading(neuron.sigma_prime))
+        self.query_one(".z", Reading).show(neuron.z)
+        self.query_one(".sigma-prime", Reading).show(neuron.sigma_prime)
         factor = self.query_one(".factor", Reading)
-        factor.show(reading(neuron.factor))
+        factor.show(neuron.factor)
         set_kind(factor, neuron.kind)
         gradient = self.query_one(".gradient", Reading)
-        gradient.show(reading(neuron.relative_gradient))
+        gradient.show(neuron.relative_gradient)
         set_kind(gradient, neuron.gradient_kind)
         self.border_title = f"▶ neuron {neuron.j}" if selected else f"neuron {neuron.j}"
         self.border_subtitle = neuron.kind

@@ -1,5 +1,6 @@
-"""One hidden layer l of one net: `h1 ▁▂▃▄ 2.79e-03 ×4.9`, its name, the s_l sparkline on the
-shared scale, s_l now, and the gain s_{l+1}/s_l to the next layer.
+"""One hidden layer l of one net: `h1 ▁▂▃▄ 0.00279 ×4.9`, its name, the s_l sparkline on the
+shared scale, s_l now, and the gain s_{l+1}/s_l to the next layer. A sparkline several rows
+high sits on a shaded track, its name and numbers on its bottom row, where its bars stand.
 
 One widget, not a row of four: the dashboard repaints these at 15 Hz, and every extra
 widget and container in a dirty region costs a render.
@@ -11,7 +12,8 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from vgrad.core.record.step import StepRecord
-from vgrad.tui.widgets.formatting import gain, sci
+from vgrad.core.run.summary import speed_text
+from vgrad.tui.widgets.formatting import gain
 from vgrad.tui.widgets.log_sparkline import COMPONENTS, levels, row_runs
 from vgrad.tui.widgets.scale import SpeedScale
 from vgrad.tui.widgets.styled import StyledWidget
@@ -20,7 +22,7 @@ NAME_WIDTH = 3          # "h1 ": a built-in net's row names
 MAX_NAME_WIDTH = 14     # a watched model's qualified names, cut from the left beyond this
 SPEED_WIDTH = 9
 GAIN_WIDTH = 7
-NO_GAIN = "—"
+NO_GAIN = ""        # the last layer has no next layer to compare with
 
 
 class LayerRow(StyledWidget):
@@ -32,17 +34,23 @@ class LayerRow(StyledWidget):
     }
     LayerRow > .log-sparkline--bar {
         color: $accent;
+        background: $surface;
     }
     LayerRow > .log-sparkline--bad {
         color: $error;
+        background: $surface;
         text-style: bold;
     }
     LayerRow > .log-sparkline--zero {
-        color: $text-disabled;
+        color: $text-muted;
+        background: $surface;
+    }
+    LayerRow > .layer-row--track {
+        background: $surface;
     }
     """
 
-    COMPONENT_CLASSES = COMPONENTS | {"layer-row--name", "layer-row--gain"}
+    COMPONENT_CLASSES = COMPONENTS | {"layer-row--name", "layer-row--gain", "layer-row--track"}
 
     cells: reactive[tuple[int, ...]] = reactive(())
     speed: reactive[str] = reactive("")
@@ -69,7 +77,7 @@ class LayerRow(StyledWidget):
         speed, gain_text = "", ""
         if history:
             speeds = history[-1].speed
-            speed = sci(speeds[self.layer_index])
+            speed = speed_text(speeds[self.layer_index])
             last = self.layer_index + 1 >= len(speeds)
             gain_text = NO_GAIN if last else gain(speeds[self.layer_index + 1], speeds[self.layer_index])
         self.speed = speed
@@ -85,7 +93,7 @@ class LayerRow(StyledWidget):
 
     def render(self) -> Content:
         height = max(1, self.size.height)
-        middle = height // 2
+        bottom = height - 1
         pad = self.sparkline_width
         parts: list = []
         for row in range(height):
@@ -93,11 +101,11 @@ class LayerRow(StyledWidget):
                 parts.append("\n")
             runs = row_runs(self.cells, row, height)
             drawn = sum(len(text) for text, _ in runs)
-            label = row == middle
+            label = row == bottom
             parts.append((self.label if label else " " * self.name_width,
                           self.component_style("layer-row--name")))
             parts.extend((text, self.component_style(component)) for text, component in runs)
-            parts.append(" " * max(0, pad - drawn))
+            parts.append((" " * max(0, pad - drawn), self.component_style("layer-row--track")))
             if label:
                 parts.append(self.speed.rjust(SPEED_WIDTH))
                 parts.append((self.gain.rjust(GAIN_WIDTH), self.component_style("layer-row--gain")))

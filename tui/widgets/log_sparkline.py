@@ -10,11 +10,12 @@ from __future__ import annotations
 from itertools import groupby
 
 from vgrad.core.record.step import StepRecord
+from vgrad.core.run.summary import ZERO_FLOOR
 from vgrad.tui.widgets.scale import SpeedScale
 
 BARS = " ▁▂▃▄▅▆▇█"
 BAD = -1      # nan or inf
-ZERO = 0      # s_l = 0 on a log scale
+ZERO = 0      # s_l ≈ 0 (under ZERO_FLOOR) on a log scale
 BAR, BAD_CELL, ZERO_CELL = "log-sparkline--bar", "log-sparkline--bad", "log-sparkline--zero"
 COMPONENTS = {BAR, BAD_CELL, ZERO_CELL}
 
@@ -56,7 +57,7 @@ def levels(history: tuple[StepRecord, ...], layer: int, width: int, height: int,
             out.append(ZERO)
         elif position is None:
             out.append(BAD)
-        elif scale.log and value <= 0:
+        elif scale.log and value < ZERO_FLOOR:
             out.append(ZERO)
         else:
             out.append(1 + round(position * top))

@@ -1,4 +1,5 @@
-"""One net's panel: a LayerRow per hidden layer (s_1 … s_k), the six-neuron bars and the status."""
+"""One net's panel, titled by its whole spec: a LayerRow per hidden layer (s_1 … s_k), the
+neuron bars and the status; the headline h1:hk = 1:N, live, on its bottom border."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from textual.containers import Container, Vertical
 from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.run.board import NetView
 from vgrad.core.run.spec import NetSpec
+from vgrad.core.run.summary import headline_text, stall_note
 from vgrad.core.status import NetState
 from vgrad.tui.widgets.layer_row import LayerRow, name_width
 from vgrad.tui.widgets.log_sparkline import run_steps
@@ -19,18 +21,6 @@ BORDER_ROWS = 2
 NEURON_ROWS = HEADER_ROWS + NEURONS_SHOWN
 
 
-def describe(spec: NetSpec) -> str:
-    """The options the widths do not say: "sigmoid · book init", plus residual, batch norm and cost."""
-    words = [spec.activation, f"{spec.init} init"]
-    if spec.residual:
-        words.append("residual")
-    if spec.batchnorm:
-        words.append("batch norm")
-    if spec.cost != "cross_entropy":
-        words.append(spec.cost.replace("_", "-"))
-    return " · ".join(words)
-
-
 class NetPanel(Vertical):
     """Everything about one net; the app feeds it a NetView and the shared SpeedScale."""
 
@@ -39,7 +29,8 @@ class NetPanel(Vertical):
         border: round $primary;
         border-title-color: $text;
         border-title-style: bold;
-        border-subtitle-color: $text-muted;
+        border-subtitle-color: $text;
+        border-subtitle-style: bold;
     }
     NetPanel.-done {
         border: round $success;
@@ -49,16 +40,17 @@ class NetPanel(Vertical):
     }
     """
 
-    def __init__(self, spec: NetSpec, **options) -> None:
+    def __init__(self, spec: NetSpec, *, batch_size: int | None = None, **options) -> None:
         super().__init__(**options)
         self.spec = spec
+        self.batch_size = batch_size          # sgd: to count the training images in a stall note
         names = spec.layer_names
         width = name_width(names)
         self.rows = [LayerRow(layer, name, width) for layer, name in enumerate(names)]
         self.neuron_bars = NeuronBars(spec.hidden)
         self.status = StatusLine()
-        self.border_title = spec.widths
-        self.border_subtitle = describe(spec) if isinstance(spec, NetSpec) else spec.description
+        self.border_title = spec.label if isinstance(spec, NetSpec) else spec.widths   # the whole spec
+        self.border_subtitle = ""                                                      # the headline, once measured
         self._state = ""
 
     @staticmethod
@@ -83,14 +75,15 @@ class NetPanel(Vertical):
 
     def show_lens(self, name: str) -> None:
         """Name the lens in the title when it is not the book's s_l ("" for s_l)."""
-        self.border_title = f"{self.spec.widths} · {name}" if name else self.spec.widths
+        self.border_title = f"{self.spec.label} · {name}" if name else self.spec.label
 
     def show(self, net: NetView, scale: SpeedScale) -> None:
         steps = run_steps(net.history, net.total_epochs)
         for row in self.rows:
             row.show(net.history, steps, scale)
         self.neuron_bars.neurons = () if net.latest is None else net.latest.neurons
-        self.status.show(net)
+        self.status.show(net, stall_note(net.history, self.spec.hidden, self.batch_size))
+        self.border_subtitle = headline_text(net.latest)
         if net.state != self._state:
             self._state = net.state
             self.set_class(net.state.problem, "-problem")

@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.style import Style
 
 from vgrad.core.record.step import NEURONS_SHOWN
-from vgrad.tui.widgets.formatting import sci
+from vgrad.core.run.summary import number
 from vgrad.tui.widgets.styled import StyledWidget
 
 ROW_LABEL = 2
@@ -47,6 +47,15 @@ def bar(value: float, scale: float, half: int) -> tuple[str, str]:
 Run = tuple[str, str]  # (text, component class)
 
 
+def scale_text(neurons: tuple[tuple[float, ...], ...], scale: float) -> str:
+    """What a full bar stands for; before the first step (or after a restart) there is nothing."""
+    if not neurons:
+        return "(no step yet)"
+    if not math.isfinite(scale):
+        return "(no finite value)"
+    return "all 0" if scale == 0 else f"full bar {number(scale)}"
+
+
 def drawing(neurons: tuple[tuple[float, ...], ...], hidden: int, width: int) -> tuple[tuple[Run, ...], ...]:
     """The table as lines of runs, styled by component class ("" for the widget's own colour):
     a header with the scale, the layer names, then one row per neuron."""
@@ -54,11 +63,12 @@ def drawing(neurons: tuple[tuple[float, ...], ...], hidden: int, width: int) -> 
     column = (width - ROW_LABEL) // max(1, hidden)
     gap = " " * (COLUMN_GAP if column >= 7 else 1)
     half = max(1, (column - len(gap) - 1) // 2)
-    lines = [((f"∂C/∂b_j  full bar {sci(scale, 1)}", ""),),
+    lines = [((f"∂C/∂b_j  {scale_text(neurons, scale)}", ""),),
              ((" " * ROW_LABEL + "".join(gap + f"h{layer + 1}".center(2 * half + 1)
                                          for layer in range(hidden)), ""),)]
+    widest = max((len(layer) for layer in neurons), default=NEURONS_SHOWN)
     for j in range(NEURONS_SHOWN):
-        runs: list[Run] = [(f"{j + 1}".rjust(ROW_LABEL), "")]
+        runs: list[Run] = [(f"{j + 1}".rjust(ROW_LABEL) if j < widest else " " * ROW_LABEL, "")]
         for layer in range(hidden):
             value = neurons[layer][j] if layer < len(neurons) and j < len(neurons[layer]) else None
             runs.append((gap, ""))
@@ -111,8 +121,8 @@ class NeuronBars(StyledWidget):
     def render(self) -> Content:
         styles = {name: self.component_style(name) for name in self.COMPONENT_CLASSES}
         parts: list[tuple[str, Style] | str] = []
-        for number, runs in enumerate(self.lines):
-            if number:
+        for line_number, runs in enumerate(self.lines):
+            if line_number:
                 parts.append("\n")
             for component, group in groupby(runs, key=lambda run: run[1]):
                 text = "".join(part for part, _ in group)

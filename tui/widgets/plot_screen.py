@@ -1,5 +1,6 @@
 """The `p` view: the book's figure, s_l against training steps on a log axis, one chart per net,
-the x axis spanning the whole run so a chart fills as its net trains."""
+the x axis spanning the whole run so a chart fills as its net trains. Each chart's caption
+holds its spec, state, headline and the legend, so nothing covers the lines."""
 
 from __future__ import annotations
 
@@ -8,16 +9,39 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid
+from textual.containers import Grid, Vertical
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from vgrad.core.run.board import BoardView, NetView
+from vgrad.core.run.summary import ZERO_FLOOR, headline_text
 from vgrad.tui.widgets.log_sparkline import run_steps
 from vgrad.tui.widgets.scale import SpeedScale, shared_scale
+from vgrad.tui.widgets.status_line import state_text
 
 REDRAW_SECONDS = 0.25
+# one colour per hidden layer as RGB (Okabe-Ito), so the chart and its caption agree on any terminal theme
+LAYER_COLOURS = ((86, 180, 233), (230, 159, 0), (0, 158, 115), (204, 121, 167), (240, 228, 66),
+                 (0, 114, 178), (213, 94, 0), (200, 200, 200))
+
+
+def hex_colour(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def caption(net: NetView) -> Content:
+    """`784-30-30-30-30-10  ✔ done  h1:h4 = 1:124  ━h1 ━h2 ━h3 ━h4`, each ━ in its line's colour."""
+    parts: list = [(net.spec.label, "bold"), f"  {state_text(net)}"]
+    line = headline_text(net.latest)
+    if line:
+        parts.append(f"  {line}")
+    parts.append(" ")
+    for layer in range(net.spec.hidden):
+        colour = LAYER_COLOURS[layer % len(LAYER_COLOURS)]
+        parts.extend([" ", (f"━h{layer + 1}", hex_colour(colour))])
+    return Content.assemble(*parts)
 
 
 def decade_ticks(scale: SpeedScale) -> tuple[list[float], list[str]]:
@@ -48,14 +72,12 @@ class SpeedPlot(PlotextPlot):
         x = [record.step for record in history]
         for layer in range(net.spec.hidden):
             points = [(step, math.log10(record.speed[layer])) for step, record in zip(x, history)
-                      if record.speed[layer] is not None and 0 < record.speed[layer] < math.inf]
+                      if record.speed[layer] is not None and ZERO_FLOOR <= record.speed[layer] < math.inf]
             if points:
                 plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille",
-                         label=f"h{layer + 1}")
-        plt.title(f"{net.spec.label}  ({net.state})")
+                         color=LAYER_COLOURS[layer % len(LAYER_COLOURS)])
         by_epoch = all(record.step == record.epoch for record in history)
         plt.xlabel("epoch" if by_epoch else "mini-batch step")
-        plt.ylabel("s_l")
         ticks, labels = decade_ticks(scale)
         plt.ylim(ticks[0] - 0.25, ticks[-1])
         plt.yticks(ticks, labels)
@@ -69,7 +91,7 @@ class PlotScreen(Screen[None]):
     """Every net's chart in a grid, redrawn from the newest BoardView that `view` gives a few
     times a second, when `may_redraw(shown, newest)` allows (plotext charts are not cheap)."""
 
-    BINDINGS = [Binding("escape,p", "close", "back to the panels")]
+    BINDINGS = [Binding("escape,p", "close", "panels", tooltip="back to the panels")]
 
     def __init__(self, view: Callable[[], BoardView],
                  may_redraw: Callable[[BoardView, BoardView], bool] = lambda shown, view: True,
@@ -78,14 +100,17 @@ class PlotScreen(Screen[None]):
         self.view = view
         self.may_redraw = may_redraw
         self._shown: BoardView | None = None
+        self._scale: SpeedScale | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         view = self.view()
         with Grid(id="plots", classes=f"plots-{len(view.nets)}"):
             for net in view.nets:
-                yield SpeedPlot(id=f"plot-{net.index}")
-        yield Footer()
+                with Vertical(classes="plot-card"):
+                    yield Static(id=f"caption-{net.index}", classes="plot-caption")
+                    yield SpeedPlot(id=f"plot-{net.index}")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.redraw()
@@ -98,8 +123,9 @@ class PlotScreen(Screen[None]):
                                         or not self.may_redraw(self._shown, view)):
             return
         self._shown = view
-        scale = shared_scale(view.nets, log=True)
+        self._scale = scale = shared_scale(view.nets, log=True, previous=self._scale)
         for net in view.nets:
+            self.query_one(f"#caption-{net.index}", Static).update(caption(net))
             self.query_one(f"#plot-{net.index}", SpeedPlot).show(net, scale)
 
     def action_close(self) -> None:

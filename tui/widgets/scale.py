@@ -1,4 +1,10 @@
-"""The range every sparkline shares, so bar heights compare across layers and nets."""
+"""The range every sparkline shares, so bar heights compare across layers and nets.
+
+The log range only grows during a run, in whole decades with a decade of headroom below the
+smallest s_l (nets slow down as they train), so bars never jump as it is redrawn; s_l under
+ZERO_FLOOR is underflow, drawn as ≈0 (·) and never stretches it. The linear range is 0 … the
+largest s_l now, so the late, small speeds are seen (earlier, larger ones clip at the top).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vgrad.core.run.board import NetView
-from vgrad.tui.widgets.formatting import sci
+from vgrad.core.run.summary import ZERO_FLOOR, number
 
 EMPTY_LOG_RANGE = (-5.0, 0.0)
-STEP = 0.25   # the log range moves in quarter decades, so it (and every bar) holds still
+HEADROOM = 1.0   # decades below the smallest s_l when the log range grows
 
 
 @dataclass(frozen=True)
@@ -22,11 +28,11 @@ class SpeedScale:
     log: bool = True
 
     def fraction(self, value: float | None) -> float | None:
-        """Where `value` sits in the range, 0..1; None for nan/inf or no value; 0 for s = 0."""
+        """Where `value` sits in the range, 0..1; None for nan/inf or no value; 0 for s ≈ 0."""
         if value is None or not math.isfinite(value):
             return None
         if self.log:
-            if value <= 0:
+            if value < ZERO_FLOOR:
                 return 0.0
             position = (math.log10(value) - self.lo) / (self.hi - self.lo)
         else:
@@ -35,35 +41,44 @@ class SpeedScale:
 
     @property
     def legend(self) -> tuple[str, str]:
-        """What the bars span, and (log scale) the same in log10 s."""
+        """What the bars span, and what · means (log) or what clips (linear)."""
         if self.log:
-            return (f"log scale ▁ {sci(10 ** self.lo)} … █ {sci(10 ** self.hi)}",
-                    f" (log10 s {self.lo:.2f} … {self.hi:.2f})")
-        return f"linear scale ▁ 0 … █ {sci(self.hi)}", ""
+            return (f"log scale ▁ {number(10 ** self.lo)} … █ {number(10 ** self.hi)}",
+                    f", · ≈0 (< {ZERO_FLOOR:g})")
+        return f"linear scale ▁ 0 … █ {number(self.hi)}", " (the largest now; more clips)"
 
 
 def speeds(nets: Iterable[NetView]) -> list[float]:
-    """Every finite, positive s_l in every net's history."""
+    """Every finite s_l at or above ZERO_FLOOR in every net's history (None: not measured)."""
     return [v for net in nets for record in net.history for v in record.speed
-            if v is not None and 0 < v < math.inf]
+            if v is not None and ZERO_FLOOR <= v < math.inf]
 
 
-def shared_scale(nets: Iterable[NetView], log: bool = True) -> SpeedScale:
-    """The range holding every healthy net's s_l, widened to quarter decades (a diverged net's
-    huge values would flatten all the others, so they clip at the top)."""
+def newest_speeds(nets: Iterable[NetView]) -> list[float]:
+    """The finite s_l at or above ZERO_FLOOR of every net's newest record."""
+    return [v for net in nets if net.latest is not None for v in net.latest.speed
+            if v is not None and ZERO_FLOOR <= v < math.inf]
+
+
+def shared_scale(nets: Iterable[NetView], log: bool = True, previous: SpeedScale | None = None) -> SpeedScale:
+    """The range holding every healthy net's s_l (a diverged net's huge values would flatten all
+    the others, so they clip at the top). Log: whole decades, a decade of headroom below, and
+    never narrower than `previous`, so it holds still as a run goes on."""
     nets = tuple(nets)
-    healthy = [net for net in nets if not net.state.problem]
-    values = speeds(healthy) or speeds(nets)
-    if not values:
-        lo, hi = EMPTY_LOG_RANGE
-        return SpeedScale(lo, hi, log) if log else SpeedScale(0.0, 1.0, False)
-    smallest, largest = min(values), max(values)
+    healthy = tuple(net for net in nets if not net.state.problem)
     if not log:
-        return SpeedScale(0.0, round_up(largest), False)
-    lo = math.floor(math.log10(smallest) / STEP) * STEP
-    hi = math.ceil(math.log10(largest) / STEP) * STEP
-    if hi - lo < 2 * STEP:
-        lo, hi = lo - STEP, hi + STEP
+        values = newest_speeds(healthy) or newest_speeds(nets)
+        return SpeedScale(0.0, round_up(max(values)) if values else 1.0, False)
+    values = speeds(healthy) or speeds(nets)
+    kept = previous if previous is not None and previous.log else None
+    if not values:
+        return kept or SpeedScale(*EMPTY_LOG_RANGE)
+    low, high = math.log10(min(values)), math.log10(max(values))
+    if kept is not None and kept.lo <= low and high <= kept.hi:
+        return kept
+    lo, hi = math.floor(low) - HEADROOM, max(math.ceil(high), math.floor(low) + 1)
+    if kept is not None:
+        lo, hi = min(lo, kept.lo), max(hi, kept.hi)
     return SpeedScale(lo, hi, True)
 
 

@@ -8,8 +8,8 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from vgrad.core.run.board import NetView
+from vgrad.core.run.summary import accuracy_text, epochs_done, number
 from vgrad.core.status import NetState
-from vgrad.tui.widgets.formatting import short
 from vgrad.tui.widgets.styled import StyledWidget
 
 STATE_MARKS = {
@@ -36,12 +36,12 @@ def readings(net: NetView) -> list[str]:
     if latest is None:
         return []
     total = net.total_epochs
-    epoch = total if net.state is NetState.DONE else latest.epoch
+    epoch = epochs_done(net.state, latest, total)
     progress = f"epoch {epoch:>{len(str(total))}}/{total}" if total else f"step {latest.step}"  # watched: no epochs
-    parts = [progress, f"{'cost' if total else 'loss'} {short(latest.cost):<6}"]
+    parts = [progress, f"{'cost' if total else 'loss'} {number(latest.cost):<8}"]
     accuracy = last_accuracy(net)
     if accuracy is not None:
-        parts.append(f"acc {accuracy:>6.1%}")
+        parts.append(f"acc {accuracy_text(accuracy):>6}")
     if net.state is NetState.RUNNING and net.steps_per_second > 0:
         parts.append(f"{net.steps_per_second:>4.0f} steps/s")
     return parts
@@ -67,9 +67,10 @@ def pack(parts: list[str], width: int) -> list[str]:
     return [line.rstrip() for line in lines]
 
 
-def status_lines(net: NetView, width: int) -> list[str]:
-    """The readings and the state, packed to `width`, then the reason wrapped below them."""
-    return pack([*readings(net), state_text(net)], width) + textwrap.wrap(reason(net), max(8, width))
+def status_lines(net: NetView, width: int, note: str = "") -> list[str]:
+    """The readings and the state, packed to `width`, then the reason and the note wrapped below them."""
+    below = [line for text in (reason(net), note) for line in textwrap.wrap(text, max(8, width))]
+    return pack([*readings(net), state_text(net)], width) + below
 
 
 class StatusLine(StyledWidget):
@@ -77,6 +78,9 @@ class StatusLine(StyledWidget):
     repainted only when its text changes, laid out again only when its line count does."""
 
     DEFAULT_CSS = """
+    StatusLine > .status-line--note {
+        color: $warning;
+    }
     StatusLine > .status-line--state {
         text-style: bold;
     }
@@ -94,17 +98,20 @@ class StatusLine(StyledWidget):
     }
     """
 
-    COMPONENT_CLASSES = {"status-line--state"}
+    COMPONENT_CLASSES = {"status-line--state", "status-line--note"}
 
     lines: reactive[tuple[str, ...]] = reactive(())
 
     def __init__(self, **options) -> None:
         super().__init__(**options)
         self.net: NetView | None = None
+        self.note = ""
 
-    def show(self, net: NetView) -> None:
+    def show(self, net: NetView, note: str = "") -> None:
+        """Show `net`'s status, and `note` (why an sgd net stalls) wrapped under it."""
         old = None if self.net is None else self.net.state
         self.net = net
+        self.note = note
         if net.state != old:
             self.set_class(False, f"-{old}")
             self.set_class(True, f"-{net.state}")
@@ -114,7 +121,7 @@ class StatusLine(StyledWidget):
         self.lines = self._wrapped(self.size.width)
 
     def _wrapped(self, width: int) -> tuple[str, ...]:
-        return () if self.net is None else tuple(status_lines(self.net, max(1, width)))
+        return () if self.net is None else tuple(status_lines(self.net, max(1, width), self.note))
 
     def watch_lines(self, old: tuple[str, ...], new: tuple[str, ...]) -> None:
         if len(old) != len(new):
@@ -124,8 +131,13 @@ class StatusLine(StyledWidget):
         return max(1, len(self._wrapped(width)))
 
     def render(self) -> Content:
-        plain = "\n".join(self.lines)
-        start = -1 if self.net is None else plain.rfind(state_text(self.net))
-        if start < 0:
-            return Content(plain)
-        return Content.assemble(plain[:start], (plain[start:], self.component_style("status-line--state")))
+        """The readings plain, the state and its reason in the state's colour, the note in its own."""
+        noted = len(textwrap.wrap(self.note, max(8, self.size.width))) if self.note else 0
+        lines = list(self.lines)
+        head, note = "\n".join(lines[:len(lines) - noted]), "\n".join(lines[len(lines) - noted:])
+        start = -1 if self.net is None else head.rfind(state_text(self.net))
+        state = self.component_style("status-line--state")
+        parts: list = [head] if start < 0 else [head[:start], (head[start:], state)]
+        if note:
+            parts += ["\n", (note, self.component_style("status-line--note"))]
+        return Content.assemble(*parts)

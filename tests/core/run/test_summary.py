@@ -14,6 +14,7 @@ from vgrad.core.run.summary import (
     headline_text,
     number,
     speed_text,
+    stall_note,
 )
 
 
@@ -58,3 +59,22 @@ def test_a_done_net_has_trained_every_epoch_though_its_last_record_is_from_the_o
     assert epochs_done("done", last, 500) == 500
     assert epoch_progress("running", last, 500) == "epoch 499/500"
     assert epoch_progress("waiting", None, 30) == "epoch 0/30"
+
+
+def sgd_record(epoch, accuracy, speed=(1.0e-4, 1.63e-2)):
+    return StepRecord(net=0, epoch=epoch, step=400 * epoch, speed=speed, neurons=((0.0,), (0.0,)), cost=3.0,
+                      accuracy=accuracy)
+
+
+def test_an_sgd_net_at_chance_says_why_and_how_to_reach_the_book():
+    history = [sgd_record(0, 0.1), sgd_record(1, 0.1), sgd_record(3, 0.1)]
+    note = stall_note(history, 2, batch_size=10)
+    assert note.startswith("10.0% after 3 epochs is chance: h1 learns 1/163 as fast as h2 (vanishing gradient)")
+    assert "and 4,000 images are few;" in note
+    assert note.endswith("the book gets 96.9% in 30 epochs on 50,000: --data PATH (full MNIST).")
+
+
+def test_a_learning_net_or_epoch_zero_gets_no_note():
+    assert stall_note([sgd_record(0, 0.1)], 2, 10) == ""
+    assert stall_note([sgd_record(0, 0.1), sgd_record(1, 0.85)], 2, 10) == ""
+    assert stall_note([StepRecord(net=0, epoch=5, step=5, speed=(1.0, 1.0), neurons=(), cost=1.0)], 2, 10) == ""

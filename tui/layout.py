@@ -1,0 +1,55 @@
+"""Where the panels go: how many columns, whether each panel is wide enough for its neuron bars
+beside its layer rows, how tall the sparklines are, and whether the header fits. A pure choice
+from the terminal's size and the nets' specs, so it is tested without an app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vgrad.core.run.spec import NetSpec
+from vgrad.tui.widgets.net_panel import NetPanel
+
+PANEL_MIN_WIDTH = 33          # side by side only while every panel gets this many columns
+WIDE_PANEL = 80               # a panel this wide puts its neuron bars beside its layer rows
+SPARK_ROWS = (4, 3, 2, 1)     # sparkline heights tried, tallest first
+LEGEND_ROWS, FOOTER_ROWS, HEADER_ROWS = 1, 1, 1
+
+
+@dataclass(frozen=True)
+class Layout:
+    columns: int
+    wide: bool                # neuron bars beside the layer rows
+    spark_rows: int           # rows per sparkline; 0: one row and no neuron bars
+    header: bool              # the title bar fits too
+
+
+def rows_needed(specs: tuple[NetSpec, ...], columns: int, wide: bool, spark_rows: int) -> int:
+    """Terminal rows the panels take in `columns` columns (a row is as tall as its tallest panel)."""
+    heights = [NetPanel.rows_needed(spec, wide=wide, neurons=spark_rows > 0, spark_rows=max(1, spark_rows))
+               for spec in specs]
+    return sum(max(heights[row:row + columns]) for row in range(0, len(specs), columns))
+
+
+def choose_layout(specs: tuple[NetSpec, ...], width: int, height: int, notices: int = 0) -> Layout:
+    """The arrangement with the tallest sparklines that fit (neuron bars included), among: all
+    side by side, four in a 2x2 grid, stacked. On a tie four nets take the grid (wider panels,
+    bars beside), else the most columns. The header goes first when rows are short."""
+    count = len(specs)
+    candidates = [count] if width >= PANEL_MIN_WIDTH * count else []
+    if count == 4 and width >= 2 * PANEL_MIN_WIDTH:
+        candidates.insert(0, 2)
+    candidates.append(1)
+    best: Layout | None = None
+    for header in (True, False):
+        room = height - LEGEND_ROWS - FOOTER_ROWS - notices - (HEADER_ROWS if header else 0)
+        for columns in dict.fromkeys(candidates):
+            wide = columns == 1 or width // columns >= WIDE_PANEL
+            spark = next((rows for rows in SPARK_ROWS if rows_needed(specs, columns, wide, rows) <= room), None)
+            if spark is None and rows_needed(specs, columns, wide, 0) <= room:
+                spark = 0
+            if spark is not None and (best is None or spark > best.spark_rows):
+                best = Layout(columns, wide, spark, header)
+        if best is not None:
+            return best
+    columns = candidates[-1]
+    return Layout(columns, True, 0, False)   # nothing fits: stacked, compact, scrolled
