@@ -68,6 +68,7 @@ def test_titles_carry_the_whole_spec_and_the_border_the_live_headline(replay_app
     app = replay_app("remedies4.jsonl")
 
     async def scenario(pilot):
+        await pilot.pause()
         panels = list(app.query(NetPanel))
         assert [panel.border_title for panel in panels] == [
             "784-30-30-30-30-10", "784-30-30-30-30-10:relu:he", "784-30-30-30-30-10:residual",
@@ -83,7 +84,10 @@ def test_the_headline_follows_each_record_and_home_clears_the_bars(replay_app, d
         deep = list(app.query(NetPanel))[2]
         at_end = deep.border_subtitle
         await pilot.press("home")
-        await pilot.pause()
+        for _ in range(40):                      # the redraw follows at the next poll
+            if deep.border_subtitle != at_end:
+                break
+            await pilot.pause(0.05)
         assert deep.border_subtitle != at_end
         assert "nan" not in "".join(part for line in deep.query_one(NeuronBars).lines for part, _ in line)
     drive(app, scenario)
@@ -104,6 +108,7 @@ def test_the_plot_view_keeps_its_legend_off_the_data(replay_app, drive):
 
     async def scenario(pilot):
         await pilot.press("p")
+        await pilot.pause()
         assert isinstance(app.screen, PlotScreen)
         captions = [str(caption.render()) for caption in app.screen.query(".plot-caption")]
         assert captions[2].startswith("784-30-30-30-30-10") and "━h4" in captions[2]
