@@ -19,6 +19,14 @@ from numba import njit
 
 from vgrad.core.engine.jit import I0, I1, JIT
 from vgrad.core.engine.simd import sload, vfma, vlanes, vload, vload_first, vstore, vstore_first, vsum, vvfma, vzero
+from vgrad.core.engine.target import REGISTERS
+
+# Images per block of weighted_inputs: 3 rows × 5 images (15 accumulators, 5 images and a row
+# of W in registers) where the target has 32 vector registers, 3 × 3 (13 in use) where it has 16.
+IMAGES = 5 if REGISTERS == 32 else 3
+# Vectors of columns per block of fused_weight_update: 3 rows × 4 (12 accumulators) with 32
+# registers, 3 × 3 (9 accumulators, 13 registers in use) with 16.
+VECTORS = 4 if REGISTERS == 32 else 3
 
 
 @njit(**JIT)
@@ -26,7 +34,7 @@ def weighted_inputs(w, w_off, n_in, n_out, x, batch, z, z_off):
     """z[z_off + j·B + i] = Σ_k W[j, k] x[i, k]: z¹ without its bias, in the (n¹, B) layout.
 
     W is n_out×n_in by rows at w[w_off:], x is B×n_in by rows. Blocks of 3 rows of W by
-    5 images: 15 running dot products, each summed over its lanes at the end.
+    IMAGES images: up to 15 running dot products, each summed over its lanes at the end.
     """
     lanes = vlanes(w)
     full = n_in - n_in % lanes
@@ -35,7 +43,7 @@ def weighted_inputs(w, w_off, n_in, n_out, x, batch, z, z_off):
         w0 = w_off + j0 * n_in
         w1 = w_off + min(j0 + 1, last_row) * n_in
         w2 = w_off + min(j0 + 2, last_row) * n_in
-        for i0 in range(0, batch, 5):
+        for i0 in range(0, batch, IMAGES):
             x0 = i0 * n_in
             x1 = min(i0 + 1, last_image) * n_in
             x2 = min(i0 + 2, last_image) * n_in
@@ -44,27 +52,32 @@ def weighted_inputs(w, w_off, n_in, n_out, x, batch, z, z_off):
             s00 = s01 = s02 = s03 = s04 = vzero(w)
             s10 = s11 = s12 = s13 = s14 = vzero(w)
             s20 = s21 = s22 = s23 = s24 = vzero(w)
+            p3 = p4 = vzero(w)
             for k in range(0, full, lanes):
                 p0 = vload(x, x0 + k)
                 p1 = vload(x, x1 + k)
                 p2 = vload(x, x2 + k)
-                p3 = vload(x, x3 + k)
-                p4 = vload(x, x4 + k)
+                if IMAGES == 5:  # a compile-time constant: 3-image blocks have no images 3 and 4
+                    p3 = vload(x, x3 + k)
+                    p4 = vload(x, x4 + k)
                 v = vload(w, w0 + k)
                 s00, s01, s02 = vvfma(v, p0, s00), vvfma(v, p1, s01), vvfma(v, p2, s02)
-                s03, s04 = vvfma(v, p3, s03), vvfma(v, p4, s04)
+                if IMAGES == 5:
+                    s03, s04 = vvfma(v, p3, s03), vvfma(v, p4, s04)
                 v = vload(w, w1 + k)
                 s10, s11, s12 = vvfma(v, p0, s10), vvfma(v, p1, s11), vvfma(v, p2, s12)
-                s13, s14 = vvfma(v, p3, s13), vvfma(v, p4, s14)
+                if IMAGES == 5:
+                    s13, s14 = vvfma(v, p3, s13), vvfma(v, p4, s14)
                 v = vload(w, w2 + k)
                 s20, s21, s22 = vvfma(v, p0, s20), vvfma(v, p1, s21), vvfma(v, p2, s22)
-                s23, s24 = vvfma(v, p3, s23), vvfma(v, p4, s24)
+                if IMAGES == 5:
+                    s23, s24 = vvfma(v, p3, s23), vvfma(v, p4, s24)
             sums = (vsum(s00), vsum(s01), vsum(s02), vsum(s03), vsum(s04),
                     vsum(s10), vsum(s11), vsum(s12), vsum(s13), vsum(s14),
                     vsum(s20), vsum(s21), vsum(s22), vsum(s23), vsum(s24))
             for r in range(min(3, n_out - j0)):
                 row = w_off + (j0 + r) * n_in
-                for q in range(min(5, batch - i0)):
+                for q in range(min(IMAGES, batch - i0)):
                     total = sums[r * 5 + q]
                     image = (i0 + q) * n_in
                     for k in range(full, n_in):
@@ -77,7 +90,7 @@ def fused_weight_update(w, w_off, n_in, n_out, alpha, d, d_off, x, batch, decay)
     """W ← decay·W + α δ x in place: W n_out×n_in by rows at w[w_off:], δ (n_out, B) at
     d[d_off:], x B×n_in by rows. With α = −η/B and decay = 1 − ηλ/n this is SGD's step.
 
-    Blocks of 3 rows by 4 vectors of columns: 12 accumulators start as decay·W, take
+    Blocks of 3 rows by VECTORS vectors of columns: 12 (or 9) accumulators start as decay·W, take
     one fused multiply-add per image, and are stored once. Every load of a block comes
     before its stores, so a repeated last row or vector is written with the same value.
     combine_rows computes the same update; this wider block suits W¹'s long rows.
@@ -90,38 +103,54 @@ def fused_weight_update(w, w_off, n_in, n_out, alpha, d, d_off, x, batch, decay)
         j1, j2 = min(j0 + 1, last_row), min(j0 + 2, last_row)
         w0, w1, w2 = w_off + j0 * n_in, w_off + j1 * n_in, w_off + j2 * n_in
         e0, e1, e2 = d_off + j0 * batch, d_off + j1 * batch, d_off + j2 * batch
-        for k0 in range(0, full, 4 * lanes):
+        for k0 in range(0, full, VECTORS * lanes):
             k1 = min(k0 + lanes, last_vector)
             k2 = min(k0 + 2 * lanes, last_vector)
             k3 = min(k0 + 3 * lanes, last_vector)
             a00, a01 = vfma(decay, vload(w, w0 + k0), zero), vfma(decay, vload(w, w0 + k1), zero)
-            a02, a03 = vfma(decay, vload(w, w0 + k2), zero), vfma(decay, vload(w, w0 + k3), zero)
+            a02 = vfma(decay, vload(w, w0 + k2), zero)
             a10, a11 = vfma(decay, vload(w, w1 + k0), zero), vfma(decay, vload(w, w1 + k1), zero)
-            a12, a13 = vfma(decay, vload(w, w1 + k2), zero), vfma(decay, vload(w, w1 + k3), zero)
+            a12 = vfma(decay, vload(w, w1 + k2), zero)
             a20, a21 = vfma(decay, vload(w, w2 + k0), zero), vfma(decay, vload(w, w2 + k1), zero)
-            a22, a23 = vfma(decay, vload(w, w2 + k2), zero), vfma(decay, vload(w, w2 + k3), zero)
+            a22 = vfma(decay, vload(w, w2 + k2), zero)
+            a03 = a13 = a23 = p3 = zero
+            if VECTORS == 4:  # a compile-time constant: 3-vector blocks have no fourth column
+                a03 = vfma(decay, vload(w, w0 + k3), zero)
+                a13 = vfma(decay, vload(w, w1 + k3), zero)
+                a23 = vfma(decay, vload(w, w2 + k3), zero)
             for i in range(batch):
                 image = i * n_in
                 p0, p1 = vload(x, image + k0), vload(x, image + k1)
-                p2, p3 = vload(x, image + k2), vload(x, image + k3)
+                p2 = vload(x, image + k2)
+                if VECTORS == 4:
+                    p3 = vload(x, image + k3)
                 s = alpha * sload(d, e0 + i)
-                a00, a01, a02, a03 = vfma(s, p0, a00), vfma(s, p1, a01), vfma(s, p2, a02), vfma(s, p3, a03)
+                a00, a01, a02 = vfma(s, p0, a00), vfma(s, p1, a01), vfma(s, p2, a02)
+                if VECTORS == 4:
+                    a03 = vfma(s, p3, a03)
                 s = alpha * sload(d, e1 + i)
-                a10, a11, a12, a13 = vfma(s, p0, a10), vfma(s, p1, a11), vfma(s, p2, a12), vfma(s, p3, a13)
+                a10, a11, a12 = vfma(s, p0, a10), vfma(s, p1, a11), vfma(s, p2, a12)
+                if VECTORS == 4:
+                    a13 = vfma(s, p3, a13)
                 s = alpha * sload(d, e2 + i)
-                a20, a21, a22, a23 = vfma(s, p0, a20), vfma(s, p1, a21), vfma(s, p2, a22), vfma(s, p3, a23)
+                a20, a21, a22 = vfma(s, p0, a20), vfma(s, p1, a21), vfma(s, p2, a22)
+                if VECTORS == 4:
+                    a23 = vfma(s, p3, a23)
             vstore(w, w0 + k0, a00)
             vstore(w, w0 + k1, a01)
             vstore(w, w0 + k2, a02)
-            vstore(w, w0 + k3, a03)
+            if VECTORS == 4:
+                vstore(w, w0 + k3, a03)
             vstore(w, w1 + k0, a10)
             vstore(w, w1 + k1, a11)
             vstore(w, w1 + k2, a12)
-            vstore(w, w1 + k3, a13)
+            if VECTORS == 4:
+                vstore(w, w1 + k3, a13)
             vstore(w, w2 + k0, a20)
             vstore(w, w2 + k1, a21)
             vstore(w, w2 + k2, a22)
-            vstore(w, w2 + k3, a23)
+            if VECTORS == 4:
+                vstore(w, w2 + k3, a23)
     for j in range(n_out):
         row = w_off + j * n_in
         for k in range(full, n_in):
