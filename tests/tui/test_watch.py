@@ -104,3 +104,21 @@ def test_a_live_file_beside_a_built_in_recording(snap_compare, tmp_path):
     runner.poll()
     app_ = make_watch_app(board, runner, title="vgrad — watching mine.jsonl, book.jsonl", start_controls=False)
     assert snap_compare(app_, terminal_size=(120, 36))
+
+
+def test_every_layer_of_a_fifty_layer_model_is_reached_by_scrolling(tmp_path, drive):
+    """--layers all on 50 layers: the panels scroll, and the last layer's row can be scrolled into view."""
+    board, runner = watching([deep_model(tmp_path / "deep.jsonl", layers=50, steps=3)], layers="all")
+    runner.poll()
+    app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
+
+    async def scenario(pilot):
+        nets = app_.query_one("#nets")
+        rows = app_.panels[0].rows
+        assert len(rows) == 50 and nets.max_scroll_y > 0
+        assert rows[-1].region.y >= nets.region.bottom or not rows[-1].region      # off screen at first
+        nets.scroll_end(animate=False)
+        await pilot.pause()
+        assert nets.region.contains_region(rows[-1].region) and "head" in rows[-1].label
+
+    drive(app_, scenario, size=(100, 30))
