@@ -21,6 +21,7 @@ from vgrad.core.record.follow import Failed, Follower, FollowItem, Started
 from vgrad.core.record.format import FINAL_EVENT_KINDS, RESTART
 from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
+from vgrad.core.record.ticker import Ticker
 from vgrad.core.run.board import Board
 from vgrad.core.run.spec import MAX_NETS, NetSpec
 from vgrad.core.status import FINAL_STATES, EndStatus, NetState
@@ -136,8 +137,7 @@ class FollowRunner:
         self.poll_seconds = poll_seconds
         self.silent_after = silent_after
         self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(self._tick, poll_seconds, "vgrad-watch")
         self._slots = {net.index: _Told(net.spec, net.state, net.message, net.total_epochs)
                        for net in board.snapshot().nets}
         for file in files:
@@ -150,17 +150,13 @@ class FollowRunner:
         return self.board.paused
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="vgrad-watch", daemon=True)
-        self._thread.start()
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._ticker.stop()
 
     def join(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return self._thread is None or not self._thread.is_alive()
+        return self._ticker.join(timeout)
 
     def toggle_pause(self) -> None:
         """Paused, the files are not read (their writers go on); resuming catches up."""
@@ -187,11 +183,9 @@ class FollowRunner:
         """Every file's writer wrote its end line (or the file failed)."""
         return all(file.follower.ended or file.follower.failure for file in self.files)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            if not self.board.paused:
-                self.poll()
-            self._stop.wait(self.poll_seconds)
+    def _tick(self, seconds: float) -> None:
+        if not self.board.paused:
+            self.poll()
 
     # reading
     def poll(self) -> int:

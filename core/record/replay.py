@@ -9,10 +9,10 @@ the recording's events (done, diverged, error), or `stopped` for a run cut short
 from __future__ import annotations
 
 import threading
-import time
 
 from vgrad.core.record.format import FINAL_EVENT_KINDS
 from vgrad.core.record.reader import Recording
+from vgrad.core.record.ticker import Ticker
 from vgrad.core.run.board import Board
 from vgrad.core.status import NetState
 
@@ -31,8 +31,7 @@ class Replayer:
         self._steps = [recording.steps_of(net) for net in range(len(recording.specs))]
         self._final = _final_states(recording)
         self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(self.advance, 1.0 / fps, "vgrad-replay")
         self._position = 0
         self._credit = 0.0
         self._speed_index = SPEEDS.index(1.0)
@@ -65,28 +64,17 @@ class Replayer:
     def start(self) -> None:
         with self._lock:
             self._show_states()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="vgrad-replay", daemon=True)
-        self._thread.start()
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._ticker.stop()
 
     def join(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.alive
+        return self._ticker.join(timeout)
 
     @property
     def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def _loop(self) -> None:
-        last = time.perf_counter()
-        while not self._stop.wait(1.0 / self.fps):
-            now = time.perf_counter()
-            self.advance(now - last)
-            last = now
+        return self._ticker.alive
 
     # playback
     def advance(self, seconds: float) -> int:
