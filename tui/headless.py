@@ -33,7 +33,7 @@ def follow_progress(board: Board, runner, console: Console) -> None:
     """Show progress until every worker has ended (KeyboardInterrupt propagates to the caller):
     per net its epochs, steps per second and the live headline h1:hk = 1:N."""
     view = board.snapshot()
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[epochs]}"),
+    columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), TextColumn("{task.fields[epochs]}"),
                TextColumn("{task.fields[headline]}"), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
                TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as progress:

@@ -19,7 +19,7 @@ ABOUT = (
     "σ' ≤ 1/4, each layer back usually learns several times slower: the gain ×g = s_{l+1}/s_l "
     f"(×{ADJACENT_RATIO.median} at the book's initialisation) is how much faster the next layer learns, "
     "— where it means nothing (s_l is ≈0 or not finite). Each panel's bottom border gives the "
-    "headline: h1:h4 = 1:124 means the first hidden layer learns 1/124 as fast as the fourth. "
+    "headline: h1:h4 = 1:N means the first hidden layer learns 1/N as fast as the fourth. "
     f"≈0 (drawn ·) is s_l below {ZERO_FLOOR:g}: underflow, σ'(z) saturated. The bars are the signed "
     "∂C/∂b_j of each layer's first neurons: blue for positive, orange for negative. "
     "w switches to the weight lens ‖(1/N) Σ_x ∂C_x/∂W^l‖, which sees what batch norm does: "
