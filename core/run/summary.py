@@ -112,10 +112,9 @@ def stall_note(history: Sequence[StepRecord], hidden: int, batch_size: int | Non
     """Why an sgd net is still at chance after an epoch or more, and how to reach the book's
     accuracy; "" while it is learning (or in speed mode, which measures no accuracy). The
     training images are counted from the records: steps per epoch × batch size."""
-    measured = [record for record in history if record.accuracy is not None]
-    if not measured or measured[-1].epoch < 1 or measured[-1].accuracy > CHANCE_ACCURACY:
+    last = next((record for record in reversed(history) if record.accuracy is not None), None)
+    if last is None or last.accuracy is None or last.epoch < 1 or last.accuracy > CHANCE_ACCURACY:
         return ""
-    last = measured[-1]
     words = [f"{accuracy_text(last.accuracy)} after {last.epoch} epochs is chance:"]
     line = headline(last.speed)
     if line is not None and line.ratio is not None and line.ratio < 1:
