@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -95,12 +95,12 @@ class FollowedFile:
         return self.follower.path
 
 
-def plan(paths: list[Path], layers: str | None = None, clock: Callable[[], float] = time.monotonic
+def plan(paths: Sequence[str | Path], layers: str | None = None, clock: Callable[[], float] = time.monotonic
          ) -> tuple[tuple[NetSpec | ModelSpec, ...], list[FollowedFile]]:
     """The board's initial specs and the files' slots: a file's nets if it can be read now, else one."""
     specs: list[NetSpec | ModelSpec] = []
     files = []
-    for path in paths:
+    for path in map(Path, paths):
         follower = Follower(path, clock=clock)
         pending = follower.poll()
         started = next((item for item in pending if isinstance(item, Started)), None)
