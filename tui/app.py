@@ -166,6 +166,7 @@ class VgradApp(App[None]):
         for panel in self.panels:
             panel.show_lens(NAMES[lens] if lens != BIAS else "")
         self.legend.symbol = SYMBOLS[lens]
+        self.legend.scale = None  # the grow-only scale starts again from the new lens's values
         self.view = view_through_lens(self.board.snapshot(), lens)
 
     def _draw(self, view: BoardView) -> None:

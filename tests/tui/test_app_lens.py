@@ -2,7 +2,7 @@
 
 from vgrad.core.run.lens import WEIGHT
 from vgrad.core.run.summary import speed_text
-from vgrad.tui.widgets import LayerRow, NetPanel, ScaleLegend
+from vgrad.tui.widgets import LayerRow, NetPanel, ScaleLegend, SpeedScale
 
 
 def test_weight_lens(snap_compare, replay_app):
@@ -17,12 +17,14 @@ def test_w_switches_every_number_to_the_weight_lens_and_back(replay_app, drive):
     async def scenario(pilot):
         row = app.query(LayerRow).first()
         assert row.speed == speed_text(record.speed[0])
+        app.query_one(ScaleLegend).scale = wide = SpeedScale(-12.0, 3.0)  # grown by the bias lens, say
         await pilot.press("w")
         await pilot.pause()
         assert app.lens == WEIGHT
         assert row.speed == speed_text(record.weight_grad[0])
         assert "‖∂C/∂W‖" in app.query_one(NetPanel).border_title
         assert app.query_one(ScaleLegend).symbol == "‖∂C/∂W‖"
+        assert app.query_one(ScaleLegend).scale != wide   # a new lens starts a new scale
         await pilot.press("w")
         await pilot.pause()
         assert row.speed == speed_text(record.speed[0])
