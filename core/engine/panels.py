@@ -93,6 +93,7 @@ def gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, bloc
                 x = vload(b_panels, bq)
                 y = vload(b_panels, bq + lanes)
                 aq = a_base + k * TILE_ROWS
+                # unrolled on purpose, row by row: one named accumulator per vector register
                 s = sload(a_tiles, aq)
                 c0 = vfma(s, x, c0)
                 d0 = vfma(s, y, d0)

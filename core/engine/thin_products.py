@@ -136,6 +136,7 @@ def fused_weight_update(w, w_off, n_in, n_out, alpha, d, d_off, x, batch, decay)
                 a20, a21, a22 = vfma(s, p0, a20), vfma(s, p1, a21), vfma(s, p2, a22)
                 if VECTORS == 4:
                     a23 = vfma(s, p3, a23)
+            # unrolled on purpose: one named accumulator per vector register
             vstore(w, w0 + k0, a00)
             vstore(w, w0 + k1, a01)
             vstore(w, w0 + k2, a02)

@@ -118,6 +118,7 @@ def arm_compiles():
 
 def main():
     data = dataset()
+    dtypes = ("float64",) if "--arm" in sys.argv else ("float64", "float32")  # --arm compiles cold: keep it short
     speed, sgd = fifty_epochs(data, "speed"), fifty_epochs(data, "sgd")
     result = {
         "path": target.PATH,
@@ -125,8 +126,8 @@ def main():
         "lanes": {str(dtype): lanes for dtype, lanes in LANES.items()},
         "thin_vs_blas": {dtype: max(thin_against_blas(text, dtype) for text in
                                     ("40-12-12-5", "20-7-7-3:relu:residual:he", "30-11-4:tanh:quadratic"))
-                         for dtype in ("float64", "float32")},
-        "panels_vs_reference": {dtype: panels_against_reference(data, dtype) for dtype in ("float64", "float32")},
+                         for dtype in dtypes},
+        "panels_vs_reference": {dtype: panels_against_reference(data, dtype) for dtype in dtypes},
         "speed_params": speed,
         "sgd_params": sgd,
         "repeat_identical": fifty_epochs(data, "speed") == speed and fifty_epochs(data, "sgd") == sgd,

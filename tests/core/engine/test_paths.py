@@ -53,17 +53,22 @@ def host_runs():
 def check_path(result, path, host_runs):
     """Right products, the same bits on a repeat, and within 1e-12 of the host's path after 50 epochs."""
     assert result["path"] == path
-    assert result["thin_vs_blas"]["float64"] < 1e-12 and result["thin_vs_blas"]["float32"] < 1e-5
-    assert result["panels_vs_reference"]["float64"] < 1e-12 and result["panels_vs_reference"]["float32"] < 1e-5
+    tolerance = {"float64": 1e-12, "float32": 1e-5}
+    for check in ("thin_vs_blas", "panels_vs_reference"):
+        assert all(result[check][dtype] < tolerance[dtype] for dtype in result[check]), check
     assert result["repeat_identical"]
     for mode, params in host_runs.items():
         np.testing.assert_allclose(result[f"{mode}_params"], params, rtol=1e-12, atol=0)
+    # its own kernels ran, not the host path's from the shared numba cache (keyed by CPU name and
+    # features): sums over other lane counts round differently somewhere in 50 epochs
+    assert any(result[f"{mode}_params"] != params.tolist() for mode, params in host_runs.items())
 
 
 @pytest.mark.slow
 @pytest.mark.skipif("avx2" not in HOST_RUNS or not X86_HOST, reason="needs an x86 host with AVX2")
 def test_the_avx2_path(host_runs):
     result = run_worker("avx2")
+    assert set(result["thin_vs_blas"]) == {"float64", "float32"}
     assert result["lanes"] == {"float64": 4, "float32": 8} and result["tile_rows"] == 6
     check_path(result, "avx2", host_runs)
 
