@@ -49,7 +49,8 @@ class NetPanel(Vertical):
         self.rows = [LayerRow(layer, name, width) for layer, name in enumerate(names)]
         self.neuron_bars = NeuronBars(spec.hidden)
         self.status = StatusLine()
-        self.border_title = spec.label if isinstance(spec, NetSpec) else spec.widths   # the whole spec
+        self.spec_title = spec.label if isinstance(spec, NetSpec) else spec.widths     # the whole spec
+        self.border_title = self.spec_title
         self.border_subtitle = ""                                                      # the headline, once measured
         self._state = ""
 
@@ -75,7 +76,7 @@ class NetPanel(Vertical):
 
     def show_lens(self, name: str) -> None:
         """Name the lens in the title when it is not the book's s_l ("" for s_l)."""
-        self.border_title = f"{self.spec.label} · {name}" if name else self.spec.label
+        self.border_title = f"{self.spec_title} · {name}" if name else self.spec_title
 
     def show(self, net: NetView, scale: SpeedScale) -> None:
         steps = run_steps(net.history, net.total_epochs)
