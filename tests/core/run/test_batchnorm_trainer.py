@@ -64,3 +64,26 @@ def test_sgd_learns_and_evaluates_with_the_running_averages(digits):
     assert learned > 0.5
     trainer.run_means[:] = 1e3          # evaluation reads the running averages: wreck them and it fails
     assert trainer.accuracy() < learned
+
+
+@pytest.mark.parametrize("mode", ["speed", "sgd"])
+def test_a_recorded_run_of_a_batchnorm_net_replays_as_one(digits, tmp_path, mode):
+    """Runner → JSONL → reader: the spec keeps its batchnorm option, every record both lenses."""
+    from vgrad.core.record.format import run_header
+    from vgrad.core.record.reader import read_run
+    from vgrad.core.record.writer import JsonlRecorder
+    from vgrad.core.run.board import Board
+    from vgrad.core.run.runner import Runner
+
+    specs = (parse_net(DEEP_DIGITS), parse_net(DEEP_DIGITS + ":relu:batchnorm"))
+    config = Config(mode=mode, epochs=2)
+    path = tmp_path / "run.jsonl"
+    recorder = JsonlRecorder(path, run_header(specs, config, digits.name, digits.sizes()))
+    runner = Runner.for_training(specs, digits, config, Board(specs, config.n_epochs), sinks=(recorder,))
+    runner.start()
+    runner.join()
+    recorder.end("complete", 0.0)
+    recording = read_run(path)
+    assert recording.specs[1].batchnorm and not recording.specs[0].batchnorm
+    steps = recording.steps_of(1)
+    assert steps and all(len(step.weight_grad) == 3 and step.is_finite for step in steps)
