@@ -95,6 +95,7 @@ class VgradApp(App[None]):
         self._clock = (time.perf_counter(), time.thread_time())
         self.cpu_share = 0.0
         self.legend = ScaleLegend()
+        self._notes: tuple[str, ...] = ()      # the panels' status notes the layout was made for
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -173,6 +174,10 @@ class VgradApp(App[None]):
         scale = shared_scale(view.nets, log=self.log_scale, previous=self.legend.scale)
         for panel, net in zip(self.panels, view.nets):
             panel.show(net, scale)
+        notes = tuple(panel.status.note for panel in self.panels)
+        if notes != self._notes:   # a note (sgd: why a net stalls) takes rows: lay out again
+            self._notes = notes
+            self._arrange(self.size)
         self.legend.scale = scale
         self.legend.notices = view.notices
 
@@ -198,7 +203,7 @@ class VgradApp(App[None]):
                 f"vgrad needs at least {MIN_SIZE.width}x{MIN_SIZE.height}\n(q quits)")
         specs = tuple(panel.spec for panel in self.panels)
         count = len(specs)
-        layout = choose_layout(specs, size.width, size.height, len(self.view.notices))
+        layout = choose_layout(specs, size.width, size.height, len(self.view.notices), self._notes)
         self.screen.set_class(not layout.header, "-no-header")
         nets = self.query_one("#nets")
         nets.set_class(layout.columns == 1 and count > 1, "-stacked")

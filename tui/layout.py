@@ -4,6 +4,7 @@ from the terminal's size and the nets' specs, so it is tested without an app."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from vgrad.core.run.spec import NetSpec
@@ -13,6 +14,7 @@ PANEL_MIN_WIDTH = 33          # side by side only while every panel gets this ma
 WIDE_PANEL = 80               # a panel this wide puts its neuron bars beside its layer rows
 SPARK_ROWS = (4, 3, 2, 1)     # sparkline heights tried, tallest first
 LEGEND_ROWS, FOOTER_ROWS, HEADER_ROWS = 1, 1, 1
+PANEL_FRAME = 4               # a panel's border and padding, in columns
 
 
 @dataclass(frozen=True)
@@ -23,14 +25,23 @@ class Layout:
     header: bool              # the title bar fits too
 
 
-def rows_needed(specs: tuple[NetSpec, ...], columns: int, wide: bool, spark_rows: int) -> int:
-    """Terminal rows the panels take in `columns` columns (a row is as tall as its tallest panel)."""
+def note_rows(note: str, panel_width: int) -> int:
+    """Rows a status note takes, wrapped as StatusLine wraps it."""
+    return len(textwrap.wrap(note, max(8, panel_width - PANEL_FRAME))) if note else 0
+
+
+def rows_needed(specs: tuple[NetSpec, ...], columns: int, wide: bool, spark_rows: int,
+                notes: tuple[str, ...] = (), width: int = 0) -> int:
+    """Terminal rows the panels take in `columns` columns of a `width`-wide terminal (a row is as
+    tall as its tallest panel), each with its status note (sgd: why it stalls) wrapped under it."""
     heights = [NetPanel.rows_needed(spec, wide=wide, neurons=spark_rows > 0, spark_rows=max(1, spark_rows))
-               for spec in specs]
+               + note_rows(notes[i] if i < len(notes) else "", width // columns)
+               for i, spec in enumerate(specs)]
     return sum(max(heights[row:row + columns]) for row in range(0, len(specs), columns))
 
 
-def choose_layout(specs: tuple[NetSpec, ...], width: int, height: int, notices: int = 0) -> Layout:
+def choose_layout(specs: tuple[NetSpec, ...], width: int, height: int, notices: int = 0,
+                  notes: tuple[str, ...] = ()) -> Layout:
     """The arrangement with the tallest sparklines that fit (neuron bars included), among: all
     side by side, four in a 2x2 grid, stacked. On a tie four nets take the grid (wider panels,
     bars beside), else the most columns. The header goes first when rows are short."""
@@ -44,8 +55,9 @@ def choose_layout(specs: tuple[NetSpec, ...], width: int, height: int, notices: 
         room = height - LEGEND_ROWS - FOOTER_ROWS - notices - (HEADER_ROWS if header else 0)
         for columns in dict.fromkeys(candidates):
             wide = columns == 1 or width // columns >= WIDE_PANEL
-            spark = next((rows for rows in SPARK_ROWS if rows_needed(specs, columns, wide, rows) <= room), None)
-            if spark is None and rows_needed(specs, columns, wide, 0) <= room:
+            needs = {rows: rows_needed(specs, columns, wide, rows, notes, width) for rows in (*SPARK_ROWS, 0)}
+            spark = next((rows for rows in SPARK_ROWS if needs[rows] <= room), None)
+            if spark is None and needs[0] <= room:
                 spark = 0
             if spark is not None and (best is None or spark > best.spark_rows):
                 best = Layout(columns, wide, spark, header)

@@ -120,3 +120,21 @@ def test_the_plot_view_keeps_its_legend_off_the_data(replay_app, drive):
         chart = str(app.screen.query_one("#plot-2").render())
         assert "⢕⢕ h1" not in chart and "h1" not in chart   # plotext's own legend sat on the lines
     drive(app, scenario, size=(60, 20))
+
+
+def test_a_stall_note_gets_its_rows_so_nothing_scrolls():
+    """sgd: a net at chance explains itself under its status; the layout makes room for it."""
+    sgd = (parse_net("784-30-10"), parse_net("784-30-30-30-30-10"))
+    note = "10.0% after 3 epochs is chance: " + "the reason, in words, " * 8
+    plain, noted = choose_layout(sgd, 100, 30), choose_layout(sgd, 100, 30, notes=("", note))
+    assert noted.spark_rows < plain.spark_rows
+
+
+def test_the_sgd_replay_at_100x30_has_room_for_its_note(replay_app, drive):
+    app = replay_app("sgd2.jsonl")
+
+    async def scenario(pilot):
+        await pilot.pause()
+        nets = app.query_one("#nets")
+        assert list(app.query(NetPanel))[1].status.note and nets.max_scroll_y == 0
+    drive(app, scenario, size=(100, 30))
