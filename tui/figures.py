@@ -12,7 +12,7 @@ from vgrad.core.errors import InputError
 from vgrad.core.record.reader import Recording
 from vgrad.core.run.lens import BIAS, LENSES, SYMBOLS, lens_values
 from vgrad.core.run.summary import ZERO_FLOOR, epoch_progress, headline_text
-from vgrad.core.status import NetState
+from vgrad.core.status import EndStatus, NetState
 
 FORMATS = (".png", ".svg", ".pdf")
 
@@ -46,12 +46,14 @@ def isolated(values: list[float]) -> list[int]:
 def net_state(recording: Recording, net: int) -> str:
     """The net's last event (done, diverged, error), or "stopped" for a run cut short."""
     kinds = [event.get("kind") for event in recording.events if event.get("net") == net]
-    return str(kinds[-1]) if kinds else NetState.STOPPED
+    complete = recording.end is not None and recording.end.get("status") == EndStatus.COMPLETE
+    return str(kinds[-1]) if kinds else NetState.DONE if complete else NetState.STOPPED
 
 
 def underflow_note(steps: list, lens: str) -> str:
     """How many measurements had a layer under ZERO_FLOOR (σ'(z) underflowed), left out of the plot."""
-    hidden = [step for step in steps if step.is_finite and any(0 <= v < ZERO_FLOOR for v in lens_values(step, lens))]
+    hidden = [step for step in steps if step.is_finite and any(v is not None and 0 <= v < ZERO_FLOOR
+                                                               for v in lens_values(step, lens))]
     if not hidden:
         return ""
     return (f"{SYMBOLS[lens]} ≈ 0 (< {ZERO_FLOOR:g}, saturated) in\n"
@@ -68,7 +70,8 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
     from matplotlib.ticker import FuncFormatter
 
     n_nets = len(recording.specs)
-    sgd = recording.config.mode == "sgd"
+    watched = "source" in recording.header         # vgrad.watch / vgrad.Recorder: the user's own steps
+    sgd = recording.config.mode == "sgd" or watched
     fig, axes = plt.subplots(2, n_nets, figsize=(4.6 * n_nets, 7.4), squeeze=False,
                              sharey="row" if share_y else False, gridspec_kw={"height_ratios": [3, 2]})
     for index, spec in enumerate(recording.specs):
@@ -78,7 +81,8 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
         for layer in range(spec.hidden):
             values = [_drawn(lens_values(step, lens)[layer]) for step in steps]
             shown = sum(math.isfinite(v) for v in values)
-            (line,) = speed_axis.plot(x, values, label=f"hidden layer {layer + 1}",
+            label = spec.layer_names[layer] if watched else f"hidden layer {layer + 1}"
+            (line,) = speed_axis.plot(x, values, label=label,
                                       marker="o" if shown < 30 else None, markersize=3)
             alone = isolated(values)
             if alone:
@@ -90,7 +94,7 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
         state = net_state(recording, index)
         last = steps[-1] if steps else None
         details = " · ".join(part for part in (state, epoch_progress(state, last, recording.config.n_epochs),
-                                               headline_text(last, lens)) if part)
+                                               headline_text(last, lens, spec.layer_names)) if part)
         speed_axis.set_title(f"{spec.label}\n{details}", fontsize=9)
         note = underflow_note(steps, lens)
         speed_axis.set_xlabel(("mini-batch step" if sgd else "epoch") + (f"\n{note}" if note else ""),
@@ -104,7 +108,8 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
         neuron_axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
     mode = "mini-batch SGD" if sgd else "full-batch gradient descent"
     seen = "" if lens == BIAS else f" through the weight lens {SYMBOLS[lens]}"
-    fig.suptitle(f"Speed of learning{seen}, {mode} on {recording.data_name}", fontsize=12)
+    where = f"watched with {recording.header['source']}" if watched else f"{mode} on {recording.data_name}"
+    fig.suptitle(f"Speed of learning{seen}, {where}", fontsize=12)
     fig.tight_layout()
     return fig
 

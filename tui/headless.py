@@ -46,7 +46,7 @@ def follow_progress(board: Board, runner, console: Console) -> None:
                 rate = f"{net.steps_per_second:,.0f} steps/s" if net.steps_per_second else net.state
                 progress.update(task, completed=epochs_done(net.state, net.latest, net.total_epochs), rate=rate,
                                 epochs=epoch_progress(net.state, net.latest, net.total_epochs),
-                                headline=headline_text(net.latest))
+                                headline=headline_text(net.latest, names=net.spec.layer_names))
             if not alive:
                 break
             runner.join(POLL_SECONDS)  # wakes as soon as the last worker ends
@@ -71,10 +71,10 @@ def _net_table(summary: NetSummary, net, mode: str) -> Table:
     table.add_column("s_l" if first is None else f"s_l at epoch {first.epoch}", justify="right")
     table.add_column("" if last is None else f"at epoch {last.epoch}", justify="right")
     for layer in range(net.spec.hidden):
-        table.add_row(f"h{layer + 1}", _speed(first, layer), _speed(last, layer),
+        table.add_row(net.spec.layer_names[layer], _speed(first, layer), _speed(last, layer),
                       end_section=layer == net.spec.hidden - 1)
     if net.spec.hidden > 1:  # with one hidden layer there is nothing to compare
-        pair = layer_pair(net.spec.hidden)
+        pair = layer_pair(net.spec.hidden, net.spec.layer_names)
         table.add_row(pair, _ratio(first, BIAS), _ratio(last, BIAS))
         table.add_row(f"{SYMBOLS[WEIGHT]} {pair}", _ratio(first, WEIGHT), _ratio(last, WEIGHT))
     table.add_row("cost", number(first.cost) if first else UNDEFINED, number(last.cost) if last else UNDEFINED)

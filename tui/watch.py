@@ -61,10 +61,6 @@ class WatchApp(VgradApp):
     def _draw(self, view: BoardView) -> None:
         fresh = self._swap_panels(view)
         super()._draw(view)
-        for panel, net in zip(self.panels, view.nets):
-            if isinstance(net.spec, ModelSpec):
-                line = headline_text(net.latest, self.lens, net.spec.layer_names)
-                panel.border_subtitle = line or net.spec.description
         if fresh:
             self.call_after_refresh(lambda: self._arrange(self.size))
 

@@ -14,7 +14,7 @@ from vgrad.core.record.format import FINAL_EVENT_KINDS
 from vgrad.core.record.reader import Recording
 from vgrad.core.record.ticker import Ticker
 from vgrad.core.run.board import Board
-from vgrad.core.status import NetState
+from vgrad.core.status import EndStatus, NetState
 
 SPEEDS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 CUT_SHORT = "the recording stops here"
@@ -160,8 +160,11 @@ def open_replay(recording: Recording) -> Replayer:
 
 
 def _final_states(recording: Recording) -> dict[int, tuple[NetState, str]]:
-    """Each net's last event as (state, message)."""
+    """Each net's last event as (state, message); a net without one in a run that ended complete
+    (a watched model's file writes no done event) is done."""
     final = {}
+    if recording.end is not None and recording.end.get("status") == EndStatus.COMPLETE:
+        final = {net: (NetState.DONE, "") for net in range(len(recording.specs))}
     for event in recording.events:
         if event["kind"] in FINAL_EVENT_KINDS:
             final[event["net"]] = (NetState(event["kind"]), str(event.get("message") or ""))

@@ -140,7 +140,10 @@ def epochs_done(state: str, latest: StepRecord | None, total: int) -> int:
 
 
 def epoch_progress(state: str, latest: StepRecord | None, total: int) -> str:
-    """`epoch 120/500`, the same words in the dashboard, the table and the plot."""
+    """`epoch 120/500`, the same words in the dashboard, the table and the plot; `step 1200` for a
+    watched model's run, whose length is not known (total 0)."""
+    if total <= 0 and latest is not None and latest.step > 0:
+        return f"step {latest.step}"
     return f"epoch {epochs_done(state, latest, total)}/{total}"
 
 
@@ -152,6 +155,7 @@ class NetSummary:
     last: StepRecord | None
     total_epochs: int
     message: str = ""
+    names: tuple[str, ...] = ()       # the layers' names (h1 … hk, or a watched model's)
 
     @property
     def accuracy(self) -> float | None:
@@ -164,11 +168,11 @@ class NetSummary:
     @property
     def headline(self) -> str:
         """The headline at the last record ("" for one hidden layer or no record)."""
-        return headline_text(self.last)
+        return headline_text(self.last, names=self.names or None)
 
 
 def summarise(view: NetView) -> NetSummary:
     """Summary of one board NetView."""
     return NetSummary(label=view.spec.label, state=view.state,
                       first=view.history[0] if view.history else None, last=view.latest,
-                      total_epochs=view.total_epochs, message=view.message)
+                      total_epochs=view.total_epochs, message=view.message, names=view.spec.layer_names)

@@ -122,3 +122,13 @@ def test_every_layer_of_a_fifty_layer_model_is_reached_by_scrolling(tmp_path, dr
         assert nets.region.contains_region(rows[-1].region) and "head" in rows[-1].label
 
     drive(app_, scenario, size=(100, 30))
+
+
+def test_a_watched_models_file_replays_and_plots_with_its_layer_names(tmp_path):
+    path = deep_model(tmp_path / "deep.jsonl", layers=3, steps=4)
+    result = cli.invoke(app, ["replay", str(path), "--no-ui"])
+    words = " ".join(result.output.split())
+    assert result.exit_code == 0 and "done · step 3 · blocks.0.linear:head = 1:16" in words
+    assert "blocks.1.linear" in words and "h1" not in words
+    result = cli.invoke(app, ["plot", str(path), "-o", str(tmp_path / "deep.png")])
+    assert result.exit_code == 0 and (tmp_path / "deep.png").stat().st_size > 0

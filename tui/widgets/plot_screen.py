@@ -34,7 +34,7 @@ def hex_colour(rgb: tuple[int, int, int]) -> str:
 def caption(net: NetView) -> Content:
     """`784-30-30-30-30-10  ✔ done  h1:h4 = 1:124  ━h1 ━h2 ━h3 ━h4`, each ━ in its line's colour."""
     parts: list = [(net.spec.label, "bold"), f"  {state_text(net)}"]
-    line = headline_text(net.latest)
+    line = headline_text(net.latest, names=net.spec.layer_names)
     if line:
         parts.append(f"  {line}")
     parts.append(" ")
