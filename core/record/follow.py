@@ -5,7 +5,7 @@ until its newline arrives; a file that does not exist yet is waited for; a file 
 truncated or replaced (another inode, or another header) is a new run and starts again.
 It never decodes more than the board would keep (LineParser thins a long backlog), so
 opening a million-step file costs seconds, not gigabytes. No textual, no threads here:
-the FollowRunner (follow_runner.py) polls followers and feeds a Board.
+the FollowRunner (following.py) polls followers and feeds a Board.
 """
 
 from __future__ import annotations
