@@ -21,9 +21,9 @@ from vgrad.core.engine.jit import I0, I1, JIT
 from vgrad.core.engine.simd import sload, vfma, vlanes, vload, vload_first, vstore, vstore_first, vsum, vvfma, vzero
 from vgrad.core.engine.target import REGISTERS
 
-# Images per block of weighted_inputs: 3 rows × 5 images (15 accumulators, 5 images and a row
-# of W in registers) where the target has 32 vector registers, 3 × 3 (13 in use) where it has 16.
-IMAGES = 5 if REGISTERS == 32 else 3
+# Rows of W per block of weighted_inputs, by 5 images: 3 rows (15 accumulators, 5 images and a
+# row of W in registers) where the target has 32 vector registers, 2 (10 + 5 + 1) where it has 16.
+ROWS = 3 if REGISTERS == 32 else 2
 # Vectors of columns per block of fused_weight_update: 3 rows × 4 (12 accumulators) with 32
 # registers, 3 × 3 (9 accumulators, 13 registers in use) with 16.
 VECTORS = 4 if REGISTERS == 32 else 3
@@ -33,17 +33,17 @@ VECTORS = 4 if REGISTERS == 32 else 3
 def weighted_inputs(w, w_off, n_in, n_out, x, batch, z, z_off):
     """z[z_off + j·B + i] = Σ_k W[j, k] x[i, k]: z¹ without its bias, in the (n¹, B) layout.
 
-    W is n_out×n_in by rows at w[w_off:], x is B×n_in by rows. Blocks of 3 rows of W by
-    IMAGES images: up to 15 running dot products, each summed over its lanes at the end.
+    W is n_out×n_in by rows at w[w_off:], x is B×n_in by rows. Blocks of ROWS rows of W by
+    5 images: up to 15 running dot products, each summed over its lanes at the end.
     """
     lanes = vlanes(w)
     full = n_in - n_in % lanes
     last_row, last_image = n_out - 1, batch - 1
-    for j0 in range(0, n_out, 3):
+    for j0 in range(0, n_out, ROWS):
         w0 = w_off + j0 * n_in
         w1 = w_off + min(j0 + 1, last_row) * n_in
         w2 = w_off + min(j0 + 2, last_row) * n_in
-        for i0 in range(0, batch, IMAGES):
+        for i0 in range(0, batch, 5):
             x0 = i0 * n_in
             x1 = min(i0 + 1, last_image) * n_in
             x2 = min(i0 + 2, last_image) * n_in
@@ -52,32 +52,28 @@ def weighted_inputs(w, w_off, n_in, n_out, x, batch, z, z_off):
             s00 = s01 = s02 = s03 = s04 = vzero(w)
             s10 = s11 = s12 = s13 = s14 = vzero(w)
             s20 = s21 = s22 = s23 = s24 = vzero(w)
-            p3 = p4 = vzero(w)
             for k in range(0, full, lanes):
                 p0 = vload(x, x0 + k)
                 p1 = vload(x, x1 + k)
                 p2 = vload(x, x2 + k)
-                if IMAGES == 5:  # a compile-time constant: 3-image blocks have no images 3 and 4
-                    p3 = vload(x, x3 + k)
-                    p4 = vload(x, x4 + k)
+                p3 = vload(x, x3 + k)
+                p4 = vload(x, x4 + k)
                 v = vload(w, w0 + k)
                 s00, s01, s02 = vvfma(v, p0, s00), vvfma(v, p1, s01), vvfma(v, p2, s02)
-                if IMAGES == 5:
-                    s03, s04 = vvfma(v, p3, s03), vvfma(v, p4, s04)
+                s03, s04 = vvfma(v, p3, s03), vvfma(v, p4, s04)
                 v = vload(w, w1 + k)
                 s10, s11, s12 = vvfma(v, p0, s10), vvfma(v, p1, s11), vvfma(v, p2, s12)
-                if IMAGES == 5:
-                    s13, s14 = vvfma(v, p3, s13), vvfma(v, p4, s14)
-                v = vload(w, w2 + k)
-                s20, s21, s22 = vvfma(v, p0, s20), vvfma(v, p1, s21), vvfma(v, p2, s22)
-                if IMAGES == 5:
+                s13, s14 = vvfma(v, p3, s13), vvfma(v, p4, s14)
+                if ROWS == 3:  # a compile-time constant: 2-row blocks have no third row
+                    v = vload(w, w2 + k)
+                    s20, s21, s22 = vvfma(v, p0, s20), vvfma(v, p1, s21), vvfma(v, p2, s22)
                     s23, s24 = vvfma(v, p3, s23), vvfma(v, p4, s24)
             sums = (vsum(s00), vsum(s01), vsum(s02), vsum(s03), vsum(s04),
                     vsum(s10), vsum(s11), vsum(s12), vsum(s13), vsum(s14),
                     vsum(s20), vsum(s21), vsum(s22), vsum(s23), vsum(s24))
-            for r in range(min(3, n_out - j0)):
+            for r in range(min(ROWS, n_out - j0)):
                 row = w_off + (j0 + r) * n_in
-                for q in range(min(IMAGES, batch - i0)):
+                for q in range(min(5, batch - i0)):
                     total = sums[r * 5 + q]
                     image = (i0 + q) * n_in
                     for k in range(full, n_in):
