@@ -59,7 +59,8 @@ class ExitCode(IntEnum):
     """The process's exit status."""
 
     OK = 0
-    FAILED = 1           # a net's worker failed, an internal error, a wrong result
+    FAILED = 1           # a net's worker failed, a recording is incomplete, an internal error, a wrong result
     USAGE = 2            # bad usage or input, with a one-line reason
-    INTERRUPTED = 130    # 128 + SIGINT: Ctrl+C or SIGTERM; what was measured is kept
+    HANGUP = 129         # 128 + SIGHUP: the terminal went away (an SSH drop); what was measured is kept
+    INTERRUPTED = 130    # 128 + SIGINT: Ctrl+C, SIGINT or SIGTERM; what was measured is kept
     CLOSED_PIPE = 141    # 128 + SIGPIPE, as `yes | head -1` gives: the reader of stdout went away

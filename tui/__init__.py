@@ -1,7 +1,13 @@
 """vgrad.tui: everything a person sees (CLI, dashboard, headless output)."""
 
+import codecs
 import os
 import sys
+import unicodedata
+
+ASCII = {"σ": "s", "δ": "d", "η": "eta", "λ": "lambda", "∂": "d", "‖": "|", "–": "-", "—": "-", "…": "...",
+         "×": "x", "≥": ">=", "≤": "<=", "′": "'", "→": "->", "·": "*", "Σ": "sum", "≈": "~", "−": "-",
+         "━": "-", "─": "-", "│": "|", "█": "#", "▏": "|", "⠋": "*"}
 
 
 def main() -> None:
@@ -11,6 +17,8 @@ def main() -> None:
     restored) the process leaves with os._exit: the interpreter's own teardown of numba,
     LLVM and the loaded modules took 0.4 s and has nothing left to save.
     """
+    _standard_streams()
+    from vgrad.core.status import ExitCode
     from vgrad.tui.cli import run_cli
 
     try:
@@ -18,10 +26,13 @@ def main() -> None:
         code = 0
     except SystemExit as exit_:
         code = exit_status(exit_.code)
+    except KeyboardInterrupt:  # before a run's own handling starts (parsing, loading data)
+        print("vgrad-tui: interrupted", file=sys.stderr)
+        code = ExitCode.INTERRUPTED
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach it
+        except (OSError, ValueError, SystemExit):  # a closed pipe or stream: nothing more can reach it
             pass
     os._exit(code)
 
@@ -34,3 +45,66 @@ def exit_status(code: object) -> int:
         return code
     print(code, file=sys.stderr)
     return 1
+
+
+def _standard_streams() -> None:
+    """Make stdin, stdout and stderr safe to use, whatever the caller left: a closed descriptor
+    becomes /dev/null (else the first file opened, a recording, would take its number and get the
+    output), text the encoding cannot hold becomes ASCII, and a closed pipe exits with 141."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    codecs.register_error("vgrad-ascii", _to_ascii)
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        stream = getattr(sys, name)
+        if stream is None:
+            stream = open(fd, "w", closefd=False)
+        try:
+            stream.reconfigure(errors="vgrad-ascii")
+        except (AttributeError, ValueError):
+            pass
+        setattr(sys, name, _PipeGuard(stream) if name == "stdout" else stream)
+    if sys.stdin is None:
+        sys.stdin = open(0, closefd=False)
+
+
+def _to_ascii(error: UnicodeEncodeError) -> tuple[str, int]:
+    """codecs error handler: an ASCII spelling of what an ASCII or Latin-1 stream cannot encode."""
+    text = error.object[error.start:error.end]
+    spelled = "".join(ASCII.get(char) or unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+                      or "?" for char in text)
+    return spelled, error.end
+
+
+class _PipeGuard:
+    """stdout, leaving with 141 when its reader went away (`--help | true`), wherever the write
+    comes from (click's and rich's own handlers would exit with 1)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._closed()
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._closed()
+
+    def _closed(self):
+        from vgrad.core.status import ExitCode
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        raise SystemExit(ExitCode.CLOSED_PIPE)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)

@@ -39,6 +39,8 @@ REPLAY_ACTIONS = ("faster", "slower", "jump_start", "jump_end")
 UI_CPU_SHARE = 0.06           # while nets just run, redraws keep the UI thread near 6% of a core
 CPU_DECAY = 0.8               # the UI's measured CPU share follows the last ~5 polls
 MIN_SIZE = Size(40, 12)       # below this a notice replaces the panels
+SIGNAL_CODES = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.INTERRUPTED,
+                **({signal.SIGHUP: ExitCode.HANGUP} if hasattr(signal, "SIGHUP") else {})}
 SPEED_KEYS = Binding.Group("speed", compact=True)
 JUMP_KEYS = Binding.Group("start/end")
 
@@ -112,16 +114,18 @@ class VgradApp(App[None]):
         if self.start_controls:
             self.call_after_refresh(self.controls.start)
         self.set_interval(1.0 / self.poll_hz, self.poll)
-        try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.interrupt)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
-            pass
+        for signum, code in SIGNAL_CODES.items():  # as Ctrl+C: stop, keep the records, exit 130 (129)
+            try:
+                asyncio.get_running_loop().add_signal_handler(signum, self.interrupt, code)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+                pass
 
     def on_unmount(self) -> None:
-        try:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass
+        for signum in SIGNAL_CODES:
+            try:
+                asyncio.get_running_loop().remove_signal_handler(signum)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
 
     # the board, polled
     def poll(self, force: bool = False) -> None:
@@ -264,11 +268,12 @@ class VgradApp(App[None]):
     def action_interrupt(self) -> None:
         self.interrupt()
 
-    def interrupt(self) -> None:
-        """Ctrl+C or SIGTERM: stop the nets (records are flushed as written) and exit with 130."""
+    def interrupt(self, code: int = ExitCode.INTERRUPTED) -> None:
+        """Ctrl+C, SIGINT or SIGTERM (SIGHUP: 129): stop the nets (records are flushed as written)
+        and exit with 130."""
         self.controls.stop()
         self.controls.join(QUIT_JOIN_SECONDS)
-        self.exit(return_code=ExitCode.INTERRUPTED)
+        self.exit(return_code=code)
 
     def action_faster(self) -> None:
         self.controls.faster()

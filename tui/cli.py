@@ -57,6 +57,13 @@ class _Console(Console):
     """rich's Console, leaving with ExitCode.CLOSED_PIPE instead of 1 when stdout's reader went away
     (`| head`): that is not a failure of the run, whose records are all written by then."""
 
+    MIN_WIDTH = 40  # narrower (COLUMNS=1, a 1×1 terminal) and rich's tables cannot be laid out
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        if self.width < self.MIN_WIDTH:
+            self.width = self.MIN_WIDTH
+
     def on_broken_pipe(self) -> None:
         self.quiet = True
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -137,10 +144,10 @@ def run_command(
     record: Path | None = typer.Option(None, "--record", metavar="FILE.jsonl",
                                        help="Write every step to this JSONL run file."),
     csv: Path | None = typer.Option(None, "--csv", metavar="FILE.csv", help="Write every step to this CSV file."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --record or --csv file."),
 ) -> None:
     """Train 1-4 nets and show how fast each hidden layer learns (the default command)."""
     from vgrad.core.data import load_dataset
-    from vgrad.core.record.writer import check_writable
     from vgrad.core.run.limits import check_memory
     from vgrad.core.run.spec import parse_nets
 
@@ -151,59 +158,114 @@ def run_command(
                         dtype=dtype, clip=clip, explode_w=explode_w).checked()
         texts = tuple(net) if net else preset_nets(preset or DEFAULT_PRESET)
         specs = parse_nets(texts, activation=activation, init=init, residual=residual or None, cost=cost)
-        for path, what in ((record, "--record"), (csv, "--csv")):
-            if path is not None:
-                check_writable(path, what)
+        _refuse_existing_outputs(((record, "--record"), (csv, "--csv")), force)
         dataset = load_dataset(data)
         specs = tuple(spec.with_input(dataset.n_inputs, dataset.n_classes) for spec in specs)
         if config.mode == "sgd" and config.batch_size > len(dataset.train_x):
             raise InputError(f"--batch-size {config.batch_size} is larger than the {len(dataset.train_x)} "
                              f"training images of {dataset.name}")
         check_memory(specs, config, len(dataset.probe_x))
+        outputs = _claim_outputs(((record, "--record"), (csv, "--csv")), force, _data_files(data))
     except InputError as error:
         fail(str(error))
     no_ui = _headless_unless_terminal(no_ui)
-    raise typer.Exit(_run(specs, dataset, config, no_ui=no_ui, record=record, csv=csv))
+    raise typer.Exit(_run(specs, dataset, config, no_ui=no_ui, record=outputs[0], csv=outputs[1]))
+
+
+def _refuse_existing_outputs(outputs, force: bool) -> None:
+    """An existing output without --force is refused at once, before data is loaded."""
+    from vgrad.core.guard import expand
+
+    for path, what in outputs:
+        if path is not None and not force and os.path.lexists(expand(path, what)):
+            raise InputError(f"{what} {path}: exists; choose a new name or pass --force to overwrite it")
+
+
+def _claim_outputs(outputs, force: bool, inputs=()) -> list:
+    """Claim every output (guard.claim_output), or none: on a refusal the claimed are abandoned."""
+    from vgrad.core.guard import claim_output
+
+    claimed = []
+    try:
+        for path, what in outputs:
+            claimed.append(None if path is None else
+                           claim_output(path, what, force=force, inputs=inputs,
+                                        claimed=[c for c in claimed if c is not None]))
+    except InputError:
+        for output in claimed:
+            if output is not None:
+                output.abandon()
+        raise
+    return claimed
+
+
+def _data_files(source: str) -> tuple[Path, ...]:
+    """The files a --data source may read (none for the built-in names)."""
+    from vgrad.core.data import BUILTIN
+
+    path = Path(source).expanduser()
+    if source.strip().lower() in BUILTIN or not path.exists():
+        return ()
+    return (path, *path.iterdir()) if path.is_dir() else (path,)
 
 
 def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
     """Train and show: headless, the kernels compile first behind a spinner; in the dashboard
     they compile on the runner's thread while the panels say so, and q or Ctrl+C end the run
     at once (nothing is measured before the first step, and leaving with os._exit mid-compile
-    is safe: numba writes each cache file whole, then renames it)."""
+    is safe: numba writes each cache file whole, then renames it). The recording's header is
+    written before the kernels compile, and every signal, however early and however many,
+    ends it with its end line and the summary."""
     from vgrad.core.run.session import open_session
     from vgrad.core.run.warmup import compile_kernels
 
     err = _stderr()
-    if no_ui:
-        with err.status("compiling numba kernels (first run only; later runs load the cache)…"):
-            compile_kernels(config.dtype, modes=(config.mode,), batchnorm=any(spec.batchnorm for spec in specs))
     session = open_session(specs, dataset, config, record=record, csv=csv, compile_first=not no_ui)
-    status, code = EndStatus.COMPLETE, ExitCode.OK
-    _sigterm_as_interrupt()
+    signals = _signals_as_interrupt()
+    code = ExitCode.OK
     try:
         if no_ui:
             from vgrad.tui.headless import follow_progress
 
+            with err.status("compiling numba kernels (first run only; later runs load the cache)…"):
+                compile_kernels(config.dtype, modes=(config.mode,), batchnorm=any(spec.batchnorm for spec in specs))
             session.runner.start()
             follow_progress(session.board, session.runner, err)
         else:
             from vgrad.tui.app import make_live_app, run_dashboard  # headless runs never load textual
 
-            if run_dashboard(make_live_app(session)) == ExitCode.INTERRUPTED:
-                status, code = EndStatus.INTERRUPTED, ExitCode.INTERRUPTED
-            elif not session.board.snapshot().complete:
-                status = EndStatus.STOPPED
+            code = ExitCode(run_dashboard(make_live_app(session)))
+            signals.install()  # the app's own handlers are gone: a late signal must not kill the finish
     except KeyboardInterrupt:
-        status, code = EndStatus.INTERRUPTED, ExitCode.INTERRUPTED
+        code = signals.code
     finally:
+        signals.caught = True  # from here on, signals are ignored until the end line is written
+        interrupted = code in (ExitCode.INTERRUPTED, ExitCode.HANGUP)
+        status = EndStatus.INTERRUPTED if interrupted else _final_status(session.board.snapshot())
         session.finish(status)
-    _print_summary(session.board.snapshot(), config.mode)
+    _quietly(_print_summary, session.board.snapshot(), config.mode)
     if code == ExitCode.OK and any(net.state is NetState.ERROR for net in session.board.snapshot().nets):
         code = ExitCode.FAILED
-    if status is EndStatus.INTERRUPTED:
-        err.print("interrupted: what was measured is kept" + (f" in {record}" if record else ""))
+    for sink in session.sinks:
+        if getattr(sink, "failure", None):
+            _quietly(err.print, f"error: {sink.path} is incomplete: {sink.failure}", markup=False, soft_wrap=True)
+            code = code or ExitCode.FAILED
+    if interrupted:
+        _quietly(err.print, "interrupted: what was measured is kept" + (f" in {record.path}" if record else ""))
     return code
+
+
+def _final_status(view) -> EndStatus:
+    """COMPLETE when every net ended by itself (done, diverged or failed), else STOPPED (q)."""
+    return EndStatus.COMPLETE if view.complete else EndStatus.STOPPED
+
+
+def _quietly(show, *args, **kwargs) -> None:
+    """Show something on a terminal that may be gone (SSH dropped: EIO); the recording is closed."""
+    try:
+        show(*args, **kwargs)
+    except OSError:
+        pass
 
 
 def _print_summary(view, mode: str) -> None:
@@ -228,13 +290,35 @@ def _headless_unless_terminal(no_ui: bool) -> bool:
     return True
 
 
-def _sigterm_as_interrupt() -> None:
-    def interrupt(signum, frame):
+class _Signals:
+    """SIGINT, SIGTERM and SIGHUP as KeyboardInterrupt, once: a second signal (two Ctrl+C 1 ms
+    apart) is ignored, so it cannot cut short the end line and the summary."""
+
+    SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self) -> None:
+        self.caught = False
+        self.code = ExitCode.INTERRUPTED
+
+    def handle(self, signum, frame) -> None:
+        if self.caught:
+            return
+        self.caught = True
+        self.code = ExitCode.HANGUP if signum == getattr(signal, "SIGHUP", None) else ExitCode.INTERRUPTED
         raise KeyboardInterrupt
-    try:
-        signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread (tests)
-        pass
+
+    def install(self) -> None:
+        for name in self.SIGNALS:
+            try:
+                signal.signal(getattr(signal, name), self.handle)
+            except (AttributeError, ValueError):  # no such signal here, or not the main thread (tests)
+                pass
+
+
+def _signals_as_interrupt() -> _Signals:
+    signals = _Signals()
+    signals.install()
+    return signals
 
 
 @app.command("replay", epilog=examples(
@@ -300,7 +384,7 @@ def watch_command(
                 raise InputError(failed)
     except InputError as error:
         fail(str(error))
-    _sigterm_as_interrupt()
+    _signals_as_interrupt()
     names = ", ".join(path.name for path in paths)
     if _headless_unless_terminal(no_ui):
         from vgrad.tui.watch import follow_lines
@@ -425,6 +509,7 @@ def plot_command(
                              help="bias: s_l = ‖∂C/∂b‖, the book's; weight: ‖∂C/∂W‖ (shows batch norm)."),
     separate_y: bool = typer.Option(False, "--separate-y",
                                     help="Give each net its own y range (default: one shared, so heights compare)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing figure file."),
 ) -> None:
     """Draw the book's figures from a recording: s_l per hidden layer (log y) and the neuron bars."""
     from vgrad.core.record.reader import read_run
@@ -433,14 +518,20 @@ def plot_command(
     try:
         check_lens(lens)
         check_figure_path(out)
+        _refuse_existing_outputs(((out, "-o"),), force)
         recording = read_run(path)
+        (figure,) = _claim_outputs(((out, "-o"),), force, inputs=(path,))
     except InputError as error:
         fail(str(error))
     if recording.warning:
         _stderr().print(f"warning: {recording.warning}")
-    with _stderr().status("drawing…"):
-        plot_recording(recording, out, lens=lens, share_y=not separate_y)
-    typer.echo(f"wrote {out}")
+    try:
+        with _stderr().status("drawing…"), figure.binary() as file:
+            plot_recording(recording, file, lens=lens, share_y=not separate_y, fmt=out.suffix.lower().lstrip("."))
+    except BaseException:
+        figure.abandon()  # a figure half drawn is no figure: a file this command made goes
+        raise
+    typer.echo(f"wrote {figure.path}")
 
 
 @app.command("chain", epilog=examples(

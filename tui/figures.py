@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 from vgrad.core.errors import InputError
+from vgrad.core.guard import expand
 from vgrad.core.record.reader import Recording
 from vgrad.core.run.lens import BIAS, LENSES, SYMBOLS, lens_values
 from vgrad.core.run.summary import ZERO_FLOOR, epoch_progress, headline_text
@@ -20,6 +21,7 @@ FORMATS = (".png", ".svg", ".pdf")
 def check_figure_path(path: Path) -> Path:
     if path.suffix.lower() not in FORMATS:
         raise InputError(f"-o {path}: choose a .png, .svg or .pdf file name")
+    path = expand(path, "-o")
     if not path.parent.exists():
         raise InputError(f"-o {path}: folder {path.parent} does not exist")
     return path
@@ -114,13 +116,13 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
     return fig
 
 
-def plot_recording(recording: Recording, out: Path, dpi: int = 110, lens: str = BIAS,
-                   share_y: bool = True) -> Path:
+def plot_recording(recording: Recording, out, dpi: int = 110, lens: str = BIAS,
+                   share_y: bool = True, fmt: str | None = None):
     """Draw the figure of `recording` (see draw_figure) into `out`."""
     import matplotlib.pyplot as plt
 
     fig = draw_figure(recording, lens, share_y)
-    fig.savefig(out, dpi=dpi)
+    fig.savefig(out, dpi=dpi, format=fmt)  # out: a path, or a claimed file and its format
     plt.close(fig)
     return out
 

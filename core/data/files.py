@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import pickle
 import zipfile
 import zlib
@@ -17,6 +18,7 @@ import numpy as np
 
 from vgrad.core.data.dataset import PIXEL_DTYPE, Dataset, make_dataset, reason, scale_uint8
 from vgrad.core.errors import InputError
+from vgrad.core.guard import check_fits, gunzip, read_regular
 
 IDX_IMAGES_MAGIC = 0x00000803
 IDX_LABELS_MAGIC = 0x00000801
@@ -30,6 +32,7 @@ NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 PICKLE_SUFFIXES = (".pkl", ".pkl.gz", ".pickle", ".pickle.gz")
+MAX_DATA_BYTES = 2**31  # 2 GiB, raw or decompressed: full MNIST is 55 MB of IDX, 220 MB of pickle
 UNKNOWN_FORMAT = "unknown format (expected an IDX folder, mnist.npz or mnist.pkl.gz)"
 
 
@@ -85,18 +88,26 @@ def _find_idx(folder: Path, base: str) -> Path | None:
     return None
 
 
-def _read_bytes(path: Path) -> bytes:
-    """A file's bytes, gunzipped if it starts with the gzip magic."""
+def _read_bytes(path: Path, limit: int = MAX_DATA_BYTES) -> bytes:
+    """A regular file's bytes, gunzipped (to at most `limit` bytes) if it starts with the gzip magic."""
+    raw = read_regular(path, "data file", MAX_DATA_BYTES)
+    return gunzip(raw, limit, f"data file {path}") if raw[:2] == GZIP_MAGIC else raw
+
+
+def _read_idx(path: Path, magic: int, n_dims: int, what: str, decoded_bytes: int) -> tuple[bytes, tuple]:
+    """An IDX file's bytes and dimensions; the body is decompressed only up to the size the
+    header promises, after checking that the decoded arrays fit in memory."""
+    raw = read_regular(path, "data file", MAX_DATA_BYTES)
+    header_len = 4 + 4 * n_dims
+    zipped = raw[:2] == GZIP_MAGIC
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"data file {path}: cannot read ({reason(exc)})") from exc
-    if raw[:2] != GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
+        head = zlib.decompressobj(wbits=31).decompress(raw, header_len) if zipped else raw[:header_len]
+    except zlib.error as exc:
         raise InputError(f"data file {path}: corrupt gzip ({reason(exc)})") from exc
+    dims = _idx_header(path, head, magic, n_dims, what)
+    body = math.prod(dims)
+    check_fits(body * (1 + decoded_bytes), f"data file {path} ({' x '.join(map(str, dims))} {what})")
+    return (gunzip(raw, header_len + body, f"data file {path}") if zipped else raw), dims
 
 
 def _idx_header(path: Path, data: bytes, magic: int, n_dims: int, what: str) -> tuple[int, ...]:
@@ -134,8 +145,7 @@ def _idx_body(path: Path, data: bytes, offset: int, expected: int, what: str) ->
 
 def _read_idx_images(path: Path) -> np.ndarray:
     """An IDX3 images file -> (n, rows, cols) uint8."""
-    data = _read_bytes(path)
-    n, rows, cols = _idx_header(path, data, IDX_IMAGES_MAGIC, 3, "images")
+    data, (n, rows, cols) = _read_idx(path, IDX_IMAGES_MAGIC, 3, "images", PIXEL_DTYPE().itemsize)
     if n == 0 or rows == 0 or cols == 0:
         raise InputError(f"data file {path}: no images (header says {n} x {rows} x {cols})")
     return _idx_body(path, data, 16, n * rows * cols, "pixels").reshape(n, rows, cols)
@@ -143,8 +153,7 @@ def _read_idx_images(path: Path) -> np.ndarray:
 
 def _read_idx_labels(path: Path) -> np.ndarray:
     """An IDX1 labels file -> (n,) int64 labels in 0..9."""
-    data = _read_bytes(path)
-    (n,) = _idx_header(path, data, IDX_LABELS_MAGIC, 1, "labels")
+    data, (n,) = _read_idx(path, IDX_LABELS_MAGIC, 1, "labels", np.dtype(np.int64).itemsize)
     labels = _idx_body(path, data, 8, n, "labels").astype(np.int64)
     _check_labels(path, labels, "labels")
     return labels
@@ -152,11 +161,7 @@ def _read_idx_labels(path: Path) -> np.ndarray:
 
 def load_file(path: Path, name: str) -> Dataset:
     """One file, recognised by content (zip, gzip, IDX, pickle) and then by name."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4)
-    except OSError as exc:
-        raise InputError(f"data file {path}: cannot read ({reason(exc)})") from exc
+    head = read_regular(path, "data file", MAX_DATA_BYTES)[:4]  # a FIFO or device is refused here
     lower = path.name.lower()
     is_idx_name = any(lower in _idx_names(base) for base in IDX_FILES.values())
     if head == ZIP_MAGIC:
@@ -183,6 +188,7 @@ def _gunzip_head(path: Path) -> bytes:
 
 def _load_npz(path: Path, name: str) -> Dataset:
     """keras `mnist.npz`: x_train (n, 28, 28) uint8, y_train (n,), x_test, y_test."""
+    _check_npz_headers(path)
     try:
         npz = np.load(path, allow_pickle=False)
     except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
@@ -200,6 +206,32 @@ def _load_npz(path: Path, name: str) -> Dataset:
     test_x, test_y = _images_labels(path, a["x_test"], a["y_test"], "x_test", "y_test")
     _check_same_width(path, train_x, test_x, "x_train", "x_test")
     return make_dataset(name, train_x, train_y, test_x, test_y)
+
+
+def _check_npz_headers(path: Path) -> None:
+    """Each array's header against the bytes its member holds and the memory available, before
+    numpy allocates what the header claims (10¹² images would be a MemoryError)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.file_size > MAX_DATA_BYTES:
+                    raise InputError(f"data file {path}: {info.filename} holds {info.file_size} bytes, "
+                                     f"more than the {MAX_DATA_BYTES} allowed")
+                with archive.open(info) as member:
+                    read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                                   (2, 0): np.lib.format.read_array_header_2_0}.get(np.lib.format.read_magic(member))
+                    if read_header is None:
+                        raise ValueError(f"{info.filename}: unsupported .npy version")
+                    shape, _, dtype = read_header(member)
+                claimed = math.prod(shape) * dtype.itemsize
+                if claimed > info.file_size:
+                    raise InputError(f"data file {path}: {info.filename} claims shape {shape} of {dtype} "
+                                     f"({claimed} bytes) but holds {info.file_size} bytes")
+                check_fits(claimed, f"data file {path} ({info.filename}, shape {shape})")
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"data file {path}: not a readable .npz ({reason(exc)})") from exc
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):

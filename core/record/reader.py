@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from vgrad.core.errors import InputError
+from vgrad.core.guard import open_regular
 from vgrad.core.record.format import EVENT_KINDS, READABLE_FORMATS, RESTART
 from vgrad.core.record.model import ModelSpec, model_spec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import History
-from vgrad.core.run.config import Config, config_from_dict
+from vgrad.core.run.config import MAX_EPOCHS, Config, config_from_dict
 from vgrad.core.run.spec import NetSpec, parse_net
 
+MAX_STEP = 2**53                    # parameter updates: counts beyond this are not exact as floats
 WATCHED_CONFIG = Config(epochs=0)   # a watched model's file has no config: epochs unknown
 READ_CAPACITY = 4096                # records kept per net when a file is read whole
 MAX_LINE = 1 << 20                  # a line longer than 1 MiB is not a vgrad record
@@ -119,7 +121,7 @@ class LineParser:
         """One line as a StepRecord, an event or end dict, or the reason it is not one."""
         try:
             row = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # also a 5000-digit number, 100 000 nested brackets
             return "is not complete JSON"
         if not isinstance(row, dict):
             return "is not a JSON object"
@@ -131,6 +133,9 @@ class LineParser:
                 return f"is not a valid step ({type(error).__name__}: {error})"
             if not 0 <= step.net < len(self.specs):
                 return f"names net {step.net}, which the header does not have"
+            last_epoch = self.config.n_epochs if self.config is not WATCHED_CONFIG else MAX_EPOCHS
+            if not (0 <= step.epoch <= last_epoch and 0 <= step.step <= MAX_STEP):
+                return f"has epoch {step.epoch}, step {step.step} (outside 0…{last_epoch}, 0…{MAX_STEP})"
             if len(step.speed) != self.specs[step.net].hidden:
                 return f"has {len(step.speed)} speeds for a net with {self.specs[step.net].hidden} layers"
             return step
@@ -158,7 +163,7 @@ def read_run(path: str | Path, capacity: int = READ_CAPACITY) -> Recording:
     damaged tail becomes a warning, a bad header an InputError."""
     path = Path(path)
     try:
-        with open(path, "rb") as file:
+        with open_regular(path, "run file") as file:  # never a FIFO or /dev/zero: they hang or never end
             parser = LineParser(path, file.readline(MAX_LINE), capacity)
             recording = Recording(path=path, header=parser.header, specs=parser.specs, config=parser.config)
             batch = parser.parse(_lines(file))
@@ -191,7 +196,7 @@ def _lines(file: IO[bytes]) -> Iterator[bytes]:
 def parse_header(path: Path, line: bytes | str) -> dict[str, Any]:
     try:
         header = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # also a 5000-digit number, 100 000 nested brackets
         header = None
     if not isinstance(header, dict) or header.get("type") != "run":
         raise InputError(f"run file {path}: not a vgrad run (line 1 is not a {{\"type\": \"run\"}} header)")
@@ -209,13 +214,17 @@ def specs_of(path: Path, header: dict[str, Any]) -> tuple[tuple[NetSpec | ModelS
         if not specs or [net["id"] for net in nets] != list(range(len(specs))):
             raise ValueError("net ids must be 0, 1, …")
         config = config_from_dict(header["config"]).checked() if "config" in header else WATCHED_CONFIG
-    except (KeyError, TypeError, ValueError) as error:
+        if not isinstance(header.get("data", {}), dict):
+            raise ValueError(f"data is {type(header['data']).__name__}, not an object")
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
         reason = error.args[0] if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
         raise InputError(f"run file {path}: corrupt run header ({reason})") from None
     return specs, config
 
 
 def _net_spec(net: dict[str, Any]) -> NetSpec | ModelSpec:
+    if not isinstance(net, dict):
+        raise ValueError(f"a net is {type(net).__name__}, not an object")
     """A built-in net (its "spec") or a watched model (its "name" and "layers")."""
     if "spec" in net:
         return parse_net(net["spec"])

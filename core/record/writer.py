@@ -1,4 +1,7 @@
-"""Writers of a run as it goes: the JSONL run file and a flat CSV, flushed line by line."""
+"""Writers of a run as it goes: the JSONL run file and a flat CSV, flushed line by line.
+
+Each writes to an Output claimed before the run (guard.claim_output: never an existing file
+unless --force, never a FIFO, device or an input, locked against a second writer)."""
 
 from __future__ import annotations
 
@@ -9,33 +12,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vgrad.core.errors import InputError
+from vgrad.core.guard import Output, claim_output
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.spec import NetSpec
-
-
-def check_writable(path: str | Path, what: str) -> Path:
-    """Refuse an output path that cannot be written, before any work starts."""
-    path = Path(path)
-    existed = path.exists()
-    try:
-        with open(path, "a"):
-            pass
-    except OSError as error:
-        raise InputError(f"{what} {path}: cannot write ({error.strerror or error})") from error
-    if not existed:
-        path.unlink()
-    return path
 
 
 class _LineSink:
     """Common part of the writers: a lock, a flushed file, and a full disk that never kills training."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    def __init__(self, output: Output | str | Path):
+        if not isinstance(output, Output):
+            output = claim_output(output, "output")
+        self.path = output.path
         self.failure: str | None = None
         self._lock = threading.Lock()
-        self._file = open(self.path, "w", newline="")
+        self._file = output.text()
 
     def _guarded(self, write: Callable[[], object]) -> None:
         with self._lock:
@@ -59,8 +50,8 @@ class _LineSink:
 class JsonlRecorder(_LineSink):
     """Writes a run file line by line, flushed, from any worker thread."""
 
-    def __init__(self, path: str | Path, header: dict[str, Any]):
-        super().__init__(path)
+    def __init__(self, output: Output | str | Path, header: dict[str, Any]):
+        super().__init__(output)
         self._write_row(header)
 
     def _write_row(self, row: dict[str, Any]) -> None:
@@ -80,8 +71,8 @@ class JsonlRecorder(_LineSink):
 class CsvRecorder(_LineSink):
     """The same steps as a flat table: one row per record, one column per hidden layer."""
 
-    def __init__(self, path: str | Path, specs: tuple[NetSpec, ...]):
-        super().__init__(path)
+    def __init__(self, output: Output | str | Path, specs: tuple[NetSpec, ...]):
+        super().__init__(output)
         self.specs = specs
         depth = max(spec.hidden for spec in specs)
         self._writer = csv.writer(self._file)

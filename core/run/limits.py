@@ -7,13 +7,11 @@ and a float64 copy at init) and four activation buffers of max(probe rows, batch
 
 from __future__ import annotations
 
-import os
-
 from vgrad.core.errors import InputError
+from vgrad.core.guard import GIB, available_memory
 from vgrad.core.run.config import Config
 from vgrad.core.run.spec import NetSpec
 
-GIB = 2**30
 SAFETY = 1.25  # aligned buffers, packed probe panels, Python objects: a quarter on top
 
 
@@ -25,21 +23,6 @@ def net_bytes(spec: NetSpec, config: Config, probe_rows: int) -> int:
     rows = max(probe_rows, config.batch_size)
     buffers = 4 * rows * sum(sizes[1:]) + config.batch_size * (sizes[0] + sizes[-1] + max(sizes[1:]))
     return int(SAFETY * (8 * params + itemsize * (2 * params + buffers)))
-
-
-def available_memory() -> int | None:
-    """Bytes the machine can still give without swapping (MemAvailable), or None if unknown."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, OSError, ValueError):
-        return None
 
 
 def check_memory(specs: tuple[NetSpec, ...], config: Config, probe_rows: int,

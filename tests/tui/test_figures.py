@@ -49,9 +49,10 @@ def test_plot_refuses_a_file_that_is_not_a_run(tmp_path):
     assert result.exit_code == 2 and "not a vgrad run" in result.output
 
 
-def test_chain_refuses_fewer_than_two_neurons():
-    result = runner.invoke(app, ["chain", "--neurons", "1"])
-    assert result.exit_code == 2 and "2 to 12 neurons" in result.output
+@pytest.mark.parametrize("neurons", ["1", "13", "1000000000"])
+def test_chain_refuses_a_length_outside_2_to_12(neurons):
+    result = runner.invoke(app, ["chain", "--neurons", neurons])
+    assert result.exit_code == 2 and f"--neurons {neurons}: a chain has 2 to 12 neurons" in result.output
 
 
 def test_plot_through_the_weight_lens_draws_weight_grad(tmp_path):
