@@ -12,6 +12,7 @@ import os
 import stat
 import zlib
 from pathlib import Path
+from typing import BinaryIO, TextIO
 
 from vgrad.core.errors import InputError
 
@@ -34,7 +35,7 @@ def _why(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def open_regular(path: str | Path, what: str, limit: int | None = None):
+def open_regular(path: str | Path, what: str, limit: int | None = None) -> BinaryIO:
     """A regular file opened for reading in binary (never a FIFO, device or folder: those hang or
     never end), refused if larger than `limit` bytes."""
     path = Path(path)
@@ -130,12 +131,12 @@ class Output:
     def __init__(self, path: Path, fd: int, created: bool):
         self.path, self.fd, self.created = path, fd, created
 
-    def text(self):
+    def text(self) -> TextIO:
         """The claimed file as text, for line-by-line writers (closing it releases the lock)."""
         fd, self.fd = self.fd, None
         return os.fdopen(fd, "w", newline="", encoding="utf-8")
 
-    def binary(self):
+    def binary(self) -> BinaryIO:
         fd, self.fd = self.fd, None
         return os.fdopen(fd, "wb")
 

@@ -252,6 +252,7 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
             code = code or ExitCode.FAILED
     if interrupted:
         _quietly(err.print, "interrupted: what was measured is kept" + (f" in {record.path}" if record else ""))
+    signals.restore()
     return code
 
 
@@ -299,6 +300,7 @@ class _Signals:
     def __init__(self) -> None:
         self.caught = False
         self.code = ExitCode.INTERRUPTED
+        self.before: dict[int, object] = {}
 
     def handle(self, signum, frame) -> None:
         if self.caught:
@@ -310,9 +312,15 @@ class _Signals:
     def install(self) -> None:
         for name in self.SIGNALS:
             try:
-                signal.signal(getattr(signal, name), self.handle)
+                previous = signal.signal(getattr(signal, name), self.handle)
+                self.before.setdefault(getattr(signal, name), previous)
             except (AttributeError, ValueError):  # no such signal here, or not the main thread (tests)
                 pass
+
+    def restore(self) -> None:
+        """The handlers from before (in-process callers, such as tests, get theirs back)."""
+        for signum, previous in self.before.items():
+            signal.signal(signum, previous)
 
 
 def _signals_as_interrupt() -> _Signals:
@@ -384,16 +392,21 @@ def watch_command(
                 raise InputError(failed)
     except InputError as error:
         fail(str(error))
-    _signals_as_interrupt()
+    signals = _signals_as_interrupt()
     names = ", ".join(path.name for path in paths)
-    if _headless_unless_terminal(no_ui):
-        from vgrad.tui.watch import follow_lines
+    try:
+        if _headless_unless_terminal(no_ui):
+            from vgrad.tui.watch import follow_lines
 
-        console = _Console()
-        raise typer.Exit(follow_lines(runner, lambda line: console.out(line, highlight=False)))
-    from vgrad.tui.watch import run_watch
+            console = _Console()
+            code = follow_lines(runner, lambda line: console.out(line, highlight=False))
+        else:
+            from vgrad.tui.watch import run_watch
 
-    raise typer.Exit(run_watch(runner.board, runner, title=f"vgrad — watching {names}"))
+            code = run_watch(runner.board, runner, title=f"vgrad — watching {names}")
+    finally:
+        signals.restore()
+    raise typer.Exit(code)
 
 
 @app.command("reproduce", epilog=examples(

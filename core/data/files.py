@@ -94,7 +94,7 @@ def _read_bytes(path: Path, limit: int = MAX_DATA_BYTES) -> bytes:
     return gunzip(raw, limit, f"data file {path}") if raw[:2] == GZIP_MAGIC else raw
 
 
-def _read_idx(path: Path, magic: int, n_dims: int, what: str, decoded_bytes: int) -> tuple[bytes, tuple]:
+def _read_idx(path: Path, magic: int, n_dims: int, what: str, decoded_bytes: int) -> tuple[bytes, tuple[int, ...]]:
     """An IDX file's bytes and dimensions; the body is decompressed only up to the size the
     header promises, after checking that the decoded arrays fit in memory."""
     raw = read_regular(path, "data file", MAX_DATA_BYTES)

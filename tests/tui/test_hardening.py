@@ -64,8 +64,15 @@ def test_a_full_disk_is_reported_training_finishes_and_the_exit_status_says_so(t
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_an_interrupt_keeps_a_valid_recording_and_exits_130(tmp_path, signum):
+@pytest.mark.slow
+@pytest.mark.parametrize("signals, code", [
+    ((signal.SIGINT,), 130),
+    ((signal.SIGTERM,), 130),
+    ((signal.SIGHUP,), 129),
+    ((signal.SIGINT, signal.SIGINT, signal.SIGINT), 130),  # Ctrl+C pressed again during the shutdown
+])
+def test_a_signal_keeps_a_complete_recording_and_the_summary(tmp_path, signals, code):
+    """SIGINT/SIGTERM exit 130, SIGHUP (an SSH drop) 129; the end line and the summary are there."""
     record = tmp_path / "run.jsonl"
     process = subprocess.Popen([*VGRAD, "--no-ui", "--epochs", "100000", "--net", "784-30-30-10",
                                 "--record", str(record)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -74,13 +81,32 @@ def test_an_interrupt_keeps_a_valid_recording_and_exits_130(tmp_path, signum):
     while not (record.exists() and record.read_text().count('"type": "step"') >= 3):
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
-    process.send_signal(signum)
+    for signum in signals:
+        process.send_signal(signum)
+        time.sleep(0.002)
     out, err = process.communicate(timeout=30)
-    assert process.returncode == 130, err
+    assert process.returncode == code, err
     assert "Traceback" not in err and "interrupted" in err
     recording = read_run(record)
     assert recording.warning is None and recording.end["status"] == "interrupted"
     assert len(recording.steps) >= 3 and "784-30-30-10" in out
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_cold_compile_ends_the_recording_and_exits_130(tmp_path):
+    record = tmp_path / "run.jsonl"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cold")}
+    process = subprocess.Popen([*VGRAD, "--no-ui", "--net", "784-30-30-10", "--record", str(record)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while not (record.exists() and record.read_text().startswith('{"type": "run"')):  # written before compiling
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in err, err[-2000:]
+    assert read_run(record).end["status"] == "interrupted"
 
 
 @pytest.mark.slow
