@@ -386,7 +386,8 @@ def watch_command(
     try:
         specs, files = plan(paths, layers)
         runner = FollowRunner(files, Board(specs, 0), layers=layers)
-        if _headless_unless_terminal(no_ui):
+        no_ui = _headless_unless_terminal(no_ui)
+        if no_ui:
             failed = next((file.follower.failure for file in files if file.follower.failure), None)
             if failed:
                 raise InputError(failed)
@@ -395,11 +396,12 @@ def watch_command(
     signals = _signals_as_interrupt()
     names = ", ".join(path.name for path in paths)
     try:
-        if _headless_unless_terminal(no_ui):
+        if no_ui:
             from vgrad.tui.watch import follow_lines
 
-            console = _Console()
-            code = follow_lines(runner, lambda line: console.out(line, highlight=False))
+            console, err = _Console(), _stderr()
+            code = follow_lines(runner, lambda line: console.out(line, highlight=False),
+                                note=lambda text: err.print(text, markup=False, highlight=False))
         else:
             from vgrad.tui.watch import run_watch
 
@@ -554,12 +556,12 @@ def chain_command(
     neurons: int = typer.Option(4, "--neurons", metavar="N", help="Neurons in the chain (2 to 12)."),
 ) -> None:
     """The book's single-neuron chain: change w and b and watch each factor w·σ'(z)."""
+    if not _on_a_terminal():  # checked before textual and scipy load: the refusal is instant
+        fail("chain is interactive and needs a terminal (stdin or stdout is not one)")
     from vgrad.tui.chain_app import make_chain_app
 
     try:
         chain_app = make_chain_app(neurons)
-        if not _on_a_terminal():
-            raise InputError("chain is interactive and needs a terminal (stdin or stdout is not one)")
     except InputError as error:
         fail(str(error))
     chain_app.run()

@@ -38,12 +38,22 @@ def record_line(path: Path, record: StepRecord, spec) -> str:
     return "  ".join([*parts, line] if line else parts)
 
 
-def follow_lines(runner: FollowRunner, emit: Callable[[str], None], wait=time.sleep) -> int:
-    """Print each new record until every writer has ended (0), or Ctrl+C (130)."""
+def follow_lines(runner: FollowRunner, emit: Callable[[str], None], wait=time.sleep,
+                 note: Callable[[str], None] = lambda text: None) -> int:
+    """Print each new record until every writer has ended (0), or Ctrl+C (130); `note` (stderr)
+    says once which files are waited for and when each appears, so a wait never looks like a hang."""
     runner.listener = lambda path, record, spec: emit(record_line(path, record, spec))
+    waited: set[Path] = set()
     try:
         while True:
             runner.poll()
+            for file in runner.files:
+                if not file.follower.exists and file.path not in waited:
+                    waited.add(file.path)
+                    note(f"waiting for {file.path} (it does not exist yet; Ctrl+C to stop)")
+                elif file.follower.exists and file.path in waited:
+                    waited.discard(file.path)
+                    note(f"{file.path} appeared: following it")
             if runner.all_ended:
                 return 0
             wait(WAIT_SECONDS)

@@ -190,7 +190,8 @@ def test_without_a_terminal_the_dashboard_falls_back_to_headless_with_a_note(tmp
     assert replayed.exit_code == 0 and "not a terminal" in replayed.output
 
 
-def test_chain_without_a_terminal_is_refused_in_one_line():
+def test_chain_without_a_terminal_is_refused_in_one_line_before_the_explorer_loads(monkeypatch):
+    monkeypatch.setitem(sys.modules, "vgrad.tui.chain_app", None)   # importing it now fails
     result = runner.invoke(app, ["chain"])
     assert result.exit_code == 2 and "needs a terminal" in result.output
 

@@ -57,6 +57,23 @@ def test_ctrl_c_ends_the_follow_with_130(tmp_path):
     assert follow_lines(runner, lambda line: None, wait=interrupt) == 130
 
 
+def test_a_file_not_there_yet_is_announced_once_and_again_when_it_appears(tmp_path):
+    """A silent wait looks like a hang: stderr says what is waited for, once, and when it comes."""
+    path = tmp_path / "mine.jsonl"
+    script = iter([lambda: None, lambda: deep_model(path, steps=1)])
+    notes, lines = [], []
+    board, runner = watching([path])
+    assert follow_lines(runner, lines.append, wait=lambda seconds: next(script)(), note=notes.append) == 0
+    assert notes == [f"waiting for {path} (it does not exist yet; Ctrl+C to stop)", f"{path} appeared: following it"]
+    assert len(lines) == 1
+
+
+def test_watch_without_a_terminal_says_it_runs_headless_once(tmp_path):
+    path = deep_model(tmp_path / "run.jsonl", steps=1)
+    result = cli.invoke(app, ["watch", str(path)])
+    assert result.exit_code == 0 and result.output.count("not a terminal") == 1
+
+
 def test_a_file_that_is_not_a_run_is_named_in_one_line_with_exit_2(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello\n")
