@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
-import torch
+try:
+    import torch
+except ModuleNotFoundError:
+    sys.exit('this example needs PyTorch: pip install -e ".[torch]" (from a checkout of vgrad)')
 
 import vgrad
 from vgrad.core.data import load_dataset
