@@ -8,7 +8,6 @@ import threading
 import zipfile
 
 import numpy as np
-import pytest
 
 from vgrad.core.data import load_dataset
 from vgrad.core.errors import InputError
