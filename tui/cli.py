@@ -434,7 +434,7 @@ def reproduce_command(
     """The book's s_l at init next to our median [p5, p95] over seeds, with PASS/FAIL;
     with --accuracy, the book's validation accuracies next to ours, per epoch."""
     from vgrad.core.data import load_dataset
-    from vgrad.core.lab.reproduce import reproduce
+    from vgrad.core.lab.reproduce import check_data, reproduce
     from vgrad.core.run.threads import limit_blas_threads
     from vgrad.core.run.warmup import compile_kernels
 
@@ -449,7 +449,7 @@ def reproduce_command(
     if dtype not in DTYPES:
         fail(f"--dtype {dtype!r}: choose {' or '.join(DTYPES)}")
     try:
-        dataset = load_dataset(data)
+        dataset = check_data(load_dataset(data))
     except InputError as error:
         fail(str(error))
     err = _stderr()

@@ -70,6 +70,13 @@ def _seed_run(book_net: BookNet, data: Dataset, seed: int, epochs: int, dtype: s
     return init, final
 
 
+def check_data(data: Dataset) -> Dataset:
+    """The data must fit the book's nets (784 inputs, 10 classes: not `digits`), or InputError."""
+    for net in BOOK_NETS:
+        parse_net(net.spec).with_input(data.n_inputs, data.n_classes)
+    return data
+
+
 def reproduce(data: Dataset, seeds: int = 20, epochs: int = 500, workers: int = 2, dtype: str = "float64",
               progress: Callable[[int, int], None] | None = None) -> list[NetResult]:
     """Run every (net, seed) pair and compare with the book; progress(done, total) as it goes.

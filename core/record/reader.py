@@ -129,7 +129,7 @@ class LineParser:
         if kind == "step":
             try:
                 step = StepRecord.from_json(row)
-            except (KeyError, TypeError, ValueError) as error:
+            except (KeyError, TypeError, ValueError, OverflowError) as error:
                 return f"is not a valid step ({type(error).__name__}: {error})"
             if not 0 <= step.net < len(self.specs):
                 return f"names net {step.net}, which the header does not have"
@@ -216,7 +216,7 @@ def specs_of(path: Path, header: dict[str, Any]) -> tuple[tuple[NetSpec | ModelS
         config = config_from_dict(header["config"]).checked() if "config" in header else WATCHED_CONFIG
         if not isinstance(header.get("data", {}), dict):
             raise ValueError(f"data is {type(header['data']).__name__}, not an object")
-    except (AttributeError, KeyError, TypeError, ValueError) as error:
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as error:
         reason = error.args[0] if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
         raise InputError(f"run file {path}: corrupt run header ({reason})") from None
     return specs, config

@@ -21,9 +21,10 @@ class Sink(Protocol):
 
     def step(self, record: StepRecord) -> None: ...
 
-    def event(self, net: int, kind: NetState, *, epoch: int | None = None, step: int | None = None,
+    def event(self, net: int, kind: NetState | str, *, epoch: int | None = None, step: int | None = None,
               message: str | None = None) -> None:
-        """Net `net` reached a final state (done, diverged, error) at this epoch and step, and why."""
+        """Net `net` reached a final state (done, diverged, error) at this epoch and step, and why;
+        or format.RESTART: it starts again from step 0."""
         ...
 
     def end(self, status: EndStatus, elapsed: float) -> None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from functools import partial
 from collections.abc import Callable, Iterator
 
 from vgrad.core.data import Dataset
+from vgrad.core.record.format import RESTART
 from vgrad.core.record.sink import Sink
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board
@@ -133,6 +135,8 @@ class Runner:
         """Stop every net and start them again from the same seed."""
         self.stop()
         self.join()
+        for index in range(len(self.specs)):  # the file says so: its epochs start again at 0
+            self._tell_sinks(partial(_restart_event, index=index))
         self.board.reset()
         with self._gate:
             self._step_tokens = [0] * len(self.specs)
@@ -231,3 +235,7 @@ class Runner:
             tell(sink)
             if sink.failure:
                 self.board.notice(sink.failure)
+
+
+def _restart_event(sink: Sink, index: int) -> None:
+    sink.event(index, RESTART)

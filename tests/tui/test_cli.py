@@ -107,6 +107,13 @@ def test_bad_input_is_one_line_and_exit_2(args, culprit):
     assert len(lines) == 1 and culprit in lines[0], result.output
 
 
+def test_reproduce_on_data_the_book_nets_cannot_read_is_one_line_and_exit_2():
+    result = invoke("reproduce", "--data", "digits", "--seeds", "1", "--epochs", "0")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "vgrad-tui: error: net '784-30-30-10': input width 784 does not match the data's 64 inputs"]
+
+
 def test_headless_run_writes_a_table_a_recording_and_a_csv(tmp_path):
     record, table = tmp_path / "run.jsonl", tmp_path / "run.csv"
     result = invoke("--no-ui", "--epochs", "4", "--record", str(record), "--csv", str(table))

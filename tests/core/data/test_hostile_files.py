@@ -1,4 +1,5 @@
-"""Hostile data files: refused in bounded time and memory, with one line naming the file."""
+"""Hostile data files: refused in bounded time and memory, with one line naming the file; any
+IDX dimensions or npz shape (fuzzed) is loaded or refused, never another exception."""
 
 import gzip
 import io
@@ -8,6 +9,8 @@ import threading
 import zipfile
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from vgrad.core.data import load_dataset
 from vgrad.core.errors import InputError
@@ -82,3 +85,37 @@ def test_an_npz_header_claiming_10_to_the_12_images_is_refused(tmp_path):
         archive.writestr("x_test.npy", npy((1, 28, 28), np.uint8, bytes(784)))
         archive.writestr("y_test.npy", npy((1,), np.int64, bytes(8)))
     assert "x_train.npy claims shape (1000000000000, 28, 28)" in refusal(path)
+
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+DIM = st.integers(-2**31, 2**31 - 1)
+
+
+def loads_or_refuses(source) -> None:
+    try:
+        load_dataset(str(source))
+    except InputError as error:
+        assert "\n" not in str(error)
+
+
+@SETTINGS
+@given(magic=st.sampled_from([0x803, 0x801, 0x0]), dims=st.tuples(DIM, DIM, DIM),
+       body=st.binary(max_size=64), zipped=st.booleans())
+def test_any_idx_images_header_is_loaded_or_refused(tmp_path_factory, magic, dims, body, zipped):
+    folder = tmp_path_factory.mktemp("idx")
+    raw = struct.pack(">iiii", magic, *dims) + body
+    idx_folder(folder, gzip.compress(raw) if zipped else raw)
+    loads_or_refuses(folder)
+
+
+@SETTINGS
+@given(shape=st.lists(st.integers(0, 2**40), min_size=0, max_size=4).map(tuple),
+       dtype=st.sampled_from([np.uint8, np.float64, np.int64]), body=st.binary(max_size=64))
+def test_any_npz_array_header_is_loaded_or_refused(tmp_path_factory, shape, dtype, body):
+    path = tmp_path_factory.mktemp("npz") / "mnist.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x_train.npy", npy(shape, dtype, body))
+        archive.writestr("y_train.npy", npy((1,), np.int64, bytes(8)))
+        archive.writestr("x_test.npy", npy((1, 28, 28), np.uint8, bytes(784)))
+        archive.writestr("y_test.npy", npy((1,), np.int64, bytes(8)))
+    loads_or_refuses(path)

@@ -112,6 +112,23 @@ def test_restart_begins_again_from_the_first_record():
     runner.join(timeout=5)
 
 
+def test_a_restart_is_recorded_so_the_file_says_why_epochs_start_again(tmp_path):
+    specs = (parse_net("784-30-30-10"),) * 2  # as deep as counting_source's records
+    header = run_header(specs, Config(epochs=10**6), "mnist", {})
+    recorder = JsonlRecorder(tmp_path / "run.jsonl", header)
+    runner = Runner(specs, Board(specs, total_epochs=10**6), counting_source(), sinks=(recorder,))
+    runner.start()
+    wait_until(lambda: all(net.latest and net.latest.epoch > 5 for net in runner.board.snapshot().nets))
+    runner.restart()
+    wait_until(lambda: all(net.latest and net.latest.epoch > 2 for net in runner.board.snapshot().nets))
+    runner.stop()
+    runner.join(timeout=5)
+    recorder.end(EndStatus.STOPPED, 0.0)
+    recording = read_run(tmp_path / "run.jsonl")
+    assert recording.warning is None and recording.restarts == len(specs)
+    assert all(recording.steps_of(net)[0].epoch == 0 for net in range(len(specs)))
+
+
 @pytest.mark.parametrize("paused", [False, True])
 def test_stop_ends_workers_promptly(paused):
     board = Board(SPECS, total_epochs=10**6)
