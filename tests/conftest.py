@@ -1,4 +1,8 @@
-"""Shared fixtures: the built-in data and compiled kernels, once per session."""
+"""Shared fixtures: the built-in data and compiled kernels, once per session.
+
+Only tests that train ask for the kernels (through `compiled_kernels`, `mnist` or `digits`), so a
+UI-only selection such as `pytest tests/tui/test_layout.py` never pays for a compile.
+"""
 
 import os
 
@@ -7,18 +11,31 @@ import pytest
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_blas_thread():
+    """One BLAS thread per process, as the runner uses, so sums add up in the same order."""
+    from vgrad.core.run.threads import limit_blas_threads
+
+    limit_blas_threads()
+
+
 @pytest.fixture(scope="session")
-def mnist():
+def compiled_kernels():
+    """Compile (or load) the float64 kernels once, so no test pays for it twice."""
+    from vgrad.core.run.warmup import compile_kernels
+
+    compile_kernels("float64")
+
+
+@pytest.fixture(scope="session")
+def mnist(compiled_kernels):
     from vgrad.core.data import load_dataset
 
     return load_dataset("mnist")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def compiled_kernels():
-    """Compile (or load) the float64 kernels once, so no test pays for it twice."""
-    from vgrad.core.run.threads import limit_blas_threads
-    from vgrad.core.run.warmup import compile_kernels
+@pytest.fixture(scope="session")
+def digits(compiled_kernels):
+    from vgrad.core.data import load_dataset
 
-    compile_kernels("float64")
-    limit_blas_threads()
+    return load_dataset("digits")

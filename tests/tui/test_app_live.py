@@ -13,13 +13,13 @@ from vgrad.core.run.spec import parse_nets
 from vgrad.tui.app import make_live_app
 from vgrad.tui.widgets import StatusLine
 
-NETS = ["784-30-30-10", "784-30-30-30-10", "784-30-30-30-30-10"]
+NETS = ["64-4-4-10", "64-4-4-4-10", "64-4-4-4-4-10"]  # three nets training on digits: tiny and quick
 
 
 @pytest.fixture
-def live(mnist):
-    specs = tuple(spec.with_input(mnist.n_inputs, mnist.n_classes) for spec in parse_nets(NETS))
-    session = open_session(specs, mnist, Config(epochs=100_000))
+def live(digits):
+    specs = tuple(spec.with_input(digits.n_inputs, digits.n_classes) for spec in parse_nets(NETS))
+    session = open_session(specs, digits, Config(epochs=100_000))
     yield session
     session.runner.stop()
     session.runner.join(5.0)

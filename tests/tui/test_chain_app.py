@@ -44,15 +44,19 @@ def card_value(app: ChainApp, j: int, row: str) -> str:
     return str(app.query_one(f"#neuron-{j} .{row} .value", Label).render())
 
 
-def test_starts_on_the_default_chain_with_the_first_neuron_selected(chain_app):
-    def check(app):
-        assert app.chain == default_chain(4)
-        assert app.selected == 0
-        cards = list(app.query(NeuronCard))
-        assert [card.has_class("-selected") for card in cards] == [True, False, False, False]
-        assert all(card.has_class("-vanishing") for card in cards)
+def starts_on_the_default_chain_with_the_first_neuron_selected(app):
+    assert app.chain == default_chain(4)
+    assert app.selected == 0
+    cards = list(app.query(NeuronCard))
+    assert [card.has_class("-selected") for card in cards] == [True, False, False, False]
+    assert all(card.has_class("-vanishing") for card in cards)
 
-    run_steps(chain_app, ([], check))
+
+def gradient_ratio_shows_the_core_value_in_scientific_notation(app):
+    expected = f"{forward(default_chain(4)).first_over_last:.2e}"
+    ratio = app.query_one(GradientRatio)
+    assert f"∂C/∂b₁ / ∂C/∂b₄ = {expected}  vanishing" in text_of(ratio)
+    assert ratio.has_class("-vanishing")
 
 
 def selected_is(index):
@@ -64,16 +68,6 @@ def selected_is(index):
     return check
 
 
-def test_left_and_right_select_a_neuron_and_stop_at_the_ends(chain_app):
-    run_steps(
-        chain_app,
-        (["right"], selected_is(1)),
-        (["right", "left", "right"], selected_is(2)),
-        (["right"] * 5, selected_is(3)),
-        (["left"] * 5, selected_is(0)),
-    )
-
-
 def second_weight_is(weight):
     def check(app):
         assert app.chain.weights == (1.0, weight, 1.0, 1.0)
@@ -81,16 +75,6 @@ def second_weight_is(weight):
         assert card_value(app, 2, "weight") == f"{weight:.2f}"
 
     return check
-
-
-def test_up_down_and_w_keys_step_the_selected_weight(chain_app):
-    run_steps(
-        chain_app,
-        (["right", "up"], second_weight_is(1.0 + WEIGHT_STEP)),
-        (["W"], second_weight_is(1.0 + 2 * WEIGHT_STEP)),
-        (["down"], second_weight_is(1.0 + WEIGHT_STEP)),
-        (["w"], second_weight_is(1.0)),
-    )
 
 
 def third_bias_is(bias):
@@ -102,9 +86,71 @@ def third_bias_is(bias):
     return check
 
 
-def test_plus_minus_shift_arrows_and_b_keys_step_the_selected_bias(chain_app):
+def the_books_exploding_example(app):
+    assert app.chain == exploding_chain(4)
+    for j in range(1, 5):
+        assert card_value(app, j, "factor") == "25"
+        assert app.query_one(f"#neuron-{j}", NeuronCard).has_class("-exploding")
+    ratio = app.query_one(GradientRatio)
+    assert "= 1.56e+04  exploding" in text_of(ratio)
+    assert ratio.has_class("-exploding")
+    assert "0.25  ·    25    ·    25    ·    25" in text_of(app.query_one(ProductFormula))
+
+
+def reset_to_the_default_chain_and_the_first_neuron(app):
+    assert app.chain == default_chain(4)
+    assert app.selected == 0
+
+
+def gradient_rows_coloured_by_the_gradient_and_factor_rows_by_the_factor(app):
+    third = app.query_one("#neuron-3", NeuronCard)
+    assert third.query_one(".factor").has_class("-vanishing")
+    assert third.query_one(".gradient").has_class("-exploding")
+    assert card_value(app, 3, "gradient") == "1.56"
+
+
+def growth(app):
+    return text_of(app.query_one("#growth-range", Static))
+
+
+def no_growth_range_at_the_default_weights(app):
+    assert growth(app).endswith("none: |w| < 4")
+    assert "widest ≈ 0.45 at |w| ≈ 6.9" in text_of(app.query_one("#growth-widest", Static))
+
+
+def growth_range_of_the_exploding_second_neuron(app):
+    assert growth(app) == "neuron 2, w₂ = 100.00, b₂ = -50.00: a ∈ [0.454, 0.546]"
+    assert "a₁ = 0.5 is inside" in text_of(app.query_one("#growth-input", Static))
+
+
+def growth_range_below_zero(app):
+    assert growth(app) == "neuron 1, w₁ = 5.00, b₁ = 1.50: none for a in [0, 1]"
+
+
+def has_quit(app):
+    assert not app.is_running
+
+
+def test_every_key_binding_drives_the_chain_and_the_widgets_follow(chain_app):
+    """One app session (starting a Textual app is the slow part) walks through every binding:
+    `r` returns to the starting state before each group, which the first step checks."""
     run_steps(
         chain_app,
+        ([], starts_on_the_default_chain_with_the_first_neuron_selected),
+        ([], gradient_ratio_shows_the_core_value_in_scientific_notation),
+        ([], no_growth_range_at_the_default_weights),
+        # left and right select a neuron and stop at the ends
+        (["right"], selected_is(1)),
+        (["right", "left", "right"], selected_is(2)),
+        (["right"] * 5, selected_is(3)),
+        (["left"] * 5, selected_is(0)),
+        # up, down, W and w step the selected weight
+        (["right", "up"], second_weight_is(1.0 + WEIGHT_STEP)),
+        (["W"], second_weight_is(1.0 + 2 * WEIGHT_STEP)),
+        (["down"], second_weight_is(1.0 + WEIGHT_STEP)),
+        (["w"], second_weight_is(1.0)),
+        # plus, =, shift+up, B raise the selected bias; minus, shift+down, b lower it
+        (["r"], starts_on_the_default_chain_with_the_first_neuron_selected),
         (["right", "right", "plus"], third_bias_is(BIAS_STEP)),
         (["equals_sign"], third_bias_is(2 * BIAS_STEP)),
         (["shift+up"], third_bias_is(3 * BIAS_STEP)),
@@ -112,80 +158,16 @@ def test_plus_minus_shift_arrows_and_b_keys_step_the_selected_bias(chain_app):
         (["minus"], third_bias_is(3 * BIAS_STEP)),
         (["shift+down"], third_bias_is(2 * BIAS_STEP)),
         (["b"], third_bias_is(BIAS_STEP)),
+        # e sets the book's exploding example; the growth condition follows the selected neuron
+        (["r", "e"], the_books_exploding_example),
+        (["right"], growth_range_of_the_exploding_second_neuron),
+        # r resets the chain and the selection
+        (["up", "plus", "r"], reset_to_the_default_chain_and_the_first_neuron),
+        (["up"] * 8 + ["plus"] * 3, growth_range_below_zero),  # z in [-0.96, 0.96] needs a < 0
+        (["r"] + ["right"] * 3 + ["up"] * 12, gradient_rows_coloured_by_the_gradient_and_factor_rows_by_the_factor),
+        (["q"], has_quit),
     )
-
-
-def test_e_sets_the_books_exploding_example(chain_app):
-    def check(app):
-        assert app.chain == exploding_chain(4)
-        for j in range(1, 5):
-            assert card_value(app, j, "factor") == "25"
-            assert app.query_one(f"#neuron-{j}", NeuronCard).has_class("-exploding")
-        ratio = app.query_one(GradientRatio)
-        assert "= 1.56e+04  exploding" in text_of(ratio)
-        assert ratio.has_class("-exploding")
-        assert "0.25  ·    25    ·    25    ·    25" in text_of(app.query_one(ProductFormula))
-
-    run_steps(chain_app, (["e"], check))
-
-
-def test_r_resets_the_chain_and_the_selection(chain_app):
-    def check(app):
-        assert app.chain == default_chain(4)
-        assert app.selected == 0
-
-    run_steps(chain_app, (["e", "right", "up", "plus", "r"], check))
-
-
-def test_q_quits(chain_app):
-    def check(app):
-        assert not app.is_running
-
-    run_steps(chain_app, (["q"], check))
     assert chain_app.return_code == 0
-
-
-def test_gradient_ratio_shows_the_core_value_in_scientific_notation(chain_app):
-    def check(app):
-        expected = f"{forward(default_chain(4)).first_over_last:.2e}"
-        ratio = app.query_one(GradientRatio)
-        assert f"∂C/∂b₁ / ∂C/∂b₄ = {expected}  vanishing" in text_of(ratio)
-        assert ratio.has_class("-vanishing")
-
-    run_steps(chain_app, ([], check))
-
-
-def test_gradient_rows_are_coloured_by_the_gradient_and_factor_rows_by_the_factor(chain_app):
-    def check(app):
-        third = app.query_one("#neuron-3", NeuronCard)
-        assert third.query_one(".factor").has_class("-vanishing")
-        assert third.query_one(".gradient").has_class("-exploding")
-        assert card_value(app, 3, "gradient") == "1.56"
-
-    run_steps(chain_app, (["right"] * 3 + ["up"] * 12, check))
-
-
-def test_growth_condition_follows_the_selected_neuron(chain_app):
-    def growth(app):
-        return text_of(app.query_one("#growth-range", Static))
-
-    def default_weights(app):
-        assert growth(app).endswith("none: |w| < 4")
-        assert "widest ≈ 0.45 at |w| ≈ 6.9" in text_of(app.query_one("#growth-widest", Static))
-
-    def exploding_second_neuron(app):
-        assert growth(app) == "neuron 2, w₂ = 100.00, b₂ = -50.00: a ∈ [0.454, 0.546]"
-        assert "a₁ = 0.5 is inside" in text_of(app.query_one("#growth-input", Static))
-
-    def range_below_zero(app):
-        assert growth(app) == "neuron 1, w₁ = 5.00, b₁ = 1.50: none for a in [0, 1]"
-
-    run_steps(
-        chain_app,
-        ([], default_weights),
-        (["e", "right"], exploding_second_neuron),
-        (["r"] + ["up"] * 8 + ["plus"] * 3, range_below_zero),  # z in [-0.96, 0.96] needs a < 0
-    )
 
 
 def test_more_neurons_wrap_into_rows():

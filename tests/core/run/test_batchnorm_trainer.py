@@ -4,7 +4,6 @@ with running averages, and the spec option."""
 import numpy as np
 import pytest
 
-from vgrad.core.data import load_dataset
 from vgrad.core.engine.batchnorm_reference import reference_bn_backward
 from vgrad.core.run.batchnorm_trainer import BatchNormTrainer
 from vgrad.core.run.config import Config
@@ -12,11 +11,6 @@ from vgrad.core.run.experiment import Trainer, make_trainer, run_experiment
 from vgrad.core.run.spec import parse_net
 
 DEEP_DIGITS = "64-20-20-20-10"
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset("digits")
 
 
 def test_the_option_parses_and_round_trips_through_the_label():
