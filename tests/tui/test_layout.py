@@ -1,6 +1,8 @@
 """Where the panels go (tui/layout.py), and what a new user sees at the four sizes the issue
 names: 60x20, 80x24, 120x40, 200x50."""
 
+import time
+
 import pytest
 
 from vgrad.core.run.spec import parse_net
@@ -77,17 +79,23 @@ def test_titles_carry_the_whole_spec_and_the_border_the_live_headline(replay_app
     drive(app, scenario)
 
 
+async def until(pilot, condition, seconds: float = 30.0) -> None:
+    """Poll until condition() holds; the deadline only keeps a broken build from hanging."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
 def test_the_headline_follows_each_record_and_home_clears_the_bars(replay_app, drive):
     app = replay_app("book3.jsonl")
 
     async def scenario(pilot):
         deep = list(app.query(NetPanel))[2]
+        await until(pilot, lambda: deep.border_subtitle != "")    # the first poll drew the end
         at_end = deep.border_subtitle
         await pilot.press("home")
-        for _ in range(40):                      # the redraw follows at the next poll
-            if deep.border_subtitle != at_end:
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: deep.border_subtitle != at_end)  # the redraw follows at the next poll
         assert deep.border_subtitle != at_end
         assert "nan" not in "".join(part for line in deep.query_one(NeuronBars).lines for part, _ in line)
     drive(app, scenario)
@@ -109,11 +117,10 @@ def test_the_plot_view_keeps_its_legend_off_the_data(replay_app, drive):
     async def scenario(pilot):
         await pilot.press("p")
         assert isinstance(app.screen, PlotScreen)
-        for _ in range(40):                      # the charts follow the app's next poll
-            captions = [str(caption.render()) for caption in app.screen.query(".plot-caption")]
-            if "done" in captions[2]:
-                break
-            await pilot.pause(0.05)
+        def caption_texts():
+            return [str(caption.render()) for caption in app.screen.query(".plot-caption")]
+        await until(pilot, lambda: "done" in caption_texts()[2])        # the charts follow the app's next poll
+        captions = caption_texts()
         assert captions[2].startswith("784-30-30-30-30-10") and "━h4" in captions[2]
         assert "h1:h4 = 1:" in captions[2]
         await pilot.pause()
