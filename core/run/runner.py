@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from functools import partial
 from collections.abc import Callable, Iterator
+from functools import partial
 
 from vgrad.core.data import Dataset
 from vgrad.core.record.format import RESTART
