@@ -76,36 +76,41 @@ def exploding_figure(**options):
     return draw_figure(read_run(Path(__file__).parents[1] / "fixtures" / "exploding3.jsonl"), **options)
 
 
-def test_every_net_shares_one_y_axis_unless_asked_not_to():
-    speed_axes = exploding_figure().axes[:3]
+@pytest.fixture(scope="module")
+def figure():
+    """The exploding recording's figure, drawn once for every test that only reads it."""
+    drawn = exploding_figure()
+    drawn.canvas.draw()
+    return drawn
+
+
+def test_every_net_shares_one_y_axis_unless_asked_not_to(figure):
+    speed_axes = figure.axes[:3]
     assert len({axis.get_ylim() for axis in speed_axes}) == 1
     own = exploding_figure(share_y=False).axes[:3]
     assert len({axis.get_ylim() for axis in own}) > 1
 
 
-def test_a_point_with_no_neighbour_gets_a_marker():
+def test_a_point_with_no_neighbour_gets_a_marker(figure):
     """The explode chain is measured once above 1e-12 (epoch 0), then underflows: that point shows."""
-    chain = exploding_figure().axes[1]
+    chain = figure.axes[1]
     marked = [line for line in chain.get_lines() if line.get_marker() == "o" and line.get_linestyle() == "None"]
     assert sorted(x for line in marked for x in line.get_xdata()) == [0, 0, 0, 0]
 
 
-def test_underflow_is_counted_under_the_axis_not_written_on_the_data():
-    figure = exploding_figure()
+def test_underflow_is_counted_under_the_axis_not_written_on_the_data(figure):
     chain, dense = figure.axes[1], figure.axes[2]
     assert not chain.texts and "≈ 0 (< 1e-12, saturated) in\n29 of 30 measurements: not drawn" in chain.get_xlabel()
     assert "30 of 30 measurements" in dense.get_xlabel()
 
 
-def test_titles_carry_the_spec_state_epochs_and_headline():
-    titles = [axis.get_title() for axis in exploding_figure().axes[:3]]
+def test_titles_carry_the_spec_state_epochs_and_headline(figure):
+    titles = [axis.get_title() for axis in figure.axes[:3]]
     assert titles[1] == "784-1-1-1-1-10:explode\ndone · epoch 30/30 · h1:h4 = 0:0"
     assert titles[0].startswith("784-1-1-1-1-10\ndone · epoch 30/30 · h1:h4 = 1:")
 
 
-def test_the_bar_axis_has_no_offset_label_to_collide_with_its_title():
-    figure = exploding_figure()
-    figure.canvas.draw()
+def test_the_bar_axis_has_no_offset_label_to_collide_with_its_title(figure):
     bars = figure.axes[3]
     assert bars.yaxis.get_offset_text().get_text() == ""
     assert "neuron 1 at epoch 29" in bars.get_title()
