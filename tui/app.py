@@ -60,9 +60,6 @@ class VgradApp(App[None]):
         Binding("space", "toggle_pause", "pause", tooltip="pause or resume every net"),
         Binding("n", "step", "step", tooltip="while paused: one more step of every net"),
         Binding("r", "restart", "restart", tooltip="restart every net from the same seed"),
-        Binding("l", "toggle_log", "log/lin", tooltip="sparklines on a log or a linear scale"),
-        Binding("w", "toggle_lens", "lens", show=False,  # in the help screen; the footer is full
-                tooltip="lens: s_l = ‖∂C/∂b‖ or ‖∂C/∂W‖ (which sees batch norm)"),
         Binding("p", "plot", "plot", tooltip="the book's figure: s_l against epochs, log axis"),
         Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
         Binding("q", "quit", "quit", tooltip="stop the nets and quit"),
@@ -74,6 +71,11 @@ class VgradApp(App[None]):
                 tooltip="replay: half as fast"),
         Binding("home", "jump_start", "start", group=JUMP_KEYS, tooltip="replay: back to the start"),
         Binding("end", "jump_end", "end", group=JUMP_KEYS, tooltip="replay: the whole run at once"),
+        # the view toggles last: where the footer is narrower than every key (60 columns), it cuts
+        # off these, and every key stays listed in the help screen (?)
+        Binding("l", "toggle_log", "log/lin", tooltip="sparklines on a log or a linear scale"),
+        Binding("w", "toggle_lens", "lens",
+                tooltip="lens: s_l = ‖∂C/∂b‖ or ‖∂C/∂W‖ (which sees batch norm)"),
     ]
 
     view: var[BoardView] = var(BoardView(0, ()), init=False)
