@@ -238,6 +238,10 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
             signals.install()  # the app's own handlers are gone: a late signal must not kill the finish
     except KeyboardInterrupt:
         code = signals.code
+    except Exception:
+        if not signals.caught:
+            raise
+        code = signals.code  # Ctrl+C inside numba's compiler surfaces as numba's own error
     finally:
         signals.caught = True  # from here on, signals are ignored until the end line is written
         interrupted = code in (ExitCode.INTERRUPTED, ExitCode.HANGUP)
