@@ -16,7 +16,7 @@ import queue
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from vgrad.core.errors import InputError
@@ -59,14 +59,24 @@ class Recorder:
     def log(self, step: int, *, speed, weight_grad=None, neurons=None, loss=None, accuracy=None) -> None:
         """Record step `step`: per layer s_l (None where a layer has no bias gradient), and
         optionally ‖∂L/∂W‖ per layer, the first ∂L/∂b entries per layer, the loss, the accuracy."""
+        record = self._record(step, speed, weight_grad, neurons, loss, accuracy)
+        if not self._closed:
+            self._queue.put(record)
+
+    def log_later(self, make: Callable[[], tuple]) -> None:
+        """Queue a record whose values the writer thread gets by calling `make()` (the arguments
+        of `log` as a tuple): a caller whose values are known to be well formed (`vgrad.watch`)
+        hands the conversion to the writer thread too."""
+        if not self._closed:
+            self._queue.put(make)
+
+    def _record(self, step, speed, weight_grad, neurons, loss, accuracy) -> StepRecord:
         count = self.model.hidden
-        record = StepRecord(
+        return StepRecord(
             net=0, epoch=0, step=int(step), speed=_per_layer("speed", speed, count),
             neurons=_neurons(neurons, count), cost=_scalar(loss),
             accuracy=_scalar(accuracy),
             weight_grad=None if weight_grad is None else _per_layer("weight_grad", weight_grad, count))
-        if not self._closed:
-            self._queue.put(record)
 
     def close(self, status: str = EndStatus.COMPLETE) -> None:
         """Write what is queued, the end line, and close the file (again: nothing)."""
@@ -93,6 +103,8 @@ class Recorder:
     def _drain(self) -> None:
         """The writer thread: each queued record or row as one flushed line, in order."""
         while (item := self._queue.get()) is not None:
+            if callable(item):
+                item = self._record(*item())
             if isinstance(item, StepRecord):
                 self._write(item.to_json())
                 if not self.diverged and not item.is_finite:

@@ -10,6 +10,7 @@ imported here only, when `watch` is called.
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -43,9 +44,22 @@ class Watcher:
     """Reads the gradients of each watched layer when `log` is called."""
 
     def __init__(self, recorder: Recorder, modules: list, every: int) -> None:
+        import torch
+
         self.recorder = recorder
         self.every = every
         self._layers = [_split(module) for module in modules]
+        self._biases = [bias for bias, _ in self._layers if bias is not None]
+        self._others = [p for _, others in self._layers for p in others]
+        self._heads = [min(NEURONS_SHOWN, bias.numel()) for bias in self._biases]
+        kinds = {(p.dtype, p.device) for p in self._biases + self._others}
+        self._kind = next(iter(kinds)) if len(kinds) == 1 and _plain(torch, next(iter(kinds))[0]) else None
+        starts = [0]
+        for bias in self._biases:
+            starts.append(starts[-1] + bias.numel())
+        self._head_index = None if self._kind is None else torch.tensor(
+            [start + k for start, count in zip(starts, self._heads) for k in range(count)],
+            dtype=torch.long, device=self._kind[1])
 
     @property
     def path(self) -> Path:
@@ -57,6 +71,12 @@ class Watcher:
             return
         import torch
 
+        values = self._read_together(torch, loss, accuracy)
+        if values is not None:   # the writer thread lays the values out
+            given = tuple(None if torch.is_tensor(v) else v for v in (loss, accuracy))
+            taken = tuple(torch.is_tensor(v) for v in (loss, accuracy))
+            self.recorder.log_later(functools.partial(self._unpack, step, values, given, taken))
+            return
         biases = [None if bias is None else bias.grad for bias, _ in self._layers]
         weights = [[p.grad for p in others if p.grad is not None] for _, others in self._layers]
         grads = [g for g in biases if g is not None] + [g for group in weights for g in group]
@@ -77,6 +97,38 @@ class Watcher:
 
     def __exit__(self, kind, error, traceback) -> None:
         self.recorder.__exit__(kind, error, traceback)
+
+    def _read_together(self, torch, loss, accuracy) -> list[float] | None:
+        """The common case in a handful of kernels: every parameter has a gradient, all of one
+        dtype (not half) on one device, like the scalars. ‖g‖₂ of the biases' then the others'
+        gradients, the first entries of each bias gradient (one gather from their concatenation),
+        the scalars; one host transfer. None otherwise."""
+        if self._kind is None:
+            return None
+        biases = [p.grad for p in self._biases]
+        others = [p.grad for p in self._others]
+        if any(g is None for g in biases) or any(g is None for g in others):
+            return None
+        scalars = [v.detach().reshape(1) for v in (loss, accuracy) if torch.is_tensor(v)]
+        if any((s.dtype, s.device) != self._kind for s in scalars):
+            return None
+        heads = [torch.cat([g.reshape(-1) for g in biases])[self._head_index]] if biases else []
+        return torch.cat([torch.stack(torch._foreach_norm(biases + others)), *heads, *scalars]).tolist()
+
+    def _unpack(self, step: int, values: list[float], given: tuple, taken: tuple) -> tuple:
+        """Recorder.log's arguments from `_read_together`'s values (on the writer thread)."""
+        values = iter(values)
+        speed = [None if bias is None else next(values) for bias, _ in self._layers]
+        weight_grad = [math.hypot(*(next(values) for _ in others)) if others else None for _, others in self._layers]
+        heads = iter(self._heads)
+        bars = [() if bias is None else [next(values) for _ in range(next(heads))] for bias, _ in self._layers]
+        loss, accuracy = (next(values) if tensor else value for value, tensor in zip(given, taken))
+        return step, speed, weight_grad, bars, loss, accuracy
+
+
+def _plain(torch, dtype) -> bool:
+    """A real floating dtype whose norms need no wider accumulator."""
+    return dtype.is_floating_point and dtype not in (torch.float16, torch.bfloat16)
 
 
 def _split(module) -> tuple:

@@ -90,3 +90,17 @@ def test_layers_of_mixed_precision_are_read_in_one_transfer(tmp_path):
     step = read_run(tmp_path / "run.jsonl").steps[0]
     assert step.speed == pytest.approx([2.0, math.sqrt(2)])
     assert step.weight_grad == pytest.approx([math.sqrt(12), 2.0 * math.sqrt(2)])
+
+
+def test_gradients_accumulated_over_two_backward_passes_are_recorded_as_accumulated(tmp_path):
+    model = small_model()
+    with vgrad.watch(model, tmp_path / "run.jsonl") as watcher:
+        backward(model)
+        first = [p.grad.clone() for p in (model[0].bias, model[0].weight)]
+        model(torch.randn(5, 8, dtype=torch.float64)).square().mean().backward()   # no zero_grad: .grad adds up
+        assert not torch.equal(first[0], model[0].bias.grad)
+        watcher.log(0)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    assert step.speed[0] == pytest.approx(model[0].bias.grad.norm().item(), rel=1e-12)
+    assert step.weight_grad[0] == pytest.approx(model[0].weight.grad.norm().item(), rel=1e-12)
+    assert step.neurons[0] == pytest.approx(model[0].bias.grad[:6].tolist(), rel=1e-12)
