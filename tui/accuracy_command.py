@@ -41,7 +41,8 @@ def accuracy_command(data: str | None, epochs: int | None, dtype: str, as_json: 
                   f"{MNIST_TRAIN:,}: the book's figures are not comparable", markup=False, highlight=False,
                   soft_wrap=True)
     from vgrad.core.run.warmup import compile_kernels
-    with err.status("compiling numba kernels…"):
+    from vgrad.tui.headless import phase
+    with phase(err, "compiling numba kernels…"):
         compile_kernels(dtype, modes=("sgd",))
     runs, stop = _train(dataset, epochs, dtype, err)
     if as_json:

@@ -225,9 +225,9 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
     code = ExitCode.OK
     try:
         if no_ui:
-            from vgrad.tui.headless import follow_progress
+            from vgrad.tui.headless import follow_progress, phase
 
-            with err.status("compiling numba kernels (first run only; later runs load the cache)…"):
+            with phase(err, "compiling numba kernels (first run only; later runs load the cache)…"):
                 compile_kernels(config.dtype, modes=(config.mode,), batchnorm=any(spec.batchnorm for spec in specs))
             session.runner.start()
             follow_progress(session.board, session.runner, err)
@@ -456,16 +456,15 @@ def reproduce_command(
         dataset = check_data(load_dataset(data))
     except InputError as error:
         fail(str(error))
+    from vgrad.tui.headless import counted, phase
+
     err = _stderr()
-    with err.status("compiling numba kernels…"):
+    with phase(err, "compiling numba kernels…"):
         for precision in sorted({"float64", dtype}):  # init speeds are always float64
             compile_kernels(precision, modes=("speed",))
     limit_blas_threads()
-    from rich.progress import Progress
-    with Progress(console=err, transient=True) as progress:
-        task = progress.add_task(f"{seeds} seeds × 3 nets, {epochs} epochs", total=seeds * 3)
-        results = reproduce(dataset, seeds=seeds, epochs=epochs, dtype=dtype,
-                            progress=lambda done, total: progress.update(task, completed=done))
+    with counted(err, f"{seeds} seeds × 3 nets, {epochs} epochs…", seeds * 3) as progress:
+        results = reproduce(dataset, seeds=seeds, epochs=epochs, dtype=dtype, progress=progress)
     if as_json:
         _print_json({"seeds": seeds, "epochs": epochs, "data": dataset.name,
                      "passed": all(r.passed for r in results), "nets": [r.as_dict() for r in results]})
@@ -500,10 +499,12 @@ def bench_command(
         dataset = load_dataset("mnist")
     except InputError as error:
         fail(str(error))
+    from vgrad.tui.headless import phase
+
     err = _stderr()
     try:
-        with err.status("starting…") as status:
-            result = run_bench(dataset, quick=quick, progress=lambda text: status.update(text))
+        with phase(err, "starting…") as say:
+            result = run_bench(dataset, quick=quick, progress=say)
     except WrongResult as error:
         err.print(f"vgrad-tui: error: wrong result, no speed reported: {error}", markup=False)
         raise typer.Exit(ExitCode.FAILED) from None
@@ -544,8 +545,10 @@ def plot_command(
         fail(str(error))
     if recording.warning:
         _stderr().print(f"warning: {recording.warning}")
+    from vgrad.tui.headless import phase
+
     try:
-        with _stderr().status("drawing…"), figure.binary() as file:
+        with phase(_stderr(), f"drawing {out}…"), figure.binary() as file:
             plot_recording(recording, file, lens=lens, share_y=not separate_y, fmt=out.suffix.lower().lstrip("."))
     except BaseException:
         figure.abandon()  # a figure half drawn is no figure: a file this command made goes

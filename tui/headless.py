@@ -6,6 +6,9 @@ piped to a file) rich writes no control codes and no live progress.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -29,13 +32,50 @@ POLL_SECONDS = 0.1
 MIN_TABLE_WIDTH = 60
 
 
+@contextmanager
+def phase(console: Console, text: str) -> Iterator[Callable[[str], None]]:
+    """A spinner saying `text` on a terminal; piped (a log, CI), one plain line per phase instead,
+    so a long command never looks stalled. Yields update(text) for the next phase."""
+    if console.is_terminal:
+        with console.status(text) as status:
+            yield lambda new: status.update(new)
+        return
+    said = [text]
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    def update(new: str) -> None:
+        if new != said[-1]:
+            said.append(new)
+            console.print(new, markup=False, highlight=False, soft_wrap=True)
+    yield update
+
+
+@contextmanager
+def counted(console: Console, text: str, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over `total` jobs on a terminal; piped, `text` and then a line at each
+    tenth done ("30/60 done"). Yields progress(done, total)."""
+    if console.is_terminal:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(text, total=total)
+            yield lambda done, total: progress.update(task, completed=done)
+        return
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+    step = max(1, total // 10)
+
+    def progress(done: int, total: int) -> None:
+        if done % step == 0 or done == total:
+            console.print(f"{done}/{total} done", highlight=False)
+    yield progress
+
+
 def follow_progress(board: Board, runner, console: Console) -> None:
     """Show progress until every worker has ended (KeyboardInterrupt propagates to the caller):
-    per net its epochs, steps per second and the live headline h1:hk = 1:N."""
+    per net its epochs, steps per second and the live headline h1:hk = 1:N. Piped, only the last
+    frame is printed: its time columns (0:00:00 left) are dropped so the line fits."""
     view = board.snapshot()
+    times = (TimeElapsedColumn(), TimeRemainingColumn()) if console.is_terminal else ()
     columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), TextColumn("{task.fields[epochs]}"),
-               TextColumn("{task.fields[headline]}"), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-               TimeRemainingColumn())
+               TextColumn("{task.fields[headline]}"), TextColumn("{task.fields[rate]}"), *times)
     with Progress(*columns, console=console, transient=False) as progress:
         tasks = [progress.add_task(net.spec.label, total=net.total_epochs, rate="", epochs="", headline="")
                  for net in view.nets]

@@ -13,7 +13,7 @@ from vgrad.core.run.board import Board
 from vgrad.core.run.lens import WEIGHT
 from vgrad.core.run.spec import parse_net
 from vgrad.core.run.summary import headline_text
-from vgrad.tui.headless import summary_tables
+from vgrad.tui.headless import counted, follow_progress, phase, summary_tables
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
@@ -69,3 +69,47 @@ def test_the_table_gives_the_first_to_last_ratio_through_both_lenses():
 def test_a_recording_without_the_weight_lens_shows_a_dash():
     row = next(line for line in rendered(replayed("book3.jsonl").snapshot(), "speed") if "‖∂C/∂W‖ h1:h4" in line)
     assert row.count("—") == 2
+
+
+def piped(width: int = 80) -> tuple[Console, io.StringIO]:
+    """stderr redirected to a file or a pipe: not a terminal."""
+    out = io.StringIO()
+    return Console(file=out, width=width), out
+
+
+def test_piped_phases_are_one_plain_line_each():
+    console, out = piped()
+    with phase(console, "compiling numba kernels…") as say:
+        say("timing numpy's dense matmul…")
+        say("timing numpy's dense matmul…")
+        say("the avx2 kernels, in their own process…")
+    assert out.getvalue().splitlines() == ["compiling numba kernels…", "timing numpy's dense matmul…",
+                                           "the avx2 kernels, in their own process…"]
+
+
+def test_piped_counted_jobs_report_each_tenth_done():
+    console, out = piped()
+    with counted(console, "20 seeds × 3 nets, 500 epochs…", 60) as progress:
+        for done in range(1, 61):
+            progress(done, 60)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "20 seeds × 3 nets, 500 epochs…"
+    assert lines[1:] == [f"{done}/60 done" for done in range(6, 61, 6)]
+
+
+class Ended:
+    """A runner whose workers have all ended."""
+
+    alive = False
+
+    def join(self, timeout=None):
+        return True
+
+
+def test_piped_progress_fits_80_columns_without_the_time_columns():
+    """Piped, only the last frame is printed: no cut-off '0:00:… 0:00:00' at its end."""
+    console, out = piped(80)
+    follow_progress(replayed("book3.jsonl"), Ended(), console)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3 and all("epoch 60/60" in line and "0:00" not in line for line in lines)
+    assert "h1:h4 = 1:58" in lines[2]
