@@ -481,7 +481,8 @@ def reproduce_command(
 def bench_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document to stdout."),
     quick: bool = typer.Option(False, "--quick",
-                               help="Short timings and a 25-epoch experiment, extrapolated (about 20 s)."),
+                               help="Short timings and a 25-epoch experiment, extrapolated; the cold compiles (one per "
+                                    "SIMD path, each in its own process) still take minutes."),
     check: bool = typer.Option(False, "--check", help="Exit 1 when a target FAILs (skipped ones do not count)."),
 ) -> None:
     """The engine against batched numpy, the book's algorithm and PyTorch, in one run, with PASS/FAIL.
