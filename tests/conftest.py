@@ -39,3 +39,11 @@ def digits(compiled_kernels):
     from vgrad.core.data import load_dataset
 
     return load_dataset("digits")
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that compares a snapshot is marked `snapshot`, for the quickest loop:
+    `pytest -m "not slow and not snapshot"`."""
+    for item in items:
+        if "snap_compare" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.snapshot)
