@@ -15,6 +15,8 @@ def test_w_switches_every_number_to_the_weight_lens_and_back(replay_app, drive):
     record = app.board.snapshot().nets[0].latest
 
     async def scenario(pilot):
+        app.poll(force=True)          # the first poll, which a loaded machine may not have run yet
+        await pilot.pause()
         row = app.query(LayerRow).first()
         assert row.speed == speed_text(record.speed[0])
         app.query_one(ScaleLegend).scale = wide = SpeedScale(-12.0, 3.0)  # grown by the bias lens, say
