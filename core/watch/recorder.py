@@ -25,6 +25,8 @@ from vgrad.core.record.model import ModelSpec, model_spec
 from vgrad.core.record.step import NEURONS_SHOWN, StepRecord
 from vgrad.core.status import EndStatus, NetState
 
+WRITE_PAUSE_S = 0.1   # the writer batches what arrives within this: a record is on disk this much later at most
+
 
 class Recorder:
     """A run file for one model: `log` a step's s_l per layer, `close` (or leave the `with`).
@@ -101,17 +103,33 @@ class Recorder:
         self.close(EndStatus.COMPLETE if error is None else EndStatus.STOPPED)
 
     def _drain(self) -> None:
-        """The writer thread: each queued record or row as one flushed line, in order."""
-        while (item := self._queue.get()) is not None:
-            if callable(item):
-                item = self._record(*item())
-            if isinstance(item, StepRecord):
-                self._write(item.to_json())
-                if not self.diverged and not item.is_finite:
-                    self.diverged = True
-                    self._write(self._diverged(item))
-            else:
-                self._write(item)
+        """The writer thread: each queued record or row as one line, in order; it wakes at most
+        every WRITE_PAUSE_S and then writes all that is queued, so a fast loop does not pay a
+        thread switch per record."""
+        while True:
+            items = [self._queue.get()]
+            if items[0] is not None:
+                time.sleep(WRITE_PAUSE_S)
+            while not self._queue.empty():
+                items.append(self._queue.get())
+            for item in items:
+                if item is None:
+                    return
+                self._put(item)
+
+    def _put(self, item) -> None:
+        """Write one queued item: a record (made now if queued by log_later) and its divergence
+        event, or a row; flushed."""
+        if callable(item):
+            item = self._record(*item())
+        if isinstance(item, StepRecord):
+            self._write(item.to_json())
+            if not self.diverged and not item.is_finite:
+                self.diverged = True
+                self._write(self._diverged(item))
+        else:
+            self._write(item)
+
 
     def _diverged(self, record: StepRecord) -> dict:
         """The event that marks the run diverged, naming the first layer with a non-finite norm."""
