@@ -73,7 +73,10 @@ def _train(dataset, epochs: int, dtype: str, err):
                  for spec, book in BOOK_ACCURACIES]
 
         def report(net: int, epoch: int, accuracy: float) -> None:
-            book = BOOK_ACCURACIES[net][1]
+            spec, book = BOOK_ACCURACIES[net]
             progress.update(tasks[net], completed=epoch, accuracy=f"{accuracy:.2f} % (book {book:.2f})")
+            if not err.is_terminal:  # piped, rich prints only the last frame: a line per epoch meanwhile
+                err.print(f"{spec}: epoch {epoch}/{epochs}, {accuracy:.2f} % (book {book:.2f})",
+                          markup=False, highlight=False, soft_wrap=True)
         runs = accuracy_table(dataset, epochs, dtype, report, stop)
     return runs, stop

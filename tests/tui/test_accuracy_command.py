@@ -50,6 +50,8 @@ def test_the_table_on_a_synthetic_idx_folder(tmp_path):
     assert [net["book"] for net in document["nets"]] == [book for _, book in BOOK_ACCURACIES]
     assert all(len(net["per_epoch"]) == 2 and 0 <= net["final"] <= 100 for net in document["nets"])
     assert "not comparable" in result.stderr
+    spec = BOOK_ACCURACIES[0][0]
+    assert f"{spec}: epoch 1/2, " in result.stderr and f"{spec}: epoch 2/2, " in result.stderr   # piped progress
 
 
 @pytest.mark.slow
