@@ -1,7 +1,7 @@
 """`vgrad.Recorder`: write any training loop's per-layer gradient norms as a vgrad run file.
 
-One JSONL line per `log`, flushed as written, so `vgrad-tui watch FILE` follows it live and
-a run cut short is still a valid prefix. Values are anything numpy can turn into a float
+One JSONL line per `log`, flushed within WRITE_PAUSE_S, so `vgrad-tui watch FILE` follows it
+live and a run cut short is still a valid prefix. Values are anything numpy can turn into a float
 (Python numbers, numpy or JAX scalars, CPU tensors). Lines are encoded and written on a
 writer thread. Writing never breaks the training it watches: a failed write (a full disk)
 warns once and later records are dropped.
