@@ -141,7 +141,18 @@ def test_stop_ends_workers_promptly(paused):
     assert runner.join(timeout=2)
 
 
-def test_ctrl_c_while_waiting_for_the_workers_still_leaves_every_net_stopped():
+@pytest.fixture
+def python_ctrl_c():
+    """Python's own Ctrl+C handler for one test, even when pytest started with SIGINT ignored
+    (`pytest &` in a script): the signal was then dropped and a test waiting for it hung."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_while_waiting_for_the_workers_still_leaves_every_net_stopped(python_ctrl_c):
     """Ctrl+C landing in join(timeout) (the headless progress loop) must not make a running
     worker look ended: after stop and join every net shows its final state."""
     import os
