@@ -7,21 +7,37 @@ therefore lives in a directory named for a hash of every kernel module's source,
 directory. Starting touches the directory in use; siblings unused for 30 days are removed,
 but only those vgrad made: each holds the MARKER file written when vgrad created it
 (`$NUMBA_CACHE_DIR` may be shared with other projects, or hold anything at all).
+A base that cannot take a probe write or lacks CACHE_ROOM free bytes is skipped; a cache that
+still fails a compile (disk filled since, corrupt file) is healed or dropped by
+`survive_cache_failure`. Either way stderr gets one line saying so.
 """
 
 import hashlib
 import os
+import pickle
 import shutil
 import stat
+import sys
 import tempfile
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numba
 import numpy as np
 
 STALE_SECONDS = 30 * 24 * 3600
 MARKER = "vgrad-numba-cache"  # written into every cache directory vgrad creates; nothing else is pruned
+CACHE_ROOM = 64 * 2**20  # free bytes a base must have: one kernel version's cache takes a few MB per SIMD path
+PROBE_BYTES = 64 * 1024  # written (and dropped) to prove the folder takes data, not just a name
+T = TypeVar("T")
+
+
+def _warn(message: str) -> None:
+    """One plain line on stderr (the core never prints with rich)."""
+    print(f"vgrad: {message}", file=sys.stderr)
 
 
 def source_hash() -> str:
@@ -44,18 +60,23 @@ def _candidate_bases() -> list[Path]:
     return bases
 
 
-def _writable(folder: Path) -> bool:
-    """Create `folder` if needed (marking it as vgrad's) and check that files can be made in it."""
+def _unusable(folder: Path) -> str | None:
+    """Create `folder` if needed (marking it as vgrad's); why numba could not cache in it, or None."""
     try:
         try:
             folder.mkdir(parents=True)
             (folder / MARKER).write_text("numba cache of vgrad's kernels; vgrad may remove this folder\n")
         except FileExistsError:
             pass
-        with tempfile.TemporaryFile(dir=folder):
-            return True
-    except OSError:
-        return False
+        free = shutil.disk_usage(folder).free
+        if free < CACHE_ROOM:
+            return f"{free // 2**20} MB free, needs {CACHE_ROOM // 2**20}"
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            probe.write(bytes(PROBE_BYTES))
+            probe.flush()
+        return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
 
 
 def _made_by_vgrad(folder: Path) -> bool:
@@ -77,13 +98,85 @@ def _prune_siblings(folder: Path) -> None:
 def cache_dir() -> Path:
     """numba's cache directory for this exact version of the kernels (the first writable base)."""
     digest = source_hash()
+    skipped = None
     for base in _candidate_bases():
         folder = base / digest
-        if _writable(folder):
+        reason = _unusable(folder)
+        if reason is None:
+            if skipped:
+                _warn(f"numba cache at {skipped[0]} unusable ({skipped[1]}); using {folder}")
             os.utime(folder)
             _prune_siblings(folder)
             return folder
-    return Path(tempfile.mkdtemp(prefix="vgrad-numba-"))  # caches nothing for long, but is right
+        skipped = skipped or (folder, reason)
+    folder = Path(tempfile.mkdtemp(prefix="vgrad-numba-"))  # caches nothing for long, but is right
+    _warn(f"numba cache at {skipped[0]} unusable ({skipped[1]}); using {folder} for this run")
+    return folder
+
+
+def _from_numba_cache(exc: BaseException) -> bool:
+    """Whether `exc` was raised inside numba's cache code (loading or saving a cached kernel)."""
+    return any(Path(frame.filename).parts[-3:] == ("numba", "core", "caching.py")
+               for frame in traceback.extract_tb(exc.__traceback__))
+
+
+def _loads(path: Path) -> None:
+    """Unpickle a numba cache file the way numba does (an index is a version, then its pickle)."""
+    with open(path, "rb") as f:
+        if path.suffix == ".nbi":
+            pickle.load(f)
+        pickle.loads(f.read())
+
+
+def _remove_corrupt(folder: Path) -> int:
+    """Delete the cache files that no longer unpickle, only in a folder vgrad made; how many went."""
+    try:
+        if not _made_by_vgrad(folder):
+            return 0
+    except OSError:
+        return 0
+    removed = 0
+    for path in folder.rglob("*.nb[ic]"):
+        try:
+            _loads(path)
+        except Exception:  # any garbling: truncated, flipped bytes, a foreign pickle
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _disable_cache() -> None:
+    """Stop every engine kernel loading from or saving to numba's cache for the rest of this process."""
+    from numba.core.caching import NullCache
+    from numba.core.dispatcher import Dispatcher
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith(__package__ + ".") and module is not None:
+            for value in vars(module).values():
+                if isinstance(value, Dispatcher):
+                    value._cache = NullCache()
+
+
+def survive_cache_failure(call: Callable[[], T]) -> T:
+    """Run `call` (which compiles kernels); if numba's cache breaks it, remove vgrad's corrupt cache
+    files and retry, else warn in one line and retry without the cache. Other errors pass through."""
+    folder, healed, disabled = Path(numba.config.CACHE_DIR), False, False
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            if disabled or not _from_numba_cache(exc):
+                raise
+            reason = f"{type(exc).__name__}: {exc}"
+        if not healed:
+            healed = True
+            removed = _remove_corrupt(folder)
+            if removed:
+                _warn(f"numba cache at {folder}: removed {removed} corrupt file(s) ({reason}); recompiling them")
+                continue
+        _warn(f"numba cache at {folder} unusable ({reason}); compiling without it")
+        _disable_cache()
+        disabled = True
 
 
 numba.config.CACHE_DIR = str(cache_dir())  # read when each kernel below is decorated

@@ -1,7 +1,15 @@
-"""numba's cache directory: one per version of the kernel sources, always writable."""
+"""numba's cache directory: one per version of the kernel sources, always writable; a broken cache costs a
+recompile and one line on stderr, never the run."""
 
 import os
+import pickle
 import time
+from pathlib import Path
+
+import numba
+import pytest
+from numba.core.caching import IndexDataCacheFile, NullCache
+from numba.core.dispatcher import Dispatcher
 
 from vgrad.core.engine import jit
 
@@ -49,3 +57,70 @@ def test_folders_vgrad_did_not_make_are_never_removed(tmp_path, monkeypatch):
 def test_the_folder_vgrad_creates_is_marked(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     assert (jit.cache_dir() / jit.MARKER).is_file()
+
+
+def _stderr_lines(capsys) -> list[str]:
+    return capsys.readouterr().err.splitlines()
+
+
+def test_a_base_on_a_full_disk_is_skipped_with_one_line_naming_it_and_the_folder_used(tmp_path, monkeypatch, capsys):
+    full, roomy = tmp_path / "full", tmp_path / "roomy"
+    real_usage = jit.shutil.disk_usage
+    monkeypatch.setattr(jit.shutil, "disk_usage", lambda path: real_usage(path)._replace(
+        free=0 if full in Path(path).parents else real_usage(path).free))
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(full))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(roomy))
+    used = jit.cache_dir()
+    assert used == roomy / "vgrad" / "numba" / jit.source_hash()
+    [line] = _stderr_lines(capsys)
+    assert line.startswith("vgrad: ") and str(full / jit.source_hash()) in line and str(used) in line
+
+
+def _corrupt_cache(folder: Path, marked: bool) -> IndexDataCacheFile:
+    """A numba cache index in `folder` cut short, as a full disk or a crash can leave it."""
+    folder.mkdir()
+    if marked:
+        (folder / jit.MARKER).write_text("")
+    (folder / "notes.txt").write_text("mine")
+    index = pickle.dumps(numba.__version__) + pickle.dumps((0, {"key": "kernel-1.py311.1.nbc"}))
+    (folder / "kernel-1.py311.nbi").write_bytes(index[:-5])
+    return IndexDataCacheFile(cache_path=str(folder), filename_base="kernel-1.py311", source_stamp=0)
+
+
+def test_a_corrupt_file_in_vgrads_cache_is_removed_and_the_compile_retried(tmp_path, monkeypatch, capsys):
+    cache = _corrupt_cache(tmp_path / "cache", marked=True)
+    monkeypatch.setattr(jit.numba.config, "CACHE_DIR", str(tmp_path / "cache"))
+    assert jit.survive_cache_failure(lambda: cache.load("key") or "compiled") == "compiled"
+    assert not (tmp_path / "cache" / "kernel-1.py311.nbi").exists()
+    assert (tmp_path / "cache" / "notes.txt").read_text() == "mine"
+    [line] = _stderr_lines(capsys)
+    assert "removed 1 corrupt file" in line and "UnpicklingError" in line
+
+
+def test_a_cache_failing_in_a_folder_vgrad_did_not_make_is_left_alone_and_compiling_goes_on_without_it(
+        tmp_path, monkeypatch, capsys):
+    cache = _corrupt_cache(tmp_path / "shared", marked=False)
+    monkeypatch.setattr(jit.numba.config, "CACHE_DIR", str(tmp_path / "shared"))
+    disabled = []
+    monkeypatch.setattr(jit, "_disable_cache", lambda: disabled.append(True))
+    calls = iter([lambda: cache.load("key"), lambda: "compiled"])
+    assert jit.survive_cache_failure(lambda: next(calls)()) == "compiled"
+    assert disabled and (tmp_path / "shared" / "kernel-1.py311.nbi").exists()
+    [line] = _stderr_lines(capsys)
+    assert "unusable" in line and "without it" in line
+
+
+def test_errors_that_are_not_the_caches_pass_through_untouched(tmp_path, monkeypatch):
+    monkeypatch.setattr(jit, "_disable_cache", lambda: pytest.fail("a bug is not a cache failure"))
+    with pytest.raises(ZeroDivisionError):
+        jit.survive_cache_failure(lambda: 1 / 0)
+
+
+def test_disabling_the_cache_stops_every_engine_kernel_using_it(monkeypatch):
+    from vgrad.core.engine import kernels
+
+    dispatchers = [value for value in vars(kernels).values() if isinstance(value, Dispatcher)]
+    for dispatcher in dispatchers:  # restored afterwards: the rest of the suite keeps its cache
+        monkeypatch.setattr(dispatcher, "_cache", dispatcher._cache)
+    jit._disable_cache()
+    assert dispatchers and all(isinstance(d._cache, NullCache) for d in dispatchers)
