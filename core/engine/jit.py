@@ -110,6 +110,7 @@ def cache_dir() -> Path:
             return folder
         skipped = skipped or (folder, reason)
     folder = Path(tempfile.mkdtemp(prefix="vgrad-numba-"))  # caches nothing for long, but is right
+    assert skipped is not None  # the temporary directory is always a candidate
     _warn(f"numba cache at {skipped[0]} unusable ({skipped[1]}); using {folder} for this run")
     return folder
 
