@@ -34,7 +34,7 @@ def link_tree(into: Path, package_dir: dict[str, str]) -> None:
 
 
 def source_path(line: str, package_dir: dict[str, str]) -> str:
-    """A report line with its path as in the checkout (core/run/spec.py, not vgrad/core/run/spec.py)."""
+    """A report line with its path as in the checkout (core/spec.py, not vgrad/core/run/spec.py)."""
     for package, folder in sorted(package_dir.items(), key=lambda item: -len(item[0])):
         prefix = package.replace(".", "/") + "/"
         if line.startswith(prefix):

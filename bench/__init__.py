@@ -1,7 +1,7 @@
 """`vgrad.bench`: the engine against its peers, measured in one run on one machine (`vgrad-tui bench`).
 
 Numerics only (no rich, typer or textual). run.py runs it all and names the module of each
-step; report.py renders a result for tui/bench_table.py (rich) and readme_table.py (markdown).
+step; report.py renders a result for tui/tables/bench.py (rich) and readme_table.py (markdown).
 
 What is measured (net 784-30-30-30-30-10, sigmoid, cross-entropy, L2 weight decay;
 one thread; float64 and float32; the same initial weights for every peer):

@@ -59,8 +59,8 @@ def machine() -> dict:
     import scipy
     from threadpoolctl import threadpool_info
 
-    from vgrad.core.engine.simd import simd_available
-    from vgrad.core.engine.target import PATH
+    from vgrad.core.engine.simd.lanes import simd_available
+    from vgrad.core.engine.simd.target import PATH
 
     blas = sorted({f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')})"
                    for info in threadpool_info() if info.get("user_api") == "blas"})

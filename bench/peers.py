@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from vgrad.bench.problem import ETA, LMBDA, Problem, matmul_flops_per_example
+from vgrad.core.config import Config
 from vgrad.core.data import one_hot
 from vgrad.core.engine.activations import sigmoid
-from vgrad.core.run.config import Config
 
 
 class Peer:
@@ -45,7 +45,7 @@ class EnginePeer(Peer):
 
     def __init__(self, problem: Problem, dtype: str):
         from vgrad.core.engine import kernels
-        from vgrad.core.run.experiment import Trainer
+        from vgrad.core.train.trainer import Trainer
 
         self.kernels = kernels
         config = Config(mode="sgd", dtype=dtype, batch_size=problem.batch, eta=ETA, lmbda=LMBDA)

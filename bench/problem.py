@@ -13,7 +13,7 @@ import numpy as np
 from vgrad.core.data import Dataset
 from vgrad.core.engine.net import NetLayout, make_layout
 from vgrad.core.lab.book import BOOK_NETS
-from vgrad.core.run.spec import NetSpec, parse_net
+from vgrad.core.spec import NetSpec, parse_net
 
 NET = "784-30-30-30-30-10"
 BATCHES = (10, 1000)                       # mini-batch SGD, and the full-batch probe step

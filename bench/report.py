@@ -1,6 +1,6 @@
 """The one renderer of a bench result: its tables as plain text cells.
 
-`vgrad-tui bench` draws them with rich (tui/bench_table.py) and bench/readme_table.py
+`vgrad-tui bench` draws them with rich (tui/tables/bench.py) and bench/readme_table.py
 writes them as markdown for the README, so both always show the same figures.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vgrad.bench.paths import paths_cells
+from vgrad.bench.measures.paths import paths_cells
 from vgrad.bench.problem import BATCHES, DTYPES, EXPERIMENT_EPOCHS
 
 PEER_LABELS = {

@@ -18,12 +18,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from vgrad.bench.accuracy import accuracy_timing
-from vgrad.bench.experiment import engine_experiment, numpy_experiment, two_thread_scaling
 from vgrad.bench.gate import gate
-from vgrad.bench.launch import cold_compile_seconds, command_seconds, warm_first_step_seconds
 from vgrad.bench.machine import BackgroundLoad, machine
-from vgrad.bench.paths import compare_paths
+from vgrad.bench.measures.accuracy import accuracy_timing
+from vgrad.bench.measures.experiment import engine_experiment, numpy_experiment, two_thread_scaling
+from vgrad.bench.measures.launch import cold_compile_seconds, command_seconds, warm_first_step_seconds
+from vgrad.bench.measures.paths import compare_paths
+from vgrad.bench.measures.watch_cost import watch_overhead
 from vgrad.bench.peers import peer_classes
 from vgrad.bench.problem import (
     BATCHES,
@@ -39,11 +40,10 @@ from vgrad.bench.problem import (
 from vgrad.bench.targets import find_row, ratios, targets
 from vgrad.bench.timing import Throughput, matmul_gflops, measure_peer
 from vgrad.bench.torch_peer import torch_version
-from vgrad.bench.watch_cost import watch_overhead
 from vgrad.core.data import Dataset
 from vgrad.core.engine.net import init_params
 from vgrad.core.lab.book import BOOK_NETS
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
 
 SCHEMA = 1
 
@@ -115,8 +115,8 @@ def _startup(quick: bool, progress: Progress) -> dict:
 
 def run_bench(data: Dataset, quick: bool = False, progress: Progress = _quiet, seed: int = 0) -> dict:
     """Measure everything (see the module docstring); raise WrongResult before timing if wrong."""
-    from vgrad.core.run.threads import limit_blas_threads
-    from vgrad.core.run.warmup import compile_kernels
+    from vgrad.core.train.threads import limit_blas_threads
+    from vgrad.core.train.warmup import compile_kernels
 
     limit_blas_threads()
     load = BackgroundLoad()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from vgrad.bench.paths import path_targets
+from vgrad.bench.measures.paths import path_targets
 from vgrad.bench.problem import BATCHES, DTYPES, PEERS
 from vgrad.bench.timing import Throughput
 

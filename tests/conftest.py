@@ -14,7 +14,7 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 @pytest.fixture(scope="session", autouse=True)
 def one_blas_thread():
     """One BLAS thread per process, as the runner uses, so sums add up in the same order."""
-    from vgrad.core.run.threads import limit_blas_threads
+    from vgrad.core.train.threads import limit_blas_threads
 
     limit_blas_threads()
 
@@ -22,7 +22,7 @@ def one_blas_thread():
 @pytest.fixture(scope="session")
 def compiled_kernels():
     """Compile (or load) the float64 kernels once, so no test pays for it twice."""
-    from vgrad.core.run.warmup import compile_kernels
+    from vgrad.core.train.warmup import compile_kernels
 
     compile_kernels("float64")
 

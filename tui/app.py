@@ -22,11 +22,11 @@ from textual.reactive import var
 from textual.widgets import Footer, Header, Static
 
 from vgrad.core.record.reader import Recording
-from vgrad.core.record.replay import open_replay
 from vgrad.core.run.board import Board, BoardView
 from vgrad.core.run.controls import Controls, ReplayControls
-from vgrad.core.run.lens import BIAS, NAMES, SYMBOLS, WEIGHT, view_through_lens
+from vgrad.core.run.replay import open_replay
 from vgrad.core.status import ExitCode, NetState
+from vgrad.core.view.lens import BIAS, NAMES, SYMBOLS, WEIGHT, view_through_lens
 from vgrad.tui.layout import SPARK_ROWS, choose_layout
 from vgrad.tui.widgets import HelpScreen, NetPanel, PlotScreen, ScaleLegend, shared_scale
 

@@ -5,22 +5,22 @@ Every bad input becomes one line on stderr and exit code 2, before any work star
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from vgrad.core import __version__
+from vgrad.core.config import DTYPES, MODES, Config
 from vgrad.core.errors import InputError
 from vgrad.core.lab.presets import DEFAULT_PRESET, PRESETS, preset_nets
-from vgrad.core.run.config import DTYPES, MODES, Config
-from vgrad.core.run.spec import ACTIVATIONS, COSTS, INITS
+from vgrad.core.spec import ACTIVATIONS, COSTS, INITS
 from vgrad.core.status import EndStatus, ExitCode, NetState
+from vgrad.tui import console
 from vgrad.tui.cli_help import HelpGroup, choices, examples
+from vgrad.tui.console import SafeConsole, fail, print_json, stderr_console
+from vgrad.tui.outputs import claim_outputs, data_files, refuse_existing_outputs
+from vgrad.tui.signals import signals_as_interrupt
 
 HELP = "\n\n".join([
     "Watch the vanishing gradient problem happen (Nielsen, NNDL chapter 5).",
@@ -51,39 +51,6 @@ app = typer.Typer(
 )
 SUBCOMMANDS = ("run", "replay", "watch", "reproduce", "bench", "plot", "chain")
 TOP_LEVEL_OPTIONS = ("-h", "--help", "-V", "--version")  # the only options that do not go to run
-
-
-class _Console(Console):
-    """rich's Console, leaving with ExitCode.CLOSED_PIPE instead of 1 when stdout's reader went away
-    (`| head`): that is not a failure of the run, whose records are all written by then."""
-
-    MIN_WIDTH = 40  # narrower (COLUMNS=1, a 1×1 terminal) and rich's tables cannot be laid out
-
-    def __init__(self, **options) -> None:
-        super().__init__(**options)
-        if self.width < self.MIN_WIDTH:
-            self.width = self.MIN_WIDTH
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(ExitCode.CLOSED_PIPE)
-
-
-def fail(message: str) -> None:
-    """One line on stderr, exit code 2."""
-    typer.echo(f"vgrad-tui: error: {message}", err=True)
-    raise typer.Exit(ExitCode.USAGE)
-
-
-def _stderr() -> _Console:
-    return _Console(stderr=True)
-
-
-def _print_json(document: dict) -> None:
-    """One JSON document on stdout, as is (no wrapping or highlighting), through _Console so
-    that a closed pipe ends the command as every other output does."""
-    _Console().out(json.dumps(document, indent=2), highlight=False)
 
 
 def _show_version(asked: bool) -> None:
@@ -148,8 +115,8 @@ def run_command(
 ) -> None:
     """Train 1-4 nets and show how fast each hidden layer learns (the default command)."""
     from vgrad.core.data import load_dataset
-    from vgrad.core.run.limits import check_memory
-    from vgrad.core.run.spec import parse_nets
+    from vgrad.core.spec import parse_nets
+    from vgrad.core.train.footprint import check_memory
 
     try:
         if net and preset:
@@ -158,55 +125,18 @@ def run_command(
                         dtype=dtype, clip=clip, explode_w=explode_w).checked()
         texts = tuple(net) if net else preset_nets(preset or DEFAULT_PRESET)
         specs = parse_nets(texts, activation=activation, init=init, residual=residual or None, cost=cost)
-        _refuse_existing_outputs(((record, "--record"), (csv, "--csv")), force)
+        refuse_existing_outputs(((record, "--record"), (csv, "--csv")), force)
         dataset = load_dataset(data)
         specs = tuple(spec.with_input(dataset.n_inputs, dataset.n_classes) for spec in specs)
         if config.mode == "sgd" and config.batch_size > len(dataset.train_x):
             raise InputError(f"--batch-size {config.batch_size} is larger than the {len(dataset.train_x)} "
                              f"training images of {dataset.name}")
         check_memory(specs, config, len(dataset.probe_x))
-        outputs = _claim_outputs(((record, "--record"), (csv, "--csv")), force, _data_files(data))
+        outputs = claim_outputs(((record, "--record"), (csv, "--csv")), force, data_files(data))
     except InputError as error:
         fail(str(error))
-    no_ui = _headless_unless_terminal(no_ui)
+    no_ui = console.headless_unless_terminal(no_ui)
     raise typer.Exit(_run(specs, dataset, config, no_ui=no_ui, record=outputs[0], csv=outputs[1]))
-
-
-def _refuse_existing_outputs(outputs, force: bool) -> None:
-    """An existing output without --force is refused at once, before data is loaded."""
-    from vgrad.core.guard import expand
-
-    for path, what in outputs:
-        if path is not None and not force and os.path.lexists(expand(path, what)):
-            raise InputError(f"{what} {path}: exists; choose a new name or pass --force to overwrite it")
-
-
-def _claim_outputs(outputs, force: bool, inputs=()) -> list:
-    """Claim every output (guard.claim_output), or none: on a refusal the claimed are abandoned."""
-    from vgrad.core.guard import claim_output
-
-    claimed = []
-    try:
-        for path, what in outputs:
-            claimed.append(None if path is None else
-                           claim_output(path, what, force=force, inputs=inputs,
-                                        claimed=[c for c in claimed if c is not None]))
-    except InputError:
-        for output in claimed:
-            if output is not None:
-                output.abandon()
-        raise
-    return claimed
-
-
-def _data_files(source: str) -> tuple[Path, ...]:
-    """The files a --data source may read (none for the built-in names)."""
-    from vgrad.core.data import BUILTIN
-
-    path = Path(source).expanduser()
-    if source.strip().lower() in BUILTIN or not path.exists():
-        return ()
-    return (path, *path.iterdir()) if path.is_dir() else (path,)
 
 
 def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
@@ -217,11 +147,11 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
     written before the kernels compile, and every signal, however early and however many,
     ends it with its end line and the summary."""
     from vgrad.core.run.session import open_session
-    from vgrad.core.run.warmup import compile_kernels
+    from vgrad.core.train.warmup import compile_kernels
 
-    err = _stderr()
+    err = stderr_console()
     session = open_session(specs, dataset, config, record=record, csv=csv, compile_first=not no_ui)
-    signals = _signals_as_interrupt()
+    signals = signals_as_interrupt()
     code = ExitCode.OK
     try:
         if no_ui:
@@ -276,61 +206,9 @@ def _quietly(show, *args, **kwargs) -> None:
 def _print_summary(view, mode: str) -> None:
     from vgrad.tui.headless import summary_tables
 
-    _Console().print(*summary_tables(view, mode))
+    SafeConsole().print(*summary_tables(view, mode))
     for notice in view.notices:
-        _stderr().print(f"warning: {notice}")
-
-
-def _on_a_terminal() -> bool:
-    """stdin and stdout are both a terminal (either may be closed: None)."""
-    return all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout))
-
-
-def _headless_unless_terminal(no_ui: bool) -> bool:
-    """--no-ui, or True with a note when stdin or stdout is not a terminal (piped, a script,
-    CI): the dashboard would write screen codes into the pipe and wait for keys forever."""
-    if no_ui or _on_a_terminal():
-        return no_ui
-    _stderr().print("not a terminal: running headless, as with --no-ui")
-    return True
-
-
-class _Signals:
-    """SIGINT, SIGTERM and SIGHUP as KeyboardInterrupt, once: a second signal (two Ctrl+C 1 ms
-    apart) is ignored, so it cannot cut short the end line and the summary."""
-
-    SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
-
-    def __init__(self) -> None:
-        self.caught = False
-        self.code = ExitCode.INTERRUPTED
-        self.before: dict[int, object] = {}
-
-    def handle(self, signum, frame) -> None:
-        if self.caught:
-            return
-        self.caught = True
-        self.code = ExitCode.HANGUP if signum == getattr(signal, "SIGHUP", None) else ExitCode.INTERRUPTED
-        raise KeyboardInterrupt
-
-    def install(self) -> None:
-        for name in self.SIGNALS:
-            try:
-                previous = signal.signal(getattr(signal, name), self.handle)
-                self.before.setdefault(getattr(signal, name), previous)
-            except (AttributeError, ValueError):  # no such signal here, or not the main thread (tests)
-                pass
-
-    def restore(self) -> None:
-        """The handlers from before (in-process callers, such as tests, get theirs back)."""
-        for signum, previous in self.before.items():
-            signal.signal(signum, previous)
-
-
-def _signals_as_interrupt() -> _Signals:
-    signals = _Signals()
-    signals.install()
-    return signals
+        stderr_console().print(f"warning: {notice}")
 
 
 @app.command("replay", epilog=examples(
@@ -341,9 +219,9 @@ def replay_command(
     no_ui: bool = typer.Option(False, "--no-ui", help="Print the final table instead of playing."),
 ) -> None:
     """Play a recorded run back in the dashboard (+/- speed, home/end jump), then print its summary."""
-    from vgrad.core.record.follow import still_growing
     from vgrad.core.record.reader import read_run
-    from vgrad.core.record.replay import open_replay
+    from vgrad.core.record.tail import still_growing
+    from vgrad.core.run.replay import open_replay
 
     try:
         recording = read_run(path)
@@ -353,9 +231,9 @@ def replay_command(
         recording.warning = (f"{path} is still being written: replaying its {len(recording.steps)} steps so far; "
                              f"follow it live with `vgrad-tui watch {path}`")
     if recording.warning:
-        _stderr().print(f"warning: {recording.warning}")
+        stderr_console().print(f"warning: {recording.warning}")
     code = ExitCode.OK
-    if _headless_unless_terminal(no_ui):
+    if console.headless_unless_terminal(no_ui):
         replayer = open_replay(recording)
     else:
         from vgrad.tui.app import make_replay_app, run_dashboard
@@ -384,30 +262,30 @@ def watch_command(
         False, "--no-ui", help="Print each new record as one line until every writer has ended (Ctrl+C: exit 130)."),
 ) -> None:
     """Follow run files as they are written: your model next to the book's nets, live."""
-    from vgrad.core.record.following import FollowRunner, plan
     from vgrad.core.run.board import Board
+    from vgrad.core.run.follow_runner import FollowRunner, plan
 
     try:
         specs, files = plan(paths, layers)
         runner = FollowRunner(files, Board(specs, 0), layers=layers)
-        no_ui = _headless_unless_terminal(no_ui)
+        no_ui = console.headless_unless_terminal(no_ui)
         if no_ui:
             failed = next((file.follower.failure for file in files if file.follower.failure), None)
             if failed:
                 raise InputError(failed)
     except InputError as error:
         fail(str(error))
-    signals = _signals_as_interrupt()
+    signals = signals_as_interrupt()
     names = ", ".join(path.name for path in paths)
     try:
         if no_ui:
-            from vgrad.tui.watch import follow_lines
+            from vgrad.tui.watch_command import follow_lines
 
-            console, err = _Console(), _stderr()
-            code = follow_lines(runner, lambda line: console.out(line, highlight=False),
+            out, err = SafeConsole(), stderr_console()
+            code = follow_lines(runner, lambda line: out.out(line, highlight=False),
                                 note=lambda text: err.print(text, markup=False, highlight=False))
         else:
-            from vgrad.tui.watch import run_watch
+            from vgrad.tui.watch_command import run_watch
 
             code = run_watch(runner.board, runner, title=f"vgrad — watching {names}")
     finally:
@@ -439,11 +317,11 @@ def reproduce_command(
     with --accuracy, the book's validation accuracies next to ours, per epoch."""
     from vgrad.core.data import load_dataset
     from vgrad.core.lab.reproduce import check_data, reproduce
-    from vgrad.core.run.threads import limit_blas_threads
-    from vgrad.core.run.warmup import compile_kernels
+    from vgrad.core.train.threads import limit_blas_threads
+    from vgrad.core.train.warmup import compile_kernels
 
     if accuracy:
-        from vgrad.tui.accuracy_command import accuracy_command
+        from vgrad.tui.tables.accuracy import accuracy_command
         raise typer.Exit(accuracy_command(data, epochs, dtype or "float32", as_json))
     data, epochs, dtype = data or "mnist", 500 if epochs is None else epochs, dtype or "float64"
     if seeds < 1:
@@ -458,7 +336,7 @@ def reproduce_command(
         fail(str(error))
     from vgrad.tui.headless import counted, phase
 
-    err = _stderr()
+    err = stderr_console()
     with phase(err, "compiling numba kernels…"):
         for precision in sorted({"float64", dtype}):  # init speeds are always float64
             compile_kernels(precision, modes=("speed",))
@@ -466,11 +344,11 @@ def reproduce_command(
     with counted(err, f"{seeds} seeds × 3 nets, {epochs} epochs…", seeds * 3) as progress:
         results = reproduce(dataset, seeds=seeds, epochs=epochs, dtype=dtype, progress=progress)
     if as_json:
-        _print_json({"seeds": seeds, "epochs": epochs, "data": dataset.name,
+        print_json({"seeds": seeds, "epochs": epochs, "data": dataset.name,
                      "passed": all(r.passed for r in results), "nets": [r.as_dict() for r in results]})
     else:
-        from vgrad.tui.reproduce_table import reproduce_tables
-        _Console().print(*reproduce_tables(results))
+        from vgrad.tui.tables.reproduce import reproduce_tables
+        SafeConsole().print(*reproduce_tables(results))
     raise typer.Exit(ExitCode.OK if all(r.passed for r in results) else ExitCode.FAILED)
 
 
@@ -502,7 +380,7 @@ def bench_command(
         fail(str(error))
     from vgrad.tui.headless import phase
 
-    err = _stderr()
+    err = stderr_console()
     try:
         with phase(err, "starting…") as say:
             result = run_bench(dataset, quick=quick, progress=say)
@@ -510,10 +388,10 @@ def bench_command(
         err.print(f"vgrad-tui: error: wrong result, no speed reported: {error}", markup=False)
         raise typer.Exit(ExitCode.FAILED) from None
     if as_json:
-        _print_json(result)
+        print_json(result)
     else:
-        from vgrad.tui.bench_table import bench_tables
-        _Console().print(*bench_tables(result))
+        from vgrad.tui.tables.bench import bench_tables
+        SafeConsole().print(*bench_tables(result))
     missed = failed(result)
     if check and missed:
         err.print(f"vgrad-tui: bench --check: {len(missed)} target(s) FAIL: {'; '.join(missed)}", markup=False)
@@ -539,17 +417,17 @@ def plot_command(
     try:
         check_lens(lens)
         check_figure_path(out)
-        _refuse_existing_outputs(((out, "-o"),), force)
+        refuse_existing_outputs(((out, "-o"),), force)
         recording = read_run(path)
-        (figure,) = _claim_outputs(((out, "-o"),), force, inputs=(path,))
+        (figure,) = claim_outputs(((out, "-o"),), force, inputs=(path,))
     except InputError as error:
         fail(str(error))
     if recording.warning:
-        _stderr().print(f"warning: {recording.warning}")
+        stderr_console().print(f"warning: {recording.warning}")
     from vgrad.tui.headless import phase
 
     try:
-        with phase(_stderr(), f"drawing {out}…"), figure.binary() as file:
+        with phase(stderr_console(), f"drawing {out}…"), figure.binary() as file:
             plot_recording(recording, file, lens=lens, share_y=not separate_y, fmt=out.suffix.lower().lstrip("."))
     except BaseException:
         figure.abandon()  # a figure half drawn is no figure: a file this command made goes
@@ -564,9 +442,9 @@ def chain_command(
     neurons: int = typer.Option(4, "--neurons", metavar="N", help="Neurons in the chain (2 to 12)."),
 ) -> None:
     """The book's single-neuron chain: change w and b and watch each factor w·σ'(z)."""
-    if not _on_a_terminal():  # checked before textual and scipy load: the refusal is instant
+    if not console.on_a_terminal():  # checked before textual and scipy load: the refusal is instant
         fail("chain is interactive and needs a terminal (stdin or stdout is not one)")
-    from vgrad.tui.chain_app import make_chain_app
+    from vgrad.tui.chain.app import make_chain_app
 
     try:
         chain_app = make_chain_app(neurons)

@@ -11,9 +11,9 @@ from pathlib import Path
 from vgrad.core.errors import InputError
 from vgrad.core.guard import expand
 from vgrad.core.record.reader import Recording
-from vgrad.core.run.lens import BIAS, LENSES, SYMBOLS, lens_values
-from vgrad.core.run.summary import ZERO_FLOOR, epoch_progress, headline_text
 from vgrad.core.status import EndStatus, NetState
+from vgrad.core.view.lens import BIAS, LENSES, SYMBOLS, lens_values
+from vgrad.core.view.summary import ZERO_FLOOR, epoch_progress, headline_text
 
 FORMATS = (".png", ".svg", ".pdf")
 

@@ -14,8 +14,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from vgrad.core.run.board import Board, BoardView
-from vgrad.core.run.lens import BIAS, SYMBOLS, WEIGHT
-from vgrad.core.run.summary import (
+from vgrad.core.view.lens import BIAS, SYMBOLS, WEIGHT
+from vgrad.core.view.summary import (
     UNDEFINED,
     NetSummary,
     accuracy_text,

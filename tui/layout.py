@@ -7,7 +7,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from vgrad.core.run.spec import NetSpec
+from vgrad.core.spec import NetSpec
 from vgrad.tui.widgets.net_panel import NetPanel
 
 PANEL_MIN_WIDTH = 33          # side by side only while every panel gets this many columns

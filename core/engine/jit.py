@@ -43,7 +43,7 @@ def _warn(message: str) -> None:
 def source_hash() -> str:
     """16 hex digits of a hash over the source of every module in engine/ (every kernel lives there)."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -41,7 +41,6 @@ import math
 import numpy as np
 from numba import njit
 
-from vgrad.core.engine import vector_math
 from vgrad.core.engine.activations import (
     ELU_ALPHA,
     LEAKY_RELU,
@@ -54,17 +53,18 @@ from vgrad.core.engine.activations import (
 from vgrad.core.engine.blas import matmul
 from vgrad.core.engine.jit import I0, INLINE, JIT, NO, YES
 from vgrad.core.engine.net import B_OFF, N_OUT, RESIDUAL
-from vgrad.core.engine.panels import gemm_panels, pack_tiles, pack_weight_tiles, split_scratch
-from vgrad.core.engine.simd import vlanes, vsum, vzero64
-from vgrad.core.engine.structs import Panels, no_panels
-from vgrad.core.engine.thin_products import (
+from vgrad.core.engine.simd import vector_math
+from vgrad.core.engine.simd.lanes import vlanes, vsum, vzero64
+from vgrad.core.engine.simd.panels import gemm_panels, pack_tiles, pack_weight_tiles, split_scratch
+from vgrad.core.engine.simd.thin_products import (
     fused_weight_update,
     layer_backward,
     layer_forward,
     layer_update,
     weighted_inputs,
 )
-from vgrad.core.engine.vector_math import bias_sigmoid_lanes, cross_entropy_lanes, cross_entropy_one, sigmoid
+from vgrad.core.engine.simd.vector_math import bias_sigmoid_lanes, cross_entropy_lanes, cross_entropy_one, sigmoid
+from vgrad.core.engine.structs import Panels, no_panels
 
 
 @njit(**INLINE)

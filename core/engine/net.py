@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vgrad.core.engine.activations import CODES, COST_CODES, FUNCTIONS, sigmoid, sigmoid_prime
-from vgrad.core.run.spec import NetSpec
+from vgrad.core.spec import NetSpec
 
 W_OFF, B_OFF, N_OUT, N_IN, RESIDUAL = range(5)  # the columns of NetLayout.table
 

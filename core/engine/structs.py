@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from vgrad.core.engine.buffers import aligned_empty
 from vgrad.core.engine.net import NetLayout
+from vgrad.core.engine.simd.buffers import aligned_empty
 
 
 class Net(NamedTuple):

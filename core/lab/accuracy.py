@@ -11,12 +11,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from vgrad.core.config import Config
 from vgrad.core.data import Dataset
 from vgrad.core.errors import InputError
 from vgrad.core.lab.book import ACCURACY_EXPERIMENT, BOOK_ACCURACIES
-from vgrad.core.run.config import Config
-from vgrad.core.run.experiment import run_experiment
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
+from vgrad.core.train.trainer import run_experiment
 
 MNIST_TRAIN = ACCURACY_EXPERIMENT["train_images"] + ACCURACY_EXPERIMENT["validation_images"]
 MIN_IMAGES = 60  # the smallest split that still gives every net ten validation images
@@ -66,7 +66,7 @@ def accuracy_table(data: Dataset, epochs: int = ACCURACY_EXPERIMENT["epochs"], d
     accuracy %) after each epoch of each net (from its worker thread). Setting `stop` ends
     every net after its current epoch; so does Ctrl+C (which sets `stop`, pass your own to tell):
     what was measured is returned either way."""
-    from vgrad.core.run.threads import limit_blas_threads
+    from vgrad.core.train.threads import limit_blas_threads
     limit_blas_threads()  # four nets × several BLAS threads each would fight over the cores
     split = validation_split(data)
     config = accuracy_config(epochs, dtype)

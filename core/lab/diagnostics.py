@@ -6,7 +6,7 @@ import numpy as np
 
 from vgrad.core.engine.activations import FUNCTIONS
 from vgrad.core.engine.net import NetLayout, reference_forward
-from vgrad.core.run.spec import NetSpec
+from vgrad.core.spec import NetSpec
 
 SATURATION_THRESHOLD = 0.01  # f'(z) below this: the neuron passes almost no gradient back
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vgrad.core.config import Config
 from vgrad.core.data import Dataset
-from vgrad.core.run.config import Config
-from vgrad.core.run.experiment import make_trainer
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
+from vgrad.core.train.trainer import make_trainer
 
 DEEP = "784-30-30-30-30-10"
 NETS = (DEEP, DEEP + ":batchnorm")

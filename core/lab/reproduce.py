@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from vgrad.core.config import Config
 from vgrad.core.data import Dataset
 from vgrad.core.lab.book import ADJACENT_RATIO, BOOK_NETS, Band, BookNet
-from vgrad.core.run.config import Config
-from vgrad.core.run.experiment import Trainer, make_trainer, run_experiment
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
+from vgrad.core.train.trainer import Trainer, make_trainer, run_experiment
 
 
 @dataclass(frozen=True)

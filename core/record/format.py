@@ -17,9 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 from vgrad.core import __version__
+from vgrad.core.config import Config
 from vgrad.core.record.model import ModelSpec
-from vgrad.core.run.config import Config
-from vgrad.core.run.spec import NetSpec
+from vgrad.core.spec import NetSpec
 from vgrad.core.status import NetState
 
 FORMAT_VERSION = 2

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from vgrad.core.config import MAX_EPOCHS, Config, config_from_dict
 from vgrad.core.errors import InputError
 from vgrad.core.guard import open_regular
 from vgrad.core.record.format import EVENT_KINDS, READABLE_FORMATS, RESTART
 from vgrad.core.record.model import ModelSpec, model_spec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import History
-from vgrad.core.run.config import MAX_EPOCHS, Config, config_from_dict
-from vgrad.core.run.spec import NetSpec, parse_net
+from vgrad.core.spec import NetSpec, parse_net
 
 MAX_STEP = 2**53                    # parameter updates: counts beyond this are not exact as floats
 WATCHED_CONFIG = Config(epochs=0)   # a watched model's file has no config: epochs unknown

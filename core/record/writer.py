@@ -14,7 +14,7 @@ from typing import Any
 
 from vgrad.core.guard import Output, claim_output
 from vgrad.core.record.step import StepRecord
-from vgrad.core.run.spec import NetSpec
+from vgrad.core.spec import NetSpec
 
 
 class _LineSink:

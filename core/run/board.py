@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
-from vgrad.core.run.spec import NetSpec
+from vgrad.core.spec import NetSpec
 from vgrad.core.status import NetState
 
 HISTORY_CAPACITY = 1024

@@ -14,15 +14,15 @@ import traceback
 from collections.abc import Callable, Iterator
 from functools import partial
 
+from vgrad.core.config import Config
 from vgrad.core.data import Dataset
 from vgrad.core.record.format import RESTART
 from vgrad.core.record.sink import Sink
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board
-from vgrad.core.run.config import Config
-from vgrad.core.run.experiment import run_experiment
-from vgrad.core.run.spec import NetSpec
+from vgrad.core.spec import NetSpec
 from vgrad.core.status import NetState
+from vgrad.core.train.trainer import run_experiment
 
 RecordSource = Callable[[int], Iterator[StepRecord]]
 
@@ -63,7 +63,7 @@ class Runner:
 
     # lifecycle
     def start(self) -> None:
-        from vgrad.core.run.threads import limit_blas_threads
+        from vgrad.core.train.threads import limit_blas_threads
         limit_blas_threads()
         stop = self._stop = threading.Event()
         self.started_at = time.perf_counter()

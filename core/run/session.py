@@ -7,16 +7,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from vgrad.core.config import Config
 from vgrad.core.data import Dataset
 from vgrad.core.record.format import run_header
 from vgrad.core.record.sink import Sink
 from vgrad.core.record.writer import CsvRecorder, JsonlRecorder
 from vgrad.core.run.board import Board
-from vgrad.core.run.config import Config
 from vgrad.core.run.runner import Runner
-from vgrad.core.run.spec import NetSpec
-from vgrad.core.run.warmup import compile_kernels
+from vgrad.core.spec import NetSpec
 from vgrad.core.status import EndStatus
+from vgrad.core.train.warmup import compile_kernels
 
 
 @dataclass

@@ -49,7 +49,7 @@ def stubbed_bench(monkeypatch):
 
     Returns the figures: change one before calling run_bench to move a target."""
     figures = dict(FIGURES)
-    monkeypatch.setattr("vgrad.core.run.warmup.compile_kernels", lambda dtype="float64": None)
+    monkeypatch.setattr("vgrad.core.train.warmup.compile_kernels", lambda dtype="float64": None)
     monkeypatch.setattr(run, "gate", lambda problem, peers: [Check("stub", 0.0, 1e-10)])
     monkeypatch.setattr(run, "measure_peer", _measure)
     monkeypatch.setattr(run, "matmul_gflops", lambda dtype, **kwargs: figures["matmul_gflops"])

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from vgrad.bench import accuracy
+from vgrad.bench.measures import accuracy
 
 
 def test_the_synthetic_images_are_mnist_shaped_and_as_sparse_as_mnist(monkeypatch):

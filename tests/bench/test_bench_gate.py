@@ -10,7 +10,7 @@ from vgrad.bench.gate import Check, WrongResult, check_engine
 from vgrad.bench.peers import EnginePeer
 from vgrad.bench.problem import Problem
 from vgrad.core.engine.net import init_params
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
 
 
 def problem(mnist, text="784-30-30-30-30-10", seed=0):
@@ -32,7 +32,7 @@ def test_the_gate_holds_for_other_nets_too(mnist, text):
 
 
 def test_without_avx512_the_engine_falls_back_to_blas_and_still_passes(mnist, monkeypatch):
-    from vgrad.core.run import experiment
+    from vgrad.core.train import trainer as experiment
 
     monkeypatch.setattr(experiment, "simd_available", lambda: False)
     monkeypatch.setattr(experiment, "_SHARED", OrderedDict())
@@ -63,7 +63,7 @@ def test_the_bench_refuses_to_time_a_wrong_engine(mnist, monkeypatch):
     def never(*args, **kwargs):
         raise AssertionError("timed something after a wrong result")
 
-    monkeypatch.setattr("vgrad.core.run.warmup.compile_kernels", lambda dtype="float64": None)
+    monkeypatch.setattr("vgrad.core.train.warmup.compile_kernels", lambda dtype="float64": None)
     monkeypatch.setattr(gate, "check_engine", lambda problem, dtype: [Check("vgrad wrong", 0.5, 1e-10)])
     monkeypatch.setattr(run, "measure_peer", never)
     with pytest.raises(WrongResult, match="vgrad wrong"):

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from vgrad.bench import launch
+from vgrad.bench.measures import launch
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from vgrad.bench.problem import Problem
 from vgrad.bench.timing import measure_peer
 from vgrad.bench.torch_peer import TorchPeer, torch_version
 from vgrad.core.engine.net import init_params
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
 
 PEERS = [NumpyPeer, BookPeer] + ([TorchPeer] if torch_version() else [])
 

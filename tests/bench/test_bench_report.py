@@ -7,7 +7,7 @@ from rich.console import Console
 from vgrad.bench.readme_table import tables
 from vgrad.bench.report import report, target_cells
 from vgrad.bench.run import run_bench
-from vgrad.tui.bench_table import bench_tables
+from vgrad.tui.tables.bench import bench_tables
 
 
 def rich_text(result):

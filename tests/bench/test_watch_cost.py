@@ -2,8 +2,8 @@
 
 import pytest
 
+from vgrad.bench.measures.watch_cost import watch_latency, watch_overhead
 from vgrad.bench.targets import _watch_targets
-from vgrad.bench.watch_cost import watch_latency, watch_overhead
 
 
 def verdicts(watch):

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vgrad.core.config import Config
 from vgrad.core.record.reader import read_run
-from vgrad.core.run.config import Config
-from vgrad.core.run.experiment import Trainer
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
+from vgrad.core.train.trainer import Trainer
 
 torch = pytest.importorskip("torch")
 EXAMPLE = Path(__file__).parents[2] / "examples" / "torch_book_net.py"

@@ -1,7 +1,7 @@
 """The weight lens (`w`): the dashboard shows ‖∂C/∂W^l‖ instead of s_l, and says so."""
 
-from vgrad.core.run.lens import WEIGHT
-from vgrad.core.run.summary import speed_text
+from vgrad.core.view.lens import WEIGHT
+from vgrad.core.view.summary import speed_text
 from vgrad.tui.widgets import LayerRow, NetPanel, ScaleLegend, SpeedScale
 
 

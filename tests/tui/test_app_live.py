@@ -5,11 +5,11 @@ import time
 
 import pytest
 
+from vgrad.core.config import Config
 from vgrad.core.run.board import Board
-from vgrad.core.run.config import Config
 from vgrad.core.run.runner import Runner
 from vgrad.core.run.session import Session, open_session
-from vgrad.core.run.spec import parse_nets
+from vgrad.core.spec import parse_nets
 from vgrad.tui.app import make_live_app
 from vgrad.tui.widgets import StatusLine
 

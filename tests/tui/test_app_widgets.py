@@ -8,14 +8,14 @@ import pytest
 
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import NetView
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
+from vgrad.core.view.scale import SpeedScale, shared_scale
 from vgrad.tui.widgets import NeuronBars
 from vgrad.tui.widgets.formatting import gain
 from vgrad.tui.widgets.log_sparkline import BAD, ZERO, columns_of, levels, row_runs, run_steps
 from vgrad.tui.widgets.net_panel import NetPanel
 from vgrad.tui.widgets.neuron_bars import bar, drawing, largest
 from vgrad.tui.widgets.plot_screen import decade_ticks, step_ticks
-from vgrad.tui.widgets.scale import SpeedScale, shared_scale
 from vgrad.tui.widgets.status_line import pack, readings, state_text, status_lines
 
 NAN, INF = math.nan, math.inf

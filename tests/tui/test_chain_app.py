@@ -7,8 +7,8 @@ from textual.widgets import Label, Static
 
 from vgrad.core.errors import InputError
 from vgrad.core.lab.chain import default_chain, exploding_chain, forward
-from vgrad.tui.chain_app import BIAS_STEP, WEIGHT_STEP, ChainApp, make_chain_app
-from vgrad.tui.widgets.chain import GradientRatio, NeuronCard, ProductFormula, Reading, reading
+from vgrad.tui.chain.app import BIAS_STEP, WEIGHT_STEP, ChainApp, make_chain_app
+from vgrad.tui.chain.widgets import GradientRatio, NeuronCard, ProductFormula, Reading, reading
 
 SNAPSHOT_SIZE = (100, 30)
 

@@ -37,7 +37,7 @@ def test_top_level_help_shows_runs_options_with_their_allowed_values():
     """Item 17: bare options go to run, so its options are on the first page a user sees,
     placeholders list what is allowed, and no description is cut off with '...'."""
     from vgrad.core.lab.presets import PRESETS
-    from vgrad.core.run.spec import ACTIVATIONS
+    from vgrad.core.spec import ACTIVATIONS
 
     output = invoke("--help").output
     assert "Options of run, the default command" in output
@@ -198,7 +198,7 @@ def test_without_a_terminal_the_dashboard_falls_back_to_headless_with_a_note(tmp
 
 
 def test_chain_without_a_terminal_is_refused_in_one_line_before_the_explorer_loads(monkeypatch):
-    monkeypatch.setitem(sys.modules, "vgrad.tui.chain_app", None)   # importing it now fails
+    monkeypatch.setitem(sys.modules, "vgrad.tui.chain.app", None)   # importing it now fails
     result = runner.invoke(app, ["chain"])
     assert result.exit_code == 2 and "needs a terminal" in result.output
 
@@ -235,10 +235,9 @@ def as_on_a_terminal(monkeypatch, pilot) -> None:
     function of a textual Pilot), so the code after the dashboard runs as it would for a user."""
     from textual.app import App
 
-    from vgrad.tui import cli
     from vgrad.tui.app import VgradApp
 
-    monkeypatch.setattr(cli, "_headless_unless_terminal", lambda no_ui: False)
+    monkeypatch.setattr("vgrad.tui.console.headless_unless_terminal", lambda no_ui: False)
     monkeypatch.setattr(VgradApp, "run", lambda app: App.run(app, headless=True, auto_pilot=pilot))
 
 

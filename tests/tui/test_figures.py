@@ -52,7 +52,7 @@ def test_plot_refuses_a_file_that_is_not_a_run(tmp_path):
 @pytest.mark.parametrize("neurons", ["1", "13", "1000000000"])
 def test_chain_refuses_a_length_outside_2_to_12(neurons, monkeypatch):
     """On a terminal (without one, chain refuses first, before textual and scipy load)."""
-    monkeypatch.setattr("vgrad.tui.cli._on_a_terminal", lambda: True)
+    monkeypatch.setattr("vgrad.tui.console.on_a_terminal", lambda: True)
     result = runner.invoke(app, ["chain", "--neurons", neurons])
     assert result.exit_code == 2 and f"--neurons {neurons}: a chain has 2 to 12 neurons" in result.output
 

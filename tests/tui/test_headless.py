@@ -7,12 +7,12 @@ from pathlib import Path
 from rich.console import Console
 
 from vgrad.core.record.reader import read_run
-from vgrad.core.record.replay import open_replay
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board
-from vgrad.core.run.lens import WEIGHT
-from vgrad.core.run.spec import parse_net
-from vgrad.core.run.summary import headline_text
+from vgrad.core.run.replay import open_replay
+from vgrad.core.spec import parse_net
+from vgrad.core.view.lens import WEIGHT
+from vgrad.core.view.summary import headline_text
 from vgrad.tui.headless import counted, follow_progress, phase, summary_tables
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

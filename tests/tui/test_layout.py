@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
 from vgrad.tui.layout import choose_layout, rows_needed
 from vgrad.tui.widgets import HelpScreen, LayerRow, NetPanel, NeuronBars, PlotScreen
 

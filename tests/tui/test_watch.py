@@ -7,10 +7,10 @@ import pytest
 from typer.testing import CliRunner
 
 import vgrad
-from vgrad.core.record.following import FollowRunner, plan
 from vgrad.core.run.board import Board
+from vgrad.core.run.follow_runner import FollowRunner, plan
 from vgrad.tui.cli import app
-from vgrad.tui.watch import follow_lines, make_watch_app
+from vgrad.tui.watch_command import follow_lines, make_watch_app
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 cli = CliRunner()

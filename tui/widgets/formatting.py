@@ -1,11 +1,11 @@
-"""Dashboard-only number formats; s_l, cost and accuracy use vgrad.core.run.summary's, as the
+"""Dashboard-only number formats; s_l, cost and accuracy use vgrad.core.view.summary's, as the
 headless table and the plot do."""
 
 from __future__ import annotations
 
 import math
 
-from vgrad.core.run.summary import UNDEFINED, is_near_zero
+from vgrad.core.view.summary import UNDEFINED, is_near_zero
 
 
 def gain(later: float | None, earlier: float | None) -> str:

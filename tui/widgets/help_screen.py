@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from vgrad.core.lab.book import ADJACENT_RATIO
-from vgrad.core.run.summary import ZERO_FLOOR
+from vgrad.core.view.summary import ZERO_FLOOR
 
 ABOUT = (
     "s_l = ‖(1/N) Σ_x δ^l_x‖ is the speed of learning of hidden layer l: the norm of the mean "

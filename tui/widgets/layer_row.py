@@ -12,10 +12,10 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from vgrad.core.record.step import StepRecord
-from vgrad.core.run.summary import speed_text
+from vgrad.core.view.scale import SpeedScale
+from vgrad.core.view.summary import speed_text
 from vgrad.tui.widgets.formatting import gain
 from vgrad.tui.widgets.log_sparkline import COMPONENTS, levels, row_runs
-from vgrad.tui.widgets.scale import SpeedScale
 from vgrad.tui.widgets.styled import StyledWidget
 
 NAME_WIDTH = 3          # "h1 ": a built-in net's row names

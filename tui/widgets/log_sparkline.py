@@ -10,8 +10,8 @@ from __future__ import annotations
 from itertools import groupby
 
 from vgrad.core.record.step import StepRecord
-from vgrad.core.run.summary import ZERO_FLOOR
-from vgrad.tui.widgets.scale import SpeedScale
+from vgrad.core.view.scale import SpeedScale
+from vgrad.core.view.summary import ZERO_FLOOR
 
 BARS = " ▁▂▃▄▅▆▇█"
 BAD = -1      # nan or inf

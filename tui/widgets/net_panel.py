@@ -8,13 +8,13 @@ from textual.containers import Container, Vertical
 
 from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.run.board import NetView
-from vgrad.core.run.spec import NetSpec
-from vgrad.core.run.summary import headline_text, stall_note
+from vgrad.core.spec import NetSpec
 from vgrad.core.status import NetState
+from vgrad.core.view.scale import SpeedScale
+from vgrad.core.view.summary import headline_text, stall_note
 from vgrad.tui.widgets.layer_row import LayerRow, name_width
 from vgrad.tui.widgets.log_sparkline import run_steps
 from vgrad.tui.widgets.neuron_bars import HEADER_ROWS, NeuronBars
-from vgrad.tui.widgets.scale import SpeedScale
 from vgrad.tui.widgets.status_line import StatusLine
 
 BORDER_ROWS = 2

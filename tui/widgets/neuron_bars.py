@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.style import Style
 
 from vgrad.core.record.step import NEURONS_SHOWN
-from vgrad.core.run.summary import number
+from vgrad.core.view.summary import number
 from vgrad.tui.widgets.styled import StyledWidget
 
 ROW_LABEL = 2

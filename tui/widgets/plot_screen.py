@@ -16,9 +16,9 @@ from textual.widgets import Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from vgrad.core.run.board import BoardView, NetView
-from vgrad.core.run.summary import ZERO_FLOOR, headline_text
+from vgrad.core.view.scale import SpeedScale, shared_scale
+from vgrad.core.view.summary import ZERO_FLOOR, headline_text
 from vgrad.tui.widgets.log_sparkline import run_steps
-from vgrad.tui.widgets.scale import SpeedScale, shared_scale
 from vgrad.tui.widgets.status_line import state_text
 
 REDRAW_SECONDS = 0.25

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.reactive import reactive
 
-from vgrad.tui.widgets.scale import SpeedScale
+from vgrad.core.view.scale import SpeedScale
 from vgrad.tui.widgets.styled import StyledWidget
 
 LEAD = "{} of every net on one "

@@ -8,8 +8,8 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from vgrad.core.run.board import NetView
-from vgrad.core.run.summary import accuracy_text, epochs_done, number
 from vgrad.core.status import NetState
+from vgrad.core.view.summary import accuracy_text, epochs_done, number
 from vgrad.tui.widgets.styled import StyledWidget
 
 STATE_MARKS = {

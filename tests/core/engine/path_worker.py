@@ -10,14 +10,15 @@ import llvmlite.binding as llvm
 import numpy as np
 from numba.core.registry import CPUDispatcher
 
+from vgrad.core.config import Config
 from vgrad.core.data import Dataset
-from vgrad.core.engine import blas, kernels, panels, target, thin_products
+from vgrad.core.engine import blas, kernels
 from vgrad.core.engine.net import activation_code, cost_code, init_params, make_layout, reference_backward
-from vgrad.core.engine.simd import LANES
+from vgrad.core.engine.simd import panels, target, thin_products
+from vgrad.core.engine.simd.lanes import LANES
 from vgrad.core.engine.structs import Hyper, Net, make_buffers
-from vgrad.core.run.config import Config
-from vgrad.core.run.experiment import Trainer
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
+from vgrad.core.train.trainer import Trainer
 
 ARM_CPUS = ("generic", "apple-m1", "neoverse-n1")
 

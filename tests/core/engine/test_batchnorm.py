@@ -16,7 +16,7 @@ from vgrad.core.engine.batchnorm_reference import (
     reference_bn_forward,
 )
 from vgrad.core.engine.net import make_layout
-from vgrad.core.run.spec import INITS, parse_net
+from vgrad.core.spec import INITS, parse_net
 
 H = 1e-6
 ROWS = 7

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from vgrad.core.engine.buffers import CACHE_LINE, aligned, aligned_copy, aligned_empty
-from vgrad.core.run.config import Config
-from vgrad.core.run.experiment import Trainer
-from vgrad.core.run.spec import parse_net
+from vgrad.core.config import Config
+from vgrad.core.engine.simd.buffers import CACHE_LINE, aligned, aligned_copy, aligned_empty
+from vgrad.core.spec import parse_net
+from vgrad.core.train.trainer import Trainer
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

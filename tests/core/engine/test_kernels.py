@@ -14,7 +14,7 @@ from vgrad.core.engine.net import (
     reference_forward,
 )
 from vgrad.core.engine.structs import Hyper, Net, make_buffers
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
 
 SPECS = ["784-30-30-30-30-10", "12-6-6-6-4:relu:he:residual", "12-6-6-4:tanh:xavier:quadratic",
          "12-6-6-6-4:leaky_relu:residual", "12-6-6-4:elu:large", "12-5-5-5-4:sigmoid:residual"]

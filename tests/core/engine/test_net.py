@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from vgrad.core.engine.net import RESIDUAL, init_params, make_layout
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
 
 WIDE = "400-200-200-10"
 

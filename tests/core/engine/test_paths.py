@@ -12,7 +12,7 @@ import numpy as np
 import path_worker
 import pytest
 
-from vgrad.core.engine import target
+from vgrad.core.engine.simd import target
 
 WORKER = Path(__file__).with_name("path_worker.py")
 HOST_RUNS = target.PATHS[target.PATHS.index(target.PATH):] if target.PATH else ()

@@ -9,7 +9,7 @@ import pytest
 
 from vgrad.core.engine.net import make_layout
 from vgrad.core.engine.structs import make_buffers
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
 
 
 def test_buffers_are_sized_by_the_layout_and_the_batch():
@@ -26,7 +26,7 @@ def test_buffers_are_sized_by_the_layout_and_the_batch():
 WARM_UP = """
 import json
 from vgrad.core.engine import kernels
-from vgrad.core.run.warmup import compile_kernels
+from vgrad.core.train.warmup import compile_kernels
 compile_kernels("float64")
 print(json.dumps({name: sum(getattr(kernels, name).stats.cache_misses.values())
                   for name in ("sgd_steps", "update", "probe_summary", "_forward", "_backprop")}))

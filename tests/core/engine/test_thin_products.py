@@ -5,10 +5,10 @@ import pytest
 
 from vgrad.core.engine import kernels
 from vgrad.core.engine.net import activation_code, cost_code, init_params, make_layout
-from vgrad.core.engine.simd import simd_available
+from vgrad.core.engine.simd.lanes import simd_available
+from vgrad.core.engine.simd.thin_products import combine_rows, fused_weight_update, weighted_inputs
 from vgrad.core.engine.structs import Buffers, Hyper, Net, make_buffers
-from vgrad.core.engine.thin_products import combine_rows, fused_weight_update, weighted_inputs
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
 
 pytestmark = pytest.mark.skipif(not simd_available(), reason="needs a SIMD target (target.PATH)")
 

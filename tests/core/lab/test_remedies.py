@@ -7,12 +7,12 @@ relu+he 0.49, sigmoid+residual 1.19, tanh+xavier 0.61; the assertions keep a mar
 import numpy as np
 import pytest
 
+from vgrad.core.config import Config
 from vgrad.core.lab.book import EXPLODING_FACTOR
 from vgrad.core.lab.diagnostics import saturated_fraction
 from vgrad.core.lab.reproduce import init_speeds
-from vgrad.core.run.config import Config
-from vgrad.core.run.experiment import Trainer
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
+from vgrad.core.train.trainer import Trainer
 
 SEEDS = range(10)
 DEEP = "784-30-30-30-30-10"

@@ -14,7 +14,7 @@ from vgrad.core.lab.reproduce import init_speeds, reproduce
 
 @pytest.fixture(scope="module")
 def results(mnist):
-    from vgrad.core.run.warmup import compile_kernels
+    from vgrad.core.train.warmup import compile_kernels
 
     compile_kernels("float32")
     return reproduce(mnist, seeds=20, epochs=500, dtype="float32")

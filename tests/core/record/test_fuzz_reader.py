@@ -6,11 +6,11 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from vgrad.core.config import Config
 from vgrad.core.errors import InputError
 from vgrad.core.record.format import run_header
 from vgrad.core.record.reader import read_run
-from vgrad.core.run.config import Config
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
 
 SPECS = (parse_net("784-30-30-10"),)
 HEADER = run_header(SPECS, Config(epochs=5), "mnist", {"probe": 1000})

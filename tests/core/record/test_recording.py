@@ -7,13 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vgrad.core.config import Config
 from vgrad.core.errors import InputError
 from vgrad.core.record.format import RESTART, run_header
 from vgrad.core.record.reader import read_run
 from vgrad.core.record.step import StepRecord
 from vgrad.core.record.writer import CsvRecorder, JsonlRecorder
-from vgrad.core.run.config import Config
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 SPECS = (parse_net("784-30-30-10"), parse_net("784-30-30-30-10:relu:he"))

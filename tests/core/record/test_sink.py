@@ -1,10 +1,10 @@
 """The recorders are Sinks: what the runner hands every record, event and end to."""
 
+from vgrad.core.config import Config
 from vgrad.core.record.format import run_header
 from vgrad.core.record.sink import Sink
 from vgrad.core.record.writer import CsvRecorder, JsonlRecorder
-from vgrad.core.run.config import Config
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
 
 SPECS = (parse_net("4-3-3-2"),)
 

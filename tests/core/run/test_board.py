@@ -4,7 +4,7 @@ import pytest
 
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
 from vgrad.core.status import NetState
 
 

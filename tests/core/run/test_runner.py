@@ -6,14 +6,14 @@ import time
 
 import pytest
 
+from vgrad.core.config import Config
 from vgrad.core.record.format import run_header
 from vgrad.core.record.reader import read_run
 from vgrad.core.record.step import StepRecord
 from vgrad.core.record.writer import JsonlRecorder
 from vgrad.core.run.board import Board
-from vgrad.core.run.config import Config
 from vgrad.core.run.runner import Runner
-from vgrad.core.run.spec import parse_net
+from vgrad.core.spec import parse_net
 from vgrad.core.status import EndStatus, NetState
 
 SPECS = (parse_net("784-30-30-10"), parse_net("784-30-30-30-10"))

@@ -12,8 +12,8 @@ import vgrad
 from vgrad.core.errors import InputError
 from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.reader import read_run
-from vgrad.core.record.replay import Replayer
 from vgrad.core.run.board import Board
+from vgrad.core.run.replay import Replayer
 
 LAYERS = ["encoder.0", "encoder.2", "head"]
 

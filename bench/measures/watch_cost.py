@@ -1,0 +1,120 @@
+"""What `vgrad.watch` costs the training it watches, and how soon `vgrad-tui watch` shows a record.
+
+Overhead: a PyTorch MLP 784-256×8-10 (8 hidden layers of 256, sigmoid) at batch 64 on one
+CPU thread, training steps timed (this thread's CPU time) in alternating windows without a watcher, with
+`every=1` and with `every=10`, so the three share the host's load; the median window of
+each gives the extra time per step in %. Latency: a writer appends a record, and the
+time until a FollowRunner polling as `watch` does has put it on the board; the screen
+adds at most one dashboard frame (1/15 s) on top.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HIDDEN, WIDTH, BATCH = 8, 256, 64
+WINDOWS, QUICK_WINDOWS = 15, 5      # short windows, many: a shared host's load spikes hit all three alike
+STEPS, QUICK_STEPS = 30, 20
+LATENCY_RECORDS, QUICK_LATENCY_RECORDS = 40, 10
+FRAME_S = 1 / 15          # the dashboard's poll period: the screen shows the board this much later at most
+
+
+def _mlp(torch):
+    torch.manual_seed(0)
+    sizes = [784] + [WIDTH] * HIDDEN + [10]
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [torch.nn.Linear(n_in, n_out), torch.nn.Sigmoid()]
+    return torch.nn.Sequential(*layers[:-1])
+
+
+def _window(torch, model, optimizer, x, y, steps: int, watcher, first: int) -> float:
+    """CPU seconds of this thread per training step over `steps` steps (watched if `watcher`):
+    thread time, so other processes on a shared host do not count."""
+    start = time.thread_time()
+    for step in range(first, first + steps):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        if watcher is not None:
+            watcher.log(step, loss=loss)
+        optimizer.step()
+    return (time.thread_time() - start) / steps
+
+
+def watch_overhead(quick: bool = False) -> dict | None:
+    """Median seconds per step without and with watch (every 1, every 10), and the extra in %;
+    None when torch cannot be imported."""
+    try:
+        import torch
+    except Exception:  # not installed: skipped with a note
+        return None
+    import vgrad
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        # each its own copy of the model: a watcher's hooks must not run in another's windows
+        models = {name: _mlp(torch) for name in ("off", "every_1", "every_10")}
+        optimizers = {name: torch.optim.SGD(model.parameters(), lr=0.01) for name, model in models.items()}
+        generator = torch.Generator().manual_seed(0)
+        x, y = torch.rand(BATCH, 784, generator=generator), torch.randint(0, 10, (BATCH,), generator=generator)
+        windows, steps = (QUICK_WINDOWS, QUICK_STEPS) if quick else (WINDOWS, STEPS)
+        times: dict[str, list[float]] = {"off": [], "every_1": [], "every_10": []}
+        with tempfile.TemporaryDirectory() as folder:
+            watchers = {"off": None,
+                        "every_1": vgrad.watch(models["every_1"], Path(folder) / "every1.jsonl", every=1),
+                        "every_10": vgrad.watch(models["every_10"], Path(folder) / "every10.jsonl", every=10)}
+            names = list(watchers)
+            for name in names:                                              # warm up
+                _window(torch, models[name], optimizers[name], x, y, steps, None, 0)
+            for window in range(windows):
+                for name in names[window % 3:] + names[:window % 3]:     # each goes first in turn
+                    times[name].append(_window(torch, models[name], optimizers[name], x, y, steps, watchers[name],
+                                               window * steps))
+            for watcher in watchers.values():
+                if watcher is not None:
+                    watcher.close()
+    finally:
+        torch.set_num_threads(threads)
+    median = {name: statistics.median(values) for name, values in times.items()}
+    return {"net": f"784-{WIDTH}x{HIDDEN}-10", "batch": BATCH, "threads": 1, "windows": windows,
+            "steps_per_window": steps, "step_s": median,
+            "extra_percent": {name: 100 * (median[name] / median["off"] - 1) for name in ("every_1", "every_10")},
+            "latency": watch_latency(quick)}
+
+
+def watch_latency(quick: bool = False) -> dict:
+    """Seconds from a record's write to the board, as `vgrad-tui watch` polls (median, worst)."""
+    import vgrad
+    from vgrad.core.run.board import Board
+    from vgrad.core.run.follow_runner import FollowRunner, plan
+
+    count = QUICK_LATENCY_RECORDS if quick else LATENCY_RECORDS
+    delays = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "run.jsonl"
+        recorder = vgrad.Recorder(path, ["a", "b"])
+        specs, files = plan([path])
+        board = Board(specs, 0)
+        runner = FollowRunner(files, board)
+        runner.start()
+        shown = threading.Event()
+        try:
+            for step in range(count):
+                time.sleep(0.02 * (step % 5))          # records at irregular moments within a poll
+                written = time.perf_counter()
+                recorder.log(step, speed=[0.1, 0.2])
+                while (latest := board.snapshot().nets[0].latest) is None or latest.step != step:
+                    shown.wait(0.001)
+                delays.append(time.perf_counter() - written)
+        finally:
+            runner.stop()
+            runner.join()
+            recorder.close()
+    return {"records": count, "median_s": statistics.median(delays), "max_s": max(delays),
+            "frame_s": FRAME_S, "poll_s": runner.poll_seconds}

@@ -1,0 +1,191 @@
+"""Follow run files that other processes are writing (`vgrad-tui watch`), like `tail -f`.
+
+A Follower reads what is new in one file at each poll: a half-written last line is held
+until its newline arrives; a file that does not exist yet is waited for; a file that is
+truncated or replaced (another inode, or another header) is a new run and starts again.
+It never decodes more than the board would keep (LineParser thins a long backlog), so
+opening a million-step file costs seconds, not gigabytes. No textual, no threads here:
+the FollowRunner (core/run/follow_runner.py) polls followers and feeds a Board.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from vgrad.core.errors import InputError
+from vgrad.core.record.reader import MAX_LINE, LineParser
+from vgrad.core.record.step import StepRecord
+from vgrad.core.run.board import HISTORY_CAPACITY
+
+READ_BUDGET = 4 << 20       # bytes read at a time (a poll reads on to the end of the file)
+STILL_WRITING = 10.0        # seconds: a file without an end line changed this recently is still growing
+
+
+@dataclass(frozen=True)
+class Started:
+    """A run begins in the file (the first one, or a new one after truncation or replacement)."""
+
+    parser: LineParser
+    again: bool                 # True when an earlier run in this file was replaced
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The file is not a vgrad run, or a line is damaged: what is wrong, in one line naming the file."""
+
+    message: str
+
+
+FollowItem = Started | Failed | StepRecord | dict[str, Any]   # what poll() returns, in file order
+
+
+class Follower:
+    """One followed file; `poll()` returns what appeared since the last poll, in file order."""
+
+    def __init__(self, path: str | Path, *, capacity: int = HISTORY_CAPACITY,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = Path(path)
+        self.capacity = capacity
+        self.clock = clock
+        self.parser: LineParser | None = None
+        self.failure: str | None = None
+        self.ended = False              # the run's end line was read
+        self.changed_at = clock()       # when new bytes last arrived
+        self._file: IO[bytes] | None = None
+        self._identity: tuple[int, int] | None = None
+        self._header = b""
+        self._offset = 0
+        self._partial = b""
+        self._problem: str | None = None
+        self._runs = 0
+
+    @property
+    def exists(self) -> bool:
+        return self._file is not None
+
+    @property
+    def silent_for(self) -> float:
+        """Seconds since new bytes last arrived."""
+        return self.clock() - self.changed_at
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def poll(self) -> list[FollowItem]:
+        """Started, StepRecords, event and end dicts, or Failed; [] when nothing is new."""
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            return []                    # not there yet, or removed: a new file may come
+        except OSError as error:
+            return self._fail(f"run file {self.path}: cannot read ({error.strerror or error})")
+        identity = (status.st_dev, status.st_ino)
+        if self._file is not None and (identity != self._identity or status.st_size < self._offset
+                                       or not self._same_header()):
+            self.close()                 # truncated or replaced: a new run
+        if self._file is None:
+            if self.failure is not None and identity == self._identity and status.st_size >= self._offset:
+                return []                # still the file that failed: wait until it changes
+            return self._open(identity)
+        if self.failure is not None:
+            return []
+        return self._read()
+
+    def _open(self, identity: tuple[int, int]) -> list[FollowItem]:
+        try:
+            self._file = open(self.path, "rb")
+        except FileNotFoundError:
+            return []
+        except OSError as error:
+            return self._fail(f"run file {self.path}: cannot read ({error.strerror or error})")
+        self._identity = identity
+        self._offset, self._partial, self._header = 0, b"", b""
+        self.parser, self.failure, self.ended = None, None, False
+        return self._read()
+
+    def _same_header(self) -> bool:
+        """The file still starts with the header we read (a rewrite in place is a new run)."""
+        if not self._header or self._file is None:
+            return True
+        try:
+            return os.pread(self._file.fileno(), len(self._header), 0) == self._header
+        except OSError:
+            return False
+
+    def _read(self) -> list[FollowItem]:
+        """Everything complete that is new, to the end of the file: a backlog streams through the
+        parser (thinned as one stretch, in bounded memory) before this returns."""
+        if self._file is None:
+            return []
+        self._problem = None
+        lines = self._lines()
+        items: list[FollowItem] = []
+        if self.parser is None:
+            header = next(lines, None)
+            if header is None:
+                return self._fail(self._problem) if self._problem else []
+            self._header = header + b"\n"
+            try:
+                self.parser = LineParser(self.path, self._header, self.capacity)
+            except InputError as error:
+                return self._fail(str(error))
+            items.append(Started(self.parser, again=self._runs > 0))
+            self._runs += 1
+        batch = self.parser.parse(lines)
+        items.extend(batch.items)
+        self.ended = self.ended or any(isinstance(item, dict) and item["type"] == "end" for item in batch.items)
+        if batch.problem:
+            number, problem = batch.problem
+            items.extend(self._fail(f"run file {self.path}: line {number} {problem}"))
+        elif self._problem:
+            items.extend(self._fail(self._problem))
+        return items
+
+    def _lines(self) -> Iterator[bytes]:
+        """The complete lines read from the file until its end, READ_BUDGET bytes at a time; the
+        half-written last line is held for the next poll. A read error or an overlong line
+        stops the stream and is left in self._problem."""
+        assert self._file is not None
+        while True:
+            try:
+                data = self._file.read(READ_BUDGET)
+            except OSError as error:
+                self._problem = f"run file {self.path}: cannot read ({error.strerror or error})"
+                return
+            if not data:
+                return
+            self.changed_at = self.clock()
+            self._offset += len(data)
+            buffer = self._partial + data
+            cut = buffer.rfind(b"\n")
+            if cut < 0:
+                self._partial = buffer
+                if len(buffer) > MAX_LINE:
+                    self._problem = f"run file {self.path}: a line longer than {MAX_LINE} bytes; not a vgrad run"
+                    return
+                continue
+            self._partial = buffer[cut + 1:]
+            yield from buffer[:cut].split(b"\n")
+
+    def _fail(self, message: str) -> list[FollowItem]:
+        self.failure = message
+        return [Failed(message)]
+
+
+def still_growing(path: str | Path, has_end: bool, now: float | None = None) -> bool:
+    """A run file without an end line that changed within STILL_WRITING seconds: its writer is
+    probably still at it (replay shows what is there; `watch` follows it)."""
+    if has_end:
+        return False
+    try:
+        modified = os.stat(path).st_mtime
+    except OSError:
+        return False
+    return (time.time() if now is None else now) - modified < STILL_WRITING

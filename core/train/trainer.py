@@ -1,0 +1,227 @@
+"""The book's experiments, as generators of StepRecords.
+
+speed mode (Nielsen ch. 5, "Speed of learning: k hidden layers"): full-batch
+gradient descent on the N probe images; before each step we record
+s_l = ‖(1/N) Σ_x δ^l_x‖₂ for every hidden layer l — the very gradient the step uses.
+sgd mode: network2's mini-batch SGD on the training set, with s_l measured on the
+probe set `probes_per_epoch` times per epoch and test accuracy at each epoch end.
+Both stop after the first non-finite record (the net diverged).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+
+import numpy as np
+
+from vgrad.core.config import Config
+from vgrad.core.data import Dataset, one_hot
+from vgrad.core.engine import kernels
+from vgrad.core.engine.net import B_OFF, N_IN, N_OUT, W_OFF, activation_code, cost_code, init_params, make_layout
+from vgrad.core.engine.simd import panels
+from vgrad.core.engine.simd.buffers import aligned, aligned_empty
+from vgrad.core.engine.simd.lanes import simd_available
+from vgrad.core.engine.structs import Hyper, Net, Panels, make_buffers
+from vgrad.core.record.step import NEURONS_SHOWN, StepRecord
+from vgrad.core.spec import NetSpec
+
+
+class Trainer:
+    """One net's parameters and preallocated buffers, with the kernels as methods.
+
+    It owns the kernels' arguments (structs.py): `net`, `buffers`, `hyper` and the shared,
+    packed probe set `panels`.
+    """
+
+    def __init__(self, spec: NetSpec, data: Dataset, config: Config, net_index: int = 0):
+        self.spec = spec.with_input(data.n_inputs, data.n_classes)
+        self.config = config
+        self.net_index = net_index
+        dtype = np.dtype(config.dtype)
+        self.layout = make_layout(self.spec)
+        self.table = self.layout.table
+        self.rng = np.random.default_rng(config.seed)
+        self.params = aligned(init_params(self.spec, self.rng, probe_x=data.probe_x,
+                                          explode_w=config.explode_w, dtype=dtype))
+        self.probe_x = _shared_array(data.probe_x, dtype)
+        self.probe_y = _shared_one_hot(data.probe_y, data.n_classes, dtype)
+        if config.mode == "sgd":
+            # shared by every net in the dataset's own (float32) dtype; sgd_steps casts each batch
+            self.train_x = np.ascontiguousarray(data.train_x)
+            self.train_y = _shared_one_hot(data.train_y, data.n_classes, dtype)
+            self.test_x = data.test_x
+            self.test_y = np.ascontiguousarray(data.test_y, dtype=np.int64)
+            self.n_train = len(self.train_x)
+        else:
+            self.n_train = len(self.probe_x)
+        self.steps_done = 0
+        self.panels = _packed_probe_set(self.probe_x, data.probe_x, dtype)
+        rows, n_inputs = self.probe_x.shape
+        scratch = 0
+        if self.panels.x_panels.size:
+            scratch = panels.scratch_size(int(self.table[0, N_OUT]), n_inputs, rows, dtype)
+        # the thin products are faster than BLAS at every batch size measured, where they run
+        self.buffers = make_buffers(self.layout, max(rows, config.batch_size), config.batch_size, dtype,
+                                    thin=simd_available(), panel_scratch=scratch)
+        self.grads = self.buffers.grads
+        self.net = Net(self.params, self.table, activation_code(self.spec), cost_code(self.spec))
+        self.hyper = Hyper(eta=config.eta, lmbda=config.lmbda, clip=config.clip, n_train=self.n_train,
+                           batch_size=config.batch_size)
+
+    def gradient(self) -> int:
+        """The full-batch gradient on the probe set into self.grads; returns the output's start."""
+        return kernels.probe_gradient(self.net, self.buffers, self.probe_x, self.probe_y, self.panels)
+
+    def probe(self) -> tuple[tuple[float, ...], tuple[tuple[float, ...], ...], float]:
+        """Gradient on the probe set, no update: (s_l per hidden layer, six ∂C/∂b per layer, cost).
+
+        The gradient stays in self.grads for the step that follows and for weight_grads().
+        """
+        out_start = self.gradient()
+        cost = kernels.probe_summary(self.net, self.buffers, self.probe_y, out_start,
+                                     0.5 * self.config.lmbda / self.n_train)
+        neurons = tuple(tuple(self.grads[b_off:b_off + min(NEURONS_SHOWN, n_out)].tolist())
+                        for b_off, n_out in self.table[:-1, [B_OFF, N_OUT]])
+        return tuple(self.buffers.speeds.tolist()), neurons, float(cost)
+
+    def weight_grads(self) -> tuple[float, ...]:
+        """The weight lens of the last probe(): ‖(1/N) Σ_x ∂C_x/∂W^l‖₂ per hidden layer (no L2 term)."""
+        return tuple(float(np.linalg.norm(self.grads[w_off:w_off + n_out * n_in]))
+                     for w_off, n_out, n_in in self.table[:-1, [W_OFF, N_OUT, N_IN]])
+
+    def full_batch_step(self) -> None:
+        """One gradient-descent step with the gradient the last probe() computed."""
+        kernels.update(self.net, self.buffers, self.hyper)
+        self.steps_done += 1
+
+    def sgd_batches(self, order: np.ndarray, first_batch: int, n_batches: int) -> bool:
+        """Train on n_batches mini-batches of `order`; False if a parameter became non-finite."""
+        ok = kernels.sgd_steps(self.net, self.buffers, self.hyper, self.train_x, self.train_y, order,
+                               first_batch, n_batches)
+        self.steps_done += n_batches
+        return bool(ok)
+
+    def accuracy(self) -> float:
+        """Fraction of the test set classified correctly."""
+        chunk = len(self.probe_x)
+        correct = 0
+        for start in range(0, len(self.test_x), chunk):
+            rows = np.ascontiguousarray(self.test_x[start:start + chunk], dtype=self.params.dtype)
+            correct += kernels.count_correct(self.net, self.buffers, rows, self.test_y[start:start + chunk])
+        return correct / len(self.test_x)
+
+    def record(self, epoch: int, accuracy: float | None = None) -> StepRecord:
+        speed, neurons, cost = self.probe()
+        return StepRecord(net=self.net_index, epoch=epoch, step=self.steps_done, speed=speed,
+                          neurons=neurons, cost=cost, accuracy=accuracy, weight_grad=self.weight_grads())
+
+
+_SHARED: OrderedDict = OrderedDict()  # (id of a dataset array, what, dtype) → (source, derived)
+_SHARED_KEEP = 8
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared(source: np.ndarray, what: str, dtype, convert):
+    """convert(source), made once per (array, what, dtype) and shared by every net of a run:
+    four nets on full MNIST would otherwise each hold their own copies. The entry keeps
+    `source` alive, so its id cannot be reused while the entry exists."""
+    key = (id(source), what, np.dtype(dtype).str)
+    with _SHARED_LOCK:
+        hit = _SHARED.get(key)
+        if hit is not None and hit[0] is source:
+            _SHARED.move_to_end(key)
+            return hit[1]
+        value = convert()
+        _SHARED[key] = (source, value)
+        while len(_SHARED) > _SHARED_KEEP:
+            _SHARED.popitem(last=False)
+        return value
+
+
+def _shared_array(x: np.ndarray, dtype) -> np.ndarray:
+    return _shared(x, "array", dtype, lambda: aligned(x, dtype))
+
+
+def _shared_one_hot(labels: np.ndarray, n_classes: int, dtype) -> np.ndarray:
+    return _shared(labels, f"one_hot{n_classes}", dtype,
+                   lambda: aligned(one_hot(labels, n_classes), dtype))
+
+
+def _packed_probe_set(probe_x: np.ndarray, source: np.ndarray, dtype: np.dtype) -> Panels:
+    """The Panels of a probe set, packed once and shared by every net on it.
+
+    The probe set never changes, so it is packed (and its transpose) once for the SIMD
+    first layer; the book's three nets, or reproduce's 60 runs, read the same copy, which
+    also keeps their working set small when they share two cores. Input columns that are
+    zero in every probe image (175 of MNIST's 784 border pixels in the book's 1000) add
+    nothing to z¹ and get an exactly zero ∂C/∂W¹, so only the others are packed: the same
+    numbers for 22 % less first-layer work. `source` (the dataset's own array) is the key.
+    """
+    return _shared(source, "packed", dtype, lambda: _pack_probe_set(probe_x, dtype))
+
+
+def _pack_probe_set(probe_x: np.ndarray, dtype: np.dtype) -> Panels:
+    rows, _ = probe_x.shape
+    inputs = np.flatnonzero(np.any(probe_x != 0, axis=0)).astype(np.int64)
+    if simd_available() and len(inputs):
+        used = np.ascontiguousarray(probe_x[:, inputs])
+        x_panels = aligned_empty(panels.packed_size(rows, len(inputs), dtype), dtype)
+        xt_panels = aligned_empty(panels.packed_size(len(inputs), rows, dtype), dtype)
+        panels.pack_panels(used, x_panels)
+        panels.pack_panels(np.ascontiguousarray(used.T), xt_panels)
+    else:
+        x_panels = xt_panels = np.empty(0, dtype=dtype)
+    return Panels(inputs=inputs, x_panels=x_panels, xt_panels=xt_panels)
+
+
+def make_trainer(spec: NetSpec, data: Dataset, config: Config, net_index: int = 0) -> Trainer:
+    """The Trainer for `spec`: a batch-normalised net gets the batchnorm kernels' Trainer."""
+    if spec.batchnorm:
+        from vgrad.core.train.batchnorm_trainer import BatchNormTrainer
+        return BatchNormTrainer(spec, data, config, net_index)
+    return Trainer(spec, data, config, net_index)
+
+
+def run_experiment(spec: NetSpec, data: Dataset, config: Config, net_index: int = 0) -> Iterator[StepRecord]:
+    """Yield the records of one net's run; see the module docstring for the two modes."""
+    trainer = make_trainer(spec, data, config, net_index)
+    if config.mode == "speed":
+        yield from _speed_records(trainer, config.n_epochs)
+    else:
+        yield from _sgd_records(trainer, config)
+
+
+def _speed_records(trainer: Trainer, epochs: int) -> Iterator[StepRecord]:
+    """s_l before each of `epochs` full-batch steps; with 0 epochs, the measurement at initialisation."""
+    if epochs == 0:
+        yield trainer.record(0)
+        return
+    for epoch in range(epochs):
+        record = trainer.record(epoch)
+        yield record
+        if not record.is_finite:
+            return
+        trainer.full_batch_step()
+
+
+def _sgd_records(trainer: Trainer, config: Config) -> Iterator[StepRecord]:
+    n_batches = math.ceil(trainer.n_train / config.batch_size)
+    probe_every = max(1, math.ceil(n_batches / config.probes_per_epoch))
+    record = trainer.record(0, trainer.accuracy())
+    yield record
+    if not record.is_finite:
+        return
+    for epoch in range(config.n_epochs):
+        order = trainer.rng.permutation(trainer.n_train).astype(np.int64)
+        for first in range(0, n_batches, probe_every):
+            count = min(probe_every, n_batches - first)
+            finite = trainer.sgd_batches(order, first, count)
+            epoch_done = first + count == n_batches
+            accuracy = trainer.accuracy() if epoch_done and finite else None
+            record = trainer.record(epoch + 1 if epoch_done else epoch, accuracy)
+            yield record
+            if not (finite and record.is_finite):
+                return

@@ -1,0 +1,197 @@
+"""Following run files as another process writes them: partial lines, truncation, replacement,
+a late file, a silent writer, a file that is not a run, and a writer thread feeding the board."""
+
+import json
+import threading
+import time
+
+import pytest
+
+import vgrad
+from vgrad.core.errors import InputError
+from vgrad.core.record.step import StepRecord
+from vgrad.core.record.tail import Failed, Follower, Started, still_growing
+from vgrad.core.run.board import Board
+from vgrad.core.run.follow_runner import FollowRunner, parse_layers, plan, select
+
+LAYERS = ["conv", "block.0", "block.1", "head"]
+
+
+def header(layers=LAYERS, name="net") -> bytes:
+    nets = [{"id": 0, "name": name, "layers": layers}]
+    return (json.dumps({"type": "run", "format": 2, "vgrad": "x", "source": "test", "nets": nets}) + "\n").encode()
+
+
+def step_line(step, layers=4, value=0.5) -> bytes:
+    return (json.dumps({"type": "step", "net": 0, "step": step, "speed": [value] * layers,
+                        "neurons": [[]] * layers, "cost": 1.0, "accuracy": None}) + "\n").encode()
+
+
+def steps(items):
+    return [item.step for item in items if isinstance(item, StepRecord)]
+
+
+def append(path, data: bytes):
+    with open(path, "ab") as file:
+        file.write(data)
+
+
+def test_a_half_written_line_is_held_until_its_newline(tmp_path):
+    path = tmp_path / "run.jsonl"
+    line = step_line(0)
+    path.write_bytes(header() + line[:20])
+    follower = Follower(path)
+    items = follower.poll()
+    assert isinstance(items[0], Started) and steps(items) == []
+    append(path, line[20:-1])
+    assert follower.poll() == []
+    append(path, b"\n" + step_line(1))
+    assert steps(follower.poll()) == [0, 1]
+
+
+def test_a_file_that_does_not_exist_yet_is_waited_for(tmp_path):
+    path = tmp_path / "late.jsonl"
+    follower = Follower(path)
+    assert follower.poll() == [] and not follower.exists
+    path.write_bytes(header()[:10])
+    assert follower.poll() == []               # the header is not complete yet
+    append(path, header()[10:] + step_line(0))
+    items = follower.poll()
+    assert isinstance(items[0], Started) and steps(items) == [0]
+
+
+@pytest.mark.parametrize("how", ["truncate", "replace", "rewrite"])
+def test_a_truncated_or_replaced_file_is_a_new_run(tmp_path, how):
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(header() + step_line(0) + step_line(1))
+    follower = Follower(path)
+    assert steps(follower.poll()) == [0, 1]
+    new = header(name="second") + step_line(0, value=0.25) + step_line(1) + step_line(2)
+    if how == "truncate":
+        path.write_bytes(b"")
+        assert follower.poll() == []
+        path.write_bytes(new)
+    elif how == "replace":
+        (tmp_path / "new.jsonl").write_bytes(new)
+        (tmp_path / "new.jsonl").replace(path)
+    else:                                       # rewritten in place, longer than before
+        path.write_bytes(new)
+    items = follower.poll()
+    assert isinstance(items[0], Started) and items[0].again and items[0].parser.specs[0].name == "second"
+    assert steps(items) == [0, 1, 2]
+
+
+def test_a_file_that_is_not_a_run_fails_once_naming_it(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("shopping list\n")
+    follower = Follower(path)
+    items = follower.poll()
+    assert len(items) == 1 and isinstance(items[0], Failed) and str(path) in items[0].message
+    assert follower.poll() == []
+
+
+def test_a_silent_writer_is_told_apart_from_an_ended_one(tmp_path):
+    now = [0.0]
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(header() + step_line(0))
+    specs, files = plan([path], clock=lambda: now[0])
+    board = Board(specs, 0)
+    runner = FollowRunner(files, board, silent_after=5.0)
+    runner.poll()
+    now[0] = 12.4
+    runner.poll()
+    net = board.snapshot().nets[0]
+    assert net.state == "silent" and net.message == "no new data for 12 s"
+    append(path, step_line(1))
+    runner.poll()
+    assert board.snapshot().nets[0].state == "running" and not runner.all_ended
+    append(path, b'{"type": "end", "status": "complete", "elapsed": 1.0}\n')
+    runner.poll()
+    assert board.snapshot().nets[0].state == "done" and runner.all_ended
+
+
+def test_one_bad_file_shows_its_error_and_the_others_go_on(tmp_path):
+    good, bad, late = tmp_path / "good.jsonl", tmp_path / "bad.jsonl", tmp_path / "late.jsonl"
+    good.write_bytes(header() + step_line(0))
+    bad.write_text("not json\n")
+    specs, files = plan([good, bad, late])
+    board = Board(specs, 0)
+    runner = FollowRunner(files, board)
+    runner.poll()
+    nets = board.snapshot().nets
+    assert [net.state for net in nets] == ["running", "error", "waiting"]
+    assert str(bad) in nets[1].message and f"waiting for {late}" in nets[2].message
+    assert nets[0].latest.step == 0 and nets[0].spec.layer_names == tuple(LAYERS)
+
+
+def test_deep_models_show_a_selection_that_keeps_the_first_and_last_layer():
+    assert select(4, None) == (0, 1, 2, 3)
+    assert select(50, None) == (0, 1, 25, 48, 49)
+    assert select(50, parse_layers("3,mid")) == (0, 3, 25, 49)
+    assert select(50, parse_layers("all")) == tuple(range(50))
+    with pytest.raises(InputError, match="'x'"):
+        parse_layers("0,x")
+
+
+def test_a_deep_models_records_reach_the_board_projected(tmp_path):
+    names = [f"layers.{i}" for i in range(12)]
+    path = tmp_path / "deep.jsonl"
+    with vgrad.Recorder(path, names) as recorder:
+        recorder.log(0, speed=[float(i + 1) for i in range(12)])
+    specs, files = plan([path])
+    board = Board(specs, 0)
+    FollowRunner(files, board).poll()
+    net = board.snapshot().nets[0]
+    assert net.spec.layer_names == ("layers.0", "layers.1", "layers.6", "layers.10", "layers.11")
+    assert net.spec.widths.endswith("5 of 12 layers") and net.latest.speed == (1.0, 2.0, 7.0, 11.0, 12.0)
+
+
+def test_more_than_four_panels_are_refused(tmp_path):
+    paths = [tmp_path / f"{i}.jsonl" for i in range(5)]
+    with pytest.raises(InputError, match="at most 4"):
+        plan(paths)
+
+
+def test_a_growing_file_is_told_from_a_finished_one(tmp_path):
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(header())
+    assert still_growing(path, has_end=False) and not still_growing(path, has_end=True)
+    assert not still_growing(path, has_end=False, now=time.time() + 60)
+
+
+def wait_until(condition, timeout=30.0):
+    """Poll `condition` until it holds; the deadline only guards against a hang."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.01)
+
+
+def test_a_writer_thread_feeds_the_board_record_by_record(tmp_path):
+    path = tmp_path / "live.jsonl"
+    specs, files = plan([path])
+    board = Board(specs, 0)
+    runner = FollowRunner(files, board, poll_seconds=0.01)
+    runner.start()
+    go, written = threading.Semaphore(0), threading.Semaphore(0)
+
+    def writer():
+        with vgrad.Recorder(path, LAYERS) as recorder:
+            for step in range(3):
+                go.acquire()
+                recorder.log(step, speed=[0.1, 0.2, 0.3, 0.4])
+                written.release()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for step in range(3):
+            go.release()
+            written.acquire()
+            wait_until(lambda s=step: (board.snapshot().nets[0].latest or StepRecord(0, 0, -1, (), (), 0)).step == s)
+        thread.join()
+        wait_until(lambda: runner.all_ended)
+        assert board.snapshot().nets[0].state == "done"
+    finally:
+        runner.stop()
+        runner.join()

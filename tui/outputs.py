@@ -1,0 +1,45 @@
+"""The CLI's output and input paths: refuse what exists unless --force, claim every output or none."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from vgrad.core.errors import InputError
+
+
+def refuse_existing_outputs(outputs, force: bool) -> None:
+    """An existing output without --force is refused at once, before data is loaded."""
+    from vgrad.core.guard import expand
+
+    for path, what in outputs:
+        if path is not None and not force and os.path.lexists(expand(path, what)):
+            raise InputError(f"{what} {path}: exists; choose a new name or pass --force to overwrite it")
+
+
+def claim_outputs(outputs, force: bool, inputs=()) -> list:
+    """Claim every output (guard.claim_output), or none: on a refusal the claimed are abandoned."""
+    from vgrad.core.guard import claim_output
+
+    claimed = []
+    try:
+        for path, what in outputs:
+            claimed.append(None if path is None else
+                           claim_output(path, what, force=force, inputs=inputs,
+                                        claimed=[c for c in claimed if c is not None]))
+    except InputError:
+        for output in claimed:
+            if output is not None:
+                output.abandon()
+        raise
+    return claimed
+
+
+def data_files(source: str) -> tuple[Path, ...]:
+    """The files a --data source may read (none for the built-in names)."""
+    from vgrad.core.data import BUILTIN
+
+    path = Path(source).expanduser()
+    if source.strip().lower() in BUILTIN or not path.exists():
+        return ()
+    return (path, *path.iterdir()) if path.is_dir() else (path,)

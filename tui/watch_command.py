@@ -1,0 +1,101 @@
+"""`vgrad-tui watch`: the dashboard, or one line per record, on run files other processes write.
+
+The app is the live dashboard fed by a FollowRunner instead of a Runner; it swaps a panel
+when its file starts a run of another model, and titles each watched panel with its
+headline (first layer : last layer). Headless, each new record is one line, like `tail -f`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from vgrad.core.record.model import ModelSpec
+from vgrad.core.record.step import StepRecord
+from vgrad.core.run.board import Board, BoardView
+from vgrad.core.run.follow_runner import FollowRunner
+from vgrad.core.status import ExitCode
+from vgrad.core.view.lens import BIAS
+from vgrad.core.view.summary import headline_text, number, speed_text
+from vgrad.tui.app import VgradApp, run_dashboard
+from vgrad.tui.widgets import NetPanel
+
+WAIT_SECONDS = 0.1    # how often the headless loop checks whether every writer has ended
+
+
+def record_line(path: Path, record: StepRecord, spec) -> str:
+    """`run.jsonl  step 120  loss 0.412  conv 1.20e-03 … head 0.310  conv:head = 1:258`."""
+    names = spec.layer_names
+    parts = [path.name, f"step {record.step}"]
+    if record.epoch:
+        parts.append(f"epoch {record.epoch}")
+    parts.append(f"{'loss' if isinstance(spec, ModelSpec) else 'cost'} {number(record.cost)}")
+    if record.accuracy is not None:
+        parts.append(f"acc {record.accuracy:.1%}")
+    parts.append(" ".join(f"{name} {speed_text(value)}" for name, value in zip(names, record.speed)))
+    line = headline_text(record, BIAS, names)
+    return "  ".join([*parts, line] if line else parts)
+
+
+def follow_lines(runner: FollowRunner, emit: Callable[[str], None], wait=time.sleep,
+                 note: Callable[[str], None] = lambda text: None) -> int:
+    """Print each new record until every writer has ended (0), or Ctrl+C (130); `note` (stderr)
+    says once which files are waited for and when each appears, so a wait never looks like a hang."""
+    runner.listener = lambda path, record, spec: emit(record_line(path, record, spec))
+    waited: set[Path] = set()
+    try:
+        while True:
+            runner.poll()
+            for file in runner.files:
+                if not file.follower.exists and file.path not in waited:
+                    waited.add(file.path)
+                    note(f"waiting for {file.path} (it does not exist yet; Ctrl+C to stop)")
+                elif file.follower.exists and file.path in waited:
+                    waited.discard(file.path)
+                    note(f"{file.path} appeared: following it")
+            if runner.all_ended:
+                return 0
+            wait(WAIT_SECONDS)
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+
+
+class WatchApp(VgradApp):
+    """The dashboard over followed files: a panel is rebuilt when its file's model changes."""
+
+    def __init__(self, board: Board, runner: FollowRunner, **options) -> None:
+        super().__init__(board, runner, **options)
+        self._built = 0
+
+    def _draw(self, view: BoardView) -> None:
+        fresh = self._swap_panels(view)
+        super()._draw(view)
+        if fresh:
+            self.call_after_refresh(lambda: self._arrange(self.size))
+
+    def _swap_panels(self, view: BoardView) -> bool:
+        """Replace each panel whose net's spec changed (a new model in its file)."""
+        swapped = False
+        for index, net in enumerate(view.nets):
+            old = self.panels[index]
+            if old.spec == net.spec or not old.is_attached:
+                continue
+            self._built += 1
+            new = NetPanel(net.spec, id=f"net-{index}-{self._built}")
+            old.parent.mount(new, after=old)
+            old.remove()
+            self.panels[index] = new
+            swapped = True
+        return swapped
+
+
+def make_watch_app(board: Board, runner: FollowRunner, *, title: str, subtitle: str = "",
+                   start_controls: bool = True) -> WatchApp:
+    """The dashboard following `runner`'s files (the CLI's and the snapshot tests' factory)."""
+    return WatchApp(board, runner, title=title, subtitle=subtitle, start_controls=start_controls)
+
+
+def run_watch(board: Board, runner: FollowRunner, *, title: str) -> int:
+    """Run the watch dashboard until the user quits; its exit status (130 after Ctrl+C)."""
+    return run_dashboard(make_watch_app(board, runner, title=title))
