@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from vgrad.bench.peers import EnginePeer, Peer, peer_classes
-from vgrad.bench.problem import DTYPES, ETA, LMBDA, Problem
+from vgrad.bench.problem import ETA, LMBDA, Problem
+from vgrad.core.config import DTYPES
 from vgrad.core.data import one_hot
 from vgrad.core.engine.net import reference_backward
 

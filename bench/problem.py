@@ -17,7 +17,6 @@ from vgrad.core.spec import NetSpec, parse_net
 
 NET = "784-30-30-30-30-10"
 BATCHES = (10, 1000)                       # mini-batch SGD, and the full-batch probe step
-DTYPES = ("float64", "float32")
 PEERS = ("vgrad", "numpy", "book", "torch")
 ETA, LMBDA = 0.1, 5.0
 EXPERIMENT_EPOCHS = 500

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vgrad.bench.measures.paths import paths_cells
-from vgrad.bench.problem import BATCHES, DTYPES, EXPERIMENT_EPOCHS
+from vgrad.bench.problem import BATCHES, EXPERIMENT_EPOCHS
+from vgrad.core.config import DTYPES
+from vgrad.core.view.summary import UNDEFINED, accuracy_text
 
 PEER_LABELS = {
     "vgrad": "vgrad (numba engine)",
@@ -41,19 +43,19 @@ class Table:
 
 
 def _rate(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f}"
+    return UNDEFINED if value is None else f"{value:,.0f}"
 
 
 def _times(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}×"
+    return UNDEFINED if value is None else f"{value:.2f}×"
 
 
 def _gflops(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} GFLOP/s"
+    return UNDEFINED if value is None else f"{value:.1f} GFLOP/s"
 
 
 def _share(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}"
+    return accuracy_text(value)
 
 
 def _rows(result: dict) -> dict:
@@ -138,7 +140,7 @@ def target_cells(target: dict) -> tuple[str, str, str, str, str]:
     """(text, measured, needed, verdict, note) of one target."""
     unit, measured = UNITS[target["unit"]], target["measured"]
     digits = "{:.1f}" if target["unit"] == "%" else "{:.2f}"
-    shown = "—" if measured is None else digits.format(measured) + unit
+    shown = UNDEFINED if measured is None else digits.format(measured) + unit
     sign = "≥" if target["higher_is_better"] else "≤"
     return (target["text"], shown, f"{sign} {target['threshold']:g}{unit}", VERDICTS[target["passed"]],
             target["note"])

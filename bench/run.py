@@ -28,7 +28,6 @@ from vgrad.bench.measures.watch_cost import watch_overhead
 from vgrad.bench.peers import peer_classes
 from vgrad.bench.problem import (
     BATCHES,
-    DTYPES,
     EXPERIMENT_EPOCHS,
     MATMUL_SIZE,
     NET,
@@ -40,6 +39,7 @@ from vgrad.bench.problem import (
 from vgrad.bench.targets import find_row, ratios, targets
 from vgrad.bench.timing import Throughput, matmul_gflops, measure_peer
 from vgrad.bench.torch_peer import torch_version
+from vgrad.core.config import DTYPES
 from vgrad.core.data import Dataset
 from vgrad.core.engine.net import init_params
 from vgrad.core.lab.book import BOOK_NETS

@@ -6,8 +6,9 @@ import math
 from dataclasses import dataclass
 
 from vgrad.bench.measures.paths import path_targets
-from vgrad.bench.problem import BATCHES, DTYPES, PEERS
+from vgrad.bench.problem import BATCHES, PEERS
 from vgrad.bench.timing import Throughput
+from vgrad.core.config import DTYPES
 
 
 @dataclass(frozen=True)

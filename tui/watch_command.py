@@ -17,7 +17,7 @@ from vgrad.core.run.board import Board, BoardView
 from vgrad.core.run.follow_runner import FollowRunner
 from vgrad.core.status import ExitCode
 from vgrad.core.view.lens import BIAS
-from vgrad.core.view.summary import headline_text, number, speed_text
+from vgrad.core.view.summary import accuracy_text, headline_text, number, speed_text
 from vgrad.tui.app import VgradApp, run_dashboard
 from vgrad.tui.widgets import NetPanel
 
@@ -32,7 +32,7 @@ def record_line(path: Path, record: StepRecord, spec) -> str:
         parts.append(f"epoch {record.epoch}")
     parts.append(f"{'loss' if isinstance(spec, ModelSpec) else 'cost'} {number(record.cost)}")
     if record.accuracy is not None:
-        parts.append(f"acc {record.accuracy:.1%}")
+        parts.append(f"acc {accuracy_text(record.accuracy)}")
     parts.append(" ".join(f"{name} {speed_text(value)}" for name, value in zip(names, record.speed)))
     line = headline_text(record, BIAS, names)
     return "  ".join([*parts, line] if line else parts)

@@ -47,8 +47,9 @@ def measure_this_path(quick: bool) -> dict:
     from vgrad.bench.measures.experiment import engine_experiment
     from vgrad.bench.measures.launch import cold_compile_seconds
     from vgrad.bench.peers import EnginePeer, NumpyPeer
-    from vgrad.bench.problem import BATCHES, DTYPES, EXPERIMENT_EPOCHS, NET, QUICK_EPOCHS, Problem
+    from vgrad.bench.problem import BATCHES, EXPERIMENT_EPOCHS, NET, QUICK_EPOCHS, Problem
     from vgrad.bench.timing import measure_peer
+    from vgrad.core.config import DTYPES
     from vgrad.core.data import load_dataset
     from vgrad.core.engine.net import init_params
     from vgrad.core.spec import parse_net

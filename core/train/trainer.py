@@ -88,9 +88,13 @@ class Trainer:
         return tuple(self.buffers.speeds.tolist()), neurons, float(cost)
 
     def weight_grads(self) -> tuple[float, ...]:
-        """The weight lens of the last probe(): ‖(1/N) Σ_x ∂C_x/∂W^l‖₂ per hidden layer (no L2 term)."""
-        return tuple(float(np.linalg.norm(self.grads[w_off:w_off + n_out * n_in]))
-                     for w_off, n_out, n_in in self.table[:-1, [W_OFF, N_OUT, N_IN]])
+        """The weight lens of the last probe(): ‖(1/N) Σ_x ∂C_x/∂W^l‖₂ per hidden layer (no L2 term).
+
+        A diverging net's norm overflows to inf, which is the honest value: no warning for it.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            return tuple(float(np.linalg.norm(self.grads[w_off:w_off + n_out * n_in]))
+                         for w_off, n_out, n_in in self.table[:-1, [W_OFF, N_OUT, N_IN]])
 
     def full_batch_step(self) -> None:
         """One gradient-descent step with the gradient the last probe() computed."""

@@ -5,7 +5,7 @@ s_l, cost and accuracy as text, the epochs done, and the end-of-run summary of a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,12 @@ def speed_text(value: float | None) -> str:
 def accuracy_text(value: float | None) -> str:
     """Test accuracy with one decimal, 96.5% (1000 test images: steps of 0.1 %); "—" if none."""
     return UNDEFINED if value is None else f"{value:.1%}"
+
+
+def steps_per_epoch(history: Iterable[StepRecord]) -> float | None:
+    """Parameter updates per epoch, read off the records (the smallest step/epoch, as an epoch-end
+    record is exact); None until an epoch has ended."""
+    return min((record.step / record.epoch for record in history if record.epoch > 0), default=None)
 
 
 def is_near_zero(value: float | None) -> bool:
@@ -119,7 +125,7 @@ def stall_note(history: Sequence[StepRecord], hidden: int, batch_size: int | Non
     line = headline(last.speed)
     if line is not None and line.ratio is not None and line.ratio < 1:
         words.append(f"h1 learns 1/{factor(1 / line.ratio)} as fast as h{hidden} (vanishing gradient)")
-    per_epoch = min((record.step / record.epoch for record in history if record.epoch > 0), default=None)
+    per_epoch = steps_per_epoch(history)
     if batch_size and per_epoch:
         words.append(f"and {round(per_epoch * batch_size):,} images are few;")
     else:

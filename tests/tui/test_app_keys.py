@@ -2,6 +2,8 @@
 
 import time
 
+import pytest
+
 from vgrad.core.record.step import StepRecord
 from vgrad.tui.app import MAX_POLL_HZ, UI_CPU_SHARE
 from vgrad.tui.widgets import LayerRow, ScaleLegend, StatusLine
@@ -70,27 +72,18 @@ def test_l_toggles_log_and_linear_sparklines(dashboard, fake, drive):
     drive(app, scenario)
 
 
-def test_q_stops_and_joins_the_controls_then_exits(dashboard, fake, drive):
+@pytest.mark.parametrize(("key", "code"), [("q", 0), ("ctrl+c", 130)])
+def test_q_and_ctrl_c_stop_and_join_the_controls_then_exit(dashboard, fake, drive, key, code):
+    """q leaves with 0, ctrl+c with 130 (interrupted); both stop and join the workers first."""
     app = dashboard(fake)
 
     async def scenario(pilot):
-        await pilot.press("q")
+        await pilot.press(key)
         await pilot.pause()
         assert fake.calls == ["stop", "join"]
         assert not app.is_running
     drive(app, scenario)
-
-
-def test_ctrl_c_stops_the_controls_and_exits_with_130(dashboard, fake, drive):
-    app = dashboard(fake)
-
-    async def scenario(pilot):
-        await pilot.press("ctrl+c")
-        await pilot.pause()
-        assert fake.calls == ["stop", "join"]
-        assert not app.is_running
-    drive(app, scenario)
-    assert app.return_code == 130
+    assert (app.return_code or 0) == code
 
 
 def test_a_terminal_too_small_shows_a_notice_instead_of_the_panels(dashboard, fake, drive):

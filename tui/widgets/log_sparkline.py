@@ -11,7 +11,7 @@ from itertools import groupby
 
 from vgrad.core.record.step import StepRecord
 from vgrad.core.view.scale import SpeedScale
-from vgrad.core.view.summary import ZERO_FLOOR
+from vgrad.core.view.summary import ZERO_FLOOR, steps_per_epoch
 
 BARS = " ▁▂▃▄▅▆▇█"
 BAD = -1      # nan or inf
@@ -26,7 +26,7 @@ def run_steps(history: tuple[StepRecord, ...], total_epochs: int) -> int | None:
     model's run has no known length (total_epochs 0): the steps so far fill the width."""
     if total_epochs <= 0:
         return history[-1].step + 1 if history else None
-    per_epoch = min((record.step / record.epoch for record in history if record.epoch > 0), default=None)
+    per_epoch = steps_per_epoch(history)
     return None if per_epoch is None or total_epochs <= 0 else round(per_epoch * total_epochs)
 
 

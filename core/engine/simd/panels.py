@@ -125,6 +125,7 @@ def gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, bloc
                     s = sload(a_tiles, aq + 9)
                     c9 = vfma(s, x, c9)
                     d9 = vfma(s, y, d9)
+            # stores unrolled with the accumulators, on purpose: one named register each
             vstore(block, 0, c0)
             vstore(block, lanes, d0)
             vstore(block, width, c1)
