@@ -55,10 +55,13 @@ def _normalise(z, z_hat, y, a, beta, gamma, mean, inv_std, run_mean, run_var, mo
 
 
 @njit(**JIT)
-def bn_forward(params, table, gammas, x, zs, z_hats, ys, acts, means, inv_stds, run_means, run_vars,
-               act_code, mode):
+def bn_forward(net, bn, buffers, x, mode):
     """Forward pass of a batch-normalised net over x (B, n_0); returns where the output block
-    (B, n_L) starts in `acts`."""
+    (B, n_L) starts in buffers.acts."""
+    params, table, act_code = net.params, net.table, net.act_code
+    gammas, z_hats, ys = bn.gammas, bn.z_hats, bn.ys
+    means, inv_stds, run_means, run_vars = bn.means, bn.inv_stds, bn.run_means, bn.run_vars
+    zs, acts = buffers.zs, buffers.acts
     batch = x.shape[0]
     n_layers = table.shape[0]
     a_prev = x
@@ -90,14 +93,16 @@ def bn_forward(params, table, gammas, x, zs, z_hats, ys, acts, means, inv_stds, 
 
 
 @njit(**JIT)
-def bn_backward(params, table, gammas, x, y, zs, z_hats, ys, acts, inv_stds, grad_acts, dzs, grads,
-                act_code, cost_code):
-    """grads ← mean ∂C/∂params over the batch (no L2), after bn_forward with batch statistics.
+def bn_backward(net, bn, buffers, x, y):
+    """buffers.grads ← mean ∂C/∂params over the batch (no L2), after bn_forward with batch statistics.
 
     d· = B·∂C/∂·: dy = ∂C/∂a ⊙ f'(y); ∂C/∂β = mean dy; ∂C/∂γ = mean dy ⊙ ẑ;
     dz = γ(dy − mean dy − ẑ ⊙ mean(dy ⊙ ẑ))/√(σ² + ε); ∂C/∂W = dzᵀ a^{l-1}/B; ∂C/∂a^{l-1} = dz W
     (+ ∂C/∂a^l through a skip).
     """
+    params, table, act_code, cost_code = net.params, net.table, net.act_code, net.cost_code
+    gammas, z_hats, ys, dzs, inv_stds = bn.gammas, bn.z_hats, bn.ys, bn.dzs, bn.inv_stds
+    acts, grad_acts, grads = buffers.acts, buffers.grad_acts, buffers.grads
     batch = x.shape[0]
     n_layers = table.shape[0]
     starts = np.zeros(n_layers + 1, dtype=np.int64)  # block offsets; starts[l+1] - starts[l] = B·n_l
@@ -156,9 +161,11 @@ def bn_backward(params, table, gammas, x, y, zs, z_hats, ys, acts, inv_stds, gra
 
 
 @njit(**JIT)
-def bn_update(params, grads, table, gammas, eta, lmbda, n_train, clip):
+def bn_update(net, bn, grads, hyper):
     """W ← (1 − ηλ/n)W − η∂C/∂W; β, γ and the output bias ← − η∂C/∂·; every gradient first scaled
     to global norm ≤ clip if clip > 0."""
+    params, table, gammas = net.params, net.table, bn.gammas
+    eta, lmbda, n_train, clip = hyper.eta, hyper.lmbda, hyper.n_train, hyper.clip
     step = eta
     if clip > 0.0:
         norm = math.sqrt(np.sum(grads * grads))
@@ -176,12 +183,11 @@ def bn_update(params, grads, table, gammas, eta, lmbda, n_train, clip):
 
 
 @njit(**JIT)
-def bn_sgd_steps(params, table, gammas, train_x, train_y, order, first_batch, n_batches, batch_size,
-                 xb, yb, zs, z_hats, ys, acts, means, inv_stds, run_means, run_vars, grad_acts, dzs,
-                 grads, eta, lmbda, clip, act_code, cost_code):
+def bn_sgd_steps(net, bn, buffers, hyper, train_x, train_y, order, first_batch, n_batches):
     """Mini-batch SGD over batches first_batch … first_batch+n_batches−1 of `order`, each
     normalised by its own statistics (moving the running averages); False once a parameter
     is not finite."""
+    params, xb, yb, batch_size = net.params, buffers.xb, buffers.yb, hyper.batch_size
     n_train = order.shape[0]
     n_in = train_x.shape[1]
     n_out = train_y.shape[1]
@@ -196,11 +202,9 @@ def bn_sgd_steps(params, table, gammas, train_x, train_y, order, first_batch, n_
                 xv[i, k] = train_x[row, k]
             for k in range(n_out):
                 yv[i, k] = train_y[row, k]
-        bn_forward(params, table, gammas, xv, zs, z_hats, ys, acts, means, inv_stds, run_means, run_vars,
-                   act_code, TRAIN)
-        bn_backward(params, table, gammas, xv, yv, zs, z_hats, ys, acts, inv_stds, grad_acts, dzs, grads,
-                    act_code, cost_code)
-        bn_update(params, grads, table, gammas, eta, lmbda, n_train, clip)
+        bn_forward(net, bn, buffers, xv, TRAIN)
+        bn_backward(net, bn, buffers, xv, yv)
+        bn_update(net, bn, buffers.grads, hyper)
     for k in range(params.shape[0]):
         if not math.isfinite(params[k]):
             return False

@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from vgrad.core.engine.net import NetLayout
+from vgrad.core.engine.batchnorm_reference import gamma_offsets
+from vgrad.core.engine.net import N_OUT, NetLayout
 from vgrad.core.engine.simd.buffers import aligned_empty
 
 
@@ -48,6 +49,19 @@ class Panels(NamedTuple):
     xt_panels: np.ndarray  # pack_panels(x[:, inputs]ᵀ)
 
 
+class BatchNorm(NamedTuple):
+    """What a batch-normalised net keeps besides Net and Buffers (batchnorm.py)."""
+
+    gammas: np.ndarray  # int64: where each hidden layer's γ starts in params
+    z_hats: np.ndarray  # ẑ = (z − μ_B)/√(σ²_B + ε), blocks like Buffers.zs
+    ys: np.ndarray  # y = γẑ + β, same blocks
+    dzs: np.ndarray  # B·∂C/∂z, same blocks
+    means: np.ndarray  # μ_B per hidden neuron, float64
+    inv_stds: np.ndarray  # 1/√(σ²_B + ε) per hidden neuron
+    run_means: np.ndarray  # running averages of μ_B, for evaluation
+    run_vars: np.ndarray  # running averages of σ²_B
+
+
 class Hyper(NamedTuple):
     """What SGD and the update read besides the net."""
 
@@ -80,3 +94,11 @@ def no_panels(dtype) -> Panels:
     """Panels for a batch that is not the packed probe set."""
     empty = np.empty(0, dtype=dtype)
     return Panels(inputs=np.empty(0, dtype=np.int64), x_panels=empty, xt_panels=empty)
+
+
+def make_batchnorm(layout: NetLayout, width: int, dtype) -> BatchNorm:
+    """BatchNorm arrays for blocks of `width` numbers (Buffers.zs's size): running means 0, variances 1."""
+    z_hats, ys, dzs = (aligned_empty(width, np.dtype(dtype)) for _ in range(3))
+    hidden = int(layout.table[:-1, N_OUT].sum())
+    return BatchNorm(gammas=gamma_offsets(layout), z_hats=z_hats, ys=ys, dzs=dzs, means=np.zeros(hidden),
+                     inv_stds=np.zeros(hidden), run_means=np.zeros(hidden), run_vars=np.ones(hidden))

@@ -13,9 +13,10 @@ import numpy as np
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset
 from vgrad.core.engine import batchnorm
-from vgrad.core.engine.batchnorm_reference import gamma_offsets, n_params
+from vgrad.core.engine.batchnorm_reference import n_params
 from vgrad.core.engine.net import B_OFF, N_OUT
 from vgrad.core.engine.simd.buffers import aligned, aligned_empty
+from vgrad.core.engine.structs import make_batchnorm
 from vgrad.core.spec import NetSpec
 from vgrad.core.train.trainer import Trainer
 
@@ -36,40 +37,24 @@ class BatchNormTrainer(Trainer):
         self.grads[:] = 0.0
         self.net = self.net._replace(params=self.params)
         self.buffers = self.buffers._replace(grads=self.grads)
-        self.gammas = gamma_offsets(self.layout)
-        width = len(self.buffers.zs)
-        self.z_hats, self.ys, self.dzs = (aligned_empty(width, params.dtype) for _ in range(3))
-        hidden = int(self.table[:-1, N_OUT].sum())
-        self.means, self.inv_stds, self.run_means = (np.zeros(hidden) for _ in range(3))
-        self.run_vars = np.ones(hidden)
+        self.bn = make_batchnorm(self.layout, len(self.buffers.zs), params.dtype)
 
     def _forward(self, x: np.ndarray, mode: int) -> int:
-        b = self.buffers
-        return batchnorm.bn_forward(self.params, self.table, self.gammas, x, b.zs, self.z_hats, self.ys, b.acts,
-                                    self.means, self.inv_stds, self.run_means, self.run_vars,
-                                    self.net.act_code, mode)
+        return batchnorm.bn_forward(self.net, self.bn, self.buffers, x, mode)
 
     def gradient(self) -> int:
         """The full-batch gradient on the probe set, normalised by the probe set's own statistics."""
         out_start = self._forward(self.probe_x, batchnorm.BATCH)
-        b = self.buffers
-        batchnorm.bn_backward(self.params, self.table, self.gammas, self.probe_x, self.probe_y, b.zs, self.z_hats,
-                              self.ys, b.acts, self.inv_stds, b.grad_acts, self.dzs, self.grads,
-                              self.net.act_code, self.net.cost_code)
+        batchnorm.bn_backward(self.net, self.bn, self.buffers, self.probe_x, self.probe_y)
         return out_start
 
     def full_batch_step(self) -> None:
-        h = self.hyper
-        batchnorm.bn_update(self.params, self.grads, self.table, self.gammas, h.eta, h.lmbda, h.n_train, h.clip)
+        batchnorm.bn_update(self.net, self.bn, self.grads, self.hyper)
         self.steps_done += 1
 
     def sgd_batches(self, order: np.ndarray, first_batch: int, n_batches: int) -> bool:
-        b, h = self.buffers, self.hyper
-        ok = batchnorm.bn_sgd_steps(self.params, self.table, self.gammas, self.train_x, self.train_y, order,
-                                    first_batch, n_batches, h.batch_size, b.xb, b.yb, b.zs, self.z_hats, self.ys,
-                                    b.acts, self.means, self.inv_stds, self.run_means, self.run_vars,
-                                    b.grad_acts, self.dzs, self.grads, h.eta, h.lmbda, h.clip,
-                                    self.net.act_code, self.net.cost_code)
+        ok = batchnorm.bn_sgd_steps(self.net, self.bn, self.buffers, self.hyper, self.train_x, self.train_y,
+                                    order, first_batch, n_batches)
         self.steps_done += n_batches
         return bool(ok)
 

@@ -16,6 +16,7 @@ from vgrad.core.engine.batchnorm_reference import (
     reference_bn_forward,
 )
 from vgrad.core.engine.net import make_layout
+from vgrad.core.engine.structs import Net, make_batchnorm, make_buffers
 from vgrad.core.spec import INITS, parse_net
 
 H = 1e-6
@@ -64,34 +65,20 @@ def test_reference_matches_finite_differences(text):
     assert_close(reference_bn_backward(spec, layout, params, x, y), central_differences(spec, layout, params, x, y))
 
 
-class Buffers:
-    """The numba kernels' work arrays for a batch of `rows` (the Trainer keeps the same)."""
-
-    def __init__(self, layout, rows: int, dtype=np.float64):
-        width = rows * layout.activation_width
-        self.zs, self.z_hats, self.ys, self.acts, self.grad_acts, self.dzs = (
-            np.zeros(width, dtype) for _ in range(6))
-        hidden = int(layout.table[:-1, 2].sum())
-        self.means, self.inv_stds, self.run_means = (np.zeros(hidden) for _ in range(3))
-        self.run_vars = np.ones(hidden)
-
-
 def engine_gradient(spec, layout, params, x, y, mode=BATCH):
-    buffers = Buffers(layout, len(x), params.dtype)
-    grads = np.zeros_like(params)
-    gammas = gamma_offsets(layout)
-    b = buffers
-    out = bn_forward(params, layout.table, gammas, x, b.zs, b.z_hats, b.ys, b.acts, b.means, b.inv_stds,
-                     b.run_means, b.run_vars, CODES[spec.activation], mode)
-    bn_backward(params, layout.table, gammas, x, y, b.zs, b.z_hats, b.ys, b.acts, b.inv_stds, b.grad_acts,
-                b.dzs, grads, CODES[spec.activation], COST_CODES[spec.cost])
-    return grads, b.acts[out:out + y.size].reshape(y.shape), b
+    """The numba kernels' forward and backward on one batch: (grads, output, the BatchNorm arrays)."""
+    net = Net(params, layout.table, CODES[spec.activation], COST_CODES[spec.cost])
+    buffers = make_buffers(layout, len(x), len(x), params.dtype, thin=False)._replace(grads=np.zeros_like(params))
+    bn = make_batchnorm(layout, len(buffers.zs), params.dtype)
+    out = bn_forward(net, bn, buffers, x, mode)
+    bn_backward(net, bn, buffers, x, y)
+    return buffers.grads, buffers.acts[out:out + y.size].reshape(y.shape), bn, (net, buffers)
 
 
 @pytest.mark.parametrize("text", CASES)
 def test_numba_matches_the_reference(text):
     spec, layout, params, x, y = problem(text)
-    grads, output, _ = engine_gradient(spec, layout, params, x, y)
+    grads, output, _, _ = engine_gradient(spec, layout, params, x, y)
     assert np.allclose(output, reference_bn_forward(spec, layout, params, x)[1], rtol=1e-12, atol=1e-14)
     assert_close(grads, reference_bn_backward(spec, layout, params, x, y))
 
@@ -112,7 +99,7 @@ def test_float32_agrees_with_float64():
 
 def test_training_moves_the_running_averages_and_evaluation_uses_them():
     spec, layout, params, x, y = problem("6-5-5-3:batchnorm")
-    _, batch_output, b = engine_gradient(spec, layout, params, x, y, mode=TRAIN)
+    _, batch_output, b, (net, buffers) = engine_gradient(spec, layout, params, x, y, mode=TRAIN)
     z1 = x @ layout.weight(params, 0).T
     assert np.allclose(b.run_means[:5], MOMENTUM * z1.mean(axis=0))
     assert np.allclose(b.run_vars[:5], (1 - MOMENTUM) + MOMENTUM * z1.var(axis=0, ddof=1))
@@ -121,6 +108,5 @@ def test_training_moves_the_running_averages_and_evaluation_uses_them():
     running = ([c[4] for c in caches], [c[5] for c in caches])
     assert np.allclose(reference_bn_forward(spec, layout, params, x, running)[1], batch_output)
     b.run_means[:], b.run_vars[:] = np.concatenate(running[0]), np.concatenate(running[1])
-    out = bn_forward(params, layout.table, gamma_offsets(layout), x, b.zs, b.z_hats, b.ys, b.acts, b.means,
-                     b.inv_stds, b.run_means, b.run_vars, CODES[spec.activation], EVAL)
-    assert np.allclose(b.acts[out:out + y.size].reshape(y.shape), batch_output)
+    out = bn_forward(net, b, buffers, x, EVAL)
+    assert np.allclose(buffers.acts[out:out + y.size].reshape(y.shape), batch_output)

@@ -53,10 +53,10 @@ def test_sgd_learns_and_evaluates_with_the_running_averages(digits):
     trainer = make_trainer(spec, digits, Config(mode="sgd", epochs=2, seed=0))
     order = trainer.rng.permutation(trainer.n_train).astype(np.int64)
     assert trainer.sgd_batches(order, 0, len(order) // 10)
-    assert not np.allclose(trainer.run_means, 0.0) and not np.allclose(trainer.run_vars, 1.0)
+    assert not np.allclose(trainer.bn.run_means, 0.0) and not np.allclose(trainer.bn.run_vars, 1.0)
     learned = trainer.accuracy()
     assert learned > 0.5
-    trainer.run_means[:] = 1e3          # evaluation reads the running averages: wreck them and it fails
+    trainer.bn.run_means[:] = 1e3          # evaluation reads the running averages: wreck them and it fails
     assert trainer.accuracy() < learned
 
 
