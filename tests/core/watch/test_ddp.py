@@ -1,5 +1,6 @@
 """vgrad.watch under PyTorch DDP: on rank 0, after backward, it records the gradient averaged
-over both ranks' batches (two gloo processes on CPU)."""
+over both ranks' batches (two gloo processes on CPU, spawned: a fork of the test process,
+whose other threads may hold locks, can hang)."""
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_rank_0_records_the_gradient_averaged_over_both_ranks(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     path = tmp_path / "ddp.jsonl"
-    mp.start_processes(_rank, args=(port, str(path)), nprocs=2, join=True, start_method="fork")
+    mp.start_processes(_rank, args=(port, str(path)), nprocs=2, join=True, start_method="spawn")
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Sigmoid(), torch.nn.Linear(3, 2)).double()
     grads = []
