@@ -15,6 +15,7 @@ def test_the_synthetic_images_are_mnist_shaped_and_as_sparse_as_mnist(monkeypatc
 
 def test_the_timing_trains_the_four_nets_and_scales_to_the_books_30_epochs(monkeypatch):
     monkeypatch.setattr(accuracy, "MNIST_TRAIN", 600)   # the real run uses 60,000: same code, seconds
+    monkeypatch.setattr(accuracy, "DTYPE", "float64")   # the kernels the suite has compiled already
     timing = accuracy.accuracy_timing(quick=True)
     assert timing["epochs"] == accuracy.QUICK_EPOCHS and timing["errors"] == []
     assert timing["seconds"] > 0 and timing["seconds_30_epochs"] == timing["seconds"] * 30 / timing["epochs"]

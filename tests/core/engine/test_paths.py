@@ -35,13 +35,35 @@ def test_a_smaller_cpu_is_the_host_features_with_some_switched_off():
         "+64bit,+avx,-avx2,-avx512f,-avx512vl,+fma,-amx-tile,+sse4.2")
 
 
-def run_worker(path, *flags, cache=None):
+def start_worker(path, *flags, cache=None) -> subprocess.Popen:
     env = {**os.environ, **target.path_environment(path)}
     if cache:
         env["NUMBA_CACHE_DIR"] = str(cache)
-    run = subprocess.run([sys.executable, str(WORKER), *flags], env=env, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr[-2000:]
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return subprocess.Popen([sys.executable, str(WORKER), *flags], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def result_of(worker: subprocess.Popen) -> dict:
+    out, err = worker.communicate()
+    assert worker.returncode == 0, err[-2000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory):
+    """Both narrower paths' workers, started at once: each compiles cold on its own core.
+    The 128-bit one gets a fresh cache, so that numba keeps each kernel's IR for the aarch64 compile."""
+    runnable = X86_HOST and set(HOST_RUNS)
+    started = {}
+    if "avx2" in runnable:
+        started["avx2"] = start_worker("avx2")
+    if "128-bit" in runnable:
+        started["128-bit"] = start_worker("128-bit", "--arm", cache=tmp_path_factory.mktemp("cache-128"))
+    yield started
+    for worker in started.values():
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +88,8 @@ def check_path(result, path, host_runs):
 
 @pytest.mark.slow
 @pytest.mark.skipif("avx2" not in HOST_RUNS or not X86_HOST, reason="needs an x86 host with AVX2")
-def test_the_avx2_path(host_runs):
-    result = run_worker("avx2")
+def test_the_avx2_path(workers, host_runs):
+    result = result_of(workers["avx2"])
     assert set(result["thin_vs_blas"]) == {"float64", "float32"}
     assert result["lanes"] == {"float64": 4, "float32": 8} and result["tile_rows"] == 6
     check_path(result, "avx2", host_runs)
@@ -75,9 +97,8 @@ def test_the_avx2_path(host_runs):
 
 @pytest.mark.slow
 @pytest.mark.skipif("128-bit" not in HOST_RUNS or not X86_HOST, reason="needs an x86 host with FMA")
-def test_the_128_bit_path_and_every_kernel_compiles_for_aarch64(host_runs, tmp_path):
-    """A fresh cache, so that numba keeps each kernel's IR for the aarch64 compile."""
-    result = run_worker("128-bit", "--arm", cache=tmp_path)
+def test_the_128_bit_path_and_every_kernel_compiles_for_aarch64(workers, host_runs):
+    result = result_of(workers["128-bit"])
     assert result["lanes"] == {"float64": 2, "float32": 4}
     check_path(result, "128-bit", host_runs)
     assert set(result["arm"]) == set(path_worker.ARM_CPUS) and min(result["arm"].values()) >= 10
