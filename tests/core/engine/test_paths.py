@@ -49,18 +49,27 @@ def result_of(worker: subprocess.Popen) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+STARTED: dict[str, subprocess.Popen] = {}  # the workers, once started
+PATH_TESTS = ("test_the_avx2_path", "test_the_128_bit_path_and_every_kernel_compiles_for_aarch64")
+
+
+def start_workers(cache_128: Path) -> dict[str, subprocess.Popen]:
+    """Both narrower paths' workers at once, each compiling cold on its own core; the 128-bit one
+    gets a fresh cache, so that numba keeps each kernel's IR for the aarch64 compile. The engine
+    tests' conftest calls this as soon as collection ends, so they overlap the rest of the suite."""
+    if not STARTED:
+        runnable = X86_HOST and set(HOST_RUNS)
+        if "avx2" in runnable:
+            STARTED["avx2"] = start_worker("avx2")
+        if "128-bit" in runnable:
+            STARTED["128-bit"] = start_worker("128-bit", "--arm", cache=cache_128)
+    return STARTED
+
+
 @pytest.fixture(scope="module")
 def workers(tmp_path_factory):
-    """Both narrower paths' workers, started at once: each compiles cold on its own core.
-    The 128-bit one gets a fresh cache, so that numba keeps each kernel's IR for the aarch64 compile."""
-    runnable = X86_HOST and set(HOST_RUNS)
-    started = {}
-    if "avx2" in runnable:
-        started["avx2"] = start_worker("avx2")
-    if "128-bit" in runnable:
-        started["128-bit"] = start_worker("128-bit", "--arm", cache=tmp_path_factory.mktemp("cache-128"))
-    yield started
-    for worker in started.values():
+    yield start_workers(tmp_path_factory.mktemp("cache-128"))
+    for worker in STARTED.values():
         if worker.poll() is None:
             worker.kill()
             worker.communicate()
