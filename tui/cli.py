@@ -159,6 +159,8 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
 
             with phase(err, "compiling numba kernels (first run only; later runs load the cache)…"):
                 compile_kernels(config.dtype, modes=(config.mode,), batchnorm=any(spec.batchnorm for spec in specs))
+            if signals.caught:  # a signal whose KeyboardInterrupt something swallowed still ends the run
+                raise KeyboardInterrupt
             session.runner.start()
             follow_progress(session.board, session.runner, err)
         else:

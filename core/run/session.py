@@ -51,7 +51,9 @@ def open_session(specs: tuple[NetSpec, ...], data: Dataset, config: Config,
         sinks.append(JsonlRecorder(record, run_header(specs, config, data.name, data.sizes())))
     if csv is not None:
         sinks.append(CsvRecorder(csv, specs))
-    prepare = partial(compile_kernels, config.dtype, modes=(config.mode,)) if compile_first else None
+    batchnorm = any(spec.batchnorm for spec in specs)
+    prepare = (partial(compile_kernels, config.dtype, modes=(config.mode,), batchnorm=batchnorm)
+               if compile_first else None)
     runner = Runner.for_training(specs, data, config, board, tuple(sinks), prepare=prepare)
     return Session(specs=specs, config=config, data_name=data.name, board=board, runner=runner,
                    sinks=tuple(sinks))
