@@ -13,18 +13,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from vgrad.core.engine.activations import QUADRATIC, SIGMOID
 from vgrad.core.engine.batchnorm_reference import EPS, MOMENTUM
-from vgrad.core.engine.jit import JIT
+from vgrad.core.engine.jit import kernel
 from vgrad.core.engine.kernels import _activate, _derivative
 from vgrad.core.engine.net import N_OUT
 
 BATCH, TRAIN, EVAL = 0, 1, 2
 
 
-@njit(**JIT)
+@kernel
 def _normalise(z, z_hat, y, a, beta, gamma, mean, inv_std, run_mean, run_var, mode, code):
     """One hidden block (B, n): μ and 1/√(σ² + ε) per feature, ẑ, y = γẑ + β, a = f(y)."""
     batch, n = z.shape
@@ -54,7 +53,7 @@ def _normalise(z, z_hat, y, a, beta, gamma, mean, inv_std, run_mean, run_var, mo
             a[i, j] = _activate(y[i, j], code)
 
 
-@njit(**JIT)
+@kernel
 def bn_forward(net, bn, buffers, x, mode):
     """Forward pass of a batch-normalised net over x (B, n_0); returns where the output block
     (B, n_L) starts in buffers.acts."""
@@ -92,7 +91,7 @@ def bn_forward(net, bn, buffers, x, mode):
     return offset - batch * table[n_layers - 1, N_OUT]
 
 
-@njit(**JIT)
+@kernel
 def bn_backward(net, bn, buffers, x, y):
     """buffers.grads ← mean ∂C/∂params over the batch (no L2), after bn_forward with batch statistics.
 
@@ -160,7 +159,7 @@ def bn_backward(net, bn, buffers, x, y):
                 below += grad_acts[lo:hi].reshape(batch, n_out)
 
 
-@njit(**JIT)
+@kernel
 def bn_update(net, bn, grads, hyper):
     """W ← (1 − ηλ/n)W − η∂C/∂W; β, γ and the output bias ← − η∂C/∂·; every gradient first scaled
     to global norm ≤ clip if clip > 0."""
@@ -182,7 +181,7 @@ def bn_update(net, bn, grads, hyper):
         params[k] -= step * grads[k]
 
 
-@njit(**JIT)
+@kernel
 def bn_sgd_steps(net, bn, buffers, hyper, train_x, train_y, order, first_batch, n_batches):
     """Mini-batch SGD over batches first_batch … first_batch+n_batches−1 of `order`, each
     normalised by its own statistics (moving the running averages); False once a parameter

@@ -8,11 +8,11 @@ a product (W ← βW + α δ aᵀ is one call).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.extending import overload
 from numba.np.linalg import _BLAS
 
-from vgrad.core.engine.jit import JIT
+from vgrad.core.engine.jit import kernel
 
 # C ← α op(A) op(B) + β C, column-major.
 _XXGEMM = {types.float64: _BLAS().numba_xxgemm(types.float64),
@@ -42,7 +42,7 @@ def _gemm_impl(transa, transb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, bet
     return impl
 
 
-@njit(**JIT)
+@kernel
 def matmul(m, n, k, alpha, p, p_off, p_rows, q, q_off, q_rows, beta, c, c_off, c_rows):
     """C (m×n) ← α P (m×k) Q (k×n) + β C, each matrix at buf[off:], stored by rows (C order) if *_rows.
 

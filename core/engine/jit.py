@@ -10,6 +10,10 @@ but only those vgrad made: each holds the MARKER file written when vgrad created
 A base that cannot take a probe write or lacks CACHE_ROOM free bytes is skipped; a cache that
 still fails a compile (disk filled since, corrupt file) is healed or dropped by
 `survive_cache_failure`. Either way stderr gets one line saying so.
+
+Every kernel is decorated with `kernel` (or `inline_kernel`): numba's JIT options, and a cache
+whose data files are named for their entries (KeyedCacheFile), so that processes compiling at
+once for other dtypes or other SIMD paths can never swap each other's code.
 """
 
 import hashlib
@@ -27,6 +31,8 @@ from typing import TypeVar
 
 import numba
 import numpy as np
+from numba import njit
+from numba.core.caching import IndexDataCacheFile
 
 STALE_SECONDS = 30 * 24 * 3600
 MARKER = "vgrad-numba-cache"  # written into every cache directory vgrad creates; nothing else is pruned
@@ -184,6 +190,40 @@ numba.config.CACHE_DIR = str(cache_dir())  # read when each kernel below is deco
 
 JIT = dict(nogil=True, cache=True, fastmath=False, error_model="numpy")
 INLINE = dict(inline="always", **JIT)
+
+
+class KeyedCacheFile(IndexDataCacheFile):
+    """numba's cache file of one function, each entry's data in a file named for its key.
+
+    numba numbers the data files 1, 2, … in the order entries are added; two processes adding
+    different entries at once (float32 and float64, or two SIMD paths) both wrote file 1, and
+    the index could then give one of them the other's code, for good. Named for the key, a
+    data file holds only its own entry. It is written whole before the index names it; an
+    entry lost to a simultaneous index write is compiled again on a later run.
+    """
+
+    def save(self, key, data) -> None:
+        name = f"{self._index_name[:-len('.nbi')]}.{hashlib.sha256(repr(key).encode()).hexdigest()[:16]}.nbc"
+        self._save_data(name, data)
+        overloads = self._load_index()
+        if overloads.get(key) != name:
+            overloads[key] = name
+            self._save_index(overloads)
+
+
+def _keyed(dispatcher: T) -> T:
+    dispatcher._cache._cache_file.__class__ = KeyedCacheFile  # type: ignore[attr-defined]
+    return dispatcher
+
+
+def kernel(function: Callable) -> Callable:
+    """@njit with JIT's options and a KeyedCacheFile."""
+    return _keyed(njit(**JIT)(function))
+
+
+def inline_kernel(function: Callable) -> Callable:
+    """@njit with INLINE's options (inlined into the kernels that call it) and a KeyedCacheFile."""
+    return _keyed(njit(**INLINE)(function))
 # Constants passed to other jitted functions as these numpy scalars are typed int64 and bool,
 # not Literal[int](0) / Literal[bool](True): numba would compile a separate copy of the
 # callee for every literal value (that alone cost seconds of cold compile).

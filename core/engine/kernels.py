@@ -39,7 +39,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from vgrad.core.engine.activations import (
     ELU_ALPHA,
@@ -51,7 +50,7 @@ from vgrad.core.engine.activations import (
     TANH,
 )
 from vgrad.core.engine.blas import matmul
-from vgrad.core.engine.jit import I0, INLINE, JIT, NO, YES
+from vgrad.core.engine.jit import I0, NO, YES, inline_kernel, kernel
 from vgrad.core.engine.net import B_OFF, N_OUT, RESIDUAL
 from vgrad.core.engine.simd import vector_math
 from vgrad.core.engine.simd.lanes import vlanes, vsum, vzero64
@@ -67,7 +66,7 @@ from vgrad.core.engine.simd.vector_math import bias_sigmoid_lanes, cross_entropy
 from vgrad.core.engine.structs import Panels, no_panels
 
 
-@njit(**INLINE)
+@inline_kernel
 def _activate(z, code):
     if code == SIGMOID:
         return sigmoid(z)
@@ -80,7 +79,7 @@ def _activate(z, code):
     return z if z > 0.0 else ELU_ALPHA * math.expm1(z)
 
 
-@njit(**INLINE)
+@inline_kernel
 def _derivative(z, code):
     if code == SIGMOID:
         s = sigmoid(z)
@@ -95,12 +94,12 @@ def _derivative(z, code):
     return 1.0 if z > 0.0 else ELU_ALPHA * vector_math.exp(z)
 
 
-@njit(**INLINE)
+@inline_kernel
 def _term(value, squares):
     return value * value if squares else value
 
 
-@njit(**JIT)
+@kernel
 def _sum(values, start, count, squares):
     """Σ values[i] (Σ values[i]² with squares) over values[start : start+count], in 8
     interleaved partial sums added in a fixed order: it vectorises and gives fixed bits."""
@@ -121,7 +120,7 @@ def _sum(values, start, count, squares):
     return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 
 
-@njit(**JIT)
+@kernel
 def _add(target, t_off, source, s_off, count):
     """target[t_off:][:count] += source[s_off:][:count]."""
     t = target[t_off : t_off + count]
@@ -130,7 +129,7 @@ def _add(target, t_off, source, s_off, count):
         t[i] += s[i]
 
 
-@njit(**JIT)
+@kernel
 def _sigmoid_span(z, a, count, bias):
     """z[:count] += bias, a[:count] = σ(z): whole vectors through bias_sigmoid_lanes, then the
     tail one by one with the same operations (same bits)."""
@@ -144,7 +143,7 @@ def _sigmoid_span(z, a, count, bias):
         a[i] = sigmoid(value)
 
 
-@njit(**JIT)
+@kernel
 def _activate_hidden(params, b_off, zs, acts, start, n_out, batch, code):
     """Hidden block (n_out, B): z += b (per row), a = f(z).
 
@@ -179,7 +178,7 @@ def _activate_hidden(params, b_off, zs, acts, start, n_out, batch, code):
             a_row[i] = _activate(z, code)
 
 
-@njit(**JIT)
+@kernel
 def _activate_output(params, b_off, zs, acts, start, n_out, batch):
     """Output block (B, n_out): z += b (per column), a = σ(z)."""
     z_block = zs[start : start + batch * n_out]
@@ -189,7 +188,7 @@ def _activate_output(params, b_off, zs, acts, start, n_out, batch):
     _sigmoid_span(z_block, acts[start : start + batch * n_out], batch * n_out, 0.0)
 
 
-@njit(**JIT)
+@kernel
 def _forward(net, buffers, x, panels, thin):
     """forward(); with panels (the probe set packed, see structs.Panels) the first layer runs on
     gemm_panels over panels.inputs only (the other columns must be zero in every row of x).
@@ -242,7 +241,7 @@ def forward(net, buffers, x):
     return _forward(net, buffers, x, no_panels(net.params.dtype), NO)
 
 
-@njit(**JIT)
+@kernel
 def output_cost(acts, out_start, y, cost_code):
     """Mean cost over the batch (no L2 term): cross-entropy or ½‖a − y‖².
 
@@ -269,7 +268,7 @@ def output_cost(acts, out_start, y, cost_code):
     return -total / batch
 
 
-@njit(**JIT)
+@kernel
 def _hidden_delta(zs, acts, deltas, grad_a, start, count, code, residual):
     """δ = ∂C/∂a ⊙ f'(z) over a hidden block; f' from the stored a where a = f(z)."""
     z = zs[start : start + count]
@@ -290,7 +289,7 @@ def _hidden_delta(zs, acts, deltas, grad_a, start, count, code, residual):
             d[i] = g[i] * _derivative(z[i], code)
 
 
-@njit(**JIT)
+@kernel
 def _backprop(net, buffers, x, y, panels, thin, step, decay):
     """Backprop after `forward`. step = 0: buffers.grads ← mean ∂C/∂params over the batch.
     step > 0: apply W ← decay·W − step·∂C/∂W, b ← b − step·∂C/∂b in place instead (fused),
@@ -402,7 +401,7 @@ def probe_gradient(net, buffers, x, y, panels: Panels):
     return out_start
 
 
-@njit(**JIT)
+@kernel
 def update(net, buffers, hyper):
     """W ← (1 − ηλ/n)W − η∂C/∂W, b ← b − η∂C/∂b with buffers.grads; the gradient first scaled
     to global norm ≤ clip if clip > 0."""
@@ -424,7 +423,7 @@ def update(net, buffers, hyper):
             params[k] -= step * grads[k]
 
 
-@njit(**JIT)
+@kernel
 def probe_summary(net, buffers, y, out_start, l2_scale):
     """After probe_gradient: the cost with its L2 term; buffers.speeds[l] = ‖∂C/∂b^l‖ for every
     hidden layer."""
@@ -435,7 +434,7 @@ def probe_summary(net, buffers, y, out_start, l2_scale):
     return cost + l2_scale * weight_square_sum(net.params, table)
 
 
-@njit(**JIT)
+@kernel
 def weight_square_sum(params, table):
     """Σ‖W^l‖², for the L2 term of the cost."""
     total = 0.0
@@ -445,7 +444,7 @@ def weight_square_sum(params, table):
     return total
 
 
-@njit(**JIT)
+@kernel
 def sgd_steps(net, buffers, hyper, train_x, train_y, order, first_batch, n_batches):
     """Mini-batch SGD over batches first_batch .. first_batch+n_batches−1 of `order`.
 

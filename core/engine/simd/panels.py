@@ -13,9 +13,8 @@ changes, so its two packings are made once (`pack_panels`). It needs a SIMD targ
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from vgrad.core.engine.jit import JIT
+from vgrad.core.engine.jit import kernel
 from vgrad.core.engine.simd.lanes import sload, vfma, vlanes, vload, vstore, vzero
 from vgrad.core.engine.simd.target import REGISTERS, VECTOR_BITS
 
@@ -29,7 +28,7 @@ def panel_width(dtype) -> int:
     return 2 * VECTOR_BITS // (8 * np.dtype(dtype).itemsize)
 
 
-@njit(**JIT)
+@kernel
 def pack_panels(source, packed):
     """B (K×N, any strides) → panels of 2·lanes columns, k-major, zero-padded.
 
@@ -46,7 +45,7 @@ def pack_panels(source, packed):
                 packed[row + q] = source[k, col] if col < n_dim else 0.0
 
 
-@njit(**JIT)
+@kernel
 def pack_tiles(source, offset, row_stride, m, k_dim, packed):
     """A (m×K at source[offset + i·row_stride + k]) → tiles of TILE_ROWS rows, k-major, zero-padded."""
     for t in range((m + TILE_ROWS - 1) // TILE_ROWS):
@@ -58,7 +57,7 @@ def pack_tiles(source, offset, row_stride, m, k_dim, packed):
                     source[offset + i * row_stride + k] if i < m else 0.0)
 
 
-@njit(**JIT)
+@kernel
 def pack_weight_tiles(params, w_off, n_in, n_out, inputs, packed):
     """W¹[:, inputs] (n_out × len(inputs)) → tiles of TILE_ROWS rows, k-major, zero-padded."""
     k_dim = inputs.shape[0]
@@ -71,7 +70,7 @@ def pack_weight_tiles(params, w_off, n_in, n_out, inputs, packed):
                 packed[base + k * TILE_ROWS + r] = params[column + i * n_in] if i < n_out else 0.0
 
 
-@njit(**JIT)
+@kernel
 def gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, block, columns):
     """C (m×n, rows ldc apart at c[c_off:]) ← α A B + β C, A and B packed as above.
 
@@ -166,7 +165,7 @@ def gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, bloc
 
 
 
-@njit(**JIT)
+@kernel
 def split_scratch(panel_scratch, n_hidden, k_max):
     """buffers.panel_scratch: one block of C for gemm_panels, then A's tiles."""
     block = TILE_ROWS * 2 * vlanes(panel_scratch)

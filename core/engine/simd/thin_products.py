@@ -15,9 +15,7 @@ twice), so there are no tail paths. `vgrad-tui bench` measures them against BLAS
 
 from __future__ import annotations
 
-from numba import njit
-
-from vgrad.core.engine.jit import I0, I1, JIT
+from vgrad.core.engine.jit import I0, I1, kernel
 from vgrad.core.engine.simd.lanes import (
     sload,
     vfma,
@@ -40,7 +38,7 @@ ROWS = 3 if REGISTERS == 32 else 2
 VECTORS = 4 if REGISTERS == 32 else 3
 
 
-@njit(**JIT)
+@kernel
 def weighted_inputs(w, w_off, n_in, n_out, x, batch, z, z_off):
     """z[z_off + j·B + i] = Σ_k W[j, k] x[i, k]: z¹ without its bias, in the (n¹, B) layout.
 
@@ -92,7 +90,7 @@ def weighted_inputs(w, w_off, n_in, n_out, x, batch, z, z_off):
                     z[z_off + (j0 + r) * batch + i0 + q] = total
 
 
-@njit(**JIT)
+@kernel
 def fused_weight_update(w, w_off, n_in, n_out, alpha, d, d_off, x, batch, decay):
     """W ← decay·W + α δ x in place: W n_out×n_in by rows at w[w_off:], δ (n_out, B) at
     d[d_off:], x B×n_in by rows. With α = −η/B and decay = 1 − ηλ/n this is SGD's step.
@@ -168,7 +166,7 @@ def fused_weight_update(w, w_off, n_in, n_out, alpha, d, d_off, x, batch, decay)
             w[row + k] = total
 
 
-@njit(**JIT)
+@kernel
 def combine_rows(out, o_off, o_stride, n_rows, width, coef, c_off, c_row, c_col, alpha,
                  src, s_off, s_stride, n_src, decay):
     """out[r, :width] ← decay·out[r, :width] + α Σ_s coef[r, s]·src[s, :width], r < n_rows.
@@ -219,7 +217,7 @@ def combine_rows(out, o_off, o_stride, n_rows, width, coef, c_off, c_row, c_col,
             vstore_first(out, o3 + k + lanes, a31, n1)
 
 
-@njit(**JIT)
+@kernel
 def transpose(src, s_off, rows, cols, dst, d_off):
     """dst[d_off:] ← the rows×cols block at src[s_off:] transposed (both by rows)."""
     for r in range(rows):
@@ -227,7 +225,7 @@ def transpose(src, s_off, rows, cols, dst, d_off):
             dst[d_off + c * rows + r] = src[s_off + r * cols + c]
 
 
-@njit(**JIT)
+@kernel
 def layer_forward(params, w_off, n_in, n_out, acts, a_off, batch, zs, z_off, output, transposes):
     """z^l = W^l a^{l-1} (no bias) for a layer l > 1, a^{l-1} a hidden (n_{l-1}, B) block: into
     an (n_l, B) block, or for the output layer into its (B, n_L) block by way of transposes."""
@@ -241,7 +239,7 @@ def layer_forward(params, w_off, n_in, n_out, acts, a_off, batch, zs, z_off, out
         transpose(transposes, I0, n_out, batch, zs, z_off)
 
 
-@njit(**JIT)
+@kernel
 def layer_backward(params, w_off, n_in, n_out, deltas, d_off, batch, output, target, t_off, transposes):
     """∂C/∂a^{l-1} = W^lᵀ δ^l into target's (n_{l-1}, B) block, for a layer l > 1; δ^l is the
     output's (B, n_L) block when `output` (transposed into transposes first), else (n_l, B)."""
@@ -254,7 +252,7 @@ def layer_backward(params, w_off, n_in, n_out, deltas, d_off, batch, output, tar
                  src=src, s_off=s_off, s_stride=batch, n_src=n_out, decay=0.0)
 
 
-@njit(**JIT)
+@kernel
 def layer_update(params, w_off, n_in, n_out, alpha, deltas, d_off, batch, output, acts, a_off, decay,
                  transposes):
     """W^l ← decay·W^l + α δ^l a^{l-1}ᵀ for a layer l > 1, a^{l-1} a hidden (n_{l-1}, B) block;

@@ -116,11 +116,48 @@ def test_errors_that_are_not_the_caches_pass_through_untouched(tmp_path, monkeyp
         jit.survive_cache_failure(lambda: 1 / 0)
 
 
-def test_disabling_the_cache_stops_every_engine_kernel_using_it(monkeypatch):
-    from vgrad.core.engine import kernels
+def engine_dispatchers() -> list[Dispatcher]:
+    from vgrad.core.engine import batchnorm, blas, kernels
+    from vgrad.core.engine.simd import panels, thin_products
 
-    dispatchers = [value for value in vars(kernels).values() if isinstance(value, Dispatcher)]
+    return [value for module in (kernels, batchnorm, blas, panels, thin_products)
+            for value in vars(module).values() if isinstance(value, Dispatcher)]
+
+
+def test_disabling_the_cache_stops_every_engine_kernel_using_it(monkeypatch):
+    dispatchers = engine_dispatchers()
     for dispatcher in dispatchers:  # restored afterwards: the rest of the suite keeps its cache
         monkeypatch.setattr(dispatcher, "_cache", dispatcher._cache)
     jit._disable_cache()
     assert dispatchers and all(isinstance(d._cache, NullCache) for d in dispatchers)
+
+
+def test_processes_adding_entries_at_once_never_get_each_others_code(tmp_path, monkeypatch):
+    """Two processes (float64 and float32, or two SIMD paths) read the empty index, each saves
+    its entry, and the first one's data file lands last: with numba's stock numbering both
+    wrote file 1, and the float32 key got the float64 code; with KeyedCacheFile a key gets
+    its own data or nothing (it is compiled again)."""
+    def race(cache_class) -> dict:
+        folder = tmp_path / cache_class.__name__
+        folder.mkdir()
+        files = [cache_class(cache_path=str(folder), filename_base="kernel-1.py311", source_stamp=0)
+                 for _ in range(3)]
+        late = []
+        for file in files[:2]:  # each process read the index before the other wrote it
+            monkeypatch.setattr(file, "_load_index", dict)
+        write_data = files[0]._save_data
+        monkeypatch.setattr(files[0], "_save_data", lambda name, data: late.append((name, data)))
+        files[0].save(("float64",), "float64 code")
+        files[1].save(("float32",), "float32 code")
+        write_data(*late[0])
+        return {key: files[2].load((key,)) for key in ("float64", "float32")}
+
+    assert race(IndexDataCacheFile)["float32"] == "float64 code"  # the bug, in numba's own class
+    loaded = race(jit.KeyedCacheFile)
+    assert loaded["float64"] in ("float64 code", None) and loaded["float32"] in ("float32 code", None)
+    assert loaded["float32"] == "float32 code"  # the index written last keeps its entry
+
+
+def test_every_engine_kernel_saves_through_the_keyed_cache_file():
+    dispatchers = engine_dispatchers()
+    assert len(dispatchers) > 20 and all(type(d._cache._cache_file) is jit.KeyedCacheFile for d in dispatchers)
