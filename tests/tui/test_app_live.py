@@ -40,6 +40,7 @@ async def wait_for(pilot, condition, seconds: float = 60.0) -> None:
         await pilot.pause(0.005)
 
 
+@pytest.mark.slow  # one long app session: the full suite runs it
 def test_pause_step_resume_and_quit_while_training(live, drive):
     board, runner = live.board, live.runner
     app = make_live_app(live)

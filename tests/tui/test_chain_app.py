@@ -131,6 +131,7 @@ def has_quit(app):
     assert not app.is_running
 
 
+@pytest.mark.slow  # one long app session: the full suite runs it
 def test_every_key_binding_drives_the_chain_and_the_widgets_follow(chain_app):
     """One app session (starting a Textual app is the slow part) walks through every binding:
     `r` returns to the starting state before each group, which the first step checks."""
