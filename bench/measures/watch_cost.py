@@ -10,6 +10,7 @@ adds at most one dashboard frame (1/15 s) on top.
 
 from __future__ import annotations
 
+import gc
 import statistics
 import tempfile
 import threading
@@ -17,8 +18,8 @@ import time
 from pathlib import Path
 
 HIDDEN, WIDTH, BATCH = 8, 256, 64
-WINDOWS, QUICK_WINDOWS = 15, 5      # short windows, many: a shared host's load spikes hit all three alike
-STEPS, QUICK_STEPS = 30, 20
+WINDOWS, QUICK_WINDOWS = 90, 10     # short windows, many: a shared host's load spikes hit all three alike
+STEPS, QUICK_STEPS = 10, 10         # one record of every=10 in each window
 LATENCY_RECORDS, QUICK_LATENCY_RECORDS = 40, 10
 FRAME_S = 1 / 15          # the dashboard's poll period: the screen shows the board this much later at most
 
@@ -32,23 +33,27 @@ def _mlp(torch):
     return torch.nn.Sequential(*layers[:-1])
 
 
-def _window(torch, model, optimizer, x, y, steps: int, watcher, first: int) -> float:
-    """CPU seconds of this thread per training step over `steps` steps (watched if `watcher`):
-    thread time, so other processes on a shared host do not count."""
-    start = time.thread_time()
+def _window(torch, model, optimizer, x, y, steps: int, watcher, first: int) -> tuple[float, float]:
+    """CPU seconds of this thread per training step over `steps` steps (watched if `watcher`), and
+    of those the seconds inside watcher.log: thread time, so other processes on a shared host do
+    not count."""
+    start, in_log = time.thread_time(), 0.0
     for step in range(first, first + steps):
         optimizer.zero_grad()
         loss = torch.nn.functional.cross_entropy(model(x), y)
         loss.backward()
         if watcher is not None:
+            before = time.thread_time()
             watcher.log(step, loss=loss)
+            in_log += time.thread_time() - before
         optimizer.step()
-    return (time.thread_time() - start) / steps
+    return (time.thread_time() - start) / steps, in_log / steps
 
 
 def watch_overhead(quick: bool = False) -> dict | None:
-    """Median seconds per step without and with watch (every 1, every 10), and the extra in %;
-    None when torch cannot be imported."""
+    """Median seconds per step without and with watch (every 1, every 10), the extra in %, and
+    watch.log's own share of a step in % (the direct cost, free of the windows' noise); None when
+    torch cannot be imported."""
     try:
         import torch
     except Exception:  # not installed: skipped with a note
@@ -66,16 +71,24 @@ def watch_overhead(quick: bool = False) -> dict | None:
         x, y = torch.rand(BATCH, 784, generator=generator), torch.randint(0, 10, (BATCH,), generator=generator)
         windows, steps = (QUICK_WINDOWS, QUICK_STEPS) if quick else (WINDOWS, STEPS)
         times: dict[str, list[float]] = {"off": [], "every_1": [], "every_10": []}
+        in_log: dict[str, list[float]] = {"off": [], "every_1": [], "every_10": []}
         with tempfile.TemporaryDirectory() as folder:
             watchers = {"off": None,
                         "every_1": vgrad.watch(model, Path(folder) / "every1.jsonl", every=1),
                         "every_10": vgrad.watch(model, Path(folder) / "every10.jsonl", every=10)}
             names = list(watchers)
             _window(torch, model, optimizer, x, y, steps, None, 0)  # warm up
-            for window in range(windows):
-                for name in names[window % 3:] + names[:window % 3]:     # each goes first in turn
-                    times[name].append(_window(torch, model, optimizer, x, y, steps, watchers[name],
-                                               window * steps))
+            gc.collect()
+            gc.disable()   # as timeit does: a collection's pause would land in one window at random
+            try:
+                for window in range(windows):
+                    for name in names[window % 3:] + names[:window % 3]:     # each goes first in turn
+                        step_s, log_s = _window(torch, model, optimizer, x, y, steps, watchers[name],
+                                                window * steps)
+                        times[name].append(step_s)
+                        in_log[name].append(log_s)
+            finally:
+                gc.enable()
             for watcher in watchers.values():
                 if watcher is not None:
                     watcher.close()
@@ -85,6 +98,8 @@ def watch_overhead(quick: bool = False) -> dict | None:
     return {"net": f"784-{WIDTH}x{HIDDEN}-10", "batch": BATCH, "threads": 1, "windows": windows,
             "steps_per_window": steps, "step_s": median,
             "extra_percent": {name: 100 * (median[name] / median["off"] - 1) for name in ("every_1", "every_10")},
+            "log_percent": {name: 100 * statistics.median(in_log[name]) / median["off"]
+                            for name in ("every_1", "every_10")},
             "latency": watch_latency(quick)}
 
 

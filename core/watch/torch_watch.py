@@ -4,8 +4,9 @@ Layers are the modules that own parameters directly (nn.Linear, nn.Conv2d, norm 
 in registration order, named by their qualified names. Per layer: speed = ‖∂L/∂b‖₂ (the
 book's s_l when the loss is the batch mean; None without a bias gradient), weight_grad =
 ‖∂L/∂W‖₂ over the layer's other parameters, and the first min(6, width) entries of ∂L/∂b.
-The norms are computed where the tensors live; one host sync per record. torch is
-imported here only, when `watch` is called.
+The norms are computed where the tensors live; one host sync per record. On the CPU they are
+dot products over numpy views of the gradients: torch's CPU norm kernels sum float32 in double
+and took twice as long. torch is imported here only, when `watch` is called.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class Watcher:
         starts = [0]
         for bias in self._biases:
             starts.append(starts[-1] + bias.numel())
+        self._on_cpu = self._kind is not None and self._kind[1].type == "cpu" and self._kind[0] in (
+            torch.float32, torch.float64)
         self._head_index = None if self._kind is None else torch.tensor(
             [start + k for start, count in zip(starts, self._heads) for k in range(count)],
             dtype=torch.long, device=self._kind[1])
@@ -71,7 +74,8 @@ class Watcher:
             return
         import torch
 
-        values = self._read_together(torch, loss, accuracy)
+        values = self._read_on_cpu(torch, loss, accuracy) if self._on_cpu else self._read_together(
+            torch, loss, accuracy)
         if values is not None:   # the writer thread lays the values out
             given = tuple(None if torch.is_tensor(v) else v for v in (loss, accuracy))
             taken = tuple(torch.is_tensor(v) for v in (loss, accuracy))
@@ -97,6 +101,18 @@ class Watcher:
 
     def __exit__(self, kind, error, traceback) -> None:
         self.recorder.__exit__(kind, error, traceback)
+
+    def _read_on_cpu(self, torch, loss, accuracy) -> list[float] | None:
+        """`_read_together`'s values for CPU tensors of float32 or float64, through numpy views of
+        the gradients (no copies). None where a gradient is missing, needs grad itself, is
+        sparse or has moved off the CPU."""
+        try:
+            arrays = [p.grad.numpy() for p in self._biases] + [p.grad.numpy() for p in self._others]
+        except (AttributeError, RuntimeError, TypeError):  # None has no .numpy(); the others refuse
+            return None
+        heads = [value for array, count in zip(arrays, self._heads) for value in array[:count].tolist()]
+        scalars = [v.item() for v in (loss, accuracy) if torch.is_tensor(v)]
+        return [_norm(array) for array in arrays] + heads + scalars
 
     def _read_together(self, torch, loss, accuracy) -> list[float] | None:
         """The common case in a handful of kernels: every parameter has a gradient, all of one
@@ -124,6 +140,19 @@ class Watcher:
         bars = [() if bias is None else [next(values) for _ in range(next(heads))] for bias, _ in self._layers]
         loss, accuracy = (next(values) if tensor else value for value, tensor in zip(given, taken))
         return step, speed, weight_grad, bars, loss, accuracy
+
+
+def _norm(array) -> float:
+    """‖array‖₂ (any shape) by one dot product on this thread (np.vdot: np.dot hands long vectors to
+    BLAS threads); in float64 when a float32 sum of squares overflowed or may have lost entries to
+    underflow (below 1e-20: a vanishing gradient must still read right)."""
+    import numpy as np
+
+    squares = float(np.vdot(array, array))
+    if array.dtype == np.float32 and not 1e-20 <= squares < math.inf:
+        wide = array.astype(np.float64)
+        squares = float(np.vdot(wide, wide))
+    return math.sqrt(squares)
 
 
 def _plain(torch, dtype) -> bool:

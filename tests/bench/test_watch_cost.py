@@ -25,6 +25,8 @@ def test_a_quick_measurement_carries_every_field():
     result = watch_overhead(quick=True)
     assert set(result["step_s"]) == {"off", "every_1", "every_10"} and all(v > 0 for v in result["step_s"].values())
     assert set(result["extra_percent"]) == {"every_1", "every_10"}
+    # every=1 spends time in watch.log at every step, every=10 at one in ten
+    assert result["log_percent"]["every_1"] > result["log_percent"]["every_10"] > 0
 
 
 def test_the_latency_is_measured_from_write_to_board():

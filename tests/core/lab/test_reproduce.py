@@ -13,7 +13,6 @@ import pytest
 from vgrad.core.lab.book import ADJACENT_RATIO, AFTER_500_FOUR_HIDDEN, BOOK_NETS
 from vgrad.core.lab.reproduce import init_speeds, reproduce
 
-
 TRAINED_SEEDS = 4
 
 

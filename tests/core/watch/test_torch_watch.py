@@ -104,3 +104,34 @@ def test_gradients_accumulated_over_two_backward_passes_are_recorded_as_accumula
     assert step.speed[0] == pytest.approx(model[0].bias.grad.norm().item(), rel=1e-12)
     assert step.weight_grad[0] == pytest.approx(model[0].weight.grad.norm().item(), rel=1e-12)
     assert step.neurons[0] == pytest.approx(model[0].bias.grad[:6].tolist(), rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-25, 1.0, 1e25])
+def test_float32_norms_on_the_cpu_read_right_from_vanishing_to_exploding(tmp_path, scale):
+    """The CPU path sums float32 squares: where they would underflow (a vanishing gradient) or
+    overflow (an exploding one) it sums in float64, so the norm still reads as torch's."""
+    model = torch.nn.Sequential(torch.nn.Linear(300, 40), torch.nn.Linear(40, 3))
+    for parameter in model.parameters():
+        parameter.grad = torch.full_like(parameter, scale)
+    with vgrad.watch(model, tmp_path / "run.jsonl") as watcher:
+        watcher.log(0)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    expected_speed = [math.sqrt(layer.bias.numel()) * scale for layer in model]
+    expected_weight = [math.sqrt(layer.weight.numel()) * scale for layer in model]
+    assert step.speed == pytest.approx(expected_speed, rel=1e-6)
+    assert step.weight_grad == pytest.approx(expected_weight, rel=1e-6)
+    assert step.neurons[1] == pytest.approx([scale] * 3, rel=1e-6)
+
+
+@pytest.mark.filterwarnings(r"ignore:Using backward\(\) with create_graph")
+def test_gradients_that_need_grad_themselves_are_read_too(tmp_path):
+    """backward(create_graph=True) leaves gradients that numpy cannot view: the torch path reads them."""
+    model = torch.nn.Linear(4, 2)
+    loss = model(torch.ones(3, 4)).square().mean()
+    loss.backward(create_graph=True)
+    assert model.bias.grad.requires_grad
+    with vgrad.watch(model, tmp_path / "run.jsonl") as watcher:
+        watcher.log(0, loss=loss)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    assert step.speed == pytest.approx([model.bias.grad.norm().item()], rel=1e-6)
+    assert step.cost == pytest.approx(loss.item())
