@@ -110,7 +110,7 @@ def check_path(result, path, host_runs):
 def test_the_avx2_path(workers, host_runs):
     result = result_of(workers["avx2"])
     assert set(result["thin_vs_blas"]) == {"float64", "float32"}
-    assert result["lanes"] == {"float64": 4, "float32": 8} and result["tile_rows"] == 6
+    assert result["lanes"] == {"float64": 4, "float32": 8} and result["tile_rows"] == 5
     check_path(result, "avx2", host_runs)
 
 
