@@ -1,10 +1,15 @@
 """Run in a subprocess by test_paths.py with numba compiling for one SIMD path: checks the
 path's kernels and prints one JSON line. `--arm` also compiles every kernel's LLVM IR for
-aarch64 (needs a fresh NUMBA_CACHE_DIR: numba keeps no IR for cached code)."""
+aarch64 (needs a fresh NUMBA_CACHE_DIR: numba keeps no IR for cached code).
+`--compile-only FILE` runs nothing: it compiles the kernels for the signatures pickled in FILE
+(a path this host cannot run, such as AVX-512 on an AVX2 host) and counts those whose machine
+code uses the path's widest registers."""
 
 import json
+import pickle
 import re
 import sys
+from pathlib import Path
 
 import llvmlite.binding as llvm
 import numpy as np
@@ -117,7 +122,31 @@ def arm_compiles():
     return counts
 
 
+def engine_dispatchers() -> dict:
+    """{module.name: dispatcher} of every kernel in the modules the SIMD paths change."""
+    return {f"{value.py_func.__module__}.{value.py_func.__name__}": value
+            for module in (kernels, panels, thin_products, blas) for value in vars(module).values()
+            if isinstance(value, CPUDispatcher)}
+
+
+def compile_only(signatures_file: str) -> dict:
+    """Compile (never call) each kernel for the pickled {name: [signature, …]}; machine code only."""
+    wanted = pickle.loads(Path(signatures_file).read_bytes())
+    register = {"avx512": "%zmm", "avx2": "%ymm"}.get(target.PATH or "", "%xmm")
+    compiled, narrow = 0, []
+    for name, dispatcher in engine_dispatchers().items():
+        for signature in wanted.get(name, ()):
+            dispatcher.compile(signature)
+            compiled += 1
+            if register not in dispatcher.inspect_asm(signature):
+                narrow.append(name)
+    return {"path": target.PATH, "compiled": compiled, "narrow": narrow}
+
+
 def main():
+    if "--compile-only" in sys.argv:
+        print(json.dumps(compile_only(sys.argv[sys.argv.index("--compile-only") + 1])))
+        return
     data = dataset()
     dtypes = ("float64",) if "--arm" in sys.argv else ("float64", "float32")  # --arm compiles cold: keep it short
     speed, sgd = fifty_epochs(data, "speed"), fifty_epochs(data, "sgd")

@@ -3,11 +3,13 @@ its own process (numba compiling for it), and every kernel compiles for aarch64.
 
 import json
 import os
+import pickle
 import platform
 import subprocess
 import sys
 from pathlib import Path
 
+import llvmlite.binding as llvm
 import numpy as np
 import path_worker
 import pytest
@@ -121,3 +123,35 @@ def test_the_128_bit_path_and_every_kernel_compiles_for_aarch64(workers, host_ru
     assert result["lanes"] == {"float64": 2, "float32": 4}
     check_path(result, "128-bit", host_runs)
     assert set(result["arm"]) == set(path_worker.ARM_CPUS) and min(result["arm"].values()) >= 10
+
+
+AVX512 = ("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl")
+
+
+def avx512_environment() -> dict[str, str]:
+    """numba compiling for an AVX-512 CPU on a host without it: the host's features with AVX-512's on."""
+    items = [item for item in llvm.get_host_cpu_features().flatten().split(",") if item]
+    items = ["+" + item[1:] if item[1:] in AVX512 else item for item in items]
+    items += ["+" + name for name in AVX512 if "+" + name not in items]
+    return {"NUMBA_CPU_NAME": "skylake-avx512", "NUMBA_CPU_FEATURES": ",".join(items)}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(target.PATH in ("avx512", None) or not X86_HOST,
+                    reason="on an AVX-512 host the whole suite runs the AVX-512 kernels")
+def test_the_avx512_kernels_compile_on_a_host_that_cannot_run_them(host_runs, tmp_path):
+    """Compile only, as for aarch64: every kernel the host's 50-epoch runs called, for AVX-512."""
+    signatures = {name: list(dispatcher.signatures) for name, dispatcher in path_worker.engine_dispatchers().items()
+                  if dispatcher.signatures}
+    (tmp_path / "signatures.pickle").write_bytes(pickle.dumps(signatures))
+    env = {**os.environ, **avx512_environment(), "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    worker = subprocess.Popen([sys.executable, str(WORKER), "--compile-only", str(tmp_path / "signatures.pickle")],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    result = result_of(worker)
+    expected = sum(len(found) for found in signatures.values())
+    assert result["path"] == "avx512" and result["compiled"] == expected >= 5
+    # the hand-written kernels in 512-bit registers; plain loops are LLVM's to widen (it keeps
+    # skylake-avx512's auto-vectorised loops at 256 bits)
+    plain_loops = {"vgrad.core.engine.kernels.update", "vgrad.core.engine.simd.panels.pack_panels"}
+    assert set(result["narrow"]) <= plain_loops
+    assert {f"vgrad.core.engine.kernels.{name}" for name in ("sgd_steps", "_forward", "_backprop")} <= set(signatures)
