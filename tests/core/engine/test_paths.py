@@ -140,18 +140,16 @@ def avx512_environment() -> dict[str, str]:
 @pytest.mark.skipif(target.PATH in ("avx512", None) or not X86_HOST,
                     reason="on an AVX-512 host the whole suite runs the AVX-512 kernels")
 def test_the_avx512_kernels_compile_on_a_host_that_cannot_run_them(host_runs, tmp_path):
-    """Compile only, as for aarch64: every kernel the host's 50-epoch runs called, for AVX-512."""
-    signatures = {name: list(dispatcher.signatures) for name, dispatcher in path_worker.engine_dispatchers().items()
-                  if dispatcher.signatures}
+    """Compile only, as for aarch64: the three kernels that hold every other (a step of SGD, and
+    forward and backprop on the packed probe set), with the signatures of the host's runs."""
+    steps = {f"vgrad.core.engine.kernels.{name}" for name in ("sgd_steps", "_forward", "_backprop")}
+    signatures = {name: [s for s in dispatcher.signatures if "float64" in str(s)]
+                  for name, dispatcher in path_worker.engine_dispatchers().items() if name in steps}
     (tmp_path / "signatures.pickle").write_bytes(pickle.dumps(signatures))
     env = {**os.environ, **avx512_environment(), "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
     worker = subprocess.Popen([sys.executable, str(WORKER), "--compile-only", str(tmp_path / "signatures.pickle")],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     result = result_of(worker)
     expected = sum(len(found) for found in signatures.values())
-    assert result["path"] == "avx512" and result["compiled"] == expected >= 5
-    # the hand-written kernels in 512-bit registers; plain loops are LLVM's to widen (it keeps
-    # skylake-avx512's auto-vectorised loops at 256 bits)
-    plain_loops = {"vgrad.core.engine.kernels.update", "vgrad.core.engine.simd.panels.pack_panels"}
-    assert set(result["narrow"]) <= plain_loops
-    assert {f"vgrad.core.engine.kernels.{name}" for name in ("sgd_steps", "_forward", "_backprop")} <= set(signatures)
+    assert result["path"] == "avx512" and result["compiled"] == expected >= 3
+    assert all(signatures.values()) and result["narrow"] == []  # in 512-bit registers
