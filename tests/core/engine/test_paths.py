@@ -1,5 +1,6 @@
 """The SIMD path follows numba's target; every narrower path this host can run is checked in
-its own process (numba compiling for it), and every kernel compiles for aarch64."""
+its own process (numba compiling for it), and every kernel compiles for aarch64 and, on a host
+without AVX-512, for AVX-512."""
 
 import json
 import os
@@ -106,6 +107,37 @@ def check_path(result, path, host_runs):
     assert any(result[f"{mode}_params"] != params.tolist() for mode, params in host_runs.items())
 
 
+AVX512 = ("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl")
+
+
+def avx512_environment() -> dict[str, str]:
+    """numba compiling for an AVX-512 CPU on a host without it: the host's features with AVX-512's on."""
+    items = [item for item in llvm.get_host_cpu_features().flatten().split(",") if item]
+    items = ["+" + item[1:] if item[1:] in AVX512 else item for item in items]
+    items += ["+" + name for name in AVX512 if "+" + name not in items]
+    return {"NUMBA_CPU_NAME": "skylake-avx512", "NUMBA_CPU_FEATURES": ",".join(items)}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(target.PATH in ("avx512", None) or not X86_HOST,
+                    reason="on an AVX-512 host the whole suite runs the AVX-512 kernels")
+def test_the_avx512_kernels_compile_on_a_host_that_cannot_run_them(workers, host_runs, tmp_path):
+    """Compile only, as for aarch64: the three kernels that hold every other (a step of SGD, and
+    forward and backprop on the packed probe set), with the signatures of the host's runs. It
+    asks for the path workers so that they compile meanwhile (this test comes first)."""
+    steps = {f"vgrad.core.engine.kernels.{name}" for name in ("sgd_steps", "_forward", "_backprop")}
+    signatures = {name: [s for s in dispatcher.signatures if "float64" in str(s)]
+                  for name, dispatcher in path_worker.engine_dispatchers().items() if name in steps}
+    (tmp_path / "signatures.pickle").write_bytes(pickle.dumps(signatures))
+    env = {**os.environ, **avx512_environment(), "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    worker = subprocess.Popen([sys.executable, str(WORKER), "--compile-only", str(tmp_path / "signatures.pickle")],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    result = result_of(worker)
+    expected = sum(len(found) for found in signatures.values())
+    assert result["path"] == "avx512" and result["compiled"] == expected >= 3
+    assert all(signatures.values()) and result["narrow"] == []  # in 512-bit registers
+
+
 @pytest.mark.slow
 @pytest.mark.skipif("avx2" not in NARROWER or not X86_HOST,
                     reason="needs an x86 host with AVX-512 (on an AVX2 host the whole suite runs this path)")
@@ -123,33 +155,3 @@ def test_the_128_bit_path_and_every_kernel_compiles_for_aarch64(workers, host_ru
     assert result["lanes"] == {"float64": 2, "float32": 4}
     check_path(result, "128-bit", host_runs)
     assert set(result["arm"]) == set(path_worker.ARM_CPUS) and min(result["arm"].values()) >= 10
-
-
-AVX512 = ("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl")
-
-
-def avx512_environment() -> dict[str, str]:
-    """numba compiling for an AVX-512 CPU on a host without it: the host's features with AVX-512's on."""
-    items = [item for item in llvm.get_host_cpu_features().flatten().split(",") if item]
-    items = ["+" + item[1:] if item[1:] in AVX512 else item for item in items]
-    items += ["+" + name for name in AVX512 if "+" + name not in items]
-    return {"NUMBA_CPU_NAME": "skylake-avx512", "NUMBA_CPU_FEATURES": ",".join(items)}
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(target.PATH in ("avx512", None) or not X86_HOST,
-                    reason="on an AVX-512 host the whole suite runs the AVX-512 kernels")
-def test_the_avx512_kernels_compile_on_a_host_that_cannot_run_them(host_runs, tmp_path):
-    """Compile only, as for aarch64: the three kernels that hold every other (a step of SGD, and
-    forward and backprop on the packed probe set), with the signatures of the host's runs."""
-    steps = {f"vgrad.core.engine.kernels.{name}" for name in ("sgd_steps", "_forward", "_backprop")}
-    signatures = {name: [s for s in dispatcher.signatures if "float64" in str(s)]
-                  for name, dispatcher in path_worker.engine_dispatchers().items() if name in steps}
-    (tmp_path / "signatures.pickle").write_bytes(pickle.dumps(signatures))
-    env = {**os.environ, **avx512_environment(), "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
-    worker = subprocess.Popen([sys.executable, str(WORKER), "--compile-only", str(tmp_path / "signatures.pickle")],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    result = result_of(worker)
-    expected = sum(len(found) for found in signatures.values())
-    assert result["path"] == "avx512" and result["compiled"] == expected >= 3
-    assert all(signatures.values()) and result["narrow"] == []  # in 512-bit registers
