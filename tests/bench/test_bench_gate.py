@@ -57,6 +57,7 @@ def test_a_failed_check_raises_wrong_result_naming_it(mnist, monkeypatch):
         gate.gate(problem(mnist), ("vgrad",))
 
 
+@pytest.mark.slow  # about 2 s: the full suite runs it
 def test_the_bench_refuses_to_time_a_wrong_engine(mnist, monkeypatch):
     from vgrad.bench import run
 

@@ -29,6 +29,7 @@ def test_a_quick_measurement_carries_every_field():
     assert result["log_percent"]["every_1"] > result["log_percent"]["every_10"] > 0
 
 
+@pytest.mark.slow  # about 2 s: the full suite runs it
 def test_the_latency_is_measured_from_write_to_board():
     latency = watch_latency(quick=True)
     assert latency["records"] == 10 and 0 < latency["median_s"] <= latency["max_s"]

@@ -1,5 +1,7 @@
 """The help and plot screens: snapshots, and opening/closing them with keys."""
 
+import pytest
+
 from vgrad.tui.widgets import HelpScreen, PlotScreen, SpeedPlot
 
 ALL_KEYS = {"space", "n", "r", "l", "w", "p", "?", "q", "ctrl+c", "+", "-", "home", "end"}
@@ -36,6 +38,7 @@ def test_help_leaves_out_replay_keys_when_live(dashboard, fake, drive):
     drive(app, scenario)
 
 
+@pytest.mark.slow  # about 2 s: the full suite runs it
 def test_plot_toggles_and_draws_every_net(replay_app, drive):
     app = replay_app("book3.jsonl")
 

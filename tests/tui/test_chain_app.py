@@ -171,6 +171,7 @@ def test_every_key_binding_drives_the_chain_and_the_widgets_follow(chain_app):
     assert chain_app.return_code == 0
 
 
+@pytest.mark.slow  # about 2 s: the full suite runs it
 def test_more_neurons_wrap_into_rows():
     def check(app):
         assert app.chain.weights[5] == 1.0 + WEIGHT_STEP

@@ -20,6 +20,7 @@ def recording(tmp_path_factory):
 
 
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml")])
+@pytest.mark.slow  # about 2 s: the full suite runs it
 def test_plot_writes_the_figure(recording, tmp_path, suffix, magic):
     out = tmp_path / f"speed{suffix}"
     result = runner.invoke(app, ["plot", str(recording), "-o", str(out)])

@@ -141,6 +141,7 @@ def test_every_layer_of_a_fifty_layer_model_is_reached_by_scrolling(tmp_path, dr
     drive(app_, scenario, size=(100, 30))
 
 
+@pytest.mark.slow  # about 2 s: the full suite runs it
 def test_a_watched_models_file_replays_and_plots_with_its_layer_names(tmp_path):
     path = deep_model(tmp_path / "deep.jsonl", layers=3, steps=4)
     result = cli.invoke(app, ["replay", str(path), "--no-ui"])
