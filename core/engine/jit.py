@@ -152,16 +152,26 @@ def _remove_corrupt(folder: Path) -> int:
     return removed
 
 
-def _disable_cache() -> None:
-    """Stop every engine kernel loading from or saving to numba's cache for the rest of this process."""
-    from numba.core.caching import NullCache
+def engine_dispatchers() -> dict:
+    """{"vgrad.core.engine.kernels.sgd_steps": its dispatcher, …}: every kernel of the engine
+    modules imported so far, each once (under the module that defines it)."""
     from numba.core.dispatcher import Dispatcher
 
+    found = {}
     for name, module in list(sys.modules.items()):
         if name.startswith(__package__ + ".") and module is not None:
             for value in vars(module).values():
                 if isinstance(value, Dispatcher):
-                    value._cache = NullCache()
+                    found[f"{value.py_func.__module__}.{value.py_func.__name__}"] = value
+    return found
+
+
+def _disable_cache() -> None:
+    """Stop every engine kernel loading from or saving to numba's cache for the rest of this process."""
+    from numba.core.caching import NullCache
+
+    for dispatcher in engine_dispatchers().values():
+        dispatcher._cache = NullCache()
 
 
 def survive_cache_failure(call: Callable[[], T]) -> T:
@@ -224,6 +234,8 @@ def kernel(function: Callable) -> Callable:
 def inline_kernel(function: Callable) -> Callable:
     """@njit with INLINE's options (inlined into the kernels that call it) and a KeyedCacheFile."""
     return _keyed(njit(**INLINE)(function))
+
+
 # Constants passed to other jitted functions as these numpy scalars are typed int64 and bool,
 # not Literal[int](0) / Literal[bool](True): numba would compile a separate copy of the
 # callee for every literal value (that alone cost seconds of cold compile).

@@ -17,7 +17,7 @@ from numba.core.registry import CPUDispatcher
 
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset
-from vgrad.core.engine import blas, kernels
+from vgrad.core.engine import blas, jit, kernels
 from vgrad.core.engine.net import activation_code, cost_code, init_params, make_layout, reference_backward
 from vgrad.core.engine.simd import panels, target, thin_products
 from vgrad.core.engine.simd.lanes import LANES
@@ -122,19 +122,12 @@ def arm_compiles():
     return counts
 
 
-def engine_dispatchers() -> dict:
-    """{module.name: dispatcher} of every kernel in the modules the SIMD paths change."""
-    return {f"{value.py_func.__module__}.{value.py_func.__name__}": value
-            for module in (kernels, panels, thin_products, blas) for value in vars(module).values()
-            if isinstance(value, CPUDispatcher)}
-
-
 def compile_only(signatures_file: str) -> dict:
     """Compile (never call) each kernel for the pickled {name: [signature, …]}; machine code only."""
     wanted = pickle.loads(Path(signatures_file).read_bytes())
     register = {"avx512": "%zmm", "avx2": "%ymm"}.get(target.PATH or "", "%xmm")
     compiled, narrow = 0, []
-    for name, dispatcher in engine_dispatchers().items():
+    for name, dispatcher in jit.engine_dispatchers().items():
         for signature in wanted.get(name, ()):
             dispatcher.compile(signature)
             compiled += 1

@@ -15,6 +15,7 @@ import numpy as np
 import path_worker
 import pytest
 
+from vgrad.core.engine import jit
 from vgrad.core.engine.simd import target
 
 WORKER = Path(__file__).with_name("path_worker.py")
@@ -127,7 +128,7 @@ def test_the_avx512_kernels_compile_on_a_host_that_cannot_run_them(workers, host
     asks for the path workers so that they compile meanwhile (this test comes first)."""
     steps = {f"vgrad.core.engine.kernels.{name}" for name in ("sgd_steps", "_forward", "_backprop")}
     signatures = {name: [s for s in dispatcher.signatures if "float64" in str(s)]
-                  for name, dispatcher in path_worker.engine_dispatchers().items() if name in steps}
+                  for name, dispatcher in jit.engine_dispatchers().items() if name in steps}
     (tmp_path / "signatures.pickle").write_bytes(pickle.dumps(signatures))
     env = {**os.environ, **avx512_environment(), "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
     worker = subprocess.Popen([sys.executable, str(WORKER), "--compile-only", str(tmp_path / "signatures.pickle")],
