@@ -166,6 +166,19 @@ def engine_dispatchers() -> dict:
     return found
 
 
+def is_cached(dispatcher, args: tuple) -> bool:
+    """Whether numba's cache holds `dispatcher`'s code for `args` on this target (the code it
+    would load instead of compiling). False when the cache is off."""
+    from numba.core.caching import FunctionCache
+
+    cache = dispatcher._cache
+    if not isinstance(cache, FunctionCache):
+        return False
+    signature = tuple(dispatcher.typeof_pyval(arg) for arg in args)
+    key = cache._index_key(signature, dispatcher.targetctx.codegen())
+    return key in cache._cache_file._load_index()
+
+
 def _disable_cache() -> None:
     """Stop every engine kernel loading from or saving to numba's cache for the rest of this process."""
     from numba.core.caching import NullCache

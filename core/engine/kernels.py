@@ -396,9 +396,20 @@ def probe_gradient(net, buffers, x, y, panels: Panels):
     panels: structs.Panels of x, with buffers.panel_scratch of panels.scratch_size()
     elements; empty panels fall back to BLAS over every column. Returns forward's output start.
     """
-    out_start = _forward(net, buffers, x, panels, NO)
-    _backprop(net, buffers, x, y, panels, NO, 0.0, 1.0)
+    out_start = probe_forward(net, buffers, x, panels)
+    _backprop(*probe_backward_arguments(net, buffers, x, y, panels))
     return out_start
+
+
+def probe_forward(net, buffers, x, panels: Panels):
+    """probe_gradient's forward half; returns the output's start."""
+    return _forward(net, buffers, x, panels, NO)
+
+
+def probe_backward_arguments(net, buffers, x, y, panels: Panels) -> tuple:
+    """What probe_gradient passes _backprop (the gradient, no update): the warm-up compiles
+    _backprop for exactly these in a second process (train/warmup.py)."""
+    return net, buffers, x, y, panels, NO, 0.0, 1.0
 
 
 @kernel

@@ -3,24 +3,36 @@
 Compiling holds the GIL, so doing it first, behind a spinner, keeps the UI from
 stuttering. A tiny synthetic run through the same Trainer code path gives the
 kernels exactly the argument types the real run will use.
+
+A cold compile uses a second CPU: numba compiles one function at a time in a process, so a
+second process (warmup_helper.py) compiles _backprop, half of the work, into the cache while
+this one compiles the forward pass; this one then loads _backprop from the cache.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
 
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset
-from vgrad.core.engine.jit import survive_cache_failure
+from vgrad.core.engine import kernels
+from vgrad.core.engine.jit import is_cached, survive_cache_failure
 from vgrad.core.spec import NetSpec
-from vgrad.core.train.trainer import run_experiment
+from vgrad.core.train.trainer import Trainer, run_experiment
 
 T = TypeVar("T")
+TINY_NET = NetSpec(sizes=(4, 3, 3, 3))
+SECOND_PROCESS = "VGRAD_COMPILE_PROCESSES"  # set to 1: a cold compile stays in one process
+HELPER_WAIT = 300.0  # seconds to wait for the second process before compiling its part here
 
 
 def _tiny_dataset(rows: int = 8, inputs: int = 4, classes: int = 3) -> Dataset:
@@ -38,9 +50,12 @@ def compile_kernels(dtype: str = "float64", modes: tuple[str, ...] = ("speed", "
     saves start-up time."""
     start = time.perf_counter()
     data = _tiny_dataset()
-    specs = (NetSpec(sizes=(4, 3, 3, 3)), NetSpec(sizes=(4, 3, 3, 3), batchnorm=True))
+    specs = (TINY_NET, NetSpec(sizes=TINY_NET.sizes, batchnorm=True))
 
     def run_all() -> None:
+        trainer = tiny_trainer(dtype, data)
+        with _backprop_compiled_elsewhere(dtype, trainer):
+            forward_half(trainer)
         for spec in specs[:1 + batchnorm]:
             for mode in modes:
                 config = Config(mode=mode, epochs=1, batch_size=3, dtype=dtype, lmbda=0.1, clip=1.0)
@@ -50,6 +65,50 @@ def compile_kernels(dtype: str = "float64", modes: tuple[str, ...] = ("speed", "
     # a full disk or a corrupt cache file costs a recompile, not the run
     off_the_main_thread(lambda: survive_cache_failure(run_all))
     return time.perf_counter() - start
+
+
+def tiny_trainer(dtype: str, data: Dataset | None = None) -> Trainer:
+    """A Trainer of the tiny net in speed mode: its kernels' argument types are a real run's."""
+    config = Config(mode="speed", epochs=1, batch_size=3, dtype=dtype, lmbda=0.1, clip=1.0)
+    return Trainer(TINY_NET, data or _tiny_dataset(), config)
+
+
+def forward_half(trainer: Trainer) -> None:
+    """Compile what a probe and a full-batch step run besides _backprop."""
+    out_start = kernels.probe_forward(trainer.net, trainer.buffers, trainer.probe_x, trainer.panels)
+    kernels.probe_summary(trainer.net, trainer.buffers, trainer.probe_y, out_start, 0.0)
+    trainer.full_batch_step()
+
+
+def backward_arguments(trainer: Trainer) -> tuple:
+    return kernels.probe_backward_arguments(trainer.net, trainer.buffers, trainer.probe_x, trainer.probe_y,
+                                            trainer.panels)
+
+
+def _usable_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@contextmanager
+def _backprop_compiled_elsewhere(dtype: str, trainer: Trainer) -> Iterator[None]:
+    """While the block runs, a second process compiles _backprop into numba's cache, if it is not
+    there and a second CPU is; on leaving, wait for it (then _backprop loads from the cache).
+    Should it fail or stall, this process compiles _backprop itself, as without it."""
+    if (os.environ.get(SECOND_PROCESS) == "1" or _usable_cpus() < 2
+            or is_cached(kernels._backprop, backward_arguments(trainer))):
+        yield
+        return
+    helper = subprocess.Popen([sys.executable, "-m", "vgrad.core.train.warmup_helper", dtype, str(os.getpid())],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+        helper.wait(HELPER_WAIT)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        if helper.poll() is None:
+            helper.kill()
+            helper.wait()
 
 
 def off_the_main_thread(call: Callable[[], T]) -> T:

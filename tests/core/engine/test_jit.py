@@ -160,3 +160,17 @@ def test_processes_adding_entries_at_once_never_get_each_others_code(tmp_path, m
 def test_every_engine_kernel_saves_through_the_keyed_cache_file():
     dispatchers = engine_dispatchers()
     assert len(dispatchers) > 20 and all(type(d._cache._cache_file) is jit.KeyedCacheFile for d in dispatchers)
+
+
+def test_is_cached_says_whether_the_cache_holds_a_kernels_code_for_these_argument_types(tmp_path, monkeypatch):
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
+
+    @jit.kernel
+    def double(x):
+        return 2 * x
+
+    assert not jit.is_cached(double, (1.0,))
+    double(1.0)
+    assert jit.is_cached(double, (1.0,)) and jit.is_cached(double, (3.5,)) and not jit.is_cached(double, (1,))
+    double._cache = NullCache()
+    assert not jit.is_cached(double, (1.0,))
