@@ -11,6 +11,7 @@ import fcntl
 import os
 import stat
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -129,16 +130,21 @@ class Output:
     file opened for overwriting), and locked so that a second vgrad writing it is refused."""
 
     def __init__(self, path: Path, fd: int, created: bool):
-        self.path, self.fd, self.created = path, fd, created
+        self.path, self.created = path, created
+        self.fd: int | None = fd  # None once handed over (or abandoned)
+
+    def _hand_over(self) -> int:
+        fd, self.fd = self.fd, None
+        if fd is None:
+            raise ValueError(f"{self.path}: already handed over")
+        return fd
 
     def text(self) -> TextIO:
         """The claimed file as text, for line-by-line writers (closing it releases the lock)."""
-        fd, self.fd = self.fd, None
-        return os.fdopen(fd, "w", newline="", encoding="utf-8")
+        return os.fdopen(self._hand_over(), "w", newline="", encoding="utf-8")
 
     def binary(self) -> BinaryIO:
-        fd, self.fd = self.fd, None
-        return os.fdopen(fd, "wb")
+        return os.fdopen(self._hand_over(), "wb")
 
     def abandon(self) -> None:
         """It is not to be written after all: close it, and remove it if this claim made it."""
@@ -149,7 +155,8 @@ class Output:
             self.path.unlink(missing_ok=True)
 
 
-def claim_output(path: str | Path, what: str, *, force: bool = False, inputs=(), claimed=()) -> Output:
+def claim_output(path: str | Path, what: str, *, force: bool = False,
+                 inputs: Sequence[str | Path | None] = (), claimed: Sequence[Output] = ()) -> Output:
     """Claim `path` for writing, or raise InputError: it must not be an input or another output,
     a folder, FIFO, device or dangling link; an existing file needs `force`; another process
     holding it (a second run) is refused."""
