@@ -50,11 +50,18 @@ from vgrad.core.engine.activations import (
     TANH,
 )
 from vgrad.core.engine.blas import matmul
-from vgrad.core.engine.jit import I0, NO, YES, inline_kernel, kernel
+from vgrad.core.engine.jit import I0, I1, NO, YES, inline_kernel, kernel
 from vgrad.core.engine.net import B_OFF, N_OUT, RESIDUAL
 from vgrad.core.engine.simd import vector_math
-from vgrad.core.engine.simd.lanes import vlanes, vsum, vzero64
-from vgrad.core.engine.simd.panels import gemm_panels, pack_tiles, pack_weight_tiles, split_scratch
+from vgrad.core.engine.simd.lanes import simd_available, vlanes, vsum, vzero64
+from vgrad.core.engine.simd.panels import (
+    fits_rows_product,
+    gemm_panels,
+    pack_tiles,
+    pack_weight_tiles,
+    rows_product,
+    split_scratch,
+)
 from vgrad.core.engine.simd.thin_products import (
     fused_weight_update,
     layer_backward,
@@ -64,6 +71,8 @@ from vgrad.core.engine.simd.thin_products import (
 )
 from vgrad.core.engine.simd.vector_math import bias_sigmoid_lanes, cross_entropy_lanes, cross_entropy_one, sigmoid
 from vgrad.core.engine.structs import Panels, no_panels
+
+SIMD = simd_available()  # hidden products on a whole batch run on rows_product (else BLAS)
 
 
 @inline_kernel
@@ -214,6 +223,8 @@ def _forward(net, buffers, x, panels, thin):
         elif thin and layer > 0:
             layer_forward(params, w_off, n_in, n_out, acts, prev_off, batch, zs, offset, not hidden,
                           buffers.transposes)
+        elif SIMD and layer > 0 and hidden and fits_rows_product(n_out, batch, zs):
+            rows_product(n_out, batch, n_in, params, w_off, n_in, I1, acts, prev_off, batch, zs, offset, batch)
         else:
             matmul(n_out, batch, n_in, 1.0, params, w_off, YES, prev, prev_off, prev_rows,
                    0.0, zs, offset, hidden)
@@ -348,6 +359,8 @@ def _backprop(net, buffers, x, y, panels, thin, step, decay):
             if thin:
                 layer_backward(params, w_off, n_in, n_out, deltas, offset, batch, not rows, target, prev,
                                buffers.transposes)
+            elif SIMD and rows and fits_rows_product(n_in, batch, target):
+                rows_product(n_in, batch, n_out, params, w_off, I1, n_in, deltas, offset, batch, target, prev, batch)
             else:
                 matmul(n_in, batch, n_out, 1.0, params, w_off, NO, deltas, offset, rows,
                        0.0, target, prev, YES)

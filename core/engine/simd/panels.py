@@ -1,4 +1,5 @@
-"""A register-blocked product for the first layer on the probe set, over packed copies.
+"""Register-blocked products: the first layer on the probe set over packed copies, and the
+hidden layers on a whole batch in place (rows_product).
 
 The first layer's two products, Z¹ = W¹xᵀ (30×784 by 784×1000) and ∂C/∂W¹ =
 δ¹x (30×1000 by 1000×784), are 85 % of a full-batch step's FLOPs and too skinny
@@ -18,7 +19,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from vgrad.core.engine.jit import kernel
+from vgrad.core.engine.jit import I0, I1, kernel
 from vgrad.core.engine.simd.lanes import LANES, Vec, element_pointer, vlanes
 from vgrad.core.engine.simd.target import REGISTERS, VECTOR_BITS
 
@@ -87,7 +88,8 @@ def gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, bloc
         n0 = p * width
         cols = min(width, n - n0)
         for t in range((m + TILE_ROWS - 1) // TILE_ROWS):
-            tile_product(a_tiles, t * k_dim * TILE_ROWS, b_panels, p * k_dim * width, k_dim, block)
+            tile_product(a_tiles, t * k_dim * TILE_ROWS, I1, TILE_ROWS, b_panels, p * k_dim * width, width, k_dim,
+                         block, I0, width)
             for r in range(min(TILE_ROWS, m - t * TILE_ROWS)):
                 acc = block[r * width : r * width + cols]
                 if columns.size > 0:
@@ -122,53 +124,64 @@ def _kept_as_written(module: ir.Module) -> ir.MDValue:
 
 
 @intrinsic
-def tile_product(typingctx, a_tiles, a_base, b_panels, b_base, k_dim, block):
-    """block ← one register block of A B: for r < TILE_ROWS, its vectors 2r and 2r + 1 are
-    Σ_k a_tiles[a_base + k·TILE_ROWS + r] · (the two vectors at b_panels[b_base + k·width]).
+def tile_product(typingctx, a, a_base, a_row, a_k, b, b_base, b_k, k_dim, out, out_base, out_row):
+    """One register block of C = A B: for r < TILE_ROWS, the two vectors at
+    out[out_base + r·out_row] become Σ_k A[r, k] · (the two vectors at b[b_base + k·b_k]),
+    where A[r, k] = a[a_base + r·a_row + k·a_k].
 
     The k loop is emitted here, its 2·TILE_ROWS accumulators in registers, so that no later
-    optimisation can reshape it (see _kept_as_written). Zero k: block is zeros.
+    optimisation can reshape it (see _kept_as_written). Zero k: zeros.
     """
-    vec = Vec(block.dtype, LANES[block.dtype])
+    vec = Vec(out.dtype, LANES[out.dtype])
     rows = TILE_ROWS
 
     def codegen(context, builder, sig, args):
         vty = context.get_value_type(vec)
         i64 = ir.IntType(64)
-        align = block.dtype.bitwidth // 8
-        a = element_pointer(context, builder, sig.args[0], args[0], args[1])
-        b = builder.bitcast(element_pointer(context, builder, sig.args[2], args[2], args[3]), vty.as_pointer())
-        out = builder.bitcast(element_pointer(context, builder, sig.args[5], args[5], ir.Constant(i64, 0)),
-                              vty.as_pointer())
-        k_dim = context.cast(builder, args[4], sig.args[4], types.int64)
+
+        def argument(position):
+            return context.cast(builder, args[position], sig.args[position], types.int64)
+
+        def constant(value):
+            return ir.Constant(i64, value)
+
+        def vector_at(pointer, offset):
+            return builder.bitcast(builder.gep(pointer, [offset], inbounds=True), vty.as_pointer())
+
+        align = out.dtype.bitwidth // 8
+        a_at = element_pointer(context, builder, sig.args[0], args[0], argument(1))
+        a_row, a_k, b_k, k_dim, out_row = argument(2), argument(3), argument(6), argument(7), argument(10)
+        a_rows = [builder.gep(a_at, [builder.mul(a_row, constant(r))], inbounds=True) for r in range(rows)]
+        b_at = element_pointer(context, builder, sig.args[4], args[4], argument(5))
+        out_at = element_pointer(context, builder, sig.args[8], args[8], argument(9))
         zero = ir.Constant(vty, None)
         fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vty, [vty, vty, vty]),
-                                             f"llvm.fma.v{vty.count}f{block.dtype.bitwidth}")
+                                             f"llvm.fma.v{vty.count}f{out.dtype.bitwidth}")
         splat = ir.Constant(ir.VectorType(ir.IntType(32), vty.count), [0] * vty.count)
 
         before = builder.basic_block
         loop = builder.append_basic_block("tile.k")
         done = builder.append_basic_block("tile.done")
-        builder.cbranch(builder.icmp_signed(">", k_dim, ir.Constant(i64, 0)), loop, done)
+        builder.cbranch(builder.icmp_signed(">", k_dim, constant(0)), loop, done)
 
         builder.position_at_end(loop)
         k = builder.phi(i64)
         accumulators = [builder.phi(vty) for _ in range(2 * rows)]
-        pair = builder.mul(k, ir.Constant(i64, 2))
-        x = builder.load(builder.gep(b, [pair], inbounds=True), align=align)
-        y = builder.load(builder.gep(b, [builder.add(pair, ir.Constant(i64, 1))], inbounds=True), align=align)
-        first = builder.mul(k, ir.Constant(i64, rows))
+        b_offset = builder.mul(k, b_k)
+        x = builder.load(vector_at(b_at, b_offset), align=align)
+        y = builder.load(vector_at(b_at, builder.add(b_offset, constant(vty.count))), align=align)
+        a_offset = builder.mul(k, a_k)
         summed = []
         for r in range(rows):
-            s = builder.load(builder.gep(a, [builder.add(first, ir.Constant(i64, r))], inbounds=True))
-            spread = builder.shuffle_vector(builder.insert_element(zero, s, ir.Constant(ir.IntType(32), 0)),
+            value = builder.load(builder.gep(a_rows[r], [a_offset], inbounds=True))
+            spread = builder.shuffle_vector(builder.insert_element(zero, value, ir.Constant(ir.IntType(32), 0)),
                                             zero, splat)
             summed += [builder.call(fma, [spread, x, accumulators[2 * r]]),
                        builder.call(fma, [spread, y, accumulators[2 * r + 1]])]
-        k_next = builder.add(k, ir.Constant(i64, 1))
+        k_next = builder.add(k, constant(1))
         latch = builder.cbranch(builder.icmp_signed("<", k_next, k_dim), loop, done)
         latch.set_metadata("llvm.loop", _kept_as_written(builder.module))
-        k.add_incoming(ir.Constant(i64, 0), before)
+        k.add_incoming(constant(0), before)
         k.add_incoming(k_next, loop)
         for accumulator, value in zip(accumulators, summed):
             accumulator.add_incoming(zero, before)
@@ -179,9 +192,35 @@ def tile_product(typingctx, a_tiles, a_base, b_panels, b_base, k_dim, block):
         for i, (result, value) in enumerate(zip(results, summed)):
             result.add_incoming(zero, before)
             result.add_incoming(value, loop)
-            builder.store(result, builder.gep(out, [ir.Constant(i64, i)], inbounds=True), align=align)
+            offset = builder.add(builder.mul(out_row, constant(i // 2)), constant(i % 2 * vty.count))
+            builder.store(result, vector_at(out_at, offset), align=align)
         return context.get_dummy_value()
-    return types.none(a_tiles, a_base, b_panels, b_base, k_dim, block), codegen
+    return types.none(a, a_base, a_row, a_k, b, b_base, b_k, k_dim, out, out_base, out_row), codegen
+
+
+@kernel
+def rows_product(m, n, k_dim, a, a_off, a_row, a_k, b, b_off, ldb, c, c_off, ldc):
+    """C ← A B with C (m×n) and B (k×n) stored by rows, ldc and ldb apart, and
+    A[i, k] = a[a_off + i·a_row + k·a_k]: a hidden layer's W^l a^{l-1} or W^lᵀ δ^l on a whole batch,
+    in place (no packing; BLAS packs each operand first, which dominates at these sizes).
+
+    Needs fits_rows_product(m, n, c): the last block of rows and of columns is moved back to end
+    at the edge, overlapping the one before (those entries are written twice, the same bits), so
+    nothing outside A, B and C is read or written.
+    """
+    width = 2 * vlanes(c)
+    for p in range(0, n, width):
+        n0 = min(p, n - width)
+        for t in range(0, m, TILE_ROWS):
+            i0 = min(t, m - TILE_ROWS)
+            tile_product(a, a_off + i0 * a_row, a_row, a_k, b, b_off + n0, ldb, k_dim, c, c_off + i0 * ldc + n0,
+                         ldc)
+
+
+@kernel
+def fits_rows_product(m, n, c):
+    """Whether rows_product can write a C of m×n (at least one register block each way)."""
+    return m >= TILE_ROWS and n >= 2 * vlanes(c)
 
 
 @kernel

@@ -1,5 +1,5 @@
-"""The register-blocked first-layer product: the same numbers as numpy for any shape, and its
-inner loop stays as written (accumulators in registers) in whatever kernel calls it."""
+"""The register-blocked products: the same numbers as numpy for any shape, nothing written outside
+the result, and an inner loop that stays as written (accumulators in registers) in any caller."""
 
 import re
 
@@ -50,6 +50,36 @@ def test_gemm_panels_scatters_column_q_to_columns_q():
     wide = packed_product(a, b, 1.0, 0.0, np.zeros((6, 8)), columns)
     np.testing.assert_allclose(wide[:, columns], a @ b, rtol=1e-12, atol=1e-12)
     assert not wide[:, [1, 3, 4, 6]].any()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("transposed", [False, True], ids=["W a", "W^T delta"])
+@pytest.mark.parametrize("m, k_dim, n", [(30, 30, 1000), (17, 23, 1001), (panels.TILE_ROWS, 3, 32), (31, 1, 40)])
+def test_rows_product_is_the_product_in_place_and_writes_nothing_outside_c(dtype, transposed, m, k_dim, n):
+    """A hidden layer's W a (A read by rows) or Wᵀ δ (by columns), B and C inside larger buffers:
+    every entry of C right, however the last blocks overlap, and the entries around C untouched."""
+    rng = np.random.default_rng(m * n)
+    weights = rng.standard_normal((k_dim, m) if transposed else (m, k_dim)).astype(dtype)
+    b = rng.standard_normal((k_dim, n)).astype(dtype)
+    a_buffer = np.concatenate([np.full(3, np.nan, dtype), weights.ravel(), np.full(3, np.nan, dtype)])
+    b_buffer = np.concatenate([np.full(5, np.nan, dtype), b.ravel(), np.full(5, np.nan, dtype)])
+    c_buffer = np.full(2 + m * n + 7, -1.0, dtype)
+    assert panels.fits_rows_product(m, n, c_buffer)
+    a_row, a_k = (1, m) if transposed else (k_dim, 1)
+    panels.rows_product(m, n, k_dim, a_buffer, 3, a_row, a_k, b_buffer, 5, n, c_buffer, 2, n)
+    a = weights.T if transposed else weights
+    exact = a.astype(np.float64) @ b.astype(np.float64)
+    assert np.abs(c_buffer[2:2 + m * n].reshape(m, n) - exact).max() / (np.abs(exact).max() + 1) < TOLERANCE[dtype]
+    assert (c_buffer[:2] == -1).all() and (c_buffer[2 + m * n:] == -1).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rows_product_declines_c_smaller_than_one_register_block(dtype):
+    width = panels.panel_width(dtype)
+    c = np.zeros(1, dtype)
+    assert panels.fits_rows_product(panels.TILE_ROWS, width, c)
+    assert not panels.fits_rows_product(panels.TILE_ROWS - 1, 1000, c)
+    assert not panels.fits_rows_product(30, width - 1, c)
 
 
 def hot_loops(assembly: str) -> list[list[str]]:
