@@ -26,6 +26,8 @@ def main() -> None:
         code = 0
     except SystemExit as exit_:
         code = exit_status(exit_.code)
+        if _typer_caught_ctrl_c(exit_):  # a command without its own handling (reproduce, bench, plot)
+            print("vgrad-tui: interrupted", file=sys.stderr)
     except KeyboardInterrupt:  # before a run's own handling starts (parsing, loading data)
         print("vgrad-tui: interrupted", file=sys.stderr)
         code = ExitCode.INTERRUPTED
@@ -35,6 +37,13 @@ def main() -> None:
         except (OSError, ValueError, SystemExit):  # a closed pipe or stream: nothing more can reach it
             pass
     os._exit(code)
+
+
+def _typer_caught_ctrl_c(exit_: SystemExit) -> bool:
+    """Whether typer turned a KeyboardInterrupt into this exit (its `Exit(130) from` the interrupt),
+    which it does without a word."""
+    exit_cause = exit_.__context__
+    return exit_cause is not None and isinstance(exit_cause.__cause__, KeyboardInterrupt)
 
 
 def exit_status(code: object) -> int:

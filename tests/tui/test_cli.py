@@ -186,6 +186,28 @@ def test_exit_status_follows_system_exit(code, status):
     assert exit_status(code) == status
 
 
+@pytest.mark.parametrize("raised, told", [(KeyboardInterrupt, True), (SystemExit(2), False), (ValueError, False)])
+def test_an_interrupt_typer_turns_into_exit_130_is_recognised_so_that_main_can_say_so(raised, told):
+    """typer ends a command interrupted outside its own handling (reproduce, bench) with 130 and no word."""
+    import typer
+
+    from vgrad.tui import _typer_caught_ctrl_c
+
+    tiny = typer.Typer()
+
+    @tiny.command()
+    def go() -> None:
+        raise raised
+
+    try:
+        tiny(args=[], prog_name="tiny")
+    except SystemExit as exit_:
+        assert _typer_caught_ctrl_c(exit_) is told
+        assert exit_.code == 130 or not told
+    except ValueError:
+        assert not told
+
+
 def test_without_a_terminal_the_dashboard_falls_back_to_headless_with_a_note(tmp_path):
     """Piped or scripted (as under CliRunner) there are no keys to read and no screen to draw."""
     result = invoke("--epochs", "2", "--net", "784-30-30-10")
