@@ -179,6 +179,15 @@ def is_cached(dispatcher, args: tuple) -> bool:
     return key in cache._cache_file._load_index()
 
 
+def shares_cache(dispatcher) -> bool:
+    """Whether another process compiling `dispatcher` saves where this one loads from: its cache is
+    on and in the folder named for the kernel sources (every process finds that one; the last
+    resort, a temporary folder of this process's own, is not)."""
+    from numba.core.caching import FunctionCache
+
+    return isinstance(dispatcher._cache, FunctionCache) and Path(numba.config.CACHE_DIR).name == source_hash()
+
+
 def _disable_cache() -> None:
     """Stop every engine kernel loading from or saving to numba's cache for the rest of this process."""
     from numba.core.caching import NullCache

@@ -25,7 +25,7 @@ import numpy as np
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset
 from vgrad.core.engine import kernels
-from vgrad.core.engine.jit import is_cached, survive_cache_failure
+from vgrad.core.engine.jit import is_cached, shares_cache, survive_cache_failure
 from vgrad.core.spec import NetSpec
 from vgrad.core.train.trainer import Trainer, run_experiment
 
@@ -92,9 +92,10 @@ def _usable_cpus() -> int:
 @contextmanager
 def _backprop_compiled_elsewhere(dtype: str, trainer: Trainer) -> Iterator[None]:
     """While the block runs, a second process compiles _backprop into numba's cache, if it is not
-    there and a second CPU is; on leaving, wait for it (then _backprop loads from the cache).
+    there, a second CPU is, and the other process would find this cache; on leaving, wait for it
+    (then _backprop loads from the cache).
     Should it fail or stall, this process compiles _backprop itself, as without it."""
-    if (os.environ.get(SECOND_PROCESS) == "1" or _usable_cpus() < 2
+    if (os.environ.get(SECOND_PROCESS) == "1" or _usable_cpus() < 2 or not shares_cache(kernels._backprop)
             or is_cached(kernels._backprop, backward_arguments(trainer))):
         yield
         return

@@ -174,3 +174,16 @@ def test_is_cached_says_whether_the_cache_holds_a_kernels_code_for_these_argumen
     assert jit.is_cached(double, (1.0,)) and jit.is_cached(double, (3.5,)) and not jit.is_cached(double, (1,))
     double._cache = NullCache()
     assert not jit.is_cached(double, (1.0,))
+
+
+def test_a_cache_is_shared_with_other_processes_only_when_on_and_in_the_folder_named_for_the_sources(
+        tmp_path, monkeypatch):
+    from vgrad.core.engine import kernels
+
+    assert jit.shares_cache(kernels._backprop)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "vgrad-numba-private"))  # the last resort
+    assert not jit.shares_cache(kernels._backprop)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / jit.source_hash()))
+    assert jit.shares_cache(kernels._backprop)
+    monkeypatch.setattr(kernels._backprop, "_cache", NullCache())
+    assert not jit.shares_cache(kernels._backprop)

@@ -59,8 +59,13 @@ def _signature(args: tuple) -> tuple:
 def test_the_second_process_compiles_backprop_for_the_argument_types_of_a_real_run(mode, monkeypatch):
     """What a cold compile hands the second process is the _backprop a run then loads from the cache."""
     seen = []
-    backprop = kernels._backprop
-    monkeypatch.setattr(kernels, "_backprop", lambda *args: seen.append(_signature(args)) or backprop(*args))
+    arguments = kernels.probe_backward_arguments
+
+    def spy(*args):
+        seen.append(_signature(given := arguments(*args)))
+        return given
+
+    monkeypatch.setattr(kernels, "probe_backward_arguments", spy)  # plain Python: numba code never sees it
     data = load_dataset("mnist")
     spec = parse_net("784-30-30-10").with_input(data.n_inputs, data.n_classes)
     for _ in run_experiment(spec, data, Config(mode=mode, epochs=1)):
@@ -93,10 +98,11 @@ def test_a_cold_compile_hands_backprop_to_a_second_process_and_waits_for_it(seco
     assert helper.returncode == 0  # it finished its compile (here: loaded it), it was not killed
 
 
-@pytest.mark.parametrize("why", ["cached", "one cpu", "asked"])
-def test_no_second_process_when_backprop_is_cached_one_cpu_is_free_or_the_user_says_so(why, second_process,
-                                                                                         monkeypatch):
+@pytest.mark.parametrize("why", ["cached", "one cpu", "asked", "private cache"])
+def test_no_second_process_when_backprop_is_cached_one_cpu_is_free_the_user_says_so_or_it_could_not_share(
+        why, second_process, monkeypatch):
     monkeypatch.setattr(warmup, "is_cached", lambda dispatcher, args: why == "cached")
+    monkeypatch.setattr(warmup, "shares_cache", lambda dispatcher: why != "private cache")
     if why == "one cpu":
         monkeypatch.setattr(warmup, "_usable_cpus", lambda: 1)
     if why == "asked":
