@@ -9,6 +9,9 @@ import os
 import pytest
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+# The suite's processes already fill the CPUs (pytest-xdist): a second compile process each would
+# only compete with them. tests/core/train/test_warmup.py turns it back on for its own tests.
+os.environ.setdefault("VGRAD_COMPILE_PROCESSES", "1")
 
 
 @pytest.fixture(scope="session", autouse=True)
