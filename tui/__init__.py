@@ -42,8 +42,8 @@ def main() -> None:
 def _typer_caught_ctrl_c(exit_: SystemExit) -> bool:
     """Whether typer turned a KeyboardInterrupt into this exit (its `Exit(130) from` the interrupt),
     which it does without a word."""
-    exit_cause = exit_.__context__
-    return exit_cause is not None and isinstance(exit_cause.__cause__, KeyboardInterrupt)
+    typer_exit = exit_.__context__  # click raised this SystemExit while handling typer's Exit
+    return typer_exit is not None and isinstance(typer_exit.__cause__, KeyboardInterrupt)
 
 
 def exit_status(code: object) -> int:

@@ -58,8 +58,7 @@ def compile_kernels(dtype: str = "float64", modes: tuple[str, ...] = ("speed", "
             forward_half(trainer)
         for spec in specs[:1 + batchnorm]:
             for mode in modes:
-                config = Config(mode=mode, epochs=1, batch_size=3, dtype=dtype, lmbda=0.1, clip=1.0)
-                for _ in run_experiment(spec, data, config):
+                for _ in run_experiment(spec, data, _tiny_config(dtype, mode)):
                     pass
 
     # a full disk or a corrupt cache file costs a recompile, not the run
@@ -67,10 +66,14 @@ def compile_kernels(dtype: str = "float64", modes: tuple[str, ...] = ("speed", "
     return time.perf_counter() - start
 
 
+def _tiny_config(dtype: str, mode: str) -> Config:
+    """One epoch of batches of 3, with L2 and clipping on, so that every kernel of `mode` runs."""
+    return Config(mode=mode, epochs=1, batch_size=3, dtype=dtype, lmbda=0.1, clip=1.0)
+
+
 def tiny_trainer(dtype: str, data: Dataset | None = None) -> Trainer:
     """A Trainer of the tiny net in speed mode: its kernels' argument types are a real run's."""
-    config = Config(mode="speed", epochs=1, batch_size=3, dtype=dtype, lmbda=0.1, clip=1.0)
-    return Trainer(TINY_NET, data or _tiny_dataset(), config)
+    return Trainer(TINY_NET, data or _tiny_dataset(), _tiny_config(dtype, "speed"))
 
 
 def forward_half(trainer: Trainer) -> None:
