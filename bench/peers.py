@@ -56,11 +56,17 @@ class EnginePeer(Peer):
         self.sizes = problem.spec.sizes
 
     def flops_per_example(self, batch: int) -> int:
-        """At full batch the first layer leaves out the probe set's all-zero input columns."""
+        """At full batch the first layer leaves out the probe set's zeros: its all-zero input
+        columns (packed), or every zero pixel (compressed)."""
         full = matmul_flops_per_example(self.sizes)
-        if batch == len(self.trainer.probe_x) and self.trainer.panels.x_panels.size:
-            skipped = self.sizes[0] - len(self.trainer.panels.inputs)
-            return full - 4 * self.sizes[1] * skipped  # z¹ and ∂C/∂W¹ each lose 2·n¹ per column
+        panels = self.trainer.panels
+        if batch != len(self.trainer.probe_x):
+            return full
+        first_layer = 4 * self.sizes[1] * self.sizes[0]   # z¹ and ∂C/∂W¹, 2·n¹ FLOPs per pixel each
+        if panels.sparse:
+            return full - first_layer + round(4 * self.sizes[1] * panels.rows.values.size / batch)
+        if panels.x_panels.size:
+            return full - first_layer + 4 * self.sizes[1] * len(panels.inputs)
         return full
 
     def sgd(self, order, first, count):

@@ -81,7 +81,7 @@ def targets(result: dict) -> list[Target]:
                note=torch_note),
         Target("matmul_share", "full batch ≥ 70 % of the machine's matmul rate",
                result["engine_share_of_matmul"]["float64"] * 100, 70, "%",
-               note="FLOPs the engine executes, all-zero input columns left out"),
+               note="the net's FLOPs per second, counted as numpy's are; the engine skips the zero pixels"),
         Target("two_threads", "two nets on two threads ≥ 1.7× one thread's throughput", exp["two_thread_scaling"],
                1.7, "x"),
         Target("experiment_time", "three-net experiment computes in ≤ 3 s on 2 cores",

@@ -77,7 +77,7 @@ def measure_peer(peer: Peer, problem: Problem, dtype: str, batch: int, min_secon
     performed = peer.flops_per_example(batch)
     note = ""
     if performed != flops:
-        note = f"skips {flops - performed:,} of {flops:,} FLOPs per example (all-zero input columns)"
+        note = f"skips {flops - performed:,} of {flops:,} FLOPs per example (zero pixels)"
     return Throughput(peer.name, dtype, batch, rate, rate * flops / 1e9, rate * performed / 1e9, note)
 
 

@@ -21,9 +21,10 @@ Speed, with the same maths as the reference in net.py:
   numba's target, see target.py), which read the operands in place; with --clip the
   gradient ∂C/∂W, computed before the update, stays on BLAS;
 - on the fixed probe set (the speed experiment, every s_l measurement) the first
-  layer, 85 % of the FLOPs, runs on a register-blocked SIMD kernel over a packed
-  copy of the images, leaving out the pixels that are zero in all of them
-  (`probe_gradient`, see panels.py);
+  layer, 85 % of the FLOPs, skips the zeros of the images, kept in one of two forms
+  made once (`probe_gradient`): compressed, where most pixels are zero (MNIST), for
+  sparse.py's products over the nonzero pixels only; else packed, leaving out the
+  pixels that are zero in all of them, for panels.py's register-blocked kernel;
 - exp and log are our own (range reduction + polynomial + exponent bits, ≤ 1 and
   ≤ 2.2 ulp) so the sigmoid and cross-entropy loops vectorise; libm's do not
   vectorise here;
@@ -52,7 +53,7 @@ from vgrad.core.engine.activations import (
 from vgrad.core.engine.blas import matmul
 from vgrad.core.engine.jit import I0, I1, NO, YES, inline_kernel, kernel
 from vgrad.core.engine.net import B_OFF, N_OUT, RESIDUAL
-from vgrad.core.engine.simd import vector_math
+from vgrad.core.engine.simd import sparse, vector_math
 from vgrad.core.engine.simd.lanes import simd_available, vlanes, vsum, vzero64
 from vgrad.core.engine.simd.panels import (
     fits_rows_product,
@@ -70,7 +71,7 @@ from vgrad.core.engine.simd.thin_products import (
     weighted_inputs,
 )
 from vgrad.core.engine.simd.vector_math import bias_sigmoid_lanes, cross_entropy_lanes, cross_entropy_one, sigmoid
-from vgrad.core.engine.structs import Panels, no_panels
+from vgrad.core.engine.structs import Compressed, Panels, no_panels
 
 SIMD = simd_available()  # hidden products on a whole batch run on rows_product (else BLAS)
 
@@ -199,8 +200,9 @@ def _activate_output(params, b_off, zs, acts, start, n_out, batch):
 
 @kernel
 def _forward(net, buffers, x, panels, thin):
-    """forward(); with panels (the probe set packed, see structs.Panels) the first layer runs on
-    gemm_panels over panels.inputs only (the other columns must be zero in every row of x).
+    """forward(); with panels (the probe set compressed or packed, see structs.Panels) the first
+    layer runs on sparse_product over its nonzeros, or on gemm_panels over panels.inputs only
+    (the other columns must be zero in every row of x).
     With `thin` (needs a SIMD target) every product runs on thin_products' kernels instead of BLAS,
     by way of buffers.transposes."""
     params, table = net.params, net.table
@@ -213,7 +215,11 @@ def _forward(net, buffers, x, panels, thin):
     for layer in range(n_layers):
         w_off, b_off, n_out, n_in, residual = table[layer]
         hidden = layer < n_layers - 1
-        if layer == 0 and hidden and panels.xt_panels.size > 0:
+        if layer == 0 and hidden and panels.rows.values.size > 0:
+            block, packed, width = sparse.split_scratch(buffers.panel_scratch, n_out, n_in)
+            sparse.pack_weight_rows(params, w_off, n_in, n_out, inputs, packed, width)
+            sparse.sparse_product(batch, n_out, panels.rows, packed, width, 1.0, zs, I0, I1, batch, block)
+        elif layer == 0 and hidden and panels.xt_panels.size > 0:
             block, tiles = split_scratch(buffers.panel_scratch, n_out, max(n_in, batch))
             pack_weight_tiles(params, w_off, n_in, n_out, inputs, tiles)
             gemm_panels(n_out, batch, inputs.shape[0], tiles, panels.xt_panels, 1.0, 0.0, zs, I0, batch,
@@ -306,8 +312,8 @@ def _backprop(net, buffers, x, y, panels, thin, step, decay):
     step > 0: apply W ← decay·W − step·∂C/∂W, b ← b − step·∂C/∂b in place instead (fused),
     each layer's W only after it has carried δ down (grads untouched). `thin`: as in _forward
     (the unfused ∂C/∂W, with --clip, stays on BLAS).
-    With panels (not fused) the first layer's ∂C/∂W runs on gemm_panels for panels.inputs;
-    the other columns of ∂C/∂W¹ are exactly zero.
+    With panels (not fused) the first layer's ∂C/∂W runs on sparse_product over the pixels' nonzeros,
+    or on gemm_panels for panels.inputs; the columns of pixels zero in every image are exactly zero.
     """
     params, table = net.params, net.table
     zs, acts, deltas, grad_acts, grads = buffers.zs, buffers.acts, buffers.deltas, buffers.grad_acts, buffers.grads
@@ -372,7 +378,12 @@ def _backprop(net, buffers, x, y, panels, thin, step, decay):
             a_prev, a_off, a_rows = xf, I0, NO
         else:
             a_prev, a_off, a_rows = acts, prev, YES
-        if layer == 0 and rows and panels.x_panels.size > 0 and not fused:
+        if layer == 0 and rows and panels.columns.values.size > 0 and not fused:
+            block, packed, width = sparse.split_scratch(buffers.panel_scratch, n_out, batch)
+            sparse.pack_delta_rows(deltas, I0, batch, n_out, packed, width)
+            sparse.sparse_product(n_in, n_out, panels.columns, packed, width, inv_batch, grads, w_off, I1, n_in,
+                                  block)
+        elif layer == 0 and rows and panels.x_panels.size > 0 and not fused:
             block, tiles = split_scratch(buffers.panel_scratch, n_out, max(n_in, batch))
             pack_tiles(deltas, I0, batch, n_out, batch, tiles)
             grads[w_off : w_off + n_out * n_in] = 0.0  # the columns left out stay exactly zero
@@ -406,8 +417,9 @@ def backward(net, buffers, x, y):
 def probe_gradient(net, buffers, x, y, panels: Panels):
     """forward then backward on a fixed batch (the probe set) whose packings are kept.
 
-    panels: structs.Panels of x, with buffers.panel_scratch of panels.scratch_size()
-    elements; empty panels fall back to BLAS over every column. Returns forward's output start.
+    panels: structs.Panels of x, with buffers.panel_scratch of panels.scratch_size() (packed) or
+    sparse.scratch_size() (compressed) elements; empty panels fall back to BLAS over every column.
+    Returns forward's output start.
     """
     out_start = probe_forward(net, buffers, x, panels)
     _backprop(*probe_backward_arguments(net, buffers, x, y, panels))
@@ -486,8 +498,9 @@ def sgd_steps(net, buffers, hyper, train_x, train_y, order, first_batch, n_batch
     decay = 1.0 - hyper.eta * hyper.lmbda / hyper.n_train
     thin = buffers.transposes.size > 0
     fused = hyper.clip <= 0.0
-    empty = np.empty(0, dtype=params.dtype)
-    panels = Panels(np.empty(0, dtype=np.int64), empty, empty)
+    empty, no_index = np.empty(0, dtype=params.dtype), np.empty(0, dtype=np.int64)
+    nothing = Compressed(np.zeros(1, dtype=np.int64), no_index, empty)
+    panels = Panels(no_index, empty, empty, nothing, nothing)  # no_panels, which numba cannot call
     for batch_index in range(first_batch, first_batch + n_batches):
         start = batch_index * batch_size
         stop = min(start + batch_size, n_train)

@@ -37,16 +37,33 @@ class Buffers(NamedTuple):
     xb: np.ndarray  # the mini-batch's images, copied out of the training set
     yb: np.ndarray  # its one-hot labels
     transposes: np.ndarray  # thin_products' transposes, max n_l·batch; empty: SGD on BLAS
-    panel_scratch: np.ndarray  # gemm_panels' block of C and A's tiles (panels.scratch_size)
+    panel_scratch: np.ndarray  # the first layer's on the probe set (panels.scratch_size, sparse.scratch_size)
     speeds: np.ndarray  # s_l = ‖∂C/∂b^l‖ per hidden layer, written by probe_summary
 
 
+class Compressed(NamedTuple):
+    """A sparse matrix by rows: row r's nonzeros are values[starts[r]:starts[r + 1]], in the
+    columns index[starts[r]:starts[r + 1]], ascending (sparse.compress)."""
+
+    starts: np.ndarray  # int64, rows + 1
+    index: np.ndarray  # int64
+    values: np.ndarray  # the params' dtype
+
+
 class Panels(NamedTuple):
-    """The probe set packed for gemm_panels (panels.py); all empty: the first layer on BLAS."""
+    """The probe set, kept for the first layer's products in one of two forms: packed for
+    gemm_panels (panels.py), or, when most pixels are zero, compressed for sparse_product
+    (sparse.py). All empty: the first layer on BLAS."""
 
     inputs: np.ndarray  # int64: the input columns not zero in every probe image
     x_panels: np.ndarray  # pack_panels(x[:, inputs])
     xt_panels: np.ndarray  # pack_panels(x[:, inputs]ᵀ)
+    rows: Compressed  # x by rows (an image each)
+    columns: Compressed  # xᵀ by rows (a pixel each)
+
+    @property
+    def sparse(self) -> bool:
+        return self.rows.values.size > 0
 
 
 class BatchNorm(NamedTuple):
@@ -90,10 +107,17 @@ def make_buffers(layout: NetLayout, rows: int, batch_size: int, dtype, *, thin: 
                    speeds=np.empty(layout.n_layers - 1))
 
 
+def no_compressed(dtype) -> Compressed:
+    """An empty Compressed of the kernels' types."""
+    return Compressed(starts=np.zeros(1, dtype=np.int64), index=np.empty(0, dtype=np.int64),
+                      values=np.empty(0, dtype=dtype))
+
+
 def no_panels(dtype) -> Panels:
     """Panels for a batch that is not the packed probe set."""
     empty = np.empty(0, dtype=dtype)
-    return Panels(inputs=np.empty(0, dtype=np.int64), x_panels=empty, xt_panels=empty)
+    return Panels(inputs=np.empty(0, dtype=np.int64), x_panels=empty, xt_panels=empty,
+                  rows=no_compressed(dtype), columns=no_compressed(dtype))
 
 
 def make_batchnorm(layout: NetLayout, width: int, dtype) -> BatchNorm:

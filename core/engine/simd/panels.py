@@ -108,7 +108,7 @@ def gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, bloc
                         out[q] = alpha * acc[q] + beta * out[q]
 
 
-def _kept_as_written(module: ir.Module) -> ir.MDValue:
+def kept_as_written(module: ir.Module) -> ir.MDValue:
     """Loop metadata: never unroll this loop, nor vectorise it (its body is vectors already).
 
     numba optimises a kernel's code once more inside every kernel that calls it, and LLVM
@@ -130,7 +130,7 @@ def tile_product(typingctx, a, a_base, a_row, a_k, b, b_base, b_k, k_dim, out, o
     where A[r, k] = a[a_base + r·a_row + k·a_k].
 
     The k loop is emitted here, its 2·TILE_ROWS accumulators in registers, so that no later
-    optimisation can reshape it (see _kept_as_written). Zero k: zeros.
+    optimisation can reshape it (see kept_as_written). Zero k: zeros.
     """
     vec = Vec(out.dtype, LANES[out.dtype])
     rows = TILE_ROWS
@@ -180,7 +180,7 @@ def tile_product(typingctx, a, a_base, a_row, a_k, b, b_base, b_k, k_dim, out, o
                        builder.call(fma, [spread, y, accumulators[2 * r + 1]])]
         k_next = builder.add(k, constant(1))
         latch = builder.cbranch(builder.icmp_signed("<", k_next, k_dim), loop, done)
-        latch.set_metadata("llvm.loop", _kept_as_written(builder.module))
+        latch.set_metadata("llvm.loop", kept_as_written(builder.module))
         k.add_incoming(constant(0), before)
         k.add_incoming(k_next, loop)
         for accumulator, value in zip(accumulators, summed):

@@ -19,19 +19,23 @@ from vgrad.core.config import Config
 from vgrad.core.data import Dataset
 from vgrad.core.engine import blas, jit, kernels
 from vgrad.core.engine.net import activation_code, cost_code, init_params, make_layout, reference_backward
-from vgrad.core.engine.simd import panels, target, thin_products
+from vgrad.core.engine.simd import panels, sparse, target, thin_products
 from vgrad.core.engine.simd.lanes import LANES
 from vgrad.core.engine.structs import Hyper, Net, make_buffers
 from vgrad.core.spec import parse_net
 from vgrad.core.train.trainer import Trainer
 
 ARM_CPUS = ("generic", "apple-m1", "neoverse-n1")
+DENSITY = sparse.SPARSE_DENSITY
 
 
-def dataset(rows=60, inputs=40, classes=5):
-    """Random images whose first and last five pixels are zero everywhere (left out of the panels)."""
+def dataset(rows=60, inputs=40, classes=5, zeros=0.0):
+    """Random images whose first and last five pixels are zero everywhere (left out of the panels),
+    and of the others a share `zeros` at random (above 1 − SPARSE_DENSITY: a compressed probe set)."""
     rng = np.random.default_rng(0)
     x = rng.random((rows, inputs)).astype(np.float32)
+    if zeros:
+        x[rng.random(x.shape) < zeros] = 0.0
     x[:, :5] = x[:, -5:] = 0.0
     y = rng.integers(0, classes, rows)
     return Dataset(name="paths", train_x=x, train_y=y, test_x=x, test_y=y, probe_x=x, probe_y=y, n_classes=classes)
@@ -64,6 +68,25 @@ def panels_against_reference(data, dtype):
     reference, _ = reference_backward(trainer.spec, trainer.layout, trainer.params.astype(np.float64),
                                       trainer.probe_x.astype(np.float64), trainer.probe_y.astype(np.float64))
     return float(np.abs(trainer.grads - reference).max())
+
+
+def sparse_dataset():
+    return dataset(zeros=0.8)
+
+
+def compressed_against_packed(dtype):
+    """Whether the probe gradient on the compressed probe set has the packed one's bits."""
+    from vgrad.core.train import trainer as training
+
+    data, results = sparse_dataset(), []
+    for most_dense in (1.0, 0.0):
+        sparse.SPARSE_DENSITY, training._SHARED = most_dense, type(training._SHARED)()
+        trainer = Trainer(parse_net("40-12-12-5"), data, Config(mode="speed", dtype=dtype))
+        assert trainer.panels.sparse == (most_dense == 1.0)
+        trainer.gradient()
+        results.append(trainer.grads.copy())
+    sparse.SPARSE_DENSITY, training._SHARED = DENSITY, type(training._SHARED)()
+    return bool(np.array_equal(*results))
 
 
 def fifty_epochs(data, mode):
@@ -102,7 +125,7 @@ def arm_compiles():
     llvm.initialize_all_targets()
     llvm.initialize_all_asmprinters()
     modules = []
-    for module in (kernels, panels, thin_products, blas):
+    for module in (kernels, panels, sparse, thin_products, blas):
         for value in vars(module).values():
             if isinstance(value, CPUDispatcher):
                 modules += [value.inspect_llvm(sig) for sig in value.signatures]
@@ -151,7 +174,9 @@ def main():
                                     ("40-12-12-5", "20-7-7-3:relu:residual:he", "30-11-4:tanh:quadratic"))
                          for dtype in dtypes},
         "panels_vs_reference": {dtype: panels_against_reference(data, dtype) for dtype in dtypes},
+        "compressed_as_packed": {dtype: compressed_against_packed(dtype) for dtype in dtypes},
         "speed_params": speed,
+        "sparse_speed_params": fifty_epochs(sparse_dataset(), "speed"),
         "sgd_params": sgd,
         "repeat_identical": fifty_epochs(data, "speed") == speed and fifty_epochs(data, "sgd") == sgd,
     }

@@ -91,16 +91,19 @@ def workers(tmp_path_factory):
 @pytest.fixture(scope="module")
 def host_runs():
     data = path_worker.dataset()
-    return {mode: np.array(path_worker.fifty_epochs(data, mode)) for mode in ("speed", "sgd")}
+    runs = {mode: np.array(path_worker.fifty_epochs(data, mode)) for mode in ("speed", "sgd")}
+    runs["sparse_speed"] = np.array(path_worker.fifty_epochs(path_worker.sparse_dataset(), "speed"))
+    return runs
 
 
 def check_path(result, path, host_runs):
-    """Right products, the same bits on a repeat, and within 1e-12 of the host's path after 50 epochs."""
+    """Right products, the same bits on a repeat and from both forms of the probe set, and within
+    1e-12 of the host's path after 50 epochs."""
     assert result["path"] == path
     tolerance = {"float64": 1e-12, "float32": 1e-5}
     for check in ("thin_vs_blas", "panels_vs_reference"):
         assert all(result[check][dtype] < tolerance[dtype] for dtype in result[check]), check
-    assert result["repeat_identical"]
+    assert result["repeat_identical"] and all(result["compressed_as_packed"].values())
     for mode, params in host_runs.items():
         np.testing.assert_allclose(result[f"{mode}_params"], params, rtol=1e-12, atol=0)
     # its own kernels ran, not the host path's from the shared numba cache (keyed by CPU name and
