@@ -1,9 +1,10 @@
 """What `vgrad.watch` costs the training it watches, and how soon `vgrad-tui watch` shows a record.
 
 Overhead: a PyTorch MLP 784-256×8-10 (8 hidden layers of 256, sigmoid) at batch 64 on one
-CPU thread, training steps timed (this thread's CPU time) in alternating windows without a watcher, with
-`every=1` and with `every=10`, so the three share the host's load; the median window of
-each gives the extra time per step in %. Latency: a writer appends a record, and the
+CPU thread, training steps timed (this thread's CPU time) in rounds of three short windows: without a
+watcher, with `every=1` and with `every=10`, each first in turn, so the three share the host's
+load; the extra time per step in % is the median over rounds of a watched window against the
+unwatched one of its round. Latency: a writer appends a record, and the
 time until a FollowRunner polling as `watch` does has put it on the board; the screen
 adds at most one dashboard frame (1/15 s) on top.
 """
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 HIDDEN, WIDTH, BATCH = 8, 256, 64
-WINDOWS, QUICK_WINDOWS = 90, 10     # short windows, many: a shared host's load spikes hit all three alike
+WINDOWS, QUICK_WINDOWS = 150, 10    # short windows, many: a shared host's load spikes hit all three alike
 STEPS, QUICK_STEPS = 10, 10         # one record of every=10 in each window
 LATENCY_RECORDS, QUICK_LATENCY_RECORDS = 40, 10
 FRAME_S = 1 / 15          # the dashboard's poll period: the screen shows the board this much later at most
@@ -77,7 +78,8 @@ def watch_overhead(quick: bool = False) -> dict | None:
                         "every_1": vgrad.watch(model, Path(folder) / "every1.jsonl", every=1),
                         "every_10": vgrad.watch(model, Path(folder) / "every10.jsonl", every=10)}
             names = list(watchers)
-            _window(torch, model, optimizer, x, y, steps, None, 0)  # warm up
+            for watcher in watchers.values():   # warm up, and compile the CPU norms' kernel
+                _window(torch, model, optimizer, x, y, 1, watcher, 0)
             gc.collect()
             gc.disable()   # as timeit does: a collection's pause would land in one window at random
             try:
@@ -95,9 +97,11 @@ def watch_overhead(quick: bool = False) -> dict | None:
     finally:
         torch.set_num_threads(threads)
     median = {name: statistics.median(values) for name, values in times.items()}
+    # each window against the unwatched one of its own round: the host's drift cancels out
+    ratios = {name: [watched / off for watched, off in zip(times[name], times["off"])] for name in times}
     return {"net": f"784-{WIDTH}x{HIDDEN}-10", "batch": BATCH, "threads": 1, "windows": windows,
             "steps_per_window": steps, "step_s": median,
-            "extra_percent": {name: 100 * (median[name] / median["off"] - 1) for name in ("every_1", "every_10")},
+            "extra_percent": {name: 100 * (statistics.median(ratios[name]) - 1) for name in ("every_1", "every_10")},
             "log_percent": {name: 100 * statistics.median(in_log[name]) / median["off"]
                             for name in ("every_1", "every_10")},
             "latency": watch_latency(quick)}

@@ -4,9 +4,8 @@ Layers are the modules that own parameters directly (nn.Linear, nn.Conv2d, norm 
 in registration order, named by their qualified names. Per layer: speed = ‖∂L/∂b‖₂ (the
 book's s_l when the loss is the batch mean; None without a bias gradient), weight_grad =
 ‖∂L/∂W‖₂ over the layer's other parameters, and the first min(6, width) entries of ∂L/∂b.
-The norms are computed where the tensors live; one host sync per record. On the CPU they are
-dot products over numpy views of the gradients: torch's CPU norm kernels sum float32 in double
-and took twice as long. torch is imported here only, when `watch` is called.
+The norms are computed where the tensors live; one host sync per record. On the CPU one compiled
+pass reads every gradient in place (_InMemory). torch is imported here only, when `watch` is called.
 """
 
 from __future__ import annotations
@@ -58,11 +57,13 @@ class Watcher:
         starts = [0]
         for bias in self._biases:
             starts.append(starts[-1] + bias.numel())
-        self._on_cpu = self._kind is not None and self._kind[1].type == "cpu" and self._kind[0] in (
-            torch.float32, torch.float64)
         self._head_index = None if self._kind is None else torch.tensor(
             [start + k for start, count in zip(starts, self._heads) for k in range(count)],
             dtype=torch.long, device=self._kind[1])
+        on_cpu = self._kind is not None and self._kind[1].type == "cpu" and self._kind[0] in (
+            torch.float32, torch.float64)
+        like = torch.empty(0, dtype=self._kind[0]).numpy() if on_cpu else None   # the gradients' numpy dtype
+        self._in_memory = _InMemory(self._biases + self._others, self._heads, like) if on_cpu else None
 
     @property
     def path(self) -> Path:
@@ -74,7 +75,7 @@ class Watcher:
             return
         import torch
 
-        values = self._read_on_cpu(torch, loss, accuracy) if self._on_cpu else self._read_together(
+        values = self._read_in_memory(torch, loss, accuracy) if self._in_memory else self._read_together(
             torch, loss, accuracy)
         if values is not None:   # the writer thread lays the values out
             given = tuple(None if torch.is_tensor(v) else v for v in (loss, accuracy))
@@ -102,17 +103,13 @@ class Watcher:
     def __exit__(self, kind, error, traceback) -> None:
         self.recorder.__exit__(kind, error, traceback)
 
-    def _read_on_cpu(self, torch, loss, accuracy) -> list[float] | None:
-        """`_read_together`'s values for CPU tensors of float32 or float64, through numpy views of
-        the gradients (no copies). None where a gradient is missing, needs grad itself, is
-        sparse or has moved off the CPU."""
-        try:
-            arrays = [p.grad.numpy() for p in self._biases] + [p.grad.numpy() for p in self._others]
-        except (AttributeError, RuntimeError, TypeError):  # None has no .numpy(); the others refuse
+    def _read_in_memory(self, torch, loss, accuracy) -> list[float] | None:
+        """`_read_together`'s values for CPU tensors of float32 or float64, read in place by one
+        compiled pass (_InMemory). None where a gradient is missing or not one dense block."""
+        values = self._in_memory.read()
+        if values is None:
             return None
-        heads = [value for array, count in zip(arrays, self._heads) for value in array[:count].tolist()]
-        scalars = [v.item() for v in (loss, accuracy) if torch.is_tensor(v)]
-        return [_norm(array) for array in arrays] + heads + scalars
+        return values + [v.item() for v in (loss, accuracy) if torch.is_tensor(v)]
 
     def _read_together(self, torch, loss, accuracy) -> list[float] | None:
         """The common case in a handful of kernels: every parameter has a gradient, all of one
@@ -142,17 +139,39 @@ class Watcher:
         return step, speed, weight_grad, bars, loss, accuracy
 
 
-def _norm(array) -> float:
-    """‖array‖₂ (any shape) by one dot product on this thread (np.vdot: np.dot hands long vectors to
-    BLAS threads); in float64 when a float32 sum of squares overflowed or may have lost entries to
-    underflow (below 1e-20: a vanishing gradient must still read right)."""
-    import numpy as np
+class _InMemory:
+    """The norms and first bias entries of CPU gradients, read where they lie: one call of a
+    compiled kernel (engine/gradient_norms.py) instead of a numpy view and a dot product per
+    tensor, which cost as much again as reading the gradients themselves."""
 
-    squares = float(np.vdot(array, array))
-    if array.dtype == np.float32 and not 1e-20 <= squares < math.inf:
-        wide = array.astype(np.float64)
-        squares = float(np.vdot(wide, wide))
-    return math.sqrt(squares)
+    def __init__(self, parameters: list, heads: list[int], like) -> None:
+        import numpy as np
+
+        from vgrad.core.engine import gradient_norms
+
+        self._parameters = parameters
+        self._kernel = gradient_norms.norms_and_heads
+        count = len(parameters)
+        self._counts = np.array([p.numel() for p in parameters], dtype=np.int64)
+        self._heads = np.zeros(count, dtype=np.int64)
+        self._heads[:len(heads)] = heads
+        self._addresses = np.zeros(count, dtype=np.int64)
+        self._like = like
+        self._out = np.empty(count + sum(heads))
+
+    def read(self) -> list[float] | None:
+        """‖g‖₂ of every parameter's gradient, then the first entries of each bias gradient;
+        None where a gradient is missing (never computed) or not one contiguous block."""
+        grads = [p.grad for p in self._parameters]   # held, so that no gradient is freed meanwhile
+        try:
+            addresses = [g.data_ptr() for g in grads if g.is_contiguous()]
+        except (AttributeError, RuntimeError):   # None has no data_ptr; a sparse gradient refuses
+            return None
+        if len(addresses) != len(grads):
+            return None
+        self._addresses[:] = addresses
+        self._kernel(self._addresses, self._counts, self._heads, self._like, self._out)
+        return self._out.tolist()
 
 
 def _plain(torch, dtype) -> bool:

@@ -108,8 +108,8 @@ def test_gradients_accumulated_over_two_backward_passes_are_recorded_as_accumula
 
 @pytest.mark.parametrize("scale", [1e-25, 1.0, 1e25])
 def test_float32_norms_on_the_cpu_read_right_from_vanishing_to_exploding(tmp_path, scale):
-    """The CPU path sums float32 squares: where they would underflow (a vanishing gradient) or
-    overflow (an exploding one) it sums in float64, so the norm still reads as torch's."""
+    """The CPU path sums float32 squares in float64, where a vanishing gradient's squares do not
+    underflow nor an exploding one's overflow: the norm reads as torch's."""
     model = torch.nn.Sequential(torch.nn.Linear(300, 40), torch.nn.Linear(40, 3))
     for parameter in model.parameters():
         parameter.grad = torch.full_like(parameter, scale)
@@ -135,3 +135,29 @@ def test_gradients_that_need_grad_themselves_are_read_too(tmp_path):
     step = read_run(tmp_path / "run.jsonl").steps[0]
     assert step.speed == pytest.approx([model.bias.grad.norm().item()], rel=1e-6)
     assert step.cost == pytest.approx(loss.item())
+
+
+def test_cpu_gradients_of_any_size_read_as_torchs_norms(tmp_path):
+    """Lengths with every kind of tail after the kernel's vector blocks, in float32."""
+    model = torch.nn.Sequential(torch.nn.Linear(37, 1), torch.nn.Linear(1, 65), torch.nn.Linear(65, 7))
+    backward_once = model(torch.randn(3, 37)).square().mean()
+    backward_once.backward()
+    with vgrad.watch(model, tmp_path / "run.jsonl") as watcher:
+        watcher.log(0)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    assert step.speed == pytest.approx([layer.bias.grad.norm().item() for layer in model], rel=1e-6)
+    assert step.weight_grad == pytest.approx([layer.weight.grad.norm().item() for layer in model], rel=1e-6)
+    assert step.neurons[1] == pytest.approx(model[1].bias.grad[:6].tolist(), rel=1e-7)
+
+
+def test_a_gradient_that_is_not_one_dense_block_is_read_too(tmp_path):
+    """A strided gradient (here a transposed view) is not read in place; the torch path reads it."""
+    model = torch.nn.Linear(4, 4)
+    model.weight.grad = torch.arange(16.0).reshape(4, 4).t()
+    model.bias.grad = torch.ones(4)
+    assert not model.weight.grad.is_contiguous()
+    with vgrad.watch(model, tmp_path / "run.jsonl") as watcher:
+        watcher.log(0)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    assert step.weight_grad == pytest.approx([model.weight.grad.norm().item()], rel=1e-6)
+    assert step.speed == pytest.approx([2.0])
