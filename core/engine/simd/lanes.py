@@ -46,6 +46,20 @@ def element_pointer(context, builder, array_type, array, index):
     return builder.gep(data, [index])
 
 
+def fma_function(builder, vty):
+    """llvm.fma for the vector type vty (one fused multiply-add per lane)."""
+    bits = 64 if isinstance(vty.element, ir.DoubleType) else 32
+    return cgutils.get_or_insert_function(builder.module, ir.FunctionType(vty, [vty, vty, vty]),
+                                          f"llvm.fma.v{vty.count}f{bits}")
+
+
+def broadcast(builder, vty, value):
+    """The scalar `value` in every lane of a vector of type vty."""
+    zero = ir.Constant(vty, None)
+    splat = ir.Constant(ir.VectorType(ir.IntType(32), vty.count), [0] * vty.count)
+    return builder.shuffle_vector(builder.insert_element(zero, value, ir.Constant(ir.IntType(32), 0)), zero, splat)
+
+
 @intrinsic
 def vload(typingctx, array, index):
     """The vector at array[index : index + lanes] (unaligned load)."""
@@ -104,14 +118,8 @@ def vfma(typingctx, scalar, vector, acc):
     """acc + scalar·vector in every lane, one fused multiply-add (llvm.fma)."""
     def codegen(context, builder, sig, args):
         vty = args[2].type
-        value = context.cast(builder, args[0], sig.args[0], acc.dtype)
-        lanes = ir.Constant(ir.VectorType(ir.IntType(32), vty.count), [0] * vty.count)
-        spread = builder.insert_element(ir.Constant(vty, None), value, ir.Constant(ir.IntType(32), 0))
-        spread = builder.shuffle_vector(spread, ir.Constant(vty, None), lanes)
-        bits = 64 if isinstance(vty.element, ir.DoubleType) else 32
-        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vty, [vty, vty, vty]),
-                                             f"llvm.fma.v{vty.count}f{bits}")
-        return builder.call(fma, [spread, args[1], args[2]])
+        spread = broadcast(builder, vty, context.cast(builder, args[0], sig.args[0], acc.dtype))
+        return builder.call(fma_function(builder, vty), [spread, args[1], args[2]])
     return acc(scalar, vector, acc), codegen
 
 
@@ -119,11 +127,7 @@ def vfma(typingctx, scalar, vector, acc):
 def vvfma(typingctx, a, b, acc):
     """acc + a·b lane by lane, one fused multiply-add (llvm.fma)."""
     def codegen(context, builder, sig, args):
-        vty = args[2].type
-        bits = 64 if isinstance(vty.element, ir.DoubleType) else 32
-        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vty, [vty, vty, vty]),
-                                             f"llvm.fma.v{vty.count}f{bits}")
-        return builder.call(fma, [args[0], args[1], args[2]])
+        return builder.call(fma_function(builder, args[2].type), [args[0], args[1], args[2]])
     return acc(a, b, acc), codegen
 
 

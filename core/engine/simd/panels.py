@@ -16,11 +16,10 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 from vgrad.core.engine.jit import I0, I1, kernel
-from vgrad.core.engine.simd.lanes import LANES, Vec, element_pointer, vlanes
+from vgrad.core.engine.simd.lanes import LANES, Vec, broadcast, element_pointer, fma_function, vlanes
 from vgrad.core.engine.simd.target import REGISTERS, VECTOR_BITS
 
 # Rows of C per register block: 10 rows of two vectors (20 accumulators) where the target has
@@ -123,6 +122,37 @@ def kept_as_written(module: ir.Module) -> ir.MDValue:
     return loop
 
 
+def kept_loop(builder, first, last, count, vty, body, name):
+    """Emit `for i in range(first, last)` carrying `count` vector accumulators from zero, each
+    step `body(i, accumulators)` → the new ones, as a loop no later pass reshapes
+    (kept_as_written). Returns the accumulators after it: zeros when the range is empty."""
+    zero = ir.Constant(vty, None)
+    before = builder.basic_block
+    loop = builder.append_basic_block(f"{name}.loop")
+    done = builder.append_basic_block(f"{name}.done")
+    builder.cbranch(builder.icmp_signed("<", first, last), loop, done)
+
+    builder.position_at_end(loop)
+    index = builder.phi(first.type)
+    accumulators = [builder.phi(vty) for _ in range(count)]
+    summed = body(index, accumulators)
+    following = builder.add(index, ir.Constant(first.type, 1))
+    latch = builder.cbranch(builder.icmp_signed("<", following, last), loop, done)
+    latch.set_metadata("llvm.loop", kept_as_written(builder.module))
+    index.add_incoming(first, before)
+    index.add_incoming(following, loop)
+    for accumulator, value in zip(accumulators, summed):
+        accumulator.add_incoming(zero, before)
+        accumulator.add_incoming(value, loop)
+
+    builder.position_at_end(done)
+    results = [builder.phi(vty) for _ in summed]
+    for result, value in zip(results, summed):
+        result.add_incoming(zero, before)
+        result.add_incoming(value, loop)
+    return results
+
+
 @intrinsic
 def tile_product(typingctx, a, a_base, a_row, a_k, b, b_base, b_k, k_dim, out, out_base, out_row):
     """One register block of C = A B: for r < TILE_ROWS, the two vectors at
@@ -154,44 +184,22 @@ def tile_product(typingctx, a, a_base, a_row, a_k, b, b_base, b_k, k_dim, out, o
         a_rows = [builder.gep(a_at, [builder.mul(a_row, constant(r))], inbounds=True) for r in range(rows)]
         b_at = element_pointer(context, builder, sig.args[4], args[4], argument(5))
         out_at = element_pointer(context, builder, sig.args[8], args[8], argument(9))
-        zero = ir.Constant(vty, None)
-        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vty, [vty, vty, vty]),
-                                             f"llvm.fma.v{vty.count}f{out.dtype.bitwidth}")
-        splat = ir.Constant(ir.VectorType(ir.IntType(32), vty.count), [0] * vty.count)
+        fma = fma_function(builder, vty)
 
-        before = builder.basic_block
-        loop = builder.append_basic_block("tile.k")
-        done = builder.append_basic_block("tile.done")
-        builder.cbranch(builder.icmp_signed(">", k_dim, constant(0)), loop, done)
+        def step(k, accumulators):
+            b_offset = builder.mul(k, b_k)
+            x = builder.load(vector_at(b_at, b_offset), align=align)
+            y = builder.load(vector_at(b_at, builder.add(b_offset, constant(vty.count))), align=align)
+            a_offset = builder.mul(k, a_k)
+            summed = []
+            for r in range(rows):
+                spread = broadcast(builder, vty, builder.load(builder.gep(a_rows[r], [a_offset], inbounds=True)))
+                summed += [builder.call(fma, [spread, x, accumulators[2 * r]]),
+                           builder.call(fma, [spread, y, accumulators[2 * r + 1]])]
+            return summed
 
-        builder.position_at_end(loop)
-        k = builder.phi(i64)
-        accumulators = [builder.phi(vty) for _ in range(2 * rows)]
-        b_offset = builder.mul(k, b_k)
-        x = builder.load(vector_at(b_at, b_offset), align=align)
-        y = builder.load(vector_at(b_at, builder.add(b_offset, constant(vty.count))), align=align)
-        a_offset = builder.mul(k, a_k)
-        summed = []
-        for r in range(rows):
-            value = builder.load(builder.gep(a_rows[r], [a_offset], inbounds=True))
-            spread = builder.shuffle_vector(builder.insert_element(zero, value, ir.Constant(ir.IntType(32), 0)),
-                                            zero, splat)
-            summed += [builder.call(fma, [spread, x, accumulators[2 * r]]),
-                       builder.call(fma, [spread, y, accumulators[2 * r + 1]])]
-        k_next = builder.add(k, constant(1))
-        latch = builder.cbranch(builder.icmp_signed("<", k_next, k_dim), loop, done)
-        latch.set_metadata("llvm.loop", kept_as_written(builder.module))
-        k.add_incoming(constant(0), before)
-        k.add_incoming(k_next, loop)
-        for accumulator, value in zip(accumulators, summed):
-            accumulator.add_incoming(zero, before)
-            accumulator.add_incoming(value, loop)
-
-        builder.position_at_end(done)
-        results = [builder.phi(vty) for _ in summed]
-        for i, (result, value) in enumerate(zip(results, summed)):
-            result.add_incoming(zero, before)
-            result.add_incoming(value, loop)
+        results = kept_loop(builder, constant(0), k_dim, 2 * rows, vty, step, "tile")
+        for i, result in enumerate(results):
             offset = builder.add(builder.mul(out_row, constant(i // 2)), constant(i % 2 * vty.count))
             builder.store(result, vector_at(out_at, offset), align=align)
         return context.get_dummy_value()

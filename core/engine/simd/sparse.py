@@ -15,12 +15,11 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
 from numba.extending import intrinsic, register_jitable
 
 from vgrad.core.engine.jit import I0, kernel
-from vgrad.core.engine.simd.lanes import LANES, Vec, element_pointer, vlanes
-from vgrad.core.engine.simd.panels import kept_as_written
+from vgrad.core.engine.simd.lanes import LANES, Vec, broadcast, element_pointer, fma_function, vlanes
+from vgrad.core.engine.simd.panels import kept_loop
 from vgrad.core.engine.simd.target import REGISTERS, VECTOR_BITS
 from vgrad.core.engine.structs import Compressed
 
@@ -86,41 +85,17 @@ def sparse_block(typingctx, values, index, start, end, b, b_row, b_col, out, out
         first, last, b_row, b_col = argument(2), argument(3), argument(5), argument(6)
         b_at = element_pointer(context, builder, sig.args[4], args[4], b_col)
         out_at = element_pointer(context, builder, sig.args[7], args[7], argument(8))
-        zero = ir.Constant(vty, None)
-        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vty, [vty, vty, vty]),
-                                             f"llvm.fma.v{vty.count}f{out.dtype.bitwidth}")
-        splat = ir.Constant(ir.VectorType(ir.IntType(32), vty.count), [0] * vty.count)
+        fma = fma_function(builder, vty)
 
-        before = builder.basic_block
-        loop = builder.append_basic_block("sparse.p")
-        done = builder.append_basic_block("sparse.done")
-        builder.cbranch(builder.icmp_signed("<", first, last), loop, done)
+        def step(p, accumulators):
+            spread = broadcast(builder, vty, builder.load(builder.gep(value_at, [p], inbounds=True)))
+            row = builder.mul(builder.load(builder.gep(index_at, [p], inbounds=True)), b_row)
+            parts = [builder.load(vector_at(b_at, builder.add(row, ir.Constant(i64, v * vty.count))), align=align)
+                     for v in range(count)]
+            return [builder.call(fma, [spread, part, accumulator]) for part, accumulator in zip(parts, accumulators)]
 
-        builder.position_at_end(loop)
-        p = builder.phi(i64)
-        accumulators = [builder.phi(vty) for _ in range(count)]
-        value = builder.load(builder.gep(value_at, [p], inbounds=True))
-        spread = builder.shuffle_vector(builder.insert_element(zero, value, ir.Constant(ir.IntType(32), 0)),
-                                        zero, splat)
-        row = builder.mul(builder.load(builder.gep(index_at, [p], inbounds=True)), b_row)
-        b_rows = [builder.load(vector_at(b_at, builder.add(row, ir.Constant(i64, v * vty.count))), align=align)
-                  for v in range(count)]
-        summed = [builder.call(fma, [spread, b_row_part, accumulator])
-                  for b_row_part, accumulator in zip(b_rows, accumulators)]
-        p_next = builder.add(p, ir.Constant(i64, 1))
-        latch = builder.cbranch(builder.icmp_signed("<", p_next, last), loop, done)
-        latch.set_metadata("llvm.loop", kept_as_written(builder.module))
-        p.add_incoming(first, before)
-        p.add_incoming(p_next, loop)
-        for accumulator, value in zip(accumulators, summed):
-            accumulator.add_incoming(zero, before)
-            accumulator.add_incoming(value, loop)
-
-        builder.position_at_end(done)
-        results = [builder.phi(vty) for _ in summed]
-        for v, (result, value) in enumerate(zip(results, summed)):
-            result.add_incoming(zero, before)
-            result.add_incoming(value, loop)
+        results = kept_loop(builder, first, last, count, vty, step, "sparse")
+        for v, result in enumerate(results):
             builder.store(result, vector_at(out_at, ir.Constant(i64, v * vty.count)), align=align)
         return context.get_dummy_value()
     return types.none(values, index, start, end, b, b_row, b_col, out, out_base), codegen
