@@ -61,3 +61,15 @@ def test_a_timed_peer_reports_its_rate_and_the_flops_it_skips(mnist):
     skipped = engine.trainer.panels.x_panels.size > 0 or engine.trainer.panels.sparse
     assert (engine_row.gflops_performed < engine_row.gflops) == skipped
     assert ("zero pixels" in engine_row.note) == skipped
+
+
+def test_at_full_batch_the_engine_executes_the_first_layer_only_for_nonzero_pixels(mnist):
+    """z¹ and ∂C/∂W¹ each cost 2·n¹ FLOPs per nonzero pixel of an image; the other layers as numpy's."""
+    p = problem(mnist)
+    engine = EnginePeer(p, "float64")
+    assert engine.trainer.panels.sparse
+    n0, n1 = p.spec.sizes[:2]
+    per_image = np.count_nonzero(mnist.probe_x) / len(mnist.probe_x)
+    dense = NumpyPeer(p, "float64").flops_per_example(1000)
+    assert engine.flops_per_example(1000) == dense - 4 * n1 * n0 + round(4 * n1 * per_image)
+    assert engine.flops_per_example(10) == dense
