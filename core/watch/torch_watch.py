@@ -155,13 +155,14 @@ class _InMemory:
         self._counts = np.array([p.numel() for p in parameters], dtype=np.int64)
         self._heads = np.zeros(count, dtype=np.int64)
         self._heads[:len(heads)] = heads
-        self._addresses = np.zeros(count, dtype=np.int64)
         self._like = like
-        self._out = np.empty(count + sum(heads))
+        self._size = count + sum(heads)
 
     def read(self) -> list[float] | None:
         """‖g‖₂ of every parameter's gradient, then the first entries of each bias gradient;
         None where a gradient is missing (never computed) or not one contiguous block."""
+        import numpy as np
+
         grads = [p.grad for p in self._parameters]   # held, so that no gradient is freed meanwhile
         try:
             addresses = [g.data_ptr() for g in grads if g.is_contiguous()]
@@ -169,9 +170,9 @@ class _InMemory:
             return None
         if len(addresses) != len(grads):
             return None
-        self._addresses[:] = addresses
-        self._kernel(self._addresses, self._counts, self._heads, self._like, self._out)
-        return self._out.tolist()
+        out = np.empty(self._size)   # per call: two threads may log at once
+        self._kernel(np.array(addresses, dtype=np.int64), self._counts, self._heads, self._like, out)
+        return out.tolist()
 
 
 def _plain(torch, dtype) -> bool:
