@@ -18,8 +18,6 @@ from numba.extending import intrinsic
 from vgrad.core.engine.jit import kernel
 from vgrad.core.engine.simd.lanes import LANES, Vec, element_pointer, vlanes, vsum, vvfma, vzero64
 
-UNROLL = 4   # vectors summed at once: independent additions hide the latency of each
-
 
 @intrinsic
 def pointer_at(typingctx, address, like):
@@ -45,9 +43,10 @@ def vload_wide(typingctx, array, index):
 
 @kernel
 def _sum_of_squares(values):
-    """Σ values[i]² in float64: UNROLL vector accumulators, then the tail, in a fixed order."""
+    """Σ values[i]² in float64: four vector accumulators (independent additions hide each one's
+    latency), then the tail, in a fixed order."""
     lanes = vlanes(values)
-    step = UNROLL * lanes
+    step = 4 * lanes
     full = values.shape[0] - values.shape[0] % step
     acc0, acc1, acc2, acc3 = vzero64(values), vzero64(values), vzero64(values), vzero64(values)
     for i in range(0, full, step):

@@ -415,7 +415,7 @@ def backward(net, buffers, x, y):
 
 
 def probe_gradient(net, buffers, x, y, panels: Panels):
-    """forward then backward on a fixed batch (the probe set) whose packings are kept.
+    """forward then backward on a fixed batch (the probe set), kept compressed or packed.
 
     panels: structs.Panels of x, with buffers.panel_scratch of panels.scratch_size() (packed) or
     sparse.scratch_size() (compressed) elements; empty panels fall back to BLAS over every column.

@@ -92,7 +92,8 @@ class Hyper(NamedTuple):
 def make_buffers(layout: NetLayout, rows: int, batch_size: int, dtype, *, thin: bool,
                  panel_scratch: int = 0) -> Buffers:
     """Buffers for batches of up to `rows` examples (SGD's of batch_size); thin: room for the
-    thin products' transposes; panel_scratch: elements for gemm_panels (0 without panels)."""
+    thin products' transposes; panel_scratch: elements for the first layer on the probe set
+    (0 without panels)."""
     dtype = np.dtype(dtype)
     width = rows * layout.activation_width
     zs, acts, deltas, grad_acts = (aligned_empty(width, dtype) for _ in range(4))

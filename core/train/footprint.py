@@ -12,7 +12,7 @@ from vgrad.core.errors import InputError
 from vgrad.core.guard import GIB, available_memory
 from vgrad.core.spec import NetSpec
 
-SAFETY = 1.25  # aligned buffers, packed probe panels, Python objects: a quarter on top
+SAFETY = 1.25  # aligned buffers, the packed or compressed probe set, Python objects: a quarter on top
 
 
 def net_bytes(spec: NetSpec, config: Config, probe_rows: int) -> int:

@@ -82,8 +82,8 @@ class Watcher:
             taken = tuple(torch.is_tensor(v) for v in (loss, accuracy))
             self.recorder.log_later(functools.partial(self._unpack, step, values, given, taken))
             return
-        biases = [None if bias is None else bias.grad for bias, _ in self._layers]
-        weights = [[p.grad for p in others if p.grad is not None] for _, others in self._layers]
+        biases = [None if bias is None else _strided(torch, bias.grad, dense=True) for bias, _ in self._layers]
+        weights = [[_strided(torch, p.grad) for p in others if p.grad is not None] for _, others in self._layers]
         grads = [g for g in biases if g is not None] + [g for group in weights for g in group]
         scalars = [v.detach().reshape(1) for v in (loss, accuracy) if torch.is_tensor(v)]
         values = iter(_to_host(grads, [g for g in biases if g is not None], scalars))   # the one host sync
@@ -120,7 +120,7 @@ class Watcher:
             return None
         biases = [p.grad for p in self._biases]
         others = [p.grad for p in self._others]
-        if any(g is None for g in biases) or any(g is None for g in others):
+        if any(g is None or g.layout != torch.strided for g in biases + others):
             return None
         scalars = [v.detach().reshape(1) for v in (loss, accuracy) if torch.is_tensor(v)]
         if any((s.dtype, s.device) != self._kind for s in scalars):
@@ -152,27 +152,58 @@ class _InMemory:
         self._parameters = parameters
         self._kernel = gradient_norms.norms_and_heads
         count = len(parameters)
-        self._counts = np.array([p.numel() for p in parameters], dtype=np.int64)
+        self._numels = [p.numel() for p in parameters]
+        self._counts = np.array(self._numels, dtype=np.int64)
         self._heads = np.zeros(count, dtype=np.int64)
         self._heads[:len(heads)] = heads
         self._like = like
+        self._dtype = parameters[0].dtype
         self._size = count + sum(heads)
 
     def read(self) -> list[float] | None:
         """‖g‖₂ of every parameter's gradient, then the first entries of each bias gradient;
-        None where a gradient is missing (never computed) or not one contiguous block."""
+        None unless every gradient is still what the kernel reads: on the CPU, of the dtype and
+        size the watcher was made for (a model cast or resized since is not), one dense block."""
         import numpy as np
 
         grads = [p.grad for p in self._parameters]   # held, so that no gradient is freed meanwhile
         try:
-            addresses = [g.data_ptr() for g in grads if g.is_contiguous()]
-        except (AttributeError, RuntimeError):   # None has no data_ptr; a sparse gradient refuses
-            return None
-        if len(addresses) != len(grads):
+            if not all(g.dtype == self._dtype and g.numel() == n and g.is_cpu and _one_block(g)
+                       for g, n in zip(grads, self._numels)):
+                return None
+        except AttributeError:   # a gradient never computed is None
             return None
         out = np.empty(self._size)   # per call: two threads may log at once
-        self._kernel(np.array(addresses, dtype=np.int64), self._counts, self._heads, self._like, out)
+        addresses = np.array([g.data_ptr() for g in grads], dtype=np.int64)
+        self._kernel(addresses, self._counts, self._heads, self._like, out)
         return out.tolist()
+
+
+def _one_block(tensor) -> bool:
+    """Whether the tensor's elements fill numel() places from data_ptr() on, in any order:
+    contiguous, or dense in another order (a channels_last convolution's weight). Heads are
+    read from biases, which are one-dimensional, so the order matters only for norms."""
+    try:
+        if tensor.is_contiguous():
+            return True
+    except RuntimeError:   # sparse layouts have no strides
+        return False
+    span = 1
+    for stride, size in sorted(zip(tensor.stride(), tensor.shape)):
+        if size != 1 and stride != span:
+            return False
+        span *= size
+    return True
+
+
+def _strided(torch, grad, *, dense: bool = False):
+    """A gradient as a strided tensor with the same norm: a sparse one (nn.Embedding(sparse=True))
+    by its coalesced values, or whole when `dense` (a bias, whose first entries are shown)."""
+    if grad is None or grad.layout == torch.strided:
+        return grad
+    if dense:
+        return grad.to_dense()
+    return grad.coalesce().values() if grad.is_sparse else grad.values()
 
 
 def _plain(torch, dtype) -> bool:

@@ -107,7 +107,7 @@ def gemm_panels(m, n, k_dim, a_tiles, b_panels, alpha, beta, c, c_off, ldc, bloc
                         out[q] = alpha * acc[q] + beta * out[q]
 
 
-def kept_as_written(module: ir.Module) -> ir.MDValue:
+def _kept_as_written(module: ir.Module) -> ir.MDValue:
     """Loop metadata: never unroll this loop, nor vectorise it (its body is vectors already).
 
     numba optimises a kernel's code once more inside every kernel that calls it, and LLVM
@@ -125,7 +125,7 @@ def kept_as_written(module: ir.Module) -> ir.MDValue:
 def kept_loop(builder, first, last, count, vty, body, name):
     """Emit `for i in range(first, last)` carrying `count` vector accumulators from zero, each
     step `body(i, accumulators)` → the new ones, as a loop no later pass reshapes
-    (kept_as_written). Returns the accumulators after it: zeros when the range is empty."""
+    (_kept_as_written). Returns the accumulators after it: zeros when the range is empty."""
     zero = ir.Constant(vty, None)
     before = builder.basic_block
     loop = builder.append_basic_block(f"{name}.loop")
@@ -138,7 +138,7 @@ def kept_loop(builder, first, last, count, vty, body, name):
     summed = body(index, accumulators)
     following = builder.add(index, ir.Constant(first.type, 1))
     latch = builder.cbranch(builder.icmp_signed("<", following, last), loop, done)
-    latch.set_metadata("llvm.loop", kept_as_written(builder.module))
+    latch.set_metadata("llvm.loop", _kept_as_written(builder.module))
     index.add_incoming(first, before)
     index.add_incoming(following, loop)
     for accumulator, value in zip(accumulators, summed):
@@ -160,7 +160,7 @@ def tile_product(typingctx, a, a_base, a_row, a_k, b, b_base, b_k, k_dim, out, o
     where A[r, k] = a[a_base + r·a_row + k·a_k].
 
     The k loop is emitted here, its 2·TILE_ROWS accumulators in registers, so that no later
-    optimisation can reshape it (see kept_as_written). Zero k: zeros.
+    optimisation can reshape it (see _kept_as_written). Zero k: zeros.
     """
     vec = Vec(out.dtype, LANES[out.dtype])
     rows = TILE_ROWS

@@ -4,7 +4,7 @@ Four in five pixels of an MNIST image are zero. On the probe set the first layer
 products, Z¹ = W¹xᵀ and ∂C/∂W¹ = δ¹x / B, then skip every zero: z¹_·i = Σ_k x_ik W¹_·k over
 the nonzero x_ik of image i (its row of x in compressed rows), and ∂C/∂W¹_·k = Σ_i x_ik δ¹_·i / B
 over the images where pixel k is nonzero (its column in compressed columns). `sparse_block`
-keeps a block of SPARSE_COLUMNS outputs in registers and adds one scaled row of a dense
+keeps a block of up to SPARSE_COLUMNS outputs in registers and adds one scaled row of a dense
 operand per nonzero. The terms left out are exact zeros and the others are added in the same
 order by fused multiply-adds, so the result has the same bits as panels.gemm_panels' dense
 product (for finite W¹ and δ¹).
@@ -23,7 +23,7 @@ from vgrad.core.engine.simd.panels import kept_loop
 from vgrad.core.engine.simd.target import REGISTERS, VECTOR_BITS
 from vgrad.core.engine.structs import Compressed
 
-SPARSE_COLUMNS = 32   # outputs per register block: the book's 30 neurons in one block on every path
+SPARSE_COLUMNS = 32   # outputs per register block at most: the book's 30 neurons in one (two on SSE in float64)
 # The largest share of nonzeros among the probe set's used pixels at which the sparse products
 # run: a nonzero costs sparse_product about three times what an entry costs gemm_panels.
 SPARSE_DENSITY = 0.3

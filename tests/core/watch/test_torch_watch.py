@@ -161,3 +161,43 @@ def test_a_gradient_that_is_not_one_dense_block_is_read_too(tmp_path):
     step = read_run(tmp_path / "run.jsonl").steps[0]
     assert step.weight_grad == pytest.approx([model.weight.grad.norm().item()], rel=1e-6)
     assert step.speed == pytest.approx([2.0])
+
+
+def test_a_model_cast_or_resized_after_watch_is_read_as_it_is_now(tmp_path):
+    """The in-place reader knows each gradient's dtype and size from the start: a model cast to
+    float32 or a parameter replaced by a smaller one is read by torch instead, right."""
+    cast = torch.nn.Linear(300, 200, dtype=torch.float64)
+    resized = torch.nn.Linear(300, 200)
+    changes = ((cast, lambda m: m.float()), (resized, lambda m: setattr(m.weight, "data", torch.randn(2, 300))))
+    for model, change in changes:
+        with vgrad.watch(model, tmp_path / f"{id(model)}.jsonl") as watcher:
+            change(model)
+            if model is resized:
+                model.bias.data = torch.randn(2)
+            model(torch.randn(4, 300)).sum().backward()
+            watcher.log(0)
+        step = read_run(tmp_path / f"{id(model)}.jsonl").steps[0]
+        assert step.speed == pytest.approx([model.bias.grad.norm().item()], rel=1e-6)
+        assert step.weight_grad == pytest.approx([model.weight.grad.norm().item()], rel=1e-6)
+
+
+def test_a_channels_last_convolution_is_read_in_place_even_when_vanishing(tmp_path):
+    """Its weight gradient is dense in another order: read where it lies, squares in float64."""
+    conv = torch.nn.Conv2d(3, 8, 3).to(memory_format=torch.channels_last)
+    for parameter in conv.parameters():
+        parameter.grad = torch.full_like(parameter, 1e-25)
+    assert not conv.weight.grad.is_contiguous()
+    with vgrad.watch(conv, tmp_path / "run.jsonl") as watcher:
+        watcher.log(0)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    assert step.weight_grad == pytest.approx([math.sqrt(8 * 3 * 3 * 3) * 1e-25], rel=1e-6)
+    assert step.speed == pytest.approx([math.sqrt(8) * 1e-25], rel=1e-6)
+
+
+def test_a_sparse_gradient_is_read_by_its_values_and_training_goes_on(tmp_path):
+    embedding = torch.nn.Embedding(100, 8, sparse=True)
+    embedding(torch.tensor([1, 2, 1])).sum().backward()
+    with vgrad.watch(embedding, tmp_path / "run.jsonl") as watcher:
+        watcher.log(0)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    assert step.weight_grad == pytest.approx([embedding.weight.grad.to_dense().norm().item()], rel=1e-6)
