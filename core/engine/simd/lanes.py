@@ -54,7 +54,7 @@ def fma_function(builder, vty):
 
 
 def broadcast(builder, vty, value):
-    """The scalar `value` in every lane of a vector of type vty."""
+    """The scalar `value` in every lane of a vector of type vty (float or integer)."""
     zero = ir.Constant(vty, None)
     splat = ir.Constant(ir.VectorType(ir.IntType(32), vty.count), [0] * vty.count)
     return builder.shuffle_vector(builder.insert_element(zero, value, ir.Constant(ir.IntType(32), 0)), zero, splat)
@@ -154,10 +154,7 @@ def vzero64(typingctx, array):
 def _first_lanes(builder, vty, count):
     """The mask <lane < count> for a vector type (all false when count ≤ 0)."""
     lanes = ir.Constant(ir.VectorType(ir.IntType(64), vty.count), list(range(vty.count)))
-    spread = builder.insert_element(ir.Constant(lanes.type, None), count, ir.Constant(ir.IntType(32), 0))
-    spread = builder.shuffle_vector(spread, ir.Constant(lanes.type, None),
-                                    ir.Constant(ir.VectorType(ir.IntType(32), vty.count), [0] * vty.count))
-    return builder.icmp_signed("<", lanes, spread)
+    return builder.icmp_signed("<", lanes, broadcast(builder, lanes.type, count))
 
 
 def _masked(builder, vty, what):

@@ -13,7 +13,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from vgrad.core.engine.simd.lanes import LANES, Vec, element_pointer
+from vgrad.core.engine.simd.lanes import LANES, Vec, broadcast, element_pointer
 
 CE_EPS = 1e-300  # keeps log() finite where a saturates to exactly 0 or 1
 
@@ -191,10 +191,7 @@ def bias_sigmoid_lanes(typingctx, zs, acts, index, bias):
         a_ptr = builder.bitcast(element_pointer(context, builder, sig.args[1], args[1], args[2]),
                                 vty.as_pointer())
         b = context.cast(builder, args[3], sig.args[3], zs.dtype)
-        spread = builder.insert_element(ir.Constant(vty, None), b, ir.Constant(ir.IntType(32), 0))
-        spread = builder.shuffle_vector(spread, ir.Constant(vty, None),
-                                        ir.Constant(ir.VectorType(ir.IntType(32), vty.count), [0] * vty.count))
-        z = builder.fadd(builder.load(z_ptr, align=align), spread)
+        z = builder.fadd(builder.load(z_ptr, align=align), broadcast(builder, vty, b))
         builder.store(z, z_ptr, align=align)
         wide = ir.VectorType(ir.DoubleType(), vty.count)
         if zs.dtype == types.float64:
