@@ -42,10 +42,15 @@ def block_width(dtype) -> int:
     return block_vectors(lanes) * lanes
 
 
+@register_jitable
+def whole_blocks(count: int, block: int) -> int:
+    """count rounded up to a multiple of block."""
+    return (count + block - 1) // block * block
+
+
 def padded_width(n_out: int, dtype) -> int:
     """n_out rounded up to whole register blocks: the row width of sparse_product's dense operand."""
-    width = block_width(dtype)
-    return -(-n_out // width) * width
+    return whole_blocks(n_out, block_width(dtype))
 
 
 def scratch_size(n_out: int, n_inputs: int, batch: int, dtype) -> int:
@@ -144,5 +149,5 @@ def split_scratch(panel_scratch, n_out, k_max):
     operand (k_max rows, n_out padded to whole blocks), and that row width."""
     lanes = vlanes(panel_scratch)
     block = block_vectors(lanes) * lanes
-    width = (n_out + block - 1) // block * block
+    width = whole_blocks(n_out, block)
     return panel_scratch[:block], panel_scratch[block : block + k_max * width], width
