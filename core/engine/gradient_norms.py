@@ -1,4 +1,4 @@
-"""Squared norms of many gradients in one compiled pass, read where they lie in memory.
+"""Norms of many gradients in one compiled pass, read where they lie in memory.
 
 `vgrad.watch` reads every parameter's gradient once per record: on the CPU that is a pass
 over all of them, bound by memory, and in Python a view and a dot product per tensor cost

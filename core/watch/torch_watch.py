@@ -62,8 +62,7 @@ class Watcher:
             dtype=torch.long, device=self._kind[1])
         on_cpu = self._kind is not None and self._kind[1].type == "cpu" and self._kind[0] in (
             torch.float32, torch.float64)
-        like = torch.empty(0, dtype=self._kind[0]).numpy() if on_cpu else None   # the gradients' numpy dtype
-        self._in_memory = _InMemory(self._biases + self._others, self._heads, like) if on_cpu else None
+        self._in_memory = _InMemory(self._biases + self._others, self._heads) if on_cpu else None
 
     @property
     def path(self) -> Path:
@@ -144,7 +143,7 @@ class _InMemory:
     compiled kernel (engine/gradient_norms.py) instead of a numpy view and a dot product per
     tensor, which cost as much again as reading the gradients themselves."""
 
-    def __init__(self, parameters: list, heads: list[int], like) -> None:
+    def __init__(self, parameters: list, heads: list[int]) -> None:
         import numpy as np
 
         from vgrad.core.engine import gradient_norms
@@ -156,8 +155,8 @@ class _InMemory:
         self._counts = np.array(self._numels, dtype=np.int64)
         self._heads = np.zeros(count, dtype=np.int64)
         self._heads[:len(heads)] = heads
-        self._like = like
         self._dtype = parameters[0].dtype
+        self._like = parameters[0].detach().new_empty(0).numpy()   # an empty array of the gradients' numpy dtype
         self._size = count + sum(heads)
 
     def read(self) -> list[float] | None:
