@@ -136,9 +136,7 @@ class LineParser:
             last_epoch = self.config.n_epochs if self.config is not WATCHED_CONFIG else MAX_EPOCHS
             if not (0 <= step.epoch <= last_epoch and 0 <= step.step <= MAX_STEP):
                 return f"has epoch {step.epoch}, step {step.step} (outside 0…{last_epoch}, 0…{MAX_STEP})"
-            if len(step.speed) != self.specs[step.net].hidden:
-                return f"has {len(step.speed)} speeds for a net with {self.specs[step.net].hidden} layers"
-            return step
+            return _misfit(step, self.specs[step.net]) or step
         if kind == "event":
             if row.get("kind") not in EVENT_KINDS or not isinstance(row.get("net"), int) \
                     or not 0 <= row["net"] < len(self.specs):
@@ -147,6 +145,19 @@ class LineParser:
         if kind == "end":
             return row
         return f"has unknown type {kind!r}"
+
+
+def _misfit(step: StepRecord, spec: NetSpec | ModelSpec) -> str | None:
+    """Why the step's series do not fit its net's layers and activations, or None."""
+    layers, activations = len(spec.layer_names), len(spec.activations)
+    per_layer = {"speeds": step.speed, "weight gradients": step.weight_grad, "update ratios": step.update_ratio}
+    for what, values in per_layer.items():
+        if values is not None and len(values) != layers:
+            return f"has {len(values)} {what} for a net with {layers} layers"
+    for what, values in {"saturated fractions": step.saturated, "dead fractions": step.dead}.items():
+        if values is not None and len(values) != activations:
+            return f"has {len(values)} {what} for a net with {activations} activations"
+    return None
 
 
 def _step_net(raw: bytes) -> int | None:
@@ -200,7 +211,11 @@ def parse_header(path: Path, line: bytes | str) -> dict[str, Any]:
         header = None
     if not isinstance(header, dict) or header.get("type") != "run":
         raise InputError(f"run file {path}: not a vgrad run (line 1 is not a {{\"type\": \"run\"}} header)")
-    if header.get("format") not in READABLE_FORMATS:
+    version = header.get("format")
+    if type(version) is int and version > max(READABLE_FORMATS):
+        raise InputError(f"run file {path}: format {version} was made by a newer vgrad (this one reads formats "
+                         f"{', '.join(map(str, READABLE_FORMATS))}); upgrade vgrad to read it")
+    if version not in READABLE_FORMATS:
         raise InputError(f"run file {path}: format {header.get('format')!r} is not supported "
                          f"(this vgrad reads formats {', '.join(map(str, READABLE_FORMATS))})")
     return header
@@ -223,9 +238,11 @@ def specs_of(path: Path, header: dict[str, Any]) -> tuple[tuple[NetSpec | ModelS
 
 
 def _net_spec(net: dict[str, Any]) -> NetSpec | ModelSpec:
+    """A built-in net (its "spec") or a watched model (its "name", "layers", and from format 3
+    "lens" and "activations" with their "activation_kinds")."""
     if not isinstance(net, dict):
         raise ValueError(f"a net is {type(net).__name__}, not an object")
-    """A built-in net (its "spec") or a watched model (its "name" and "layers")."""
     if "spec" in net:
         return parse_net(net["spec"])
-    return model_spec(net["name"], net["layers"])
+    return model_spec(net["name"], net["layers"], lens=net.get("lens"), activations=net.get("activations"),
+                      activation_kinds=net.get("activation_kinds"))

@@ -72,7 +72,8 @@ def project(record: StepRecord, net: int, shown: tuple[int, ...] | None) -> Step
         return record if record.net == net else replace(record, net=net)
     return replace(record, net=net, speed=tuple(record.speed[i] for i in shown),
                    neurons=tuple(record.neurons[i] for i in shown),
-                   weight_grad=None if record.weight_grad is None else tuple(record.weight_grad[i] for i in shown))
+                   weight_grad=None if record.weight_grad is None else tuple(record.weight_grad[i] for i in shown),
+                   update_ratio=None if record.update_ratio is None else tuple(record.update_ratio[i] for i in shown))
 
 
 def waiting_spec(path: Path) -> ModelSpec:

@@ -145,6 +145,15 @@ def test_replay_refuses_a_file_that_is_not_a_run(tmp_path):
     assert result.exit_code == 2 and "not a vgrad run" in result.output
 
 
+@pytest.mark.parametrize("command", ["replay", "plot"])
+def test_a_run_file_from_a_newer_vgrad_is_refused_in_one_line(tmp_path, command):
+    newer = tmp_path / "newer.jsonl"
+    newer.write_text(json.dumps({"type": "run", "format": 99, "nets": []}) + "\n")
+    options = ["--no-ui"] if command == "replay" else ["-o", str(tmp_path / "speed.png")]
+    result = invoke(command, str(newer), *options)
+    assert result.exit_code == 2 and "newer vgrad" in result.output and "Traceback" not in result.output
+
+
 def test_reproduce_json_is_one_document():
     result = runner.invoke(app, ["reproduce", "--seeds", "2", "--epochs", "0", "--json"])
     document = json.loads(result.stdout)

@@ -144,7 +144,7 @@ def test_format_1_files_still_read():
 
 def test_a_new_header_names_each_nets_layers(tmp_path):
     header = run_header(SPECS, Config(), "mnist", {})
-    assert header["format"] == 2
+    assert header["format"] == 3
     assert [net["layers"] for net in header["nets"]] == [[f"h{k + 1}" for k in range(spec.hidden)]
                                                          for spec in SPECS]
 
