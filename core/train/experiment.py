@@ -42,10 +42,10 @@ def run_experiment(spec: NetSpec, data: Dataset, config: Config, net_index: int 
 def _speed_records(trainer: Trainer, epochs: int) -> Iterator[StepRecord]:
     """s_l before each of `epochs` full-batch steps; with 0 epochs, the measurement at initialisation."""
     if epochs == 0:
-        yield trainer.record(0)
+        yield trainer.measure(0)
         return
     for epoch in range(epochs):
-        record = trainer.record(epoch)
+        record = trainer.measure(epoch)
         yield record
         if not record.is_finite:
             return
@@ -55,7 +55,7 @@ def _speed_records(trainer: Trainer, epochs: int) -> Iterator[StepRecord]:
 def _sgd_records(trainer: Trainer, config: Config) -> Iterator[StepRecord]:
     n_batches = math.ceil(trainer.n_train / config.batch_size)
     probe_every = max(1, math.ceil(n_batches / config.probes_per_epoch))
-    record = trainer.record(0, trainer.accuracy())
+    record = trainer.measure(0, trainer.accuracy())
     yield record
     if not record.is_finite:
         return
@@ -66,7 +66,7 @@ def _sgd_records(trainer: Trainer, config: Config) -> Iterator[StepRecord]:
             finite = trainer.sgd_batches(order, first, count)
             epoch_done = first + count == n_batches
             accuracy = trainer.accuracy() if epoch_done and finite else None
-            record = trainer.record(epoch + 1 if epoch_done else epoch, accuracy)
+            record = trainer.measure(epoch + 1 if epoch_done else epoch, accuracy)
             yield record
             if not (finite and record.is_finite):
                 return

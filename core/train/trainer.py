@@ -112,7 +112,8 @@ class Trainer:
             correct += kernels.count_correct(self.net, self.buffers, rows, self.test_y[start:start + chunk])
         return correct / len(self.test_x)
 
-    def record(self, epoch: int, accuracy: float | None = None) -> StepRecord:
+    def measure(self, epoch: int, accuracy: float | None = None) -> StepRecord:
+        """The StepRecord of the net as it is now: s_l, ∂C/∂b, cost and ‖∂C/∂W‖ on the probe set."""
         speed, neurons, cost = self.probe()
         return StepRecord(net=self.net_index, epoch=epoch, step=self.steps_done, speed=speed,
                           neurons=neurons, cost=cost, accuracy=accuracy, weight_grad=self.weight_grads())
