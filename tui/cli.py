@@ -16,6 +16,7 @@ from vgrad.core.errors import InputError
 from vgrad.core.lab.presets import DEFAULT_PRESET, PRESETS, preset_nets
 from vgrad.core.spec import ACTIVATIONS, COSTS, INITS
 from vgrad.core.status import EndStatus, ExitCode, NetState
+from vgrad.core.text import printable
 from vgrad.tui import console
 from vgrad.tui.cli_help import HelpGroup, choices, examples
 from vgrad.tui.console import SafeConsole, fail, print_json, stderr_console
@@ -208,7 +209,7 @@ def _quietly(show, *args, **kwargs) -> None:
 def _print_summary(view, mode: str) -> None:
     from vgrad.tui.headless import summary_tables
 
-    SafeConsole().print(*summary_tables(view, mode))
+    console.plain_console().print(*summary_tables(view, mode))   # names from files: text, never markup
     for notice in view.notices:
         stderr_console().print(f"warning: {notice}")
 
@@ -240,7 +241,7 @@ def replay_command(
     else:
         from vgrad.tui.app import make_replay_app, run_dashboard
 
-        app = make_replay_app(recording, name=path.name)
+        app = make_replay_app(recording, name=printable(path.name))
         code = run_dashboard(app)
         replayer = app.controls
     replayer.jump_end()  # the summary is the whole recording's, wherever playback stopped
@@ -278,7 +279,7 @@ def watch_command(
     except InputError as error:
         fail(str(error))
     signals = signals_as_interrupt()
-    names = ", ".join(path.name for path in paths)
+    names = ", ".join(printable(path.name) for path in paths)
     try:
         if no_ui:
             from vgrad.tui.watch_command import follow_lines

@@ -16,6 +16,7 @@ from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board, BoardView
 from vgrad.core.run.follow_runner import FollowRunner
 from vgrad.core.status import ExitCode
+from vgrad.core.text import printable
 from vgrad.core.view.lens import BIAS
 from vgrad.core.view.summary import accuracy_text, headline_text, number, speed_text
 from vgrad.tui.app import VgradApp, run_dashboard
@@ -27,7 +28,7 @@ WAIT_SECONDS = 0.1    # how often the headless loop checks whether every writer 
 def record_line(path: Path, record: StepRecord, spec) -> str:
     """`run.jsonl  step 120  loss 0.412  conv 1.20e-03 … head 0.310  conv:head = 1:258`."""
     names = spec.layer_names
-    parts = [path.name, f"step {record.step}"]
+    parts = [printable(path.name), f"step {record.step}"]
     if record.epoch:
         parts.append(f"epoch {record.epoch}")
     parts.append(f"{'loss' if isinstance(spec, ModelSpec) else 'cost'} {number(record.cost)}")

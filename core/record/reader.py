@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,6 +22,7 @@ from vgrad.core.record.model import ModelSpec, model_spec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import History
 from vgrad.core.spec import NetSpec, parse_net
+from vgrad.core.text import printable
 
 MAX_STEP = 2**53                    # parameter updates: counts beyond this are not exact as floats
 WATCHED_CONFIG = Config(epochs=0)   # a watched model's file has no config: epochs unknown
@@ -88,32 +89,36 @@ class LineParser:
 
     def parse(self, lines: Iterable[bytes]) -> Batch:
         """Lines (complete, without their newline, any iterable) that follow the ones already
-        parsed; only the kept ones are held, so a file streams through in bounded memory."""
+        parsed; only the kept ones are held, so a file streams through in bounded memory. A line
+        that is not a step is parsed at once, never held as bytes: the first bad one ends the read."""
         batch = Batch()
         kept: dict[int, History[tuple[int, bytes]]] = {}
         newest: dict[int, tuple[int, bytes]] = {}
-        others: list[tuple[int, bytes]] = []
-        parsed: list[tuple[int, StepRecord | dict[str, Any]]] = []
+        others: list[tuple[int, StepRecord | dict[str, Any] | str]] = []
+        parsed: list[StepRecord | dict[str, Any]] = []
         count = 0
         for index, raw in enumerate(lines):
             count += 1
             net = _step_net(raw)
             if net is not None and 0 <= net < len(self.specs):
-                entry = (index, raw)
-                kept.setdefault(net, History(self.capacity)).add(entry)
-                newest[net] = entry
+                kept_line = (index, raw)
+                kept.setdefault(net, History(self.capacity)).add(kept_line)
+                newest[net] = kept_line
                 batch.records += 1
             elif raw.strip():
-                others.append((index, raw))
-        entries = sorted([*others, *(e for net, h in kept.items() for e in h.view(newest[net]))])
-        for index, raw in entries:
-            item = self.parse_line(raw)
+                others.append((index, self.parse_line(raw)))
+                if isinstance(others[-1][1], str):
+                    break                       # nothing after a damaged line is read
+        entries: list[tuple[int, StepRecord | dict[str, Any] | str | bytes]] = [*others]
+        entries.extend(line for net, history in kept.items() for line in history.view(newest[net]))
+        entries.sort(key=lambda entry: entry[0])
+        for index, entry in entries:
+            item = self.parse_line(entry) if isinstance(entry, bytes) else entry
             if isinstance(item, str):
-                batch.problem = (self.line_number + 1 + index, item)
-                parsed = [(at, kept_item) for at, kept_item in parsed if at < index]
+                batch.problem = (self.line_number + 1 + index, printable(item))
                 break
-            parsed.append((index, item))
-        batch.items = [item for _, item in parsed]
+            parsed.append(item)
+        batch.items = parsed
         self.line_number += count
         return batch
 
@@ -136,17 +141,20 @@ class LineParser:
             last_epoch = self.config.n_epochs if self.config is not WATCHED_CONFIG else MAX_EPOCHS
             if not (0 <= step.epoch <= last_epoch and 0 <= step.step <= MAX_STEP):
                 return f"has epoch {step.epoch}, step {step.step} (outside 0…{last_epoch}, 0…{MAX_STEP})"
-            if len(step.speed) != self.specs[step.net].hidden:
-                return f"has {len(step.speed)} speeds for a net with {self.specs[step.net].hidden} layers"
+            hidden = self.specs[step.net].hidden
+            for what, values in (("speeds", step.speed), ("neuron lists", step.neurons),
+                                 ("weight gradients", step.weight_grad)):
+                if values is not None and len(values) != hidden:
+                    return f"has {len(values)} {what} for a net with {hidden} layers"
             return step
         if kind == "event":
             if row.get("kind") not in EVENT_KINDS or not isinstance(row.get("net"), int) \
                     or not 0 <= row["net"] < len(self.specs):
                 return "is not a valid event"
-            return row
+            return {**row, "message": printable(row.get("message") or "")}   # shown as is: never obeyed
         if kind == "end":
-            return row
-        return f"has unknown type {kind!r}"
+            return {**row, "status": printable(row.get("status", "?"))}
+        return f"has unknown type {printable(repr(kind))}"
 
 
 def _step_net(raw: bytes) -> int | None:
@@ -176,12 +184,13 @@ def read_run(path: str | Path, capacity: int = READ_CAPACITY) -> Recording:
     for item in batch.items:
         recording.take(item)
     recording.records = batch.records
+    shown = printable(path)
     if batch.problem:
         number, problem = batch.problem
-        recording.warning = (f"run file {path}: line {number} {problem}; "
+        recording.warning = (f"run file {shown}: line {number} {problem}; "
                              f"playing the {len(recording.steps)} steps before it")
     elif recording.end is None:
-        recording.warning = (f"run file {path}: the run was cut short (no end line); "
+        recording.warning = (f"run file {shown}: the run was cut short (no end line); "
                              f"playing its {len(recording.steps)} recorded steps")
     return recording
 
@@ -228,4 +237,5 @@ def _net_spec(net: dict[str, Any]) -> NetSpec | ModelSpec:
     """A built-in net (its "spec") or a watched model (its "name" and "layers")."""
     if "spec" in net:
         return parse_net(net["spec"])
-    return model_spec(net["name"], net["layers"])
+    spec = model_spec(net["name"], net["layers"])
+    return replace(spec, name=printable(spec.name), layers=tuple(map(printable, spec.layers)))  # shown, never obeyed

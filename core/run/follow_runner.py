@@ -10,6 +10,7 @@ last are always among them, so the headline is the model's.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,11 +26,13 @@ from vgrad.core.run.board import Board
 from vgrad.core.run.ticker import Ticker
 from vgrad.core.spec import MAX_NETS, NetSpec
 from vgrad.core.status import FINAL_STATES, EndStatus, NetState
+from vgrad.core.text import printable
 
 POLL_SECONDS = 0.05         # a new record reaches the board within this (plus the read)
 SILENT_AFTER = 5.0          # seconds without new data before a panel says so
 DEEP = 8                    # more layers than this: show a selection
 DEFAULT_LAYERS = "0,1,mid,-2,-1"
+LAYER_INDEX = re.compile(r"-?[0-9]{1,9}", re.ASCII)   # 0, 12, -1: never `--1`, `²` or `+3`
 
 Listener = Callable[[Path, StepRecord, object], None]
 
@@ -42,7 +45,7 @@ def parse_layers(text: str | None) -> tuple[str, ...] | None:
     if words == ("all",):
         return words
     for word in words:
-        if word != "mid" and not word.lstrip("-").isdigit():
+        if word != "mid" and not LAYER_INDEX.fullmatch(word):
             raise InputError(f"--layers {text!r}: {word!r} is not a layer index, `mid` or `all` "
                              "(e.g. 0,1,mid,-2,-1)")
     return words
@@ -77,7 +80,7 @@ def project(record: StepRecord, net: int, shown: tuple[int, ...] | None) -> Step
 
 def waiting_spec(path: Path) -> ModelSpec:
     """A panel's spec until its file's header is read: no layers yet."""
-    return ModelSpec(name=path.name, layers=())
+    return ModelSpec(name=printable(path.name), layers=())
 
 
 @dataclass
@@ -212,7 +215,7 @@ class FollowRunner:
         elif isinstance(item, Failed):
             self._set_states(file, NetState.ERROR, item.message)
         elif item["type"] == "end":
-            status = item.get("status", "?")
+            status = printable(item.get("status", "?"))
             for slot in range(file.first, file.first + file.slots):
                 if self._slots[slot].state not in FINAL_STATES:
                     self._set(slot, NetState.DONE if status == EndStatus.COMPLETE else NetState.STOPPED,
@@ -223,7 +226,7 @@ class FollowRunner:
                 told = self._slots[slot]
                 self._restart(slot, told.spec, told.total)
             elif item["kind"] in FINAL_EVENT_KINDS:
-                self._set(slot, item["kind"], str(item.get("message") or ""))
+                self._set(slot, item["kind"], printable(item.get("message") or ""))
 
     def _start(self, file: FollowedFile, started: Started) -> None:
         specs = started.parser.specs
@@ -238,7 +241,7 @@ class FollowRunner:
             self._restart(slot, waiting_spec(file.path), 0)
             self._set(slot, NetState.STOPPED, f"this run of {file.path.name} has {len(specs)} nets")
         if len(specs) > file.slots:
-            self.board.notice(f"{file.path}: a new run with {len(specs)} nets; showing {file.slots}")
+            self.board.notice(printable(f"{file.path}: a new run with {len(specs)} nets; showing {file.slots}"))
 
     def _show_silence(self, file: FollowedFile, fresh: bool) -> None:
         follower = file.follower
@@ -256,6 +259,7 @@ class FollowRunner:
 
     # the board, and what this runner last told it
     def _set(self, slot: int, state: str, message: str) -> None:
+        message = printable(message)     # paths and a file's own words: shown, never obeyed
         self._slots[slot].state, self._slots[slot].message = state, message
         self.board.set_state(slot, state, message)
 
