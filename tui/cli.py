@@ -224,18 +224,17 @@ def replay_command(
     """Play a recorded run back in the dashboard (+/- speed, home/end jump), then print its summary."""
     from vgrad.core.record.reader import read_run
     from vgrad.core.record.tail import still_growing
+    from vgrad.core.run.layers import shown_recording
     from vgrad.core.run.replay import open_replay
 
     try:
-        recording = read_run(path)
+        recording = shown_recording(read_run(path))   # a 10,000-layer model: 64 rows, at once
     except InputError as error:
         fail(str(error))
-    if still_growing(path, recording.end is not None):
+    if recording.bad_line is None and still_growing(path, recording.end is not None):  # a bad line is told as such
         recording.warning = (f"{path} is still being written: replaying its {len(recording.steps)} steps so far; "
                              f"follow it live with `vgrad-tui watch {path}`")
-    if recording.warning:
-        stderr_console().print(f"warning: {recording.warning}")
-    code = ExitCode.OK
+    code = ExitCode.OK   # the warning becomes the board's notice: shown in the dashboard, printed once at the end
     if console.headless_unless_terminal(no_ui):
         replayer = open_replay(recording)
     else:
@@ -291,6 +290,8 @@ def watch_command(
             from vgrad.tui.watch_command import run_watch
 
             code = run_watch(runner.board, runner, title=f"vgrad — watching {names}")
+        if code == ExitCode.INTERRUPTED and signals.caught:
+            code = signals.code             # 129 after SIGHUP (the terminal went away)
     finally:
         signals.restore()
     raise typer.Exit(code)
@@ -422,19 +423,30 @@ def plot_command(
         check_figure_path(out)
         refuse_existing_outputs(((out, "-o"),), force)
         recording = read_run(path)
-        (figure,) = claim_outputs(((out, "-o"),), force, inputs=(path,))
     except InputError as error:
         fail(str(error))
-    if recording.warning:
-        stderr_console().print(f"warning: {recording.warning}")
-    from vgrad.tui.headless import phase
-
+    signals = signals_as_interrupt()  # SIGTERM, SIGHUP: the claimed figure is removed, never left empty
+    figure = None
     try:
+        (figure,) = claim_outputs(((out, "-o"),), force, inputs=(path,))
+        if recording.warning:
+            stderr_console().print(f"warning: {recording.warning}")
+        from vgrad.tui.headless import phase
+
         with phase(stderr_console(), f"drawing {out}…"), figure.binary() as file:
             plot_recording(recording, file, lens=lens, share_y=not separate_y, fmt=out.suffix.lower().lstrip("."))
+    except InputError as error:
+        if figure is not None:
+            figure.abandon()
+        fail(str(error))
     except BaseException:
-        figure.abandon()  # a figure half drawn is no figure: a file this command made goes
+        if figure is not None:
+            figure.abandon()  # a figure half drawn is no figure: a file this command made goes
+        if signals.code == ExitCode.HANGUP:
+            raise typer.Exit(ExitCode.HANGUP) from None
         raise
+    finally:
+        signals.restore()
     typer.echo(f"wrote {figure.path}")
 
 

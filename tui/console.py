@@ -49,7 +49,7 @@ def fail(message: str) -> None:
 
 def stderr_console() -> SafeConsole:
     """Warnings and notes: their text (paths, names, a file's messages) is plain, never markup."""
-    return SafeConsole(stderr=True, markup=False, highlight=False)
+    return SafeConsole(stderr=True, markup=False, highlight=False, soft_wrap=True)   # one line per warning
 
 
 def plain_console() -> SafeConsole:

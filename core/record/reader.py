@@ -21,13 +21,15 @@ from vgrad.core.record.format import EVENT_KINDS, READABLE_FORMATS, RESTART
 from vgrad.core.record.model import ModelSpec, model_spec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import History
-from vgrad.core.spec import NetSpec, parse_net
+from vgrad.core.spec import MAX_NETS, NetSpec, parse_net
 from vgrad.core.text import printable
 
 MAX_STEP = 2**53                    # parameter updates: counts beyond this are not exact as floats
 WATCHED_CONFIG = Config(epochs=0)   # a watched model's file has no config: epochs unknown
 READ_CAPACITY = 4096                # records kept per net when a file is read whole
 MAX_LINE = 1 << 20                  # a line longer than 1 MiB is not a vgrad record
+HELD_BYTES = 64 << 20               # undecoded step lines held while a batch is read, at most (about)
+MIN_HELD = 16                       # step lines held per net however long they are
 STEP_PREFIX = b'{"type": "step", "net": '   # how vgrad's writers start a step line
 
 
@@ -45,6 +47,7 @@ class Recording:
     warning: str | None = None
     restarts: int = 0                 # restart events read; only each net's newest run is kept
     records: int = 0                  # step records in the file (before thinning)
+    bad_line: int | None = None       # the number of the first line that is not a record, if any
 
     @property
     def data_name(self) -> str:
@@ -96,13 +99,16 @@ class LineParser:
         newest: dict[int, tuple[int, bytes]] = {}
         others: list[tuple[int, StepRecord | dict[str, Any] | str]] = []
         parsed: list[StepRecord | dict[str, Any]] = []
-        count = 0
+        count, longest, capacity = 0, 0, self.capacity
         for index, raw in enumerate(lines):
             count += 1
             net = _step_net(raw)
             if net is not None and 0 <= net < len(self.specs):
                 kept_line = (index, raw)
-                kept.setdefault(net, History(self.capacity)).add(kept_line)
+                if len(raw) > longest:      # long lines (a deep model's, or junk): fewer of them held
+                    longest = len(raw)
+                    capacity = _held_capacity(self.capacity, longest, len(self.specs), kept.values())
+                kept.setdefault(net, History(capacity)).add(kept_line)
                 newest[net] = kept_line
                 batch.records += 1
             elif raw.strip():
@@ -157,6 +163,17 @@ class LineParser:
         return f"has unknown type {printable(repr(kind))}"
 
 
+def _held_capacity(capacity: int, longest: int, nets: int, held: Iterable[History[tuple[int, bytes]]]) -> int:
+    """Step lines held per net while a batch is read, so that at most HELD_BYTES of undecoded lines
+    are held however long they are; the histories already filled are thinned down to it."""
+    fitting = max(MIN_HELD, min(capacity, HELD_BYTES // (longest * nets)))
+    for history in held:
+        history.capacity = fitting
+        while len(history.points) >= fitting:
+            history.points, history.stride = history.points[::2], history.stride * 2
+    return fitting
+
+
 def _step_net(raw: bytes) -> int | None:
     """The net of a step line as vgrad writes it (None for anything else: parsed in full)."""
     if not raw.startswith(STEP_PREFIX):
@@ -187,6 +204,7 @@ def read_run(path: str | Path, capacity: int = READ_CAPACITY) -> Recording:
     shown = printable(path)
     if batch.problem:
         number, problem = batch.problem
+        recording.bad_line = number
         recording.warning = (f"run file {shown}: line {number} {problem}; "
                              f"playing the {len(recording.steps)} steps before it")
     elif recording.end is None:
@@ -219,6 +237,8 @@ def specs_of(path: Path, header: dict[str, Any]) -> tuple[tuple[NetSpec | ModelS
     """Each net's spec and the run's config, or InputError: corrupt run header."""
     try:
         nets = header["nets"]
+        if isinstance(nets, list) and len(nets) > MAX_NETS:   # refused before 5,000 specs are parsed
+            raise ValueError(f"{len(nets)} nets; a vgrad run has at most {MAX_NETS}")
         specs = tuple(_net_spec(net) for net in nets)
         if not specs or [net["id"] for net in nets] != list(range(len(specs))):
             raise ValueError("net ids must be 0, 1, …")

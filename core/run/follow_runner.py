@@ -10,11 +10,10 @@ last are always among them, so the headline is the model's.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vgrad.core.errors import InputError
@@ -23,6 +22,7 @@ from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.record.tail import Failed, Follower, FollowItem, Started
 from vgrad.core.run.board import Board
+from vgrad.core.run.layers import parse_layers, project, project_spec, select, shown_of
 from vgrad.core.run.ticker import Ticker
 from vgrad.core.spec import MAX_NETS, NetSpec
 from vgrad.core.status import FINAL_STATES, EndStatus, NetState
@@ -30,52 +30,8 @@ from vgrad.core.text import printable
 
 POLL_SECONDS = 0.05         # a new record reaches the board within this (plus the read)
 SILENT_AFTER = 5.0          # seconds without new data before a panel says so
-DEEP = 8                    # more layers than this: show a selection
-DEFAULT_LAYERS = "0,1,mid,-2,-1"
-LAYER_INDEX = re.compile(r"-?[0-9]{1,9}", re.ASCII)   # 0, 12, -1: never `--1`, `²` or `+3`
 
 Listener = Callable[[Path, StepRecord, object], None]
-
-
-def parse_layers(text: str | None) -> tuple[str, ...] | None:
-    """`--layers 0,1,mid,-2,-1` (indices from 0, negative from the end, `mid`) or `all`; None: the default."""
-    if text is None:
-        return None
-    words = tuple(word.strip().lower() for word in text.split(","))
-    if words == ("all",):
-        return words
-    for word in words:
-        if word != "mid" and not LAYER_INDEX.fullmatch(word):
-            raise InputError(f"--layers {text!r}: {word!r} is not a layer index, `mid` or `all` "
-                             "(e.g. 0,1,mid,-2,-1)")
-    return words
-
-
-def select(count: int, words: tuple[str, ...] | None) -> tuple[int, ...]:
-    """The layers shown of a model with `count` layers, in order; always the first and the last."""
-    if words == ("all",) or (words is None and count <= DEEP):
-        return tuple(range(count))
-    chosen = {0, count - 1}
-    for word in words or DEFAULT_LAYERS.split(","):
-        index = count // 2 if word == "mid" else int(word)
-        if -count <= index < count:
-            chosen.add(index % count)
-    return tuple(sorted(chosen))
-
-
-def project_spec(spec: NetSpec | ModelSpec, shown: tuple[int, ...]) -> NetSpec | ModelSpec:
-    if not isinstance(spec, ModelSpec) or len(shown) == spec.hidden:
-        return spec
-    return replace(spec, layers=tuple(spec.layers[i] for i in shown), total=spec.hidden)
-
-
-def project(record: StepRecord, net: int, shown: tuple[int, ...] | None) -> StepRecord:
-    """`record` as board slot `net` sees it: only the `shown` layers."""
-    if shown is None:
-        return record if record.net == net else replace(record, net=net)
-    return replace(record, net=net, speed=tuple(record.speed[i] for i in shown),
-                   neurons=tuple(record.neurons[i] for i in shown),
-                   weight_grad=None if record.weight_grad is None else tuple(record.weight_grad[i] for i in shown))
 
 
 def waiting_spec(path: Path) -> ModelSpec:
@@ -233,8 +189,7 @@ class FollowRunner:
         total = started.parser.config.n_epochs
         file.shown = []
         for net, spec in enumerate(specs[:file.slots]):
-            shown = select(spec.hidden, self.words) if isinstance(spec, ModelSpec) else None
-            shown = None if shown is not None and len(shown) == spec.hidden else shown
+            shown = shown_of(spec, self.words)
             file.shown.append(shown)
             self._restart(file.first + net, spec if shown is None else project_spec(spec, shown), total)
         for slot in range(file.first + len(specs), file.first + file.slots):
