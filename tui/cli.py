@@ -447,7 +447,7 @@ def plot_command(
         raise
     finally:
         signals.restore()
-    typer.echo(f"wrote {figure.path}")
+    typer.echo(f"wrote {printable(figure.path)}")
 
 
 @app.command("chain", epilog=examples(

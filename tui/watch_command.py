@@ -111,6 +111,8 @@ def run_watch(board: Board, runner: FollowRunner, *, title: str) -> int:
     file could not be followed: each such file's reason is printed in one line once it closes)."""
     code = run_dashboard(make_watch_app(board, runner, title=title))
     failures = [file.follower.failure for file in runner.files if file.follower.failure is not None]
-    for failure in failures:
+    for failure in [*failures, *([runner.crash] if runner.crash else [])]:
         stderr_console().print(f"vgrad-tui: error: {failure}")
-    return ExitCode.USAGE if failures and code == ExitCode.OK else code
+    if code != ExitCode.OK:
+        return code
+    return ExitCode.FAILED if runner.crash else ExitCode.USAGE if failures else code

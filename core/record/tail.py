@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from vgrad.core.errors import InputError
+from vgrad.core.guard import _kind  # one wording for what a path is: "a folder", "a FIFO", …
 from vgrad.core.record.reader import MAX_LINE, LineParser
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import HISTORY_CAPACITY
@@ -211,15 +212,3 @@ def still_growing(path: str | Path, has_end: bool, now: float | None = None) -> 
         return False
     return (time.time() if now is None else now) - modified < STILL_WRITING
 
-
-def _kind(mode: int) -> str:
-    """What a path that is not a regular file is, for a one-line refusal."""
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"

@@ -97,6 +97,7 @@ class FollowRunner:
         self.silent_after = silent_after
         self._lock = threading.RLock()
         self._ticker = Ticker(self._tick, poll_seconds, "vgrad-watch")
+        self.crash: str | None = None       # why the reading stopped, if a poll failed
         self._slots = {net.index: _Told(net.spec, net.state, net.message, net.total_epochs)
                        for net in board.snapshot().nets}
         for file in files:
@@ -143,8 +144,18 @@ class FollowRunner:
         return all(file.follower.ended or file.follower.failure for file in self.files)
 
     def _tick(self, seconds: float) -> None:
-        if not self.board.paused:
+        """One poll on the ticker's thread; a fault is shown on every panel and ends the reading,
+        never a poller that dies without a word while the panels look alive."""
+        if self.board.paused or self.crash is not None:
+            return
+        try:
             self.poll()
+        except Exception as error:  # noqa: BLE001 - anything at all: the panels must say it
+            self.crash = printable(f"watch stopped reading: {type(error).__name__}: {error}")
+            self._ticker.stop()
+            with self._lock:
+                for file in self.files:
+                    self._set_states(file, NetState.ERROR, self.crash)
 
     # reading
     def poll(self) -> int:

@@ -112,8 +112,7 @@ def test_watch_on_a_fifo_is_refused_at_once(tmp_path):
     fifo = tmp_path / "run.jsonl"
     os.mkfifo(fifo)
     result = invoke_within(["watch", "--no-ui", str(fifo)])
-    assert result.exit_code == 2 and result.stderr == f"vgrad-tui: error: run file {fifo}: is a FIFO (named pipe), " \
-                                                      "not a run file\n"
+    assert result.exit_code == 2 and result.stderr == f"vgrad-tui: error: run file {fifo}: is a FIFO, not a run file\n"
 
 
 @pytest.mark.parametrize("command", [["watch", "--no-ui"], ["replay", "--no-ui"], ["plot", "-o", "out.png"]])

@@ -214,7 +214,7 @@ def test_a_fifo_is_refused_at_once_never_opened(tmp_path):
     os.mkfifo(fifo)
     items = poll_within(Follower(fifo))
     assert len(items) == 1 and isinstance(items[0], Failed)
-    assert items[0].message == f"run file {fifo}: is a FIFO (named pipe), not a run file"
+    assert items[0].message == f"run file {fifo}: is a FIFO, not a run file"
 
 
 def test_a_followed_symlink_retargeted_to_a_fifo_fails_without_blocking(tmp_path):
@@ -279,3 +279,21 @@ def test_a_step_shorter_than_the_layers_is_a_damaged_line_not_an_index_error(tmp
     net = board.snapshot().nets[0]
     assert net.state == "error" and net.latest.step == 0
     assert net.message == f"run file {path}: line 3 has 1 neuron lists for a net with 12 layers"
+
+
+def test_a_fault_while_polling_is_shown_on_every_panel_not_a_silently_dead_poller(tmp_path, monkeypatch):
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(header() + step_line(0))
+    specs, files = plan([path])
+    board = Board(specs, 0)
+    runner = FollowRunner(files, board)
+
+    def fault():
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(files[0].follower, "poll", fault)
+    files[0].pending = []
+    runner._tick(0.05)
+    net = board.snapshot().nets[0]
+    assert net.state == "error" and net.message == "watch stopped reading: RuntimeError: injected"
+    assert runner.crash == net.message
