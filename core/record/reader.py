@@ -30,6 +30,7 @@ READ_CAPACITY = 4096                # records kept per net when a file is read w
 MAX_LINE = 1 << 20                  # a line longer than 1 MiB is not a vgrad record
 HELD_BYTES = 64 << 20               # undecoded step lines held while a batch is read, at most (about)
 MIN_HELD = 16                       # step lines held per net however long they are
+MAX_EVENTS = 10_000                 # event and end lines read at a time, at most (a run writes a few per net)
 STEP_PREFIX = b'{"type": "step", "net": '   # how vgrad's writers start a step line
 
 
@@ -112,7 +113,8 @@ class LineParser:
                 newest[net] = kept_line
                 batch.records += 1
             elif raw.strip():
-                others.append((index, self.parse_line(raw)))
+                others.append((index, self.parse_line(raw) if len(others) < MAX_EVENTS else
+                               f"is event number {MAX_EVENTS + 1}: more than a vgrad run writes"))
                 if isinstance(others[-1][1], str):
                     break                       # nothing after a damaged line is read
         entries: list[tuple[int, StepRecord | dict[str, Any] | str | bytes]] = [*others]
