@@ -152,3 +152,16 @@ def test_a_watched_models_file_replays_and_plots_with_its_layer_names(tmp_path):
     assert "blocks.1.linear" in words and "h1" not in words
     result = cli.invoke(app, ["plot", str(path), "-o", str(tmp_path / "deep.png")])
     assert result.exit_code == 0 and (tmp_path / "deep.png").stat().st_size > 0
+
+
+def test_quitting_the_dashboard_names_each_file_that_failed_and_exits_2(tmp_path, monkeypatch, capsys):
+    from vgrad.tui import watch_command
+
+    good, bad = deep_model(tmp_path / "good.jsonl", steps=1), tmp_path / "bad.jsonl"
+    bad.write_text("not a run\n")
+    board, runner = watching([good, bad])
+    runner.poll()
+    monkeypatch.setattr(watch_command, "run_dashboard", lambda app_: 0)
+    assert watch_command.run_watch(board, runner, title="vgrad") == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"vgrad-tui: error: run file {bad}: not a vgrad run (line 1 is not a {{\"type\": \"run\"}} header)"]
