@@ -10,12 +10,11 @@ import math
 
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
+from vgrad.core.engine.activations import CE_EPS
+from vgrad.core.engine.numba_private import get_or_insert_function
 from vgrad.core.engine.simd.lanes import LANES, Vec, broadcast, element_pointer
-
-CE_EPS = 1e-300  # keeps log() finite where a saturates to exactly 0 or 1
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 split so that n·_LN2_HI is exact (fdlibm)
@@ -46,7 +45,7 @@ def _emit_exp(builder, x):
     suffix = f"v{lanes}f64" if lanes else "f64"
 
     def call(name, *args):
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty] * len(args)),
+        fn = get_or_insert_function(builder.module, ir.FunctionType(ty, [ty] * len(args)),
                                             f"llvm.{name}.{suffix}")
         return builder.call(fn, args)
 
@@ -99,7 +98,7 @@ def _emit_log(builder, x):
         return _constant(ity, value)
 
     def fma(a, b, c):
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty] * 3),
+        fn = get_or_insert_function(builder.module, ir.FunctionType(ty, [ty] * 3),
                                             f"llvm.fma.{suffix}")
         return builder.call(fn, [a, b, c])
 
