@@ -186,8 +186,10 @@ def cache_in(dispatcher: Any, folder: str) -> Any:
 
 def has_cache(dispatcher: Any) -> bool:
     """Whether `dispatcher` loads from and saves to a cache on disk."""
-    cache = hook("cache")
-    return cache is not None and isinstance(getattr(dispatcher, "_cache", None), cache)
+    cache, own = hook("cache"), getattr(dispatcher, "_cache", None)
+    if cache is not None:
+        return isinstance(own, cache)
+    return getattr(own, "cache_path", None) is not None  # numba's NullCache has none
 
 
 def cache_folder(dispatcher: Any) -> str | None:
