@@ -1,5 +1,9 @@
 """numba kernels: forward, backward and update of a whole batch, on preallocated buffers.
 
+How s_l is computed, in plain numpy: net.py's reference_forward and reference_backward (s_l is
+‖∂C/∂b^l‖ of the mean gradient over the probe set). That is the definition; the kernels here
+compute the same numbers fast, and are tested against it (tests/core/engine/test_kernels.py).
+
 All kernels are serial and `nogil`, so one Python thread per net runs truly in
 parallel. They take the named tuples of structs.py: the net (params, NetLayout.table,
 activation and cost codes of activations.py), its buffers, the packed probe set and
@@ -13,7 +17,9 @@ features × batch layout lets BLAS run the big first-layer product as
 W (30×784) · xᵀ rather than x · Wᵀ, and keeps every elementwise loop contiguous
 and vectorised.
 
-Speed, with the same maths as the reference in net.py:
+Which product each layer runs on, σ over a span and the cross-entropy sum come from one of
+two kernel sets (kernel_set.py chooses once): simd/products.py, or portable.py (numba loops
+and BLAS, where the SIMD kernels do not compile, or with VGRAD_SIMD=0). Speed, on the SIMD set:
 - matrix products call BLAS gemm directly (blas.py) with transpose flags, leading
   dimensions, α and β, so no transposed copies are made and the SGD update fuses into
   the product: W ← (1 − ηλ/n)W − (η/B) δ aᵀ is one gemm with β = 1 − ηλ/n;
@@ -25,14 +31,14 @@ Speed, with the same maths as the reference in net.py:
   made once (`probe_gradient`): compressed, where most pixels are zero (MNIST), for
   sparse.py's products over the nonzero pixels only; else packed, leaving out the
   pixels that are zero in all of them, for panels.py's register-blocked kernel;
-- exp and log are our own (range reduction + polynomial + exponent bits, ≤ 1 and
-  ≤ 2.2 ulp) so the sigmoid and cross-entropy loops vectorise; libm's do not
+- exp and log are our own (simd/vector_math.py: range reduction + polynomial + exponent
+  bits, ≤ 1 and ≤ 3 ulp) so the sigmoid and cross-entropy loops vectorise; libm's do not
   vectorise here;
 - σ'(z) = a(1 − a) and tanh'(z) = 1 − a² from the stored activations (no exp in
   backward), except on residual layers where a is not f(z);
 - sums run in interleaved partial sums in a fixed order (bit-identical runs).
 No fastmath anywhere (fused multiply-adds are explicit llvm.fma calls): results are
-deterministic for a given machine and BLAS.
+deterministic for a given machine, kernel set and BLAS.
 """
 
 from __future__ import annotations
