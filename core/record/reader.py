@@ -1,9 +1,10 @@
 """Read a JSONL run file as a stream: bounded memory however long the run, a damaged tail a warning.
 
-Lines go through a LineParser, which `read_run` (replay, plot) and the Follower (watch) share.
-Long stretches of step records are thinned per net with the board's own rule (keep every
-stride-th record, double the stride when full; the newest is always kept): a thinned record
-is only checked for its net and never decoded, so a million-step file opens in seconds.
+Lines go through a LineParser, which `read_run` (replay, plot) and the Follower (watch) share:
+the header becomes a Started, every later line a StepRecord, Event or End (events.parse_item).
+Long stretches of step records are thinned per net with the board's own rule (history.History:
+keep every stride-th record, double the stride when full; the newest is always kept): a thinned
+record is only checked for its net and never decoded, so a million-step file opens in seconds.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from typing import IO, Any
 from vgrad.core.config import MAX_EPOCHS, Config, config_from_dict
 from vgrad.core.errors import InputError
 from vgrad.core.guard import open_regular
-from vgrad.core.record.format import EVENT_KINDS, READABLE_FORMATS, RESTART
-from vgrad.core.record.model import ModelSpec, model_spec
+from vgrad.core.record.events import End, Event, Item, Started, parse_item
+from vgrad.core.record.format import READABLE_FORMATS, RESTART
+from vgrad.core.record.history import History
+from vgrad.core.record.model import model_spec
 from vgrad.core.record.step import StepRecord
-from vgrad.core.run.board import History
-from vgrad.core.spec import NetSpec, parse_net
+from vgrad.core.spec import parse_net
+from vgrad.core.subject import Subject
 
 MAX_STEP = 2**53                    # parameter updates: counts beyond this are not exact as floats
 WATCHED_CONFIG = Config(epochs=0)   # a watched model's file has no config: epochs unknown
@@ -35,43 +38,52 @@ class Recording:
     """A run file read back: header facts, steps in file order (thinned), events, and any warning."""
 
     path: Path
-    header: dict[str, Any]
-    specs: tuple[NetSpec | ModelSpec, ...]
-    config: Config
+    started: Started                  # the header, read and checked
     steps: list[StepRecord] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    end: dict[str, Any] | None = None
+    events: list[Event] = field(default_factory=list)
+    end: End | None = None
     warning: str | None = None
-    restarts: int = 0                 # restart events read; only each net's newest run is kept
+    restarts: int = 0                 # restart events read; each net keeps only what follows its last
     records: int = 0                  # step records in the file (before thinning)
 
     @property
+    def header(self) -> dict[str, Any]:
+        return self.started.header
+
+    @property
+    def specs(self) -> tuple[Subject, ...]:
+        return self.started.specs
+
+    @property
+    def config(self) -> Config:
+        return self.started.config
+
+    @property
     def data_name(self) -> str:
-        return str(self.header.get("data", {}).get("name", "?"))
+        return self.started.data_name
 
     def steps_of(self, net: int) -> list[StepRecord]:
         return [step for step in self.steps if step.net == net]
 
-    def take(self, item: StepRecord | dict[str, Any]) -> None:
+    def take(self, item: Item) -> None:
         """Add one parsed item (a step, an event or the end line)."""
         if isinstance(item, StepRecord):
             self.steps.append(item)
-        elif item["type"] == "end":
+        elif isinstance(item, End):
             self.end = item
         else:
-            if item["kind"] == RESTART:
-                net = item["net"]
-                self.steps = [step for step in self.steps if step.net != net]
-                self.events = [event for event in self.events if event["net"] != net]
+            if item.kind == RESTART:
+                self.steps = [step for step in self.steps if step.net != item.net]
+                self.events = [event for event in self.events if event.net != item.net]
                 self.restarts += 1
             self.events.append(item)
 
 
 @dataclass
 class Batch:
-    """What a run of lines held: items in file order, and the first bad line (number, reason)."""
+    """What a stretch of lines held: items in file order, and the first bad line (number, reason)."""
 
-    items: list[StepRecord | dict[str, Any]] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
     records: int = 0                  # step lines read, thinned or not
     problem: tuple[int, str] | None = None
 
@@ -81,10 +93,21 @@ class LineParser:
 
     def __init__(self, path: Path, header_line: bytes | str, capacity: int = READ_CAPACITY) -> None:
         self.path = path
-        self.header = parse_header(path, header_line)
-        self.specs, self.config = specs_of(path, self.header)
+        self.started = read_header(path, header_line)
         self.capacity = capacity
         self.line_number = 1
+
+    @property
+    def header(self) -> dict[str, Any]:
+        return self.started.header
+
+    @property
+    def specs(self) -> tuple[Subject, ...]:
+        return self.started.specs
+
+    @property
+    def config(self) -> Config:
+        return self.started.config
 
     def parse(self, lines: Iterable[bytes]) -> Batch:
         """Lines (complete, without their newline, any iterable) that follow the ones already
@@ -93,7 +116,7 @@ class LineParser:
         kept: dict[int, History[tuple[int, bytes]]] = {}
         newest: dict[int, tuple[int, bytes]] = {}
         others: list[tuple[int, bytes]] = []
-        parsed: list[tuple[int, StepRecord | dict[str, Any]]] = []
+        parsed: list[tuple[int, Item]] = []
         count = 0
         for index, raw in enumerate(lines):
             count += 1
@@ -117,36 +140,42 @@ class LineParser:
         self.line_number += count
         return batch
 
-    def parse_line(self, raw: bytes) -> StepRecord | dict[str, Any] | str:
-        """One line as a StepRecord, an event or end dict, or the reason it is not one."""
+    def parse_line(self, raw: bytes) -> Item | str:
+        """One line as a StepRecord, an Event or the End, or the reason it is not one."""
         try:
             row = json.loads(raw)
         except (ValueError, RecursionError):  # also a 5000-digit number, 100 000 nested brackets
             return "is not complete JSON"
         if not isinstance(row, dict):
             return "is not a JSON object"
-        kind = row.get("type")
-        if kind == "step":
-            try:
-                step = StepRecord.from_json(row)
-            except (KeyError, TypeError, ValueError, OverflowError) as error:
-                return f"is not a valid step ({type(error).__name__}: {error})"
+        try:
+            item = parse_item(row)
+        except ValueError as error:
+            return str(error)
+        if isinstance(item, StepRecord):
+            step = item
             if not 0 <= step.net < len(self.specs):
                 return f"names net {step.net}, which the header does not have"
             last_epoch = self.config.n_epochs if self.config is not WATCHED_CONFIG else MAX_EPOCHS
             if not (0 <= step.epoch <= last_epoch and 0 <= step.step <= MAX_STEP):
                 return f"has epoch {step.epoch}, step {step.step} (outside 0…{last_epoch}, 0…{MAX_STEP})"
-            if len(step.speed) != self.specs[step.net].hidden:
-                return f"has {len(step.speed)} speeds for a net with {self.specs[step.net].hidden} layers"
-            return step
-        if kind == "event":
-            if row.get("kind") not in EVENT_KINDS or not isinstance(row.get("net"), int) \
-                    or not 0 <= row["net"] < len(self.specs):
-                return "is not a valid event"
-            return row
-        if kind == "end":
-            return row
-        return f"has unknown type {kind!r}"
+            return _misfit(step, self.specs[step.net]) or step
+        if isinstance(item, Event) and not item.net < len(self.specs):
+            return "is not a valid event"
+        return item
+
+
+def _misfit(step: StepRecord, spec: Subject) -> str | None:
+    """Why the step's series do not fit its net's layers and activations, or None."""
+    layers, activations = len(spec.layer_names), len(spec.activations)
+    per_layer = {"speeds": step.speed, "weight gradients": step.weight_grad, "update ratios": step.update_ratio}
+    for what, values in per_layer.items():
+        if values is not None and len(values) != layers:
+            return f"has {len(values)} {what} for a net with {layers} layers"
+    for what, values in {"saturated fractions": step.saturated, "dead fractions": step.dead}.items():
+        if values is not None and len(values) != activations:
+            return f"has {len(values)} {what} for a net with {activations} activations"
+    return None
 
 
 def _step_net(raw: bytes) -> int | None:
@@ -165,7 +194,7 @@ def read_run(path: str | Path, capacity: int = READ_CAPACITY) -> Recording:
     try:
         with open_regular(path, "run file") as file:  # never a FIFO or /dev/zero: they hang or never end
             parser = LineParser(path, file.readline(MAX_LINE), capacity)
-            recording = Recording(path=path, header=parser.header, specs=parser.specs, config=parser.config)
+            recording = Recording(path=path, started=parser.started)
             batch = parser.parse(_lines(file))
     except FileNotFoundError:
         raise InputError(f"run file {path}: no such file") from None
@@ -193,6 +222,14 @@ def _lines(file: IO[bytes]) -> Iterator[bytes]:
         yield raw.rstrip(b"\n")
 
 
+def read_header(path: Path, line: bytes | str) -> Started:
+    """A run file's first line as a Started, or InputError: not a run, a format this vgrad does
+    not read (a newer one: say so), a corrupt header."""
+    header = parse_header(path, line)
+    specs, config = specs_of(path, header)
+    return Started(header=header, specs=specs, config=config)
+
+
 def parse_header(path: Path, line: bytes | str) -> dict[str, Any]:
     try:
         header = json.loads(line)
@@ -200,13 +237,17 @@ def parse_header(path: Path, line: bytes | str) -> dict[str, Any]:
         header = None
     if not isinstance(header, dict) or header.get("type") != "run":
         raise InputError(f"run file {path}: not a vgrad run (line 1 is not a {{\"type\": \"run\"}} header)")
-    if header.get("format") not in READABLE_FORMATS:
+    version = header.get("format")
+    if type(version) is int and version > max(READABLE_FORMATS):
+        raise InputError(f"run file {path}: format {version} was made by a newer vgrad (this one reads formats "
+                         f"{', '.join(map(str, READABLE_FORMATS))}); upgrade vgrad to read it")
+    if version not in READABLE_FORMATS:
         raise InputError(f"run file {path}: format {header.get('format')!r} is not supported "
                          f"(this vgrad reads formats {', '.join(map(str, READABLE_FORMATS))})")
     return header
 
 
-def specs_of(path: Path, header: dict[str, Any]) -> tuple[tuple[NetSpec | ModelSpec, ...], Config]:
+def specs_of(path: Path, header: dict[str, Any]) -> tuple[tuple[Subject, ...], Config]:
     """Each net's spec and the run's config, or InputError: corrupt run header."""
     try:
         nets = header["nets"]
@@ -222,10 +263,12 @@ def specs_of(path: Path, header: dict[str, Any]) -> tuple[tuple[NetSpec | ModelS
     return specs, config
 
 
-def _net_spec(net: dict[str, Any]) -> NetSpec | ModelSpec:
+def _net_spec(net: dict[str, Any]) -> Subject:
+    """A built-in net (its "spec") or a watched model (its "name", "layers", and from format 3
+    "lens" and "activations" with their "activation_kinds")."""
     if not isinstance(net, dict):
         raise ValueError(f"a net is {type(net).__name__}, not an object")
-    """A built-in net (its "spec") or a watched model (its "name" and "layers")."""
     if "spec" in net:
         return parse_net(net["spec"])
-    return model_spec(net["name"], net["layers"])
+    return model_spec(net["name"], net["layers"], lens=net.get("lens"), activations=net.get("activations"),
+                      activation_kinds=net.get("activation_kinds"))

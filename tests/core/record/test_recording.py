@@ -43,7 +43,7 @@ def test_a_complete_run_reads_back_exactly(tmp_path):
     assert recording.warning is None
     assert recording.specs == SPECS and recording.config.n_epochs == 3
     assert recording.steps_of(1) == [step(1, e) for e in range(3)]
-    assert recording.events[0]["kind"] == "diverged" and recording.end["status"] == "complete"
+    assert recording.events[0].kind == "diverged" and recording.end.status == "complete"
 
 
 def test_every_line_is_flushed_as_written(tmp_path):
@@ -144,7 +144,7 @@ def test_format_1_files_still_read():
 
 def test_a_new_header_names_each_nets_layers(tmp_path):
     header = run_header(SPECS, Config(), "mnist", {})
-    assert header["format"] == 2
+    assert header["format"] == 3
     assert [net["layers"] for net in header["nets"]] == [[f"h{k + 1}" for k in range(spec.hidden)]
                                                          for spec in SPECS]
 
