@@ -17,16 +17,15 @@ from typing import IO, Any
 from vgrad.core.config import MAX_EPOCHS, Config, config_from_dict
 from vgrad.core.errors import InputError
 from vgrad.core.guard import open_regular
-from vgrad.core.record.format import EVENT_KINDS, READABLE_FORMATS, RESTART
+from vgrad.core.record.format import EVENT_KINDS, MAX_STEP, READABLE_FORMATS, RESTART
+from vgrad.core.record.format import MAX_LINE as MAX_LINE  # tail.py takes it from here too
 from vgrad.core.record.model import ModelSpec, model_spec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import History
 from vgrad.core.spec import NetSpec, parse_net
 
-MAX_STEP = 2**53                    # parameter updates: counts beyond this are not exact as floats
 WATCHED_CONFIG = Config(epochs=0)   # a watched model's file has no config: epochs unknown
 READ_CAPACITY = 4096                # records kept per net when a file is read whole
-MAX_LINE = 1 << 20                  # a line longer than 1 MiB is not a vgrad record
 STEP_PREFIX = b'{"type": "step", "net": '   # how vgrad's writers start a step line
 
 

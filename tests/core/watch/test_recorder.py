@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -74,14 +73,29 @@ def test_non_finite_gradients_mark_the_run_diverged_once(tmp_path):
     assert board.snapshot().nets[0].state == "diverged"
 
 
-def test_a_full_disk_warns_once_and_training_goes_on():
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        recorder = vgrad.Recorder("/dev/full", LAYERS, overwrite=True)
-        for step in range(3):
-            recorder.log(step, speed=[0.1, 0.2, 0.3])
-        recorder.close()
-    assert len(caught) == 1 and "/dev/full" in str(caught[0].message) and recorder.failure
+FULL_DISK = """
+import resource, signal, sys, warnings
+import vgrad
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)            # past the limit, write() fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # a disk that fills after 4 KiB
+warnings.simplefilter("always")
+with warnings.catch_warnings(record=True) as caught:
+    recorder = vgrad.Recorder(sys.argv[1], ["a", "b", "c"])
+    for step in range(200):
+        recorder.log(step, speed=[0.1, 0.2, 0.3], loss=1.0)
+    recorder.close()
+print(len(caught), "|", caught[0].message if caught else "", "|", recorder.failure)
+"""
+
+
+def test_a_full_disk_warns_once_and_training_goes_on(tmp_path):
+    path = tmp_path / "run.jsonl"
+    out = subprocess.run([sys.executable, "-c", FULL_DISK, str(path)], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    count, message, failure = out.strip().split(" | ")
+    assert count == "1" and "writing failed" in message and str(path) in message and "not written" in failure
+    recording = read_run(path)   # what was written is a valid prefix
+    assert recording.end is None and 0 < len(recording.steps) < 200
 
 
 def test_import_vgrad_loads_neither_torch_nor_the_dashboard_nor_numba():
