@@ -134,6 +134,11 @@ class RunWriter:
     def closed(self) -> bool:
         return self._closing
 
+    @property
+    def queued(self) -> int:
+        """Items waiting for the writer thread (at most `capacity`, and the end line)."""
+        return len(self._items)
+
     def put(self, item: object) -> bool:
         """Queue one item; False (and counted) if it was dropped: the writer is closed, or the
         destination stalled (see the module's rules)."""

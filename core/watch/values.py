@@ -97,6 +97,19 @@ def optional(value: object, what: str, check: Check = any_sign) -> float | None:
     return None if value is None else check(number(value, what), what)
 
 
+def scalar_later(value: object, what: str, check: Check = any_sign) -> object:
+    """A number checked now, or a one-element real tensor left where it is (vgrad.watch reads it
+    with the gradients, in one host transfer; its value is checked on the writer thread)."""
+    is_complex = getattr(value, "is_complex", None)
+    if callable(is_complex) and callable(getattr(value, "numel", None)) and hasattr(value, "dtype"):
+        if value.numel() != 1:   # type: ignore[attr-defined]
+            raise _refuse(what, value, f"holds {value.numel()} values; give one number")   # type: ignore[attr-defined]
+        if is_complex() or not (value.dtype.is_floating_point or "int" in str(value.dtype)):   # type: ignore[attr-defined]
+            raise _refuse(what, value, f"a {value.dtype} tensor, not a real number")   # type: ignore[attr-defined]
+        return value
+    return optional(value, what, check)
+
+
 def step_number(step: object) -> int:
     """A step as readers accept it: a whole number in 0…MAX_STEP."""
     if isinstance(step, bool):
