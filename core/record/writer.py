@@ -124,6 +124,8 @@ class RunWriter:
         self._closing = False
         self._stalled = False     # the last put found no room within `stall`: drop until there is room
         self._broken = ""         # why writing failed: nothing more is written
+        self._bad = ""            # the first item that could not be encoded: the reason later ones are counted under
+        self._in_flight = 0       # items taken from the queue and not yet written
         self.reasons: dict[str, int] = {}   # why lines were not written: how many for each reason
         self._fd: int | None = output.descriptor()
         _LIVE.add(self)
@@ -173,7 +175,7 @@ class RunWriter:
         self._thread.join(self._close_wait)
         if self._thread.is_alive():
             with self._cond:
-                left = len(self._items)
+                left = len(self._items) + self._in_flight
             self._say(f"{left} lines{' (the end line among them)' * (end is not None and left > 0)} not written: "
                       f"the destination took none for {self._close_wait:g} s", count=0)
             self.unwritten += left
@@ -208,9 +210,11 @@ class RunWriter:
                     self._cond.wait(left)
                 batch = list(self._items)
                 self._items.clear()
+                self._in_flight = len(batch)
                 closing = self._closing
                 self._cond.notify_all()
             self._write(batch)
+            self._in_flight = 0
             if closing:
                 with self._cond:
                     if self._items:
@@ -227,7 +231,8 @@ class RunWriter:
             try:
                 lines = [encode(row) for row in self._rows(item)]
             except Exception as error:   # whatever it was given, the writer lives on
-                self._lose(f"an item could not be written ({type(error).__name__}: {error})")
+                self._bad = self._bad or f"an item could not be written (the first: {type(error).__name__}: {error})"
+                self._lose(self._bad)
                 continue
             if any(len(line) > MAX_LINE for line in lines):
                 self._lose(f"a line longer than the {MAX_LINE} bytes a reader accepts was left out")

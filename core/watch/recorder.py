@@ -65,6 +65,8 @@ class Recorder:
     def __init__(self, path: str | Path, layers: Sequence[str], *, name: str | None = None,
                  overwrite: bool = False, source: str = "vgrad.Recorder", lens: str | None = None,
                  activations: Sequence[str] | None = None, activation_kinds: Sequence[str] | None = None) -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise InputError(f"run file {path!r}: give a path (a str or a pathlib.Path)")
         self.path = expand(path, "run file")
         if not isinstance(overwrite, bool):
             raise InputError(f"overwrite={overwrite!r}: give True or False")

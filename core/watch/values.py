@@ -149,7 +149,7 @@ def series(values: object, what: str, count: int, names: str = "layers",
     entries = _listed(values, what)
     if len(entries) != count:
         raise InputError(f"{what}: {len(entries)} values for {count} {names}")
-    if all(type(v) is float and v >= 0.0 for v in entries) and check is norm:   # the common case
+    if check is norm and all(type(v) is float and v >= 0.0 for v in entries):   # the common case
         return tuple(entries)
     return tuple(optional(v, f"{what}[{i}]", check) for i, v in enumerate(entries))
 
