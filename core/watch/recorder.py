@@ -112,8 +112,8 @@ class Recorder:
         (a fraction), ‖Δθ‖/‖θ‖ per layer, and per activation the saturated and dead shares.
         A value the file cannot hold is an InputError here (watch/values.py)."""
         record = self._record(step, speed, weight_grad, neurons, loss, accuracy, update_ratio, saturated, dead)
-        if self._usable(f"step {record.step}"):
-            self._writer.put(record)
+        if self._usable(f"step {record.step}") and not self._writer.put(record) and self._closed:
+            self._usable(f"step {record.step}")   # closed by another thread meanwhile
         self._tell()
 
     def log_later(self, make: Callable[[], tuple | dict]) -> None:
@@ -121,8 +121,8 @@ class Recorder:
         of `log` as a tuple in its order, or a dict by name) and checks as `log` does: a caller
         whose values are known to be well formed (`vgrad.watch`) hands that work to the writer
         thread too. A record that fails there is left out and warned about at the next call."""
-        if self._usable("a record"):
-            self._writer.put(make)
+        if self._usable("a record") and not self._writer.put(make) and self._closed:
+            self._usable("a record")
         self._tell()
 
     def _record(self, step, speed, weight_grad=None, neurons=None, loss=None, accuracy=None,
