@@ -47,8 +47,8 @@ def isolated(values: list[float]) -> list[int]:
 
 def net_state(recording: Recording, net: int) -> str:
     """The net's last event (done, diverged, error), or "stopped" for a run cut short."""
-    kinds = [event.get("kind") for event in recording.events if event.get("net") == net]
-    complete = recording.end is not None and recording.end.get("status") == EndStatus.COMPLETE
+    kinds = [event.kind for event in recording.events if event.net == net]
+    complete = recording.end is not None and recording.end.status == EndStatus.COMPLETE
     return str(kinds[-1]) if kinds else NetState.DONE if complete else NetState.STOPPED
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from vgrad.core.spec import NetSpec
+from vgrad.core.subject import Subject
 from vgrad.tui.widgets.net_panel import NetPanel
 
 PANEL_MIN_WIDTH = 33          # side by side only while every panel gets this many columns
@@ -30,7 +30,7 @@ def note_rows(note: str, panel_width: int) -> int:
     return len(textwrap.wrap(note, max(8, panel_width - PANEL_FRAME))) if note else 0
 
 
-def rows_needed(specs: tuple[NetSpec, ...], columns: int, wide: bool, spark_rows: int,
+def rows_needed(specs: tuple[Subject, ...], columns: int, wide: bool, spark_rows: int,
                 notes: tuple[str, ...] = (), width: int = 0) -> int:
     """Terminal rows the panels take in `columns` columns of a `width`-wide terminal (a row is as
     tall as its tallest panel), each with its status note (sgd: why it stalls) wrapped under it."""
@@ -40,7 +40,7 @@ def rows_needed(specs: tuple[NetSpec, ...], columns: int, wide: bool, spark_rows
     return sum(max(heights[row:row + columns]) for row in range(0, len(specs), columns))
 
 
-def choose_layout(specs: tuple[NetSpec, ...], width: int, height: int, notices: int = 0,
+def choose_layout(specs: tuple[Subject, ...], width: int, height: int, notices: int = 0,
                   notes: tuple[str, ...] = ()) -> Layout:
     """The arrangement with the tallest sparklines that fit (neuron bars included), among: all
     side by side, four in a 2x2 grid, stacked. On a tie four nets take the grid (wider panels,

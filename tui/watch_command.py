@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board, BoardView
 from vgrad.core.run.follow_runner import FollowRunner
 from vgrad.core.status import ExitCode
+from vgrad.core.subject import Subject
 from vgrad.core.view.lens import BIAS
 from vgrad.core.view.summary import accuracy_text, headline_text, number, speed_text
 from vgrad.tui.app import VgradApp, run_dashboard
@@ -24,13 +24,13 @@ from vgrad.tui.widgets import NetPanel
 WAIT_SECONDS = 0.1    # how often the headless loop checks whether every writer has ended
 
 
-def record_line(path: Path, record: StepRecord, spec) -> str:
+def record_line(path: Path, record: StepRecord, spec: Subject) -> str:
     """`run.jsonl  step 120  loss 0.412  conv 1.20e-03 … head 0.310  conv:head = 1:258`."""
     names = spec.layer_names
     parts = [path.name, f"step {record.step}"]
     if record.epoch:
         parts.append(f"epoch {record.epoch}")
-    parts.append(f"{'loss' if isinstance(spec, ModelSpec) else 'cost'} {number(record.cost)}")
+    parts.append(f"{spec.cost_name} {number(record.cost)}")
     if record.accuracy is not None:
         parts.append(f"acc {accuracy_text(record.accuracy)}")
     parts.append(" ".join(f"{name} {speed_text(value)}" for name, value in zip(names, record.speed)))

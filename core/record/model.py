@@ -51,10 +51,6 @@ class ModelSpec:
         return f"{self.name} · {shown} layer{'s' * (max(self.hidden, self.total) != 1)}"
 
     @property
-    def widths(self) -> str:
-        return self.title
-
-    @property
     def description(self) -> str:
         return "watched: s_l = ‖∂L/∂b‖"
 

@@ -17,12 +17,14 @@ from typing import IO, Any
 from vgrad.core.config import MAX_EPOCHS, Config, config_from_dict
 from vgrad.core.errors import InputError
 from vgrad.core.guard import open_regular
-from vgrad.core.record.format import EVENT_KINDS, MAX_STEP, READABLE_FORMATS, RESTART
+from vgrad.core.record.events import End, Event, Item, Started, parse_item
 from vgrad.core.record.format import MAX_LINE as MAX_LINE  # tail.py takes it from here too
-from vgrad.core.record.model import ModelSpec, model_spec
+from vgrad.core.record.format import MAX_STEP, READABLE_FORMATS, RESTART
+from vgrad.core.record.history import History
+from vgrad.core.record.model import model_spec
 from vgrad.core.record.step import StepRecord
-from vgrad.core.run.board import History
-from vgrad.core.spec import NetSpec, parse_net
+from vgrad.core.spec import parse_net
+from vgrad.core.subject import Subject
 
 WATCHED_CONFIG = Config(epochs=0)   # a watched model's file has no config: epochs unknown
 READ_CAPACITY = 4096                # records kept per net when a file is read whole
@@ -34,34 +36,43 @@ class Recording:
     """A run file read back: header facts, steps in file order (thinned), events, and any warning."""
 
     path: Path
-    header: dict[str, Any]
-    specs: tuple[NetSpec | ModelSpec, ...]
-    config: Config
+    started: Started                  # the header, read and checked
     steps: list[StepRecord] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    end: dict[str, Any] | None = None
+    events: list[Event] = field(default_factory=list)
+    end: End | None = None
     warning: str | None = None
     restarts: int = 0                 # restart events read; only each net's newest run is kept
     records: int = 0                  # step records in the file (before thinning)
 
     @property
+    def header(self) -> dict[str, Any]:
+        return self.started.header
+
+    @property
+    def specs(self) -> tuple[Subject, ...]:
+        return self.started.specs
+
+    @property
+    def config(self) -> Config:
+        return self.started.config
+
+    @property
     def data_name(self) -> str:
-        return str(self.header.get("data", {}).get("name", "?"))
+        return self.started.data_name
 
     def steps_of(self, net: int) -> list[StepRecord]:
         return [step for step in self.steps if step.net == net]
 
-    def take(self, item: StepRecord | dict[str, Any]) -> None:
+    def take(self, item: Item) -> None:
         """Add one parsed item (a step, an event or the end line)."""
         if isinstance(item, StepRecord):
             self.steps.append(item)
-        elif item["type"] == "end":
+        elif isinstance(item, End):
             self.end = item
         else:
-            if item["kind"] == RESTART:
-                net = item["net"]
-                self.steps = [step for step in self.steps if step.net != net]
-                self.events = [event for event in self.events if event["net"] != net]
+            if item.kind == RESTART:
+                self.steps = [step for step in self.steps if step.net != item.net]
+                self.events = [event for event in self.events if event.net != item.net]
                 self.restarts += 1
             self.events.append(item)
 
@@ -70,7 +81,7 @@ class Recording:
 class Batch:
     """What a run of lines held: items in file order, and the first bad line (number, reason)."""
 
-    items: list[StepRecord | dict[str, Any]] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
     records: int = 0                  # step lines read, thinned or not
     problem: tuple[int, str] | None = None
 
@@ -80,10 +91,21 @@ class LineParser:
 
     def __init__(self, path: Path, header_line: bytes | str, capacity: int = READ_CAPACITY) -> None:
         self.path = path
-        self.header = parse_header(path, header_line)
-        self.specs, self.config = specs_of(path, self.header)
+        self.started = read_header(path, header_line)
         self.capacity = capacity
         self.line_number = 1
+
+    @property
+    def header(self) -> dict[str, Any]:
+        return self.started.header
+
+    @property
+    def specs(self) -> tuple[Subject, ...]:
+        return self.started.specs
+
+    @property
+    def config(self) -> Config:
+        return self.started.config
 
     def parse(self, lines: Iterable[bytes]) -> Batch:
         """Lines (complete, without their newline, any iterable) that follow the ones already
@@ -92,7 +114,7 @@ class LineParser:
         kept: dict[int, History[tuple[int, bytes]]] = {}
         newest: dict[int, tuple[int, bytes]] = {}
         others: list[tuple[int, bytes]] = []
-        parsed: list[tuple[int, StepRecord | dict[str, Any]]] = []
+        parsed: list[tuple[int, Item]] = []
         count = 0
         for index, raw in enumerate(lines):
             count += 1
@@ -116,37 +138,32 @@ class LineParser:
         self.line_number += count
         return batch
 
-    def parse_line(self, raw: bytes) -> StepRecord | dict[str, Any] | str:
-        """One line as a StepRecord, an event or end dict, or the reason it is not one."""
+    def parse_line(self, raw: bytes) -> Item | str:
+        """One line as a StepRecord, an Event or the End, or the reason it is not one."""
         try:
             row = json.loads(raw)
         except (ValueError, RecursionError):  # also a 5000-digit number, 100 000 nested brackets
             return "is not complete JSON"
         if not isinstance(row, dict):
             return "is not a JSON object"
-        kind = row.get("type")
-        if kind == "step":
-            try:
-                step = StepRecord.from_json(row)
-            except (KeyError, TypeError, ValueError, OverflowError) as error:
-                return f"is not a valid step ({type(error).__name__}: {error})"
+        try:
+            item = parse_item(row)
+        except ValueError as error:
+            return str(error)
+        if isinstance(item, StepRecord):
+            step = item
             if not 0 <= step.net < len(self.specs):
                 return f"names net {step.net}, which the header does not have"
             last_epoch = self.config.n_epochs if self.config is not WATCHED_CONFIG else MAX_EPOCHS
             if not (0 <= step.epoch <= last_epoch and 0 <= step.step <= MAX_STEP):
                 return f"has epoch {step.epoch}, step {step.step} (outside 0…{last_epoch}, 0…{MAX_STEP})"
             return _misfit(step, self.specs[step.net]) or step
-        if kind == "event":
-            if row.get("kind") not in EVENT_KINDS or not isinstance(row.get("net"), int) \
-                    or not 0 <= row["net"] < len(self.specs):
-                return "is not a valid event"
-            return row
-        if kind == "end":
-            return row
-        return f"has unknown type {kind!r}"
+        if isinstance(item, Event) and not item.net < len(self.specs):
+            return "is not a valid event"
+        return item
 
 
-def _misfit(step: StepRecord, spec: NetSpec | ModelSpec) -> str | None:
+def _misfit(step: StepRecord, spec: Subject) -> str | None:
     """Why the step's series do not fit its net's layers and activations, or None."""
     layers, activations = len(spec.layer_names), len(spec.activations)
     per_layer = {"speeds": step.speed, "weight gradients": step.weight_grad, "update ratios": step.update_ratio}
@@ -175,7 +192,7 @@ def read_run(path: str | Path, capacity: int = READ_CAPACITY) -> Recording:
     try:
         with open_regular(path, "run file") as file:  # never a FIFO or /dev/zero: they hang or never end
             parser = LineParser(path, file.readline(MAX_LINE), capacity)
-            recording = Recording(path=path, header=parser.header, specs=parser.specs, config=parser.config)
+            recording = Recording(path=path, started=parser.started)
             batch = parser.parse(_lines(file))
     except FileNotFoundError:
         raise InputError(f"run file {path}: no such file") from None
@@ -203,6 +220,14 @@ def _lines(file: IO[bytes]) -> Iterator[bytes]:
         yield raw.rstrip(b"\n")
 
 
+def read_header(path: Path, line: bytes | str) -> Started:
+    """A run file's first line as a Started, or InputError: not a run, a format this vgrad does
+    not read (a newer one: say so), a corrupt header."""
+    header = parse_header(path, line)
+    specs, config = specs_of(path, header)
+    return Started(header=header, specs=specs, config=config)
+
+
 def parse_header(path: Path, line: bytes | str) -> dict[str, Any]:
     try:
         header = json.loads(line)
@@ -220,7 +245,7 @@ def parse_header(path: Path, line: bytes | str) -> dict[str, Any]:
     return header
 
 
-def specs_of(path: Path, header: dict[str, Any]) -> tuple[tuple[NetSpec | ModelSpec, ...], Config]:
+def specs_of(path: Path, header: dict[str, Any]) -> tuple[tuple[Subject, ...], Config]:
     """Each net's spec and the run's config, or InputError: corrupt run header."""
     try:
         nets = header["nets"]
@@ -236,7 +261,7 @@ def specs_of(path: Path, header: dict[str, Any]) -> tuple[tuple[NetSpec | ModelS
     return specs, config
 
 
-def _net_spec(net: dict[str, Any]) -> NetSpec | ModelSpec:
+def _net_spec(net: dict[str, Any]) -> Subject:
     """A built-in net (its "spec") or a watched model (its "name", "layers", and from format 3
     "lens" and "activations" with their "activation_kinds")."""
     if not isinstance(net, dict):

@@ -13,25 +13,17 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from vgrad.core.errors import InputError
+from vgrad.core.record.events import End, Item, Started
+from vgrad.core.record.history import HISTORY_CAPACITY
 from vgrad.core.record.reader import MAX_LINE, LineParser
-from vgrad.core.record.step import StepRecord
-from vgrad.core.run.board import HISTORY_CAPACITY
 
 READ_BUDGET = 4 << 20       # bytes read at a time (a poll reads on to the end of the file)
 STILL_WRITING = 10.0        # seconds: a file without an end line changed this recently is still growing
-
-
-@dataclass(frozen=True)
-class Started:
-    """A run begins in the file (the first one, or a new one after truncation or replacement)."""
-
-    parser: LineParser
-    again: bool                 # True when an earlier run in this file was replaced
 
 
 @dataclass(frozen=True)
@@ -41,7 +33,8 @@ class Failed:
     message: str
 
 
-FollowItem = Started | Failed | StepRecord | dict[str, Any]   # what poll() returns, in file order
+FollowItem = Started | Failed | Item   # what poll() returns, in file order: Started when a run begins
+                                       # (the first, or a new one after truncation or replacement)
 
 
 class Follower:
@@ -79,7 +72,7 @@ class Follower:
             self._file = None
 
     def poll(self) -> list[FollowItem]:
-        """Started, StepRecords, event and end dicts, or Failed; [] when nothing is new."""
+        """Started, StepRecords, Events, the End, or Failed; [] when nothing is new."""
         try:
             status = os.stat(self.path)
         except FileNotFoundError:
@@ -136,11 +129,11 @@ class Follower:
                 self.parser = LineParser(self.path, self._header, self.capacity)
             except InputError as error:
                 return self._fail(str(error))
-            items.append(Started(self.parser, again=self._runs > 0))
+            items.append(replace(self.parser.started, again=self._runs > 0))
             self._runs += 1
         batch = self.parser.parse(lines)
         items.extend(batch.items)
-        self.ended = self.ended or any(isinstance(item, dict) and item["type"] == "end" for item in batch.items)
+        self.ended = self.ended or any(isinstance(item, End) for item in batch.items)
         if batch.problem:
             number, problem = batch.problem
             items.extend(self._fail(f"run file {self.path}: line {number} {problem}"))

@@ -17,14 +17,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vgrad.core.errors import InputError
+from vgrad.core.record.events import End, Started
 from vgrad.core.record.format import FINAL_EVENT_KINDS, RESTART
 from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
-from vgrad.core.record.tail import Failed, Follower, FollowItem, Started
+from vgrad.core.record.tail import Failed, Follower, FollowItem
 from vgrad.core.run.board import Board
 from vgrad.core.run.ticker import Ticker
-from vgrad.core.spec import MAX_NETS, NetSpec
+from vgrad.core.spec import MAX_NETS
 from vgrad.core.status import FINAL_STATES, EndStatus, NetState
+from vgrad.core.subject import Subject
 
 POLL_SECONDS = 0.05         # a new record reaches the board within this (plus the read)
 SILENT_AFTER = 5.0          # seconds without new data before a panel says so
@@ -60,7 +62,7 @@ def select(count: int, words: tuple[str, ...] | None) -> tuple[int, ...]:
     return tuple(sorted(chosen))
 
 
-def project_spec(spec: NetSpec | ModelSpec, shown: tuple[int, ...]) -> NetSpec | ModelSpec:
+def project_spec(spec: Subject, shown: tuple[int, ...]) -> Subject:
     if not isinstance(spec, ModelSpec) or len(shown) == spec.hidden:
         return spec
     return replace(spec, layers=tuple(spec.layers[i] for i in shown), total=spec.hidden)
@@ -97,17 +99,17 @@ class FollowedFile:
 
 
 def plan(paths: Sequence[str | Path], layers: str | None = None, clock: Callable[[], float] = time.monotonic
-         ) -> tuple[tuple[NetSpec | ModelSpec, ...], list[FollowedFile]]:
+         ) -> tuple[tuple[Subject, ...], list[FollowedFile]]:
     """The board's initial specs and the files' slots: a file's nets if it can be read now, else one."""
-    specs: list[NetSpec | ModelSpec] = []
+    specs: list[Subject] = []
     files = []
     for path in map(Path, paths):
         follower = Follower(path, clock=clock)
         pending = follower.poll()
         started = next((item for item in pending if isinstance(item, Started)), None)
-        count = len(started.parser.specs) if started else 1
+        count = len(started.specs) if started else 1
         files.append(FollowedFile(follower, first=len(specs), slots=count, pending=pending))
-        specs.extend(started.parser.specs if started else [waiting_spec(path)])
+        specs.extend(started.specs if started else [waiting_spec(path)])
     if len(specs) > MAX_NETS:
         raise InputError(f"watch shows at most {MAX_NETS} panels; these files hold {len(specs)} nets")
     words = parse_layers(layers)
@@ -119,7 +121,7 @@ def plan(paths: Sequence[str | Path], layers: str | None = None, clock: Callable
 class _Told:
     """What the runner last told the board about one slot."""
 
-    spec: NetSpec | ModelSpec
+    spec: Subject
     state: str
     message: str
     total: int
@@ -212,23 +214,22 @@ class FollowRunner:
             self._start(file, item)
         elif isinstance(item, Failed):
             self._set_states(file, NetState.ERROR, item.message)
-        elif item["type"] == "end":
-            status = item.get("status", "?")
+        elif isinstance(item, End):
             for slot in range(file.first, file.first + file.slots):
                 if self._slots[slot].state not in FINAL_STATES:
-                    self._set(slot, NetState.DONE if status == EndStatus.COMPLETE else NetState.STOPPED,
-                              f"the writer ended: {status}")
-        elif item["net"] < file.slots:
-            slot = file.first + item["net"]
-            if item["kind"] == RESTART:
+                    self._set(slot, NetState.DONE if item.status == EndStatus.COMPLETE else NetState.STOPPED,
+                              f"the writer ended: {item.status}")
+        elif item.net < file.slots:
+            slot = file.first + item.net
+            if item.kind == RESTART:
                 told = self._slots[slot]
                 self._restart(slot, told.spec, told.total)
-            elif item["kind"] in FINAL_EVENT_KINDS:
-                self._set(slot, item["kind"], str(item.get("message") or ""))
+            elif item.kind in FINAL_EVENT_KINDS:
+                self._set(slot, item.kind, item.message or "")
 
     def _start(self, file: FollowedFile, started: Started) -> None:
-        specs = started.parser.specs
-        total = started.parser.config.n_epochs
+        specs = started.specs
+        total = started.config.n_epochs
         file.shown = []
         for net, spec in enumerate(specs[:file.slots]):
             shown = select(spec.hidden, self.words) if isinstance(spec, ModelSpec) else None
@@ -264,7 +265,7 @@ class FollowRunner:
         for slot in range(file.first, file.first + file.slots):
             self._set(slot, state, message)
 
-    def _restart(self, slot: int, spec: NetSpec | ModelSpec, total: int) -> None:
+    def _restart(self, slot: int, spec: Subject, total: int) -> None:
         self._slots[slot] = _Told(spec, NetState.RUNNING, "", total)
         self.board.restart(slot, spec, total)
         self.board.set_state(slot, NetState.RUNNING)

@@ -163,9 +163,9 @@ def _final_states(recording: Recording) -> dict[int, tuple[NetState, str]]:
     """Each net's last event as (state, message); a net without one in a run that ended complete
     (a watched model's file writes no done event) is done."""
     final = {}
-    if recording.end is not None and recording.end.get("status") == EndStatus.COMPLETE:
+    if recording.end is not None and recording.end.status == EndStatus.COMPLETE:
         final = {net: (NetState.DONE, "") for net in range(len(recording.specs))}
     for event in recording.events:
-        if event["kind"] in FINAL_EVENT_KINDS:
-            final[event["net"]] = (NetState(event["kind"]), str(event.get("message") or ""))
+        if event.kind in FINAL_EVENT_KINDS:
+            final[event.net] = (NetState(event.kind), event.message or "")
     return final

@@ -46,7 +46,7 @@ def test_the_example_trains_and_writes_a_run_that_replays(tmp_path, monkeypatch)
     monkeypatch.setattr(book, "load_dataset", lambda name: _tiny())
     book.train(str(tmp_path / "run.jsonl"), epochs=1, every=2)
     recording = read_run(tmp_path / "run.jsonl")
-    assert recording.end["status"] == "complete" and [s.step for s in recording.steps] == [0, 2]
+    assert recording.end.status == "complete" and [s.step for s in recording.steps] == [0, 2]
     assert recording.steps[0].accuracy is not None and len(recording.specs[0].layers) == 5
 
 

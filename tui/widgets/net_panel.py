@@ -8,8 +8,8 @@ from textual.containers import Container, Vertical
 
 from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.run.board import NetView
-from vgrad.core.spec import NetSpec
 from vgrad.core.status import NetState
+from vgrad.core.subject import Subject
 from vgrad.core.view.scale import SpeedScale
 from vgrad.core.view.summary import headline_text, stall_note
 from vgrad.tui.widgets.layer_row import LayerRow, name_width
@@ -40,7 +40,7 @@ class NetPanel(Vertical):
     }
     """
 
-    def __init__(self, spec: NetSpec, *, batch_size: int | None = None, **options) -> None:
+    def __init__(self, spec: Subject, *, batch_size: int | None = None, **options) -> None:
         super().__init__(**options)
         self.spec = spec
         self.batch_size = batch_size          # sgd: to count the training images in a stall note
@@ -49,13 +49,13 @@ class NetPanel(Vertical):
         self.rows = [LayerRow(layer, name, width) for layer, name in enumerate(names)]
         self.neuron_bars = NeuronBars(spec.hidden)
         self.status = StatusLine()
-        self.spec_title = spec.label if isinstance(spec, NetSpec) else spec.widths     # the whole spec
+        self.spec_title = spec.title                                                   # the whole spec
         self.border_title = self.spec_title
         self.border_subtitle = ""                                                      # the headline, once measured
         self._state = ""
 
     @staticmethod
-    def rows_needed(spec: NetSpec, *, wide: bool, neurons: bool, spark_rows: int = 1) -> int:
+    def rows_needed(spec: Subject, *, wide: bool, neurons: bool, spark_rows: int = 1) -> int:
         """Terminal rows the panel takes: a wide panel puts the neuron bars beside the layer rows."""
         layers = spec.hidden * spark_rows + (spec.hidden - 1 if spark_rows > 1 else 0)
         if not neurons:

@@ -46,7 +46,7 @@ def test_a_complete_run_reads_back_exactly(tmp_path):
     assert recording.warning is None
     assert recording.specs == SPECS and recording.config.n_epochs == 3
     assert recording.steps_of(1) == [step(1, e) for e in range(3)]
-    assert recording.events[0]["kind"] == "diverged" and recording.end["status"] == "complete"
+    assert recording.events[0].kind == "diverged" and recording.end.status == "complete"
 
 
 def test_every_line_reaches_the_disk_while_the_run_goes_on(tmp_path):

@@ -77,7 +77,7 @@ def test_a_truncated_or_replaced_file_is_a_new_run(tmp_path, how):
     else:                                       # rewritten in place, longer than before
         path.write_bytes(new)
     items = follower.poll()
-    assert isinstance(items[0], Started) and items[0].again and items[0].parser.specs[0].name == "second"
+    assert isinstance(items[0], Started) and items[0].again and items[0].specs[0].name == "second"
     assert steps(items) == [0, 1, 2]
 
 
@@ -143,7 +143,7 @@ def test_a_deep_models_records_reach_the_board_projected(tmp_path):
     FollowRunner(files, board).poll()
     net = board.snapshot().nets[0]
     assert net.spec.layer_names == ("layers.0", "layers.1", "layers.6", "layers.10", "layers.11")
-    assert net.spec.widths.endswith("5 of 12 layers") and net.latest.speed == (1.0, 2.0, 7.0, 11.0, 12.0)
+    assert net.spec.title.endswith("5 of 12 layers") and net.latest.speed == (1.0, 2.0, 7.0, 11.0, 12.0)
 
 
 def test_more_than_four_panels_are_refused(tmp_path):

@@ -173,7 +173,7 @@ def test_a_value_the_file_cannot_hold_is_refused_by_log_and_the_recording_goes_o
             recorder.log(1, **{"speed": [0.1, 0.2, 0.3], **values})
         recorder.log(2, speed=[0.1, 0.2, 0.3])
     recording = read_run(path)
-    assert [s.step for s in recording.steps] == [0, 2] and recording.end["status"] == "complete"
+    assert [s.step for s in recording.steps] == [0, 2] and recording.end.status == "complete"
     assert recorder.failure is None
 
 
@@ -343,7 +343,7 @@ def test_forked_children_exit_without_hanging_and_write_nothing(tmp_path):
     path = tmp_path / "run.jsonl"
     subprocess.run([sys.executable, "-W", "ignore", "-c", FORKS, str(path)], check=True, timeout=120)
     recording = read_run(path)
-    assert [s.step for s in recording.steps] == list(range(24)) and recording.end["status"] == "complete"
+    assert [s.step for s in recording.steps] == list(range(24)) and recording.end.status == "complete"
     assert [row["type"] for row in lines(path)].count("end") == 1
 
 
@@ -402,6 +402,6 @@ def test_a_watchers_bad_values_are_refused_on_the_callers_thread_and_its_recordi
             watcher.log(-1)
         watcher.log(2, loss=torch.tensor(float("nan"), dtype=torch.bfloat16))
     recording = read_run(path)
-    assert [s.step for s in recording.steps] == [0, 2] and recording.end["status"] == "complete"
+    assert [s.step for s in recording.steps] == [0, 2] and recording.end.status == "complete"
     assert recording.steps[0].accuracy == 0.9 and math.isnan(recording.steps[1].cost)
     strict_lines(path)
