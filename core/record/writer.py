@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from vgrad.core.guard import Output, claim_output
+from vgrad.core.record.events import End, Event
 from vgrad.core.record.format import MAX_LINE
 from vgrad.core.record.step import StepRecord
 from vgrad.core.spec import NetSpec
@@ -48,19 +49,6 @@ CAPACITY = 4096        # items queued at most (a caller with big items passes fe
 CHUNK = 1 << 20        # bytes handed to one write() at most (unless one line is longer)
 
 Row = dict[str, Any]
-
-
-def event_row(net: int, kind: str, *, epoch: int | None = None, step: int | None = None,
-              message: str | None = None) -> Row:
-    """An event line: net `net` reached `kind` (done, diverged, error, restart) at this epoch and
-    step, and why; keys without a value are left out."""
-    known = {"epoch": epoch, "step": step, "message": message}
-    return {"type": "event", "net": net, "kind": str(kind), **{k: v for k, v in known.items() if v is not None}}
-
-
-def end_row(status: str, elapsed: float) -> Row:
-    """The last line: how the run ended, after how many seconds."""
-    return {"type": "end", "status": str(status), "elapsed": round(elapsed, 3)}
 
 
 def encode(row: Row) -> bytes:
@@ -83,9 +71,9 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _plain_rows(item: object) -> Iterable[Row]:
-    """A queued item as lines: a row as itself, a StepRecord as its JSON."""
-    if isinstance(item, StepRecord):
+def plain_rows(item: object) -> Iterable[Row]:
+    """A queued item as lines: a row (the header) as itself, a StepRecord, Event or End as its JSON."""
+    if isinstance(item, (StepRecord, Event, End)):
         return (item.to_json(),)
     if isinstance(item, dict):
         return (item,)
@@ -106,12 +94,13 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 class RunWriter:
     """The lines of one run file, written in order on a writer thread from a bounded queue.
 
-    `put` queues a row (or whatever `rows` turns into rows on the writer thread); `close(end)`
+    `put` queues a StepRecord, Event or header row (or whatever `rows` turns into rows on the
+    writer thread: their `to_json()`, built in one place, core/record/events.py); `close(end)`
     writes what is queued, the end line, and closes the file. Neither raises into training:
     what could not be written is counted in `unwritten` and said in `failure`."""
 
     def __init__(self, output: Output, header: Row | None = None, *,
-                 rows: Callable[[object], Iterable[Row]] = _plain_rows, capacity: int = CAPACITY,
+                 rows: Callable[[object], Iterable[Row]] = plain_rows, capacity: int = CAPACITY,
                  pause: float = WRITE_PAUSE_S, stall: float = STALL_S, close_wait: float = CLOSE_S) -> None:
         self.path: Path = output.path
         self.failure: str | None = None   # why lines were not written, else None
@@ -162,7 +151,7 @@ class RunWriter:
                 self._cond.notify_all()
             return True
 
-    def close(self, end: Row | None = None) -> None:
+    def close(self, end: End | None = None) -> None:
         """Write what is queued and `end`, and close the file, waiting at most `close_wait`
         seconds; again: nothing. In a forked child: nothing."""
         with self._cond:
@@ -301,10 +290,10 @@ class JsonlRecorder:
 
     def event(self, net: int, kind: str, *, epoch: int | None = None, step: int | None = None,
               message: str | None = None) -> None:
-        self._writer.put(event_row(net, kind, epoch=epoch, step=step, message=message))
+        self._writer.put(Event(net, str(kind), epoch=epoch, step=step, message=message))
 
     def end(self, status: str, elapsed: float) -> None:
-        self._writer.close(end_row(status, elapsed))
+        self._writer.close(End(str(status), elapsed))
 
     def close(self) -> None:
         """Write what is queued and close the file without an end line (a run cut short)."""

@@ -38,10 +38,11 @@ from typing import Any
 
 from vgrad.core.errors import InputError
 from vgrad.core.guard import claim_output, expand
+from vgrad.core.record.events import End, Event
 from vgrad.core.record.format import MAX_LINE, watched_header
 from vgrad.core.record.model import ModelSpec, model_spec
 from vgrad.core.record.step import NEURONS_SHOWN, StepRecord
-from vgrad.core.record.writer import CAPACITY, WRITE_PAUSE_S, RunWriter, encode, end_row, event_row
+from vgrad.core.record.writer import CAPACITY, WRITE_PAUSE_S, RunWriter, encode, plain_rows
 from vgrad.core.status import EndStatus, NetState
 from vgrad.core.watch import values
 
@@ -149,7 +150,7 @@ class Recorder:
         if not self._writer.forked:
             if not self._header_written:
                 self._writer.put(_HEADER_ONLY)
-            self._writer.close(end_row(status, time.perf_counter() - self._started))
+            self._writer.close(End(str(status), time.perf_counter() - self._started))
         with _OPEN_LOCK:
             if self._key is not None and _OPEN.get(self._key) is self:
                 del _OPEN[self._key]
@@ -160,7 +161,7 @@ class Recorder:
 
     def __exit__(self, kind, error, traceback) -> None:
         if error is not None and not isinstance(error, KeyboardInterrupt) and not self._closed:
-            self._writer.put(event_row(0, NetState.ERROR, message=f"{kind.__name__}: {error}"))
+            self._writer.put(Event(0, str(NetState.ERROR), message=f"{kind.__name__}: {error}"))
         self.close(EndStatus.COMPLETE if error is None else EndStatus.STOPPED)
 
     def _usable(self, what: str) -> bool:
@@ -208,18 +209,18 @@ class Recorder:
             if not self.diverged and not item.is_finite:
                 self.diverged = True
                 rows.append(self._diverged(item))
-        elif isinstance(item, dict):
-            rows.append(item)
+        elif item is not _HEADER_ONLY:
+            rows.extend(plain_rows(item))
         return rows
 
-    def _diverged(self, record: StepRecord) -> dict:
+    def _diverged(self, record: StepRecord) -> dict[str, Any]:
         """The event that marks the run diverged, naming the first layer with a non-finite norm."""
         bad = next((name for series in (record.speed, record.weight_grad or ())
                     for name, value in zip(self.layers, series)
                     if value is not None and not math.isfinite(value)), None)
         where = f" in layer {bad}" if bad else ""
-        return event_row(0, NetState.DIVERGED, step=record.step,
-                         message=f"non-finite gradient{where} at step {record.step}")
+        return Event(0, str(NetState.DIVERGED), step=record.step,
+                     message=f"non-finite gradient{where} at step {record.step}").to_json()
 
 
 def _listed(names: object) -> object:

@@ -9,10 +9,11 @@ import time
 import pytest
 
 from vgrad.core.guard import Output
+from vgrad.core.record.events import End
 from vgrad.core.record.format import MAX_LINE, watched_header
 from vgrad.core.record.model import MAX_LAYERS, MAX_NAME, model_spec
 from vgrad.core.record.step import NEURONS_SHOWN, StepRecord
-from vgrad.core.record.writer import RunWriter, encode, end_row, event_row
+from vgrad.core.record.writer import RunWriter, encode
 
 
 def strict(line: bytes):
@@ -40,11 +41,6 @@ def test_every_line_is_strict_json_with_non_finite_numbers_as_strings():
     assert encode({"x": 0.5}) == b'{"x": 0.5}\n'
 
 
-def test_event_and_end_lines_leave_out_what_is_not_known():
-    assert event_row(1, "done", epoch=3) == {"type": "event", "net": 1, "kind": "done", "epoch": 3}
-    assert end_row("complete", 1.23456) == {"type": "end", "status": "complete", "elapsed": 1.235}
-
-
 @pytest.mark.slow
 def test_the_longest_header_and_record_the_caps_allow_fit_in_a_readers_line():
     names = tuple(f"{i:05d}".ljust(MAX_NAME, "n") for i in range(MAX_LAYERS))
@@ -65,7 +61,7 @@ def test_a_row_that_cannot_be_written_is_left_out_and_the_writer_lives_on(tmp_pa
     writer.put({"type": "step", "long": "x" * MAX_LINE})
     writer.put(b"not a row")
     writer.put({"type": "step", "good": 1})
-    writer.close(end_row("complete", 0.0))
+    writer.close(End("complete", 0.0))
     lines = [strict(line) for line in read_all(read).splitlines()]
     assert [row["type"] for row in lines] == ["run", "step", "end"] and writer.unwritten == 3
     assert "TypeError" in writer.failure and f"longer than the {MAX_LINE} bytes" in writer.failure
@@ -79,7 +75,7 @@ def test_a_slow_reader_slows_the_writer_and_loses_nothing(tmp_path):
     reader.start()
     row = {"type": "step", "pad": "p" * 1000}
     assert all(writer.put(row) for _ in range(300))   # 300 KB through a 64 KiB pipe and a queue of 4
-    writer.close(end_row("complete", 0.0))
+    writer.close(End("complete", 0.0))
     reader.join(60)
     assert len(got[0].splitlines()) == 301 and writer.failure is None
     os.close(read)
@@ -91,7 +87,7 @@ def test_a_stalled_destination_costs_bounded_memory_and_close_returns_saying_wha
     taken = [writer.put(row) for _ in range(400)]   # nobody reads: the pipe fills after about 64 lines
     assert taken.count(False) > 300 and writer.queued <= 8
     assert not taken[-1] and "stalled" in writer.failure
-    writer.close(end_row("complete", 0.0))           # returns although the destination never took the rest
+    writer.close(End("complete", 0.0))           # returns although the destination never took the rest
     assert "the end line among them" in writer.failure and "not written" in writer.failure
     os.close(read)                                   # the blocked write now fails, and the thread ends
 
@@ -103,7 +99,7 @@ def test_a_forked_child_can_close_even_if_the_writer_held_its_lock_at_the_fork(t
         if pid == 0:              # the child: never waits on the copied lock, writes nothing
             try:
                 ok = not writer.put({"type": "step"}) and writer.forked
-                writer.close(end_row("stopped", 0.0))
+                writer.close(End("stopped", 0.0))
             finally:
                 os._exit(0 if ok else 3)
     deadline = time.monotonic() + 60   # only guards against a hang
@@ -113,6 +109,6 @@ def test_a_forked_child_can_close_even_if_the_writer_held_its_lock_at_the_fork(t
             pytest.fail("the forked child hung in close()")
         time.sleep(0.01)
     assert os.waitstatus_to_exitcode(done[1]) == 0
-    writer.close(end_row("complete", 0.0))
+    writer.close(End("complete", 0.0))
     assert [strict(line)["type"] for line in read_all(read).splitlines()] == ["run", "end"]
     os.close(read)
