@@ -103,7 +103,7 @@ class RunWriter:
                  rows: Callable[[object], Iterable[Row]] = plain_rows, capacity: int = CAPACITY,
                  pause: float = WRITE_PAUSE_S, stall: float = STALL_S, close_wait: float = CLOSE_S) -> None:
         self.path: Path = output.path
-        self.failure: str | None = None   # why lines were not written, else None
+        self.failure: str | None = None   # why lines were not written (and how many), else None
         self.unwritten = 0                # items not written (dropped, refused, or left when closing)
         self.forked = False               # this is a forked child's copy: it writes nothing
         self._rows = rows
@@ -178,7 +178,7 @@ class RunWriter:
         with self._cond:
             self.reasons[reason] = self.reasons.get(reason, 0) + count
             parts = [f"{reason}" + (f" ({n} lines not written)" if n else "") for reason, n in self.reasons.items()]
-            self.failure = f"vgrad: run file {self.path}: " + "; ".join(parts)
+            self.failure = "; ".join(parts)
 
     def why(self) -> list[str]:
         """The reasons lines were not written, so far."""

@@ -104,7 +104,8 @@ class Recorder:
     @property
     def failure(self) -> str | None:
         """Why lines were not written (a full disk, a stalled destination, …), else None."""
-        return self._writer.failure
+        failure = self._writer.failure
+        return None if failure is None else f"vgrad: run file {self.path}: {failure}"
 
     def log(self, step: int, *, speed, weight_grad=None, neurons=None, loss=None, accuracy=None,
             update_ratio=None, saturated=None, dead=None) -> None:

@@ -294,6 +294,22 @@ def test_a_recorder_never_writes_a_file_that_record_is_writing_nor_the_reverse(t
     assert read_run(other).warning is None and len(read_run(other).steps) == 1
 
 
+def test_record_with_force_on_a_file_a_recorder_writes_is_refused_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from vgrad.tui.cli import app
+
+    path = tmp_path / "run.jsonl"
+    with vgrad.Recorder(path, LAYERS) as recorder:
+        recorder.log(0, speed=[0.1, 0.2, 0.3])
+        result = CliRunner().invoke(app, ["run", "--no-ui", "--epochs", "1", "--record", str(path), "--force"])
+        recorder.log(1, speed=[0.1, 0.2, 0.3])
+    assert result.exit_code == 2 and "another vgrad writer has it open" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    recording = read_run(path)
+    assert recording.warning is None and [s.step for s in recording.steps] == [0, 1]
+
+
 def test_a_second_recorder_with_overwrite_replaces_an_unclosed_one_of_this_process(tmp_path):
     """A notebook cell run again: the earlier watcher is closed first, then the file is replaced."""
     path = tmp_path / "run.jsonl"
