@@ -7,6 +7,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vgrad.core.guard import Output
 from vgrad.core.record.events import End
@@ -53,6 +55,27 @@ def test_the_longest_header_and_record_the_caps_allow_fit_in_a_readers_line():
                         cost=longest, accuracy=longest, weight_grad=series, update_ratio=series, saturated=series,
                         dead=series)
     assert len(encode(record.to_json())) <= MAX_LINE
+
+
+def finite(value):
+    """What a reader gets back for `value`: non-finite floats as their strings, tuples as lists."""
+    if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+                    | st.dictionaries(st.text(max_size=5), inner, max_size=4), max_leaves=20))
+def test_any_json_value_is_encoded_as_one_strict_line_that_reads_back(value):
+    line = encode({"type": "step", "value": value})
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert strict(line) == {"type": "step", "value": finite(value)}
 
 
 def test_a_row_that_cannot_be_written_is_left_out_and_the_writer_lives_on(tmp_path):
