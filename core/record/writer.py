@@ -25,6 +25,7 @@ RunWriter's rules, for whoever writes a run file:
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -95,18 +96,20 @@ class RunWriter:
     """The lines of one run file, written in order on a writer thread from a bounded queue.
 
     `put` queues a StepRecord, Event or header row (or whatever `rows` turns into rows on the
-    writer thread: their `to_json()`, built in one place, core/record/events.py); `close(end)`
+    writer thread: their `to_json()`, built in one place, core/record/events.py; `line` makes
+    each row a line, JSON unless told otherwise); `close(end)`
     writes what is queued, the end line, and closes the file. Neither raises into training:
     what could not be written is counted in `unwritten` and said in `failure`."""
 
     def __init__(self, output: Output, header: Row | None = None, *,
-                 rows: Callable[[object], Iterable[Row]] = plain_rows, capacity: int = CAPACITY,
+                 rows: Callable[[object], Iterable[Any]] = plain_rows, line: Callable[[Any], bytes] = encode,
+                 capacity: int = CAPACITY,
                  pause: float = WRITE_PAUSE_S, stall: float = STALL_S, close_wait: float = CLOSE_S) -> None:
         self.path: Path = output.path
         self.failure: str | None = None   # why lines were not written (and how many), else None
         self.unwritten = 0                # items not written (dropped, refused, or left when closing)
         self.forked = False               # this is a forked child's copy: it writes nothing
-        self._rows = rows
+        self._rows, self._line = rows, line
         self._capacity, self._pause, self._stall, self._close_wait = max(1, capacity), pause, stall, close_wait
         self._cond = threading.Condition()
         self._items: deque[object] = deque() if header is None else deque([header])
@@ -218,7 +221,7 @@ class RunWriter:
         held = size = 0   # items and bytes in `chunks`
         for item in batch:
             try:
-                lines = [encode(row) for row in self._rows(item)]
+                lines = [self._line(row) for row in self._rows(item)]
             except Exception as error:   # whatever it was given, the writer lives on
                 self._bad = self._bad or f"an item could not be written (the first: {type(error).__name__}: {error})"
                 self._lose(self._bad)
@@ -301,46 +304,45 @@ class JsonlRecorder:
 
 
 class CsvRecorder:
-    """The same steps as a flat table: one row per record, one column per hidden layer;
-    written and flushed on the caller's thread, and a full disk never kills training."""
+    """The same steps as a flat table: one row per record, one column per hidden layer; written
+    by a RunWriter, so it has the run file's guarantees (bounded queue, bounded close, fork-safe)."""
 
     def __init__(self, output: Output | str | Path, specs: tuple[NetSpec, ...]):
         if not isinstance(output, Output):
             output = claim_output(output, "output")
         self.path = output.path
-        self.failure: str | None = None
         self.specs = specs
-        self._lock = threading.Lock()
-        self._file = output.text()
-        self._writer = csv.writer(self._file)
         self._depth = max(spec.hidden for spec in specs)
         columns = ["net", "spec", "epoch", "step", "cost", "accuracy"]
-        self._guarded(columns + [f"speed_{layer + 1}" for layer in range(self._depth)])
+        self._writer = RunWriter(output, None, rows=self._rows, line=_csv_line)
+        self._writer.put(columns + [f"speed_{layer + 1}" for layer in range(self._depth)])
 
-    def _guarded(self, row: list[Any]) -> None:
-        with self._lock:
-            if self.failure is not None or self._file.closed:
-                return
-            try:
-                self._writer.writerow(row)
-                self._file.flush()
-            except OSError as error:
-                self.failure = f"writing {self.path} failed: {error.strerror or error}; training goes on"
+    @property
+    def failure(self) -> str | None:
+        return self._writer.failure
+
+    def _rows(self, item: object) -> Iterable[list[Any]]:
+        if isinstance(item, list):
+            return (item,)
+        if not isinstance(item, StepRecord):
+            return ()
+        speeds = [repr(v) for v in item.speed] + [""] * (self._depth - len(item.speed))
+        accuracy = "" if item.accuracy is None else repr(item.accuracy)
+        return ([item.net, self.specs[item.net].label, item.epoch, item.step, repr(item.cost), accuracy, *speeds],)
 
     def step(self, record: StepRecord) -> None:
-        speeds = [repr(v) for v in record.speed] + [""] * (self._depth - len(record.speed))
-        accuracy = "" if record.accuracy is None else repr(record.accuracy)
-        self._guarded([record.net, self.specs[record.net].label, record.epoch, record.step, repr(record.cost),
-                       accuracy, *speeds])
+        self._writer.put(record)
 
     def event(self, net: int, kind: str, *, epoch: int | None = None, step: int | None = None,
               message: str | None = None) -> None:
         pass
 
     def end(self, status: str, elapsed: float) -> None:
-        with self._lock:
-            if not self._file.closed:
-                try:
-                    self._file.close()
-                except OSError as error:
-                    self.failure = self.failure or f"closing {self.path} failed: {error}"
+        self._writer.close()
+
+
+def _csv_line(row: list[Any]) -> bytes:
+    """One CSV row, with the csv module's quoting and line end (\\r\\n, as RFC 4180 has it)."""
+    text = io.StringIO()
+    csv.writer(text).writerow(row)
+    return text.getvalue().encode()

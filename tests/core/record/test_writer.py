@@ -135,3 +135,17 @@ def test_a_forked_child_can_close_even_if_the_writer_held_its_lock_at_the_fork(t
     writer.close(End("complete", 0.0))
     assert [strict(line)["type"] for line in read_all(read).splitlines()] == ["run", "end"]
     os.close(read)
+
+
+def test_the_csv_table_goes_through_the_same_writer(tmp_path):
+    from vgrad.core.record.writer import CsvRecorder
+    from vgrad.core.spec import parse_net
+
+    specs = (parse_net("784-30-30-10"),)
+    read, write = os.pipe()
+    table = CsvRecorder(Output(tmp_path / "run.csv", write, created=False), specs)
+    table.step(StepRecord(net=0, epoch=0, step=0, speed=(0.5, float("nan")), neurons=((), ()), cost=1.0))
+    table.end("complete", 0.0)
+    assert read_all(read).decode().splitlines() == ["net,spec,epoch,step,cost,accuracy,speed_1,speed_2",
+                                                    "0,784-30-30-10,0,0,1.0,,0.5,nan"]
+    os.close(read)
