@@ -190,7 +190,7 @@ class VgradApp(App[None]):
     def _show_mode(self) -> None:
         words = []
         if self.replay:
-            words.append(f"replay ×{self.controls.speed:g}")
+            words.append(f"replay ×{self.controls.tempo:g}")
         if self.paused:
             words.append("❚❚ paused (n: one step)")
         self.legend.mode = " · ".join(words)

@@ -150,7 +150,7 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
     from vgrad.core.train.warmup import compile_kernels
 
     err = stderr_console()
-    session = open_session(specs, dataset, config, record=record, csv=csv, compile_first=not no_ui)
+    session = open_session(specs, dataset, config, run_file=record, csv=csv, compile_first=not no_ui)
     signals = signals_as_interrupt()
     code = ExitCode.OK
     try:

@@ -1,9 +1,10 @@
 """Read a JSONL run file as a stream: bounded memory however long the run, a damaged tail a warning.
 
-Lines go through a LineParser, which `read_run` (replay, plot) and the Follower (watch) share.
-Long stretches of step records are thinned per net with the board's own rule (keep every
-stride-th record, double the stride when full; the newest is always kept): a thinned record
-is only checked for its net and never decoded, so a million-step file opens in seconds.
+Lines go through a LineParser, which `read_run` (replay, plot) and the Follower (watch) share:
+the header becomes a Started, every later line a StepRecord, Event or End (events.parse_item).
+Long stretches of step records are thinned per net with the board's own rule (history.History:
+keep every stride-th record, double the stride when full; the newest is always kept): a thinned
+record is only checked for its net and never decoded, so a million-step file opens in seconds.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Recording:
     events: list[Event] = field(default_factory=list)
     end: End | None = None
     warning: str | None = None
-    restarts: int = 0                 # restart events read; only each net's newest run is kept
+    restarts: int = 0                 # restart events read; each net keeps only what follows its last
     records: int = 0                  # step records in the file (before thinning)
 
     @property
@@ -79,7 +80,7 @@ class Recording:
 
 @dataclass
 class Batch:
-    """What a run of lines held: items in file order, and the first bad line (number, reason)."""
+    """What a stretch of lines held: items in file order, and the first bad line (number, reason)."""
 
     items: list[Item] = field(default_factory=list)
     records: int = 0                  # step lines read, thinned or not

@@ -34,10 +34,10 @@ class StepRecord:
     @property
     def is_finite(self) -> bool:
         values = [self.cost, *self.speed, *(v for layer in self.neurons for v in layer),
-                  *(v for values in self.optional().values() for v in values)]
+                  *(v for values in self.optional_series().values() for v in values)]
         return all(math.isfinite(v) for v in values if v is not None)
 
-    def optional(self) -> dict[str, tuple[float | None, ...]]:
+    def optional_series(self) -> dict[str, tuple[float | None, ...]]:
         """The measured optional series by their JSON keys (absent: not measured)."""
         series = {"weight_grad": self.weight_grad, "update_ratio": self.update_ratio,
                   "saturated": self.saturated, "dead": self.dead}
@@ -49,7 +49,7 @@ class StepRecord:
             "speed": [_num(v) for v in self.speed],
             "neurons": [[_num(v) for v in layer] for layer in self.neurons],
             "cost": _num(self.cost), "accuracy": self.accuracy,
-            **{key: [_num(v) for v in values] for key, values in self.optional().items()},
+            **{key: [_num(v) for v in values] for key, values in self.optional_series().items()},
         }
 
     @classmethod

@@ -27,7 +27,8 @@ from vgrad.core.data import Dataset
 from vgrad.core.engine import kernels
 from vgrad.core.engine.jit import is_cached, shares_cache, survive_cache_failure
 from vgrad.core.spec import NetSpec
-from vgrad.core.train.trainer import Trainer, run_experiment
+from vgrad.core.train.experiment import run_experiment
+from vgrad.core.train.trainer import Trainer
 
 T = TypeVar("T")
 TINY_NET = NetSpec(sizes=(4, 3, 3, 3))

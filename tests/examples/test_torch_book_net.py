@@ -26,7 +26,7 @@ def test_watch_reads_the_engines_s_l_on_the_same_weights_and_probe_images(tmp_pa
     book = example()
     spec = parse_net("784-30-30-30-30-10")
     trainer = Trainer(spec, mnist, Config(epochs=1, seed=3))
-    engine = trainer.record(0).speed                       # s_l at initialisation, on the 1000 probe images
+    engine = trainer.measure(0).speed                       # s_l at initialisation, on the 1000 probe images
     layout = trainer.layout
     params = [(layout.weight(trainer.params, layer), layout.bias(trainer.params, layer))
               for layer in range(layout.n_layers)]
