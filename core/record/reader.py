@@ -19,7 +19,8 @@ from vgrad.core.config import MAX_EPOCHS, Config, config_from_dict
 from vgrad.core.errors import InputError
 from vgrad.core.guard import open_regular
 from vgrad.core.record.events import End, Event, Item, Started, parse_item
-from vgrad.core.record.format import READABLE_FORMATS, RESTART
+from vgrad.core.record.format import MAX_LINE as MAX_LINE  # tail.py takes it from here too
+from vgrad.core.record.format import MAX_STEP, READABLE_FORMATS, RESTART
 from vgrad.core.record.history import History
 from vgrad.core.record.model import model_spec
 from vgrad.core.record.step import StepRecord
@@ -27,10 +28,8 @@ from vgrad.core.spec import MAX_NETS, parse_net
 from vgrad.core.subject import Subject
 from vgrad.core.text import printable
 
-MAX_STEP = 2**53                    # parameter updates: counts beyond this are not exact as floats
 WATCHED_CONFIG = Config(epochs=0)   # a watched model's file has no config: epochs unknown
 READ_CAPACITY = 4096                # records kept per net when a file is read whole
-MAX_LINE = 1 << 20                  # a line longer than 1 MiB is not a vgrad record
 HELD_BYTES = 64 << 20               # undecoded step lines held while a batch is read, at most (about)
 MIN_HELD = 16                       # step lines held per net however long they are
 MAX_EVENTS = 10_000                 # event and end lines read at a time, at most (a run writes a few per net)
