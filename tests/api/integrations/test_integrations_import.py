@@ -1,0 +1,28 @@
+"""vgrad.integrations loads without the frameworks; each integration names its extra when its
+framework is missing."""
+
+import importlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+FRAMEWORKS = {"lightning": "lightning", "transformers": "transformers"}
+
+
+def test_the_package_imports_none_of_the_frameworks():
+    code = "import vgrad.integrations, json, sys; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
+    assert loaded & {"lightning", "pytorch_lightning", "transformers", "accelerate", "jax", "optax", "torch"} == set()
+
+
+@pytest.mark.parametrize("extra", sorted(FRAMEWORKS))
+def test_without_its_framework_an_integration_says_which_extra_to_install(extra, monkeypatch):
+    monkeypatch.setitem(sys.modules, FRAMEWORKS[extra], None)   # as if not installed
+    monkeypatch.delitem(sys.modules, f"vgrad.integrations.{extra}", raising=False)
+    with pytest.raises(ImportError) as raised:
+        importlib.import_module(f"vgrad.integrations.{extra}")
+    assert str(raised.value) == f'vgrad.integrations.{extra} needs {FRAMEWORKS[extra]}: pip install "vgrad[{extra}]"'
