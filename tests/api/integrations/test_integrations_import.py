@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-FRAMEWORKS = {"lightning": "lightning", "transformers": "transformers"}
+FRAMEWORKS = {"lightning": "lightning", "transformers": "transformers", "jax": "jax"}
 
 
 def test_the_package_imports_none_of_the_frameworks():
