@@ -6,7 +6,8 @@ It records at `on_before_optimizer_step`: after the backward pass and, under 16-
 Lightning has unscaled the gradients, before gradient clipping; once per optimizer step under
 `accumulate_grad_batches`; never for a step that AMP's GradScaler skips (an inf/NaN gradient).
 The step is `trainer.global_step`, the optimizer steps taken before this one. Only global rank 0
-writes (DDP has averaged the gradients there).
+writes (DDP has averaged the gradients there); a model sharded by FSDP2 is watched on every rank,
+as `vgrad.watch` asks.
 
 The watcher is not handed the optimizer: Lightning passes the training step to
 `optimizer.step(closure)`, so an optimizer step pre-hook would run before that step's backward.
@@ -17,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vgrad.integrations import require
+from vgrad.integrations import require, watch_options, watches_here
 
 require("lightning", "lightning")
 
@@ -32,13 +33,14 @@ class VgradCallback(pl.Callback):
     `every`, `name`, `overwrite` and any other keyword go to `vgrad.watch`."""
 
     def __init__(self, path: str | Path, *, every: int = 1, name: str | None = None, overwrite: bool = False,
-                 **watch_options: Any) -> None:
+                 **options: Any) -> None:
         self.path = Path(path)
-        self.options = dict(every=every, name=name, overwrite=overwrite, **watch_options)
+        self.options = watch_options("lightning VgradCallback", dict(every=every, name=name, overwrite=overwrite,
+                                                                     **options))
         self.watcher: Any = None
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.is_global_zero:
+        if watches_here(pl_module, trainer.is_global_zero):
             self.watcher = vgrad.watch(pl_module, self.path, **self.options)
 
     def on_before_optimizer_step(self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: Any) -> None:

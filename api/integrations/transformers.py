@@ -7,7 +7,8 @@ the gradients are the ones the step used: once per optimizer step under
 `gradient_accumulation_steps`, unscaled under fp16 AMP (the GradScaler's step unscales them in
 place), and clipped to `max_grad_norm` (on by default, 1.0) when the Trainer clips. A step the
 GradScaler skips (an inf/NaN gradient) is not recorded. The step is `state.global_step`, the
-optimizer steps taken before this one. Only the world's process zero writes.
+optimizer steps taken before this one. Only the world's process zero watches, or every process
+for a model sharded by FSDP2, as `vgrad.watch` asks (rank 0 writes).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vgrad.integrations import require
+from vgrad.integrations import require, watch_options, watches_here
 
 require("transformers", "transformers")
 
@@ -30,14 +31,15 @@ class VgradCallback(TrainerCallback):
     `every`, `name`, `overwrite` and any other keyword go to `vgrad.watch`."""
 
     def __init__(self, path: str | Path, *, every: int = 1, name: str | None = None, overwrite: bool = False,
-                 **watch_options: Any) -> None:
+                 **options: Any) -> None:
         self.path = Path(path)
-        self.options = dict(every=every, name=name, overwrite=overwrite, **watch_options)
+        self.options = watch_options("transformers VgradCallback", dict(every=every, name=name, overwrite=overwrite,
+                                                                        **options))
         self.watcher: Any = None
 
     def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
                        model: Any = None, **kwargs: Any) -> None:
-        if state.is_world_process_zero:
+        if watches_here(model, state.is_world_process_zero):
             self.watcher = vgrad.watch(model, self.path, **self.options)
 
     def on_optimizer_step(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,

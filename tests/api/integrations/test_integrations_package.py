@@ -1,5 +1,5 @@
 """vgrad.integrations loads without the frameworks; each integration names its extra when its
-framework is missing."""
+framework is missing; what the callbacks share: which process watches, which options they take."""
 
 import importlib
 import json
@@ -26,3 +26,22 @@ def test_without_its_framework_an_integration_says_which_extra_to_install(extra,
     with pytest.raises(ImportError) as raised:
         importlib.import_module(f"vgrad.integrations.{extra}")
     assert str(raised.value) == f'vgrad.integrations.{extra} needs {FRAMEWORKS[extra]}: pip install "vgrad[{extra}]"'
+
+
+def test_the_callbacks_refuse_an_optimizer_for_the_watcher():
+    from vgrad.core.errors import InputError
+    from vgrad.integrations import watch_options
+
+    assert watch_options("cb", {"every": 2, "activations": True}) == {"every": 2, "activations": True}
+    with pytest.raises(InputError, match="cb: leave out optimizer="):
+        watch_options("cb", {"optimizer": object()})
+
+
+def test_rank_zero_watches_and_every_rank_does_when_the_parameters_are_sharded():
+    torch = pytest.importorskip("torch")
+    from vgrad.integrations import watches_here
+
+    model = torch.nn.Linear(2, 2)
+    assert watches_here(model, rank_zero=True) and not watches_here(model, rank_zero=False)
+    model.weight.to_local = lambda: model.weight    # what FSDP2's DTensor parameters have
+    assert watches_here(model, rank_zero=False)
