@@ -36,6 +36,8 @@ from vgrad.core.record.step import NEURONS_SHOWN  # noqa: E402
 from vgrad.core.watch import Recorder  # noqa: E402
 
 ROOT = "(root)"   # the layer of leaves that sit at the top of the tree
+INSIDE_JIT = ("GradientRecorder.log: called inside jit; record there with recorder.transformation() as the first "
+              "link of the optax chain")
 
 
 class GradientRecorder:
@@ -66,9 +68,14 @@ class GradientRecorder:
     def log(self, step: int, grads: Any, *, loss: Any = None, accuracy: Any = None) -> None:
         """Record the gradient pytree `grads` (shaped like the params) as step `step`, every
         `every`-th step. Call it outside jit; inside, use `transformation()`."""
+        if isinstance(step, jax.core.Tracer):
+            raise InputError(INSIDE_JIT)
         if step % self.every:
             return
-        self._write(step, np.asarray(jax.device_get(self._norms(self._leaves(grads)))), loss, accuracy)
+        leaves = self._leaves(grads)
+        if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
+            raise InputError(INSIDE_JIT)
+        self._write(step, np.asarray(jax.device_get(self._norms(leaves))), loss, accuracy)
 
     def transformation(self) -> Any:
         """An optax GradientTransformation that records the updates it receives and passes them on

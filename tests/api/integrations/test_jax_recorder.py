@@ -125,6 +125,13 @@ def test_bad_arguments_are_refused_before_a_file_is_made(jax, GradientRecorder, 
     assert not (tmp_path / "run.jsonl").exists()
 
 
+def test_log_inside_jit_says_to_use_the_transformation(jax, GradientRecorder, tmp_path):
+    params = flax_params(jax)
+    with GradientRecorder(tmp_path / "run.jsonl", params) as recorder:
+        with pytest.raises(InputError, match="inside jit.*transformation"):
+            jax.jit(lambda grads: recorder.log(0, grads))(params)
+
+
 def test_as_the_first_link_of_an_optax_chain_it_records_inside_jit(jax, GradientRecorder, tmp_path):
     import optax
 
