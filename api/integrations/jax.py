@@ -84,7 +84,8 @@ class GradientRecorder:
         micro-batch with the running mean and keeps its state only on the real step, the last
         call of each step is the one recorded (the accumulated mean): each record is written when
         the next one arrives, or at `close`. Under `optax.apply_if_finite` a rejected step is
-        never recorded (the wrapper does not call it)."""
+        never recorded (the wrapper does not call it). The loss comes as optax's extra argument
+        `value` (`optimizer.update(grads, state, params, value=loss)`), where the caller gives it."""
         import optax
 
         self._transformed = True
@@ -92,14 +93,15 @@ class GradientRecorder:
         def init(params: Any) -> _Count:
             return _Count(jnp.zeros([], jnp.int32))
 
-        def update(updates: Any, state: _Count, params: Any = None) -> tuple[Any, _Count]:
+        def update(updates: Any, state: _Count, params: Any = None, *, value: Any = None,
+                   **extra: Any) -> tuple[Any, _Count]:
             def record() -> None:
-                jax.debug.callback(self._hold, state.count, self._vector(self._leaves(updates)))
+                jax.debug.callback(self._hold, state.count, self._vector(self._leaves(updates)), value)
 
             jax.lax.cond(state.count % self.every == 0, record, lambda: None)
             return updates, _Count(state.count + 1)
 
-        return optax.GradientTransformation(init, update)
+        return optax.GradientTransformationExtraArgs(init, update)
 
     def close(self) -> None:
         self._release()
@@ -112,11 +114,11 @@ class GradientRecorder:
         self._release()
         self.recorder.__exit__(kind, error, traceback)
 
-    def _hold(self, count: Any, values: Any) -> None:
+    def _hold(self, count: Any, values: Any, loss: Any) -> None:
         """Keep the transformation's record of step `count`, replacing one of the same step (an
         earlier micro-batch), and write the one held before it if that was another step."""
         with self._holding:
-            held, self._held = self._held, (int(count), np.asarray(values))
+            held, self._held = self._held, (int(count), np.asarray(values), loss)
         if held is not None and held[0] != int(count):
             self._write(*held)
 

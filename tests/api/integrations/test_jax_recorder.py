@@ -141,19 +141,21 @@ def test_as_the_first_link_of_an_optax_chain_it_records_inside_jit(jax, Gradient
 
     @jax.jit
     def train_step(params, state, x, y):
-        grads = jax.grad(loss)(params, x, y)
-        updates, state = optimizer.update(grads, state, params)
-        return optax.apply_updates(params, updates), state, grads
+        value, grads = jax.value_and_grad(loss)(params, x, y)
+        updates, state = optimizer.update(grads, state, params, value=value)
+        return optax.apply_updates(params, updates), state, grads, value
 
-    state, seen = optimizer.init(params), []
+    state, seen, losses = optimizer.init(params), [], []
     for step in range(3):
-        params, state, grads = train_step(params, state, *batch(jax, seed=step))
+        params, state, grads, value = train_step(params, state, *batch(jax, seed=step))
         seen.append(expected(grads))
+        losses.append(float(value))
     recorder.close()
-    steps = recorded(tmp_path / "run.jsonl")[1]
+    run, steps = recorded(tmp_path / "run.jsonl")
     assert [step for step, _ in steps] == [0, 1, 2]
     for (_, got), want in zip(steps, seen):
         assert got == pytest.approx(want, rel=1e-6)
+    assert [step.cost for step in run.steps] == pytest.approx(losses)
 
 
 def test_inside_multi_steps_it_records_once_per_real_step_the_mean_gradient(jax, GradientRecorder, tmp_path):
