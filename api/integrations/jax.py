@@ -18,6 +18,7 @@ device by one compiled function; one host transfer per record.
 from __future__ import annotations
 
 import atexit
+import inspect
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -58,7 +59,7 @@ class GradientRecorder:
         self._holding = threading.Lock()
         self._transformed = False           # whether transformation() was asked for
         self.recorder = Recorder(path, [layer.name for layer in self._layers], name=name, overwrite=overwrite,
-                                 source="vgrad.integrations.jax")
+                                 source="vgrad.integrations.jax", **_lens(self._layers))
         atexit.register(self._release)   # runs before the recorder's own exit handler closes the file
 
     @property
@@ -178,6 +179,16 @@ class _Layer(NamedTuple):
     biases: list[int]    # indices into the tree's leaves
     others: list[int]
     head: int            # entries of the first bias shown
+
+
+def _lens(layers: list[_Layer]) -> dict[str, str]:
+    """The lens the viewer opens on, as vgrad.watch chooses it: "weight" when more than half of
+    the layers have no bias (a bias-free model shows nothing on the bias lens), else "bias".
+    Empty while the Recorder does not take `lens=` yet (the run-format 3 contract adds it)."""
+    if "lens" not in inspect.signature(Recorder).parameters:
+        return {}
+    without = sum(not layer.biases for layer in layers)
+    return {"lens": "weight" if 2 * without > len(layers) else "bias"}
 
 
 def _unwrap(tree: Any) -> Any:

@@ -100,6 +100,24 @@ def test_haiku_names_and_bias_free_layers(jax, GradientRecorder, tmp_path):
     assert run.steps[0].neurons == ((3.0, 4.0, 0.0), ())
 
 
+def test_a_mostly_bias_free_model_opens_on_the_weight_lens(jax, GradientRecorder, tmp_path):
+    import inspect
+
+    from vgrad.core.watch import Recorder
+
+    if "lens" not in inspect.signature(Recorder).parameters:
+        pytest.skip("this Recorder does not take lens= yet (run format 3)")
+    zeros = jax.numpy.zeros
+    llama = {f"layer_{i}": {"kernel": zeros((2, 2))} for i in range(3)} | {"out": {"kernel": zeros((2, 2)),
+                                                                                    "bias": zeros(2)}}
+    with GradientRecorder(tmp_path / "llama.jsonl", llama):
+        pass
+    with GradientRecorder(tmp_path / "mlp.jsonl", flax_params(jax)):
+        pass
+    assert read_run(tmp_path / "llama.jsonl").header["nets"][0]["lens"] == "weight"
+    assert read_run(tmp_path / "mlp.jsonl").header["nets"][0]["lens"] == "bias"
+
+
 def test_every_keeps_every_nth_step_and_a_changed_structure_is_refused(jax, GradientRecorder, tmp_path):
     params = flax_params(jax)
     with GradientRecorder(tmp_path / "run.jsonl", params, every=2) as recorder:
