@@ -56,15 +56,18 @@ class Tiny(torch.nn.Module):
         return {"loss": loss * math.inf if self.calls - 1 in self.poisoned else loss}
 
 
-def train(transformers, tmp_path, model, callback, batch=EXAMPLES, scaler=None, **options):
-    """Three SGD steps, each over all four examples (whatever order the sampler draws them in).
+def train(transformers, tmp_path, model, *callbacks, batch=EXAMPLES, scaler=None, **options):
+    """Three steps (SGD unless `optim` says), each over all four examples (whatever order the
+    sampler draws them in).
     `scaler`: the GradScaler accelerate makes for fp16 on a GPU, handed to it here on the CPU
     (where it makes none), so that the loss is scaled and the scaler's step may be skipped."""
+    options = {"optim": "sgd", "learning_rate": 0.1, "lr_scheduler_type": "constant", "weight_decay": 0.0} | options
+    if options["optim"] is None:   # the Trainer's default optimizer
+        del options["optim"]
     args = transformers.TrainingArguments(
-        output_dir=str(tmp_path / "out"), max_steps=3, per_device_train_batch_size=batch, optim="sgd",
-        learning_rate=0.1, lr_scheduler_type="constant", weight_decay=0.0, use_cpu=True, report_to="none",
-        save_strategy="no", logging_strategy="no", disable_tqdm=True, **options)
-    trainer = transformers.Trainer(model=model, args=args, train_dataset=Examples(), callbacks=[callback])
+        output_dir=str(tmp_path / "out"), max_steps=3, per_device_train_batch_size=batch, use_cpu=True,
+        report_to="none", save_strategy="no", logging_strategy="no", disable_tqdm=True, **options)
+    trainer = transformers.Trainer(model=model, args=args, train_dataset=Examples(), callbacks=list(callbacks))
     if scaler is not None:
         trainer.accelerator.scaler = scaler   # before train() prepares the optimizer with it
     trainer.train()
@@ -127,3 +130,20 @@ def test_under_a_grad_scaler_the_gradients_are_unscaled_and_a_skipped_step_is_no
     assert [step for step, _ in steps] == [0, 2]   # step 1's gradients were inf: the scaler skipped it
     assert steps[0][1] == pytest.approx(by_hand(steps=1)[0], rel=1e-9)   # not 2**10 times larger
     assert all(math.isfinite(n) for _, norms in steps for n in norms)
+
+
+def test_with_the_default_adamw_the_gradients_recorded_after_the_step_are_those_before_it(
+        transformers, VgradCallback, tmp_path):
+    class Before(transformers.TrainerCallback):
+        seen = []
+
+        def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
+            self.seen.append([n for layer in (model.net[0], model.net[2])
+                              for n in (layer.bias.grad.norm().item(), layer.weight.grad.norm().item())])
+
+    train(transformers, tmp_path, Tiny(), Before(), VgradCallback(tmp_path / "run.jsonl"), optim=None,
+          weight_decay=0.1)
+    steps = recorded(tmp_path / "run.jsonl")[1]
+    assert len(steps) == len(Before.seen) == 3
+    for (_, got), before in zip(steps, Before.seen):   # equal but for the norm's summation order
+        assert got == pytest.approx(before, rel=1e-12)
