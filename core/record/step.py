@@ -26,6 +26,9 @@ class StepRecord:
     cost: float | None                        # cost on the probe set, L2 term included (None: not given)
     accuracy: float | None = None             # test accuracy in [0, 1] (sgd, epoch ends)
     weight_grad: tuple[float | None, ...] | None = None  # ‖mean ∂C/∂W^l‖ per hidden layer, if measured
+    update_ratio: tuple[float | None, ...] | None = None  # ‖Δθ‖/‖θ‖ per layer at this step, if measured
+    saturated: tuple[float | None, ...] | None = None     # per activation: fraction of units saturated
+    dead: tuple[float | None, ...] | None = None          # per activation: fraction of units dead
 
     @property
     def is_finite(self) -> bool:
@@ -39,6 +42,9 @@ class StepRecord:
             "neurons": [[_num(v) for v in layer] for layer in self.neurons],
             "cost": _num(self.cost), "accuracy": self.accuracy,
             **({} if self.weight_grad is None else {"weight_grad": [_num(v) for v in self.weight_grad]}),
+            **{key: [_num(v) for v in values] for key, values in (
+                ("update_ratio", self.update_ratio), ("saturated", self.saturated), ("dead", self.dead))
+               if values is not None},
         }
 
     @classmethod
@@ -50,6 +56,8 @@ class StepRecord:
             cost=_value(row.get("cost")),
             accuracy=None if row.get("accuracy") is None else float(row["accuracy"]),
             weight_grad=None if row.get("weight_grad") is None else tuple(_value(v) for v in row["weight_grad"]),
+            update_ratio=_values(row.get("update_ratio")), saturated=_values(row.get("saturated")),
+            dead=_values(row.get("dead")),
         )
 
 
@@ -61,3 +69,8 @@ def _num(value: float | None) -> float | str | None:
 def _value(value: float | str | None) -> float | None:
     """A number as written by _num: null stays None."""
     return None if value is None else float(value)
+
+
+def _values(values: list | None) -> tuple[float | None, ...] | None:
+    """An optional list of numbers as written by _num (absent: not measured)."""
+    return None if values is None else tuple(_value(v) for v in values)

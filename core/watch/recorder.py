@@ -35,7 +35,8 @@ class Recorder:
     writer thread, which encodes, writes and flushes it: the training loop pays for neither."""
 
     def __init__(self, path: str | Path, layers: Sequence[str], *, name: str | None = None,
-                 overwrite: bool = False, source: str = "vgrad.Recorder") -> None:
+                 overwrite: bool = False, source: str = "vgrad.Recorder", lens: str | None = None,
+                 activations: Sequence[str] | None = None, activation_kinds: Sequence[str] | None = None) -> None:
         self.path = Path(path)
         self.model: ModelSpec = model_spec(name or self.path.stem, layers if isinstance(layers, str) else list(layers))
         self.diverged = False
@@ -47,7 +48,14 @@ class Recorder:
             raise InputError(f"run file {self.path}: already exists; pass overwrite=True to replace it") from None
         except OSError as error:
             raise InputError(f"run file {self.path}: cannot write ({error.strerror or error})") from error
-        self._write(watched_header(self.model, source))
+        header = watched_header(self.model, source)
+        if lens is not None:
+            header["nets"][0]["lens"] = lens
+        if activations is not None:
+            header["nets"][0]["activations"] = list(activations)
+            header["nets"][0]["activation_kinds"] = list(activation_kinds or ())
+        self.activations = tuple(activations or ())
+        self._write(header)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
         self._writer = threading.Thread(target=self._drain, name="vgrad-recorder", daemon=True)
@@ -58,27 +66,34 @@ class Recorder:
     def layers(self) -> tuple[str, ...]:
         return self.model.layers
 
-    def log(self, step: int, *, speed, weight_grad=None, neurons=None, loss=None, accuracy=None) -> None:
+    def log(self, step: int, *, speed, weight_grad=None, neurons=None, loss=None, accuracy=None,
+            update_ratio=None, saturated=None, dead=None) -> None:
         """Record step `step`: per layer s_l (None where a layer has no bias gradient), and
-        optionally ‖∂L/∂W‖ per layer, the first ∂L/∂b entries per layer, the loss, the accuracy."""
-        record = self._record(step, speed, weight_grad, neurons, loss, accuracy)
+        optionally ‖∂L/∂W‖ per layer, the first ∂L/∂b entries per layer, the loss, the accuracy,
+        ‖Δθ‖/‖θ‖ per layer, and per activation the fractions of saturated and dead units."""
+        record = self._record(step, speed, weight_grad, neurons, loss, accuracy, update_ratio, saturated, dead)
         if not self._closed:
             self._queue.put(record)
 
     def log_later(self, make: Callable[[], tuple]) -> None:
         """Queue a record whose values the writer thread gets by calling `make()` (the arguments
         of `log` as a tuple): a caller whose values are known to be well formed (`vgrad.watch`)
-        hands the conversion to the writer thread too."""
+        hands the conversion to the writer thread too. The tuple may add update_ratio, saturated, dead."""
         if not self._closed:
             self._queue.put(make)
 
-    def _record(self, step, speed, weight_grad, neurons, loss, accuracy) -> StepRecord:
+    def _record(self, step, speed, weight_grad, neurons, loss, accuracy, update_ratio=None, saturated=None,
+                dead=None) -> StepRecord:
         count = self.model.hidden
+        units = len(self.activations)
         return StepRecord(
             net=0, epoch=0, step=int(step), speed=_per_layer("speed", speed, count),
             neurons=_neurons(neurons, count), cost=_scalar(loss),
             accuracy=_scalar(accuracy),
-            weight_grad=None if weight_grad is None else _per_layer("weight_grad", weight_grad, count))
+            weight_grad=None if weight_grad is None else _per_layer("weight_grad", weight_grad, count),
+            update_ratio=None if update_ratio is None else _per_layer("update_ratio", update_ratio, count),
+            saturated=None if saturated is None else _per_layer("saturated", saturated, units),
+            dead=None if dead is None else _per_layer("dead", dead, units))
 
     def close(self, status: str = EndStatus.COMPLETE) -> None:
         """Write what is queued, the end line, and close the file (again: nothing)."""
