@@ -71,6 +71,6 @@ def _value(value: float | str | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _values(values: list | None) -> tuple[float | None, ...] | None:
+def _values(values: list[float | str | None] | None) -> tuple[float | None, ...] | None:
     """An optional list of numbers as written by _num (absent: not measured)."""
     return None if values is None else tuple(_value(v) for v in values)

@@ -48,12 +48,22 @@ class Norms:
         for (dtype, _), indices in groups.items():
             group = [tensors[i] for i in indices]
             if float64 and dtype != torch.float64:
-                parts += torch._foreach_norm(group, 2, dtype=torch.float64)
+                norms = torch._foreach_norm(group, 2, dtype=torch.float64)
             elif dtype in (torch.float16, torch.bfloat16):
-                parts += torch._foreach_norm(group, 2, dtype=torch.float32)
+                norms = torch._foreach_norm(group, 2, dtype=torch.float32)
             else:
-                parts += torch._foreach_norm(group)
-        self.parts = parts          # 0-d tensors, in self._order
+                norms = torch._foreach_norm(group)
+            parts.append(torch.stack(norms))
+        self.parts = parts          # one 1-d tensor per (dtype, device), in self._order
+
+    @classmethod
+    def together(cls, torch, tensors: list) -> Norms:
+        """The norms of tensors known to share one dtype (not half) and one device: one kernel."""
+        norms = cls.__new__(cls)
+        norms._torch, norms.tensors, norms._float64 = torch, tensors, False
+        norms._order = list(range(len(tensors)))
+        norms.parts = [torch.stack(torch._foreach_norm(tensors))]
+        return norms
 
     def values(self, host: list[float]) -> list[float]:
         """The norms in the tensors' order, from the host values of `parts`; float32 norms that
@@ -76,23 +86,15 @@ def _exact(norm: float, count: int) -> bool:
 
 
 def to_host(torch, parts: list) -> list[float]:
-    """The values of `parts` (0-d or 1-d tensors, on any devices) as floats, in order: one
-    transfer per device, in float64 where the device has it."""
-    if not parts:
-        return []
+    """The values of `parts` (tensors on any devices) as floats, in order: one transfer per device."""
     devices: dict = {}
     for index, part in enumerate(parts):
         devices.setdefault(part.device, []).append(index)
-    out: list[float] = [0.0] * sum(part.numel() for part in parts)
-    starts = [0]
-    for part in parts:
-        starts.append(starts[-1] + part.numel())
-    for device, indices in devices.items():
-        wide = torch.float32 if device.type == "mps" else torch.float64
-        values = torch.cat([parts[i].reshape(-1).to(wide) for i in indices]).tolist()
-        position = 0
+    if len(devices) == 1:
+        return torch.cat([part.reshape(-1) for part in parts]).tolist() if parts else []
+    values: list[list[float]] = [[] for _ in parts]
+    for indices in devices.values():
+        host = iter(torch.cat([parts[i].reshape(-1) for i in indices]).tolist())
         for i in indices:
-            count = starts[i + 1] - starts[i]
-            out[starts[i]:starts[i + 1]] = values[position:position + count]
-            position += count
-    return out
+            values[i] = [next(host) for _ in range(parts[i].numel())]
+    return [value for part in values for value in part]

@@ -28,6 +28,7 @@ What it does with a model that changes: see `Watcher`.
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import warnings
@@ -95,6 +96,7 @@ class Watcher:
         self._model = model
         self._names = [layer.name for layer in layers]
         self._layers: list[Layer | None] = list(layers)
+        self._plan = _Plan(torch, self._layers)
         self._signature = _signature(model)
         self._optimizer = optimizer
         self._activations = activations
@@ -106,8 +108,9 @@ class Watcher:
         self._warned: set[str] = set()
         self._handles = []
         if optimizer is not None:
-            self._handles = [optimizer.register_step_pre_hook(self._before_step),
-                             optimizer.register_step_post_hook(self._after_step)]
+            self._handles = [optimizer.register_step_pre_hook(self._guarded(self._before_step)),
+                             optimizer.register_step_post_hook(self._guarded(self._after_step))]
+            atexit.register(self._flush)   # before the recorder's own close at exit: the last step is kept
         if activations is not None:
             activations.arm()
 
@@ -138,33 +141,46 @@ class Watcher:
 
     def close(self) -> None:
         """Write what is held and the end line; remove the hooks (again: nothing)."""
-        if os.getpid() != self._pid:
-            return
-        self._flush()
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
-        if self._activations is not None:
-            self._activations.disarm()
-        if self.recorder is not None:
+        if self._stop():
             self.recorder.close()
 
     def __enter__(self) -> Watcher:
         return self
 
     def __exit__(self, kind, error, traceback) -> None:
+        if self._stop():
+            self.recorder.__exit__(kind, error, traceback)
+
+    def _stop(self) -> bool:
+        """Write what is held, remove every hook; whether there is a recorder to close here."""
         if os.getpid() != self._pid:
-            return
+            return False
         self._flush()
+        atexit.unregister(self._flush)
+        self._unhook()
+        return self.recorder is not None
+
+    def _unhook(self) -> None:
         for handle in self._handles:
             handle.remove()
         self._handles = []
         if self._activations is not None:
             self._activations.disarm()
-        if self.recorder is not None:
-            self.recorder.__exit__(kind, error, traceback)
 
     # the optimizer's hooks
+
+    def _guarded(self, hook):
+        """`hook`, which never breaks the training it watches: a failure stops the watching, with
+        one warning naming it, and the step goes on."""
+        def guarded(optimizer, args, kwargs) -> None:
+            try:
+                hook(optimizer, args, kwargs)
+            except Exception as error:   # noqa: BLE001 - whatever it is, the user's step must go on
+                self._pending = self._held = None
+                self._unhook()
+                self._warn(f"vgrad.watch: stopped recording at step {self._steps} ({type(error).__name__}: "
+                           f"{error}); training goes on")
+        return guarded
 
     def _before_step(self, optimizer, args, kwargs) -> None:
         """Measure the gradients the step is about to use, and copy θ, on a recorded step."""
@@ -198,7 +214,7 @@ class Watcher:
         counts = self._activations.parts() if self._activations is not None else ([], [])
         if self._activations is not None:
             self._activations.disarm()
-        return _Measure(self._torch, step, self._layers, scale=scale, updates=updates, activations=counts,
+        return _Measure(self._torch, step, self._plan, scale=scale, updates=updates, activations=counts,
                         sharded=self._sharded)
 
     def _updated(self, optimizer) -> set[int]:
@@ -233,6 +249,7 @@ class Watcher:
         self._signature = signature
         now = {layer.name: layer for layer in find_layers(self._model)}
         self._layers = [now.get(name) for name in self._names]
+        self._plan = _Plan(self._torch, self._layers)
         added = [name for name in now if name not in self._names]
         removed = [name for name, layer in zip(self._names, self._layers) if layer is None]
         if added:
@@ -252,33 +269,20 @@ class _Measure:
     """One record's device work: gradient norms and bias heads at once, θ copied when the step's
     update is measured; `finish` adds the update's norms and brings everything to the host."""
 
-    def __init__(self, torch, step: int, layers: list, *, scale: float, updates: set | None,
+    def __init__(self, torch, step: int, plan: _Plan, *, scale: float, updates: set | None,
                  activations: tuple, sharded: bool) -> None:
         self._torch = torch
         self.step = step
-        self._layers = layers
         self._scale = scale
         self._sharded = sharded
         self._activation_parts, self._activation_plan = activations
-        grads, self._grad_slots = [], []   # per layer: indices into grads of its biases' and others' gradients
-        heads = []
-        self._head_counts = []
-        for layer in layers:
-            biases = [] if layer is None else [strided(torch, p.grad, dense=True) for p in layer.biases]
-            others = [] if layer is None else [strided(torch, p.grad) for p in layer.others]
-            slot_b = [len(grads) + i for i, g in enumerate(b for b in biases if b is not None)]
-            grads += [g for g in biases if g is not None]
-            slot_o = [len(grads) + i for i, g in enumerate(o for o in others if o is not None)]
-            grads += [g for g in others if g is not None]
-            self._grad_slots.append((layer is not None and bool(layer.biases) and biases[0] is not None,
-                                     slot_b, slot_o))
-            first = biases[0] if biases and biases[0] is not None else None
-            count = 0 if first is None else min(NEURONS_SHOWN, first.numel())
-            if count:
-                heads.append(first.reshape(-1)[:count])
-            self._head_counts.append(count)
-        self._grads = Norms(torch, grads, float64=sharded)
-        self._heads = torch.cat([h.to(heads[0].dtype) for h in heads]).clone() if heads else None
+        layers = plan.layers
+        fast = None if sharded else plan.read(torch)
+        if fast is not None:
+            self._grads, self._heads = fast
+            self._grad_slots, self._head_counts = plan.slots, plan.head_counts
+        else:
+            self._read_each(torch, layers)
         self._params: list = []
         self._theta: Norms | None = None
         self._copy = None
@@ -288,6 +292,32 @@ class _Measure:
             flat = [strided(torch, p.detach()) for group in self._params for p in group]
             self._theta = Norms(torch, flat, float64=sharded)
             self._copy = _flat_copy(torch, flat)
+
+    def _read_each(self, torch, layers: list) -> None:
+        """Gradients of any kind: missing, sparse, sharded, of mixed dtypes or devices."""
+        grads: list = []
+        heads = []
+        self._grad_slots: list[tuple] = []   # per layer: has a bias gradient, indices of its biases', others'
+        self._head_counts: list[int] = []
+        for layer in layers:
+            if layer is None:
+                self._grad_slots.append((False, (), ()))
+                self._head_counts.append(0)
+                continue
+            biases = [strided(torch, p.grad, dense=True) for p in layer.biases]
+            others = [strided(torch, p.grad) for p in layer.others]
+            start = len(grads)
+            grads += [g for g in biases if g is not None]
+            middle = len(grads)
+            grads += [g for g in others if g is not None]
+            first = biases[0] if biases else None
+            self._grad_slots.append((first is not None, range(start, middle), range(middle, len(grads))))
+            count = 0 if first is None else min(NEURONS_SHOWN, first.numel())
+            if count:
+                heads.append(first[:count] if first.dim() == 1 else first.reshape(-1)[:count])
+            self._head_counts.append(count)
+        self._grads = Norms(torch, grads, float64=self._sharded)
+        self._heads = torch.cat(heads) if heads else None   # a copy: the step may change the gradients
 
     def finish(self, scalars: list) -> list[float]:
         """Every value on the host, after the step (when θ was copied): one transfer per device,
@@ -305,18 +335,20 @@ class _Measure:
         if self._sharded:
             norms = _all_reduce_squares(torch, norms)
         heads = [self._heads] if self._heads is not None else []
-        host = to_host(torch, [*norms, *heads, *[torch.as_tensor(c, dtype=torch.float64).reshape(1)
-                                                  if not torch.is_tensor(c) else c.reshape(1)
-                                                  for c in self._activation_parts], *scalars])
+        counts = [c if torch.is_tensor(c) else torch.tensor(float(c)) for c in self._activation_parts]
+        host = to_host(torch, [*norms, *heads, *counts, *scalars])
         self._copy = None   # θ's copy freed
-        count_g = len(self._grads.parts)
-        count_t = len(self._theta.parts) if self._theta else 0
-        count_d = len(deltas.parts) if deltas else 0
+        count_g = len(self._grads.tensors)
+        count_t = len(self._theta.tensors) if self._theta else 0
+        count_d = len(deltas.tensors) if deltas else 0
         grads = self._grads.values(host[:count_g])
         theta = self._theta.values(host[count_g:count_g + count_t]) if self._theta else []
         delta = deltas.values(host[count_g + count_t:count_g + count_t + count_d]) if deltas else []
         rest = host[count_g + count_t + count_d:]
         self._layout = (len(grads), len(theta), len(delta))
+        self._groups = [len(group) for group in self._params] if self._theta is not None else None
+        self._grads = self._theta = None   # the gradients and parameters are not held any longer
+        self._params = []
         return [*grads, *theta, *delta, *rest]
 
     def unpack(self, values: list[float]) -> tuple:
@@ -336,20 +368,77 @@ class _Measure:
         """(update_ratio, saturated, dead) from `finish`'s values; None where not measured."""
         count_g, count_t, count_d = self._layout
         ratio = None
-        if self._theta is not None and count_d == count_t:
+        if self._groups is not None and count_d == count_t:
             theta, delta = values[count_g:count_g + count_t], values[count_g + count_t:count_g + count_t + count_d]
             ratio, position = [], 0
-            for group in self._params:
-                before = math.hypot(*theta[position:position + len(group)])
-                moved = math.hypot(*delta[position:position + len(group)])
-                position += len(group)
-                ratio.append(moved / before if group and before > 0 else None)
+            for size in self._groups:
+                before = math.hypot(*theta[position:position + size])
+                moved = math.hypot(*delta[position:position + size])
+                position += size
+                ratio.append(moved / before if size and before > 0 else None)
         saturated = dead = None
         if self._activation_plan:
             start = sum(self._layout) + sum(self._head_counts)
             host = values[start:start + len(self._activation_parts)]
             saturated, dead = _fractions(host, self._activation_plan)
         return ratio, saturated, dead
+
+
+class _Plan:
+    """The watched layers' parameters in reading order (per layer its biases, then the others) and
+    where each layer's values fall: the common record (every gradient there, dense, of the dtype
+    and on the one device planned) is read in one pass with no per-layer work."""
+
+    def __init__(self, torch, layers: list) -> None:
+        self.layers = layers
+        self.params = [p for layer in layers if layer is not None for p in layer.parameters]
+        self.dtypes = [p.dtype for p in self.params]
+        self.slots: list[tuple] = []
+        self.head_counts: list[int] = []
+        self.heads: list[tuple[int, int]] = []   # (index in params, entries) of each layer's first bias
+        self._numels: list[int] = []             # and its size
+        position = 0
+        for layer in layers:
+            if layer is None:
+                self.slots.append((False, (), ()))
+                self.head_counts.append(0)
+                continue
+            count_b, count_o = len(layer.biases), len(layer.others)
+            self.slots.append((count_b > 0, range(position, position + count_b),
+                               range(position + count_b, position + count_b + count_o)))
+            count = min(NEURONS_SHOWN, layer.biases[0].numel()) if count_b else 0
+            self.head_counts.append(count)
+            if count:
+                self.heads.append((position, count))
+                self._numels.append(layer.biases[0].numel())
+            position += count_b + count_o
+        self._plain = (len({(p.dtype, p.device) for p in self.params}) == 1   # none: every layer gone
+                       and self.dtypes[0] not in (torch.float16, torch.bfloat16))
+        starts = [0]
+        for size in self._numels:
+            starts.append(starts[-1] + size)
+        # the heads' places in the concatenation of the first bias gradients: one gather
+        self._head_index = torch.tensor([start + k for start, (_, count) in zip(starts, self.heads)
+                                         for k in range(count)], dtype=torch.long,
+                                        device=self.params[0].device if self.params else None)
+
+    def read(self, torch) -> tuple | None:
+        """(Norms of every gradient, a copy of the heads) in one pass, or None when a gradient is
+        missing, not dense, or not of the dtype planned."""
+        if not self._plain:
+            return None
+        grads = [p.grad for p in self.params]
+        if any(g is None or g.layout != torch.strided or g.dtype != d for g, d in zip(grads, self.dtypes)):
+            return None
+        if any(grads[i].numel() != n for (i, _), n in zip(self.heads, self._numels)):
+            return None   # a bias resized since
+        try:
+            norms = Norms.together(torch, grads)
+        except RuntimeError:   # the model moved to several devices since
+            return None
+        if not self.heads:
+            return norms, None
+        return norms, torch.cat([grads[i].reshape(-1) for i, _ in self.heads])[self._head_index]
 
 
 def _fractions(host: list[float], plan: list) -> tuple[list, list]:
@@ -382,9 +471,9 @@ def _all_reduce_squares(torch, norms: list) -> list:
     """Each rank's shard norms → the whole tensors' norms: √(Σ_ranks ‖shard‖²), one all-reduce."""
     if not norms:
         return norms
-    squares = torch.stack([n.to(torch.float64) for n in norms]).square()
+    squares = torch.cat([n.to(torch.float64) for n in norms]).square()
     torch.distributed.all_reduce(squares)
-    return list(squares.sqrt().unbind())
+    return list(squares.sqrt().split([n.numel() for n in norms]))
 
 
 def _host(torch, value):
@@ -392,9 +481,17 @@ def _host(torch, value):
     return value.detach().item() if torch.is_tensor(value) else value
 
 
-def _signature(model) -> tuple:
-    """Which parameters the model holds now, by identity: a layer replaced or added changes it."""
-    return tuple(map(id, model.parameters()))
+def _signature(model) -> list[int]:
+    """Which parameters the model holds now, by identity: a layer replaced or added changes it.
+    (The watcher holds the watched parameters, so no id is reused meanwhile.) A walk of the
+    modules' own tables: model.parameters() costs as much as the rest of a record."""
+    ids: list[int] = []
+    stack = [model]
+    while stack:
+        module = stack.pop()
+        ids += map(id, module._parameters.values())
+        stack += (child for child in module._modules.values() if child is not None)
+    return ids
 
 
 def _sharded(torch, model) -> bool:

@@ -170,3 +170,24 @@ def test_close_removes_the_hooks(tmp_path):
     nn.functional.mse_loss(model(x), y).backward()
     optimizer.step()
     assert len(read_run(tmp_path / "run.jsonl").steps) == 0
+
+
+def test_a_failure_inside_the_watchers_hooks_warns_once_and_the_training_goes_on(tmp_path, monkeypatch):
+    from vgrad.core.watch import torch_watch
+
+    def broken(self, scalars):
+        raise MemoryError("no room for θ's copy")
+
+    monkeypatch.setattr(torch_watch._Measure, "finish", broken)
+    model = mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = data()
+    before = model[0].weight.detach().clone()
+    with pytest.warns(RuntimeWarning, match=r"stopped recording at step 1 \(MemoryError: no room"):
+        with vgrad.watch(model, tmp_path / "run.jsonl", optimizer=optimizer):
+            for _ in range(2):
+                optimizer.zero_grad()
+                nn.functional.mse_loss(model(x), y).backward()
+                optimizer.step()
+    assert not torch.equal(before, model[0].weight)          # both steps were taken
+    assert len(read_run(tmp_path / "run.jsonl").steps) == 0
