@@ -7,6 +7,7 @@ Per activation output a (shape (B, …): B examples, the rest its units):
 - ReLU family (relu, relu6, leaky_relu, elu, gelu, silu): a unit is dead when its output is
   ≤ 0 for every example of the step (every micro-batch under accumulation): ReLU passes back
   nothing there, the others only their small negative slope.
+Only forwards with gradients on count: an evaluation under torch.no_grad() does not.
 A module called several times per forward (one nn.ReLU reused after every layer) counts each
 call's units separately: its k-th call in one forward is the same unit set in every forward of
 the step; the root model's forward starts the count again.
@@ -82,7 +83,7 @@ class Activations:
         kind = self.kinds[index]
 
         def count(module, inputs, output) -> None:
-            if not torch.is_tensor(output) or output.dim() == 0:
+            if not torch.is_grad_enabled() or not torch.is_tensor(output) or output.dim() == 0:
                 return
             a = output.detach()
             call = self._calls[index]

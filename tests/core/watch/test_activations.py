@@ -95,3 +95,13 @@ def test_activations_without_activation_modules_are_refused_clearly(tmp_path):
         vgrad.watch(nn.Linear(2, 2), tmp_path / "run.jsonl", activations=True)
     with pytest.raises(InputError, match="activations='yes'"):
         vgrad.watch(nn.Linear(2, 2), tmp_path / "run.jsonl", activations="yes")
+
+
+def test_an_evaluation_under_no_grad_is_not_counted(tmp_path):
+    model = nn.Sequential(fixed(nn.Linear(1, 1).double(), [[1.0]], [0.0]), nn.ReLU())
+    with vgrad.watch(model, tmp_path / "run.jsonl", activations=True) as watcher:
+        model(torch.tensor([[1.0]], dtype=torch.float64)).sum().backward()     # alive
+        with torch.no_grad():
+            model(torch.tensor([[-1.0]] * 3, dtype=torch.float64))            # another batch's shape: not counted
+        watcher.log(0)
+    assert read_run(tmp_path / "run.jsonl").steps[0].dead == (0.0,)
