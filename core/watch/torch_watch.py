@@ -236,8 +236,8 @@ class Watcher:
         self.recorder.log_later(lambda: (step, *measure.unpack(values), loss, accuracy, *measure.extras(values)))
 
     def _flush(self) -> None:
-        """Write a held record that no `log` came for."""
-        if self._held is not None:
+        """Write a held record that no `log` came for (only in the process that called watch())."""
+        if self._held is not None and os.getpid() == self._pid:
             self._write(*self._held)
             self._held = None
 

@@ -191,3 +191,19 @@ def test_a_failure_inside_the_watchers_hooks_warns_once_and_the_training_goes_on
                 optimizer.step()
     assert not torch.equal(before, model[0].weight)          # both steps were taken
     assert len(read_run(tmp_path / "run.jsonl").steps) == 0
+
+
+def test_gradients_clipped_before_the_step_are_recorded_clipped(tmp_path):
+    """What the step uses: scaler.unscale_, clip_grad_norm_, scaler.step."""
+    model = mlp(torch.float32)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 8)
+    x, y = data(dtype=torch.float32)
+    with vgrad.watch(model, tmp_path / "run.jsonl", optimizer=optimizer):
+        scaler.scale(nn.functional.mse_loss(model(x), y)).backward()
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1e-3)
+        scaler.step(optimizer)
+        scaler.update()
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    assert math.hypot(*step.speed, *step.weight_grad) == pytest.approx(1e-3, rel=1e-4)

@@ -113,3 +113,16 @@ def test_a_process_forked_after_watch_records_nothing_and_exits_cleanly(tmp_path
     watcher.close()
     assert os.waitstatus_to_exitcode(status) == 0
     assert [s.step for s in read_run(tmp_path / "run.jsonl").steps] == [0]
+
+
+def test_a_module_used_twice_per_step_is_one_layer_with_the_summed_gradient(tmp_path):
+    torch.manual_seed(0)
+    shared = nn.Linear(3, 3)
+    model = nn.Sequential(shared, nn.Tanh(), shared)      # registered twice, called twice
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with vgrad.watch(model, tmp_path / "run.jsonl", optimizer=optimizer, activations=True):
+        model(torch.ones(2, 3)).sum().backward()
+        optimizer.step()
+    recording = read_run(tmp_path / "run.jsonl")
+    assert recording.specs[0].layers == ("0",)
+    assert recording.steps[0].weight_grad == pytest.approx([shared.weight.grad.norm().item()], rel=1e-6)
