@@ -20,8 +20,10 @@ When it records:
   after the step gives the loss and accuracy to that step's record (it ignores `step`); a record
   nobody logs for is written without them at the next record or at close.
 - Sharded (FSDP2 fully_shard, parameters are DTensors): call `watch` on every rank; each rank
-  sums the squares of its shards, one all-reduce per record, rank 0 writes. Every rank must
-  step (and log) alike.
+  sums the squares of its shards (gradients, θ, Δθ), one all-reduce per record, rank 0 writes;
+  no full gradient is gathered. Every rank must step (and log) alike. The neuron bars are the
+  first entries of rank 0's shard of each bias gradient, and activation counts are rank 0's
+  batch. Under DDP gradients are already averaged: watch on rank 0 only.
 
 What it does with a model that changes: see `Watcher`.
 """
