@@ -14,7 +14,8 @@ When it records:
   step under gradient accumulation; under AMP, GradScaler.step calls optimizer.step() only when
   the gradients are finite and after unscale_, so the gradients are unscaled and a skipped step
   is not recorded (an optimizer that unscales inside its fused step gets its gradients divided
-  by the scale it is given, and a step it skips is not recorded). Gradients clipped before the
+  by the scale it is given, and a step it skips is not recorded; between records such a skip
+  counts as a step, to spare a host sync per step). Gradients clipped before the
   step (clip_grad_norm_ after scaler.unscale_) are recorded clipped: what the step uses.
   Records are numbered by the optimizer steps the watcher saw, from 0; `log(step, loss=…)`
   after the step gives the loss and accuracy to that step's record (it ignores `step`); a record
@@ -189,10 +190,13 @@ class Watcher:
         if os.getpid() != self._pid:
             return
         torch = self._torch
-        found_inf = getattr(optimizer, "found_inf", None)   # a fused step GradScaler hands inf checks to
-        if torch.is_tensor(found_inf) and found_inf.item():
-            return   # the optimizer skips this step
         step = self._steps
+        if step % self.every == 0:
+            # a fused step that GradScaler hands its inf check to skips itself: looked at (a host
+            # sync) only where a record would be made, so such a skip between records is counted
+            found_inf = getattr(optimizer, "found_inf", None)
+            if torch.is_tensor(found_inf) and found_inf.item():
+                return
         self._steps += 1
         self._flush()
         if step % self.every:
