@@ -294,6 +294,7 @@ def test_a_recorder_never_writes_a_file_that_record_is_writing_nor_the_reverse(t
     assert read_run(other).warning is None and len(read_run(other).steps) == 1
 
 
+@pytest.mark.slow
 def test_record_with_force_on_a_file_a_recorder_writes_is_refused_in_one_line(tmp_path):
     from typer.testing import CliRunner
 
