@@ -102,6 +102,12 @@ class Recorder:
         return self.model.layers
 
     @property
+    def closed(self) -> bool:
+        """Closed by `close`, or by a newer Recorder of this process that replaced its file: a
+        watcher holding it can let go of its hooks."""
+        return self._closed
+
+    @property
     def failure(self) -> str | None:
         """Why lines were not written (a full disk, a stalled destination, …), else None."""
         failure = self._writer.failure

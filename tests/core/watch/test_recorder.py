@@ -318,6 +318,7 @@ def test_a_second_recorder_with_overwrite_replaces_an_unclosed_one_of_this_proce
     first.log(0, speed=[0.1, 0.2, 0.3])
     with pytest.warns(RuntimeWarning, match="closing the earlier Recorder"):
         second = vgrad.Recorder(path, LAYERS, name="second", overwrite=True)
+    assert first.closed and not second.closed
     with pytest.warns(RuntimeWarning, match="a newer Recorder replaced this one"):
         first.log(1, speed=[0.1, 0.2, 0.3])
     second.log(5, speed=[0.4, 0.5, 0.6])
