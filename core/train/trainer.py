@@ -13,10 +13,10 @@ import numpy as np
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset, one_hot
 from vgrad.core.engine import kernels
+from vgrad.core.engine.kernel_set import SIMD
 from vgrad.core.engine.net import B_OFF, N_IN, N_OUT, W_OFF, activation_code, cost_code, init_params, make_layout
 from vgrad.core.engine.simd import panels, sparse
 from vgrad.core.engine.simd.buffers import aligned, aligned_empty
-from vgrad.core.engine.simd.lanes import simd_available
 from vgrad.core.engine.structs import Hyper, Net, Panels, make_buffers, no_panels
 from vgrad.core.record.step import NEURONS_SHOWN, StepRecord
 from vgrad.core.spec import NetSpec
@@ -60,7 +60,7 @@ class Trainer:
             scratch = sparse.scratch_size(int(self.table[0, N_OUT]), n_inputs, rows, dtype)
         # the thin products are faster than BLAS at every batch size measured, where they run
         self.buffers = make_buffers(self.layout, max(rows, config.batch_size), config.batch_size, dtype,
-                                    thin=simd_available(), panel_scratch=scratch)
+                                    thin=SIMD, panel_scratch=scratch)
         self.grads = self.buffers.grads
         self.net = Net(self.params, self.table, activation_code(self.spec), cost_code(self.spec))
         self.hyper = Hyper(eta=config.eta, lmbda=config.lmbda, clip=config.clip, n_train=self.n_train,
@@ -165,11 +165,11 @@ def _packed_probe_set(probe_x: np.ndarray, source: np.ndarray, dtype: np.dtype) 
 
 def _pack_probe_set(probe_x: np.ndarray, dtype: np.dtype) -> Panels:
     """Compressed when at most SPARSE_DENSITY of the used pixels are nonzero (MNIST's are 24 %),
-    else packed; all empty without a SIMD target."""
+    else packed; all empty with the portable kernel set (kernel_set.py)."""
     rows, _ = probe_x.shape
     inputs = np.flatnonzero(np.any(probe_x != 0, axis=0)).astype(np.int64)
     empty = no_panels(dtype)
-    if not simd_available() or not len(inputs):
+    if not SIMD or not len(inputs):
         return empty._replace(inputs=inputs)
     used = np.ascontiguousarray(probe_x[:, inputs])
     if np.count_nonzero(used) <= sparse.SPARSE_DENSITY * used.size:
