@@ -15,7 +15,6 @@ from vgrad.tui.widgets.formatting import gain
 from vgrad.tui.widgets.log_sparkline import BAD, ZERO, columns_of, levels, row_runs, run_steps
 from vgrad.tui.widgets.net_panel import NetPanel
 from vgrad.tui.widgets.neuron_bars import bar, drawing, largest
-from vgrad.tui.widgets.plot_screen import decade_ticks, step_ticks
 from vgrad.tui.widgets.status_line import pack, readings, state_text, status_lines
 
 NAN, INF = math.nan, math.inf
@@ -124,15 +123,6 @@ def test_panel_heights_and_description():
     assert NetPanel.rows_needed(spec, wide=False, neurons=True) == 2 + 4 + 1 + 8 + 2
     assert NetPanel.rows_needed(spec, wide=True, neurons=True, spark_rows=3) == 2 + 15 + 1
     assert NetPanel.rows_needed(spec, wide=True, neurons=False) == 2 + 4 + 1
-
-
-def test_plot_ticks():
-    assert decade_ticks(SpeedScale(-4.5, -0.5)) == ([-5.0, -4.0, -3.0, -2.0, -1.0, 0.0],
-                                                    ["1e-5", "1e-4", "1e-3", "1e-2", "1e-1", "1e0"])
-    assert step_ticks(500) == [0, 100, 200, 300, 400, 500]
-    assert step_ticks(60) == [0, 10, 20, 30, 40, 50, 60]
-    assert step_ticks(12_000) == [0, 2000, 4000, 6000, 8000, 10_000, 12_000]
-    assert step_ticks(0) == [0]
 
 
 def test_the_log_scale_only_grows_so_bars_hold_still():
