@@ -12,12 +12,12 @@ import typer
 
 from vgrad.core import __version__
 from vgrad.core.config import DTYPES, MODES, Config
-from vgrad.core.errors import InputError
+from vgrad.core.errors import InputError, did_you_mean
 from vgrad.core.lab.presets import DEFAULT_PRESET, PRESETS, preset_nets
 from vgrad.core.spec import ACTIVATIONS, COSTS, INITS
 from vgrad.core.status import EndStatus, ExitCode, NetState
 from vgrad.tui import console
-from vgrad.tui.cli_help import HelpGroup, choices, examples
+from vgrad.tui.cli_help import HelpCommand, HelpGroup, choices, examples
 from vgrad.tui.console import SafeConsole, fail, print_json, stderr_console
 from vgrad.tui.outputs import claim_outputs, data_files, refuse_existing_outputs
 from vgrad.tui.signals import signals_as_interrupt
@@ -75,7 +75,7 @@ RUN_EXAMPLES = examples(
     "vgrad-tui --epochs 0 --no-ui                 s_l at initialisation only")
 
 
-@app.command("run", epilog=RUN_EXAMPLES)
+@app.command("run", cls=HelpCommand, epilog=RUN_EXAMPLES)
 def run_command(
     net: list[str] | None = typer.Option(
         None, "--net", "-n", metavar="SPEC",
@@ -213,7 +213,7 @@ def _print_summary(view, mode: str) -> None:
         stderr_console().print(f"warning: {notice}")
 
 
-@app.command("replay", epilog=examples(
+@app.command("replay", cls=HelpCommand, epilog=examples(
     "vgrad-tui replay run.jsonl          play it back; q prints its summary",
     "vgrad-tui replay run.jsonl --no-ui  the summary table only"))
 def replay_command(
@@ -248,7 +248,7 @@ def replay_command(
     raise typer.Exit(code)
 
 
-@app.command("watch", epilog=examples(
+@app.command("watch", cls=HelpCommand, epilog=examples(
     "vgrad-tui watch mine.jsonl                   your model, live, as vgrad.watch writes it",
     "vgrad-tui watch mine.jsonl book.jsonl --layers 0,1,mid,-2,-1"))
 def watch_command(
@@ -295,7 +295,7 @@ def watch_command(
     raise typer.Exit(code)
 
 
-@app.command("reproduce", epilog=examples(
+@app.command("reproduce", cls=HelpCommand, epilog=examples(
     "vgrad-tui reproduce                              20 seeds, the book's s_l at init",
     "vgrad-tui reproduce --seeds 200 --json > reproduce.json",
     "vgrad-tui reproduce --accuracy --data ~/mnist    the book's accuracy table, full MNIST"))
@@ -331,7 +331,7 @@ def reproduce_command(
     if epochs < 0:
         fail(f"--epochs {epochs}: must be 0 or more")
     if dtype not in DTYPES:
-        fail(f"--dtype {dtype!r}: choose {' or '.join(DTYPES)}")
+        fail(f"--dtype {dtype!r}: choose {' or '.join(DTYPES)}" + did_you_mean(dtype, DTYPES))
     try:
         dataset = check_data(load_dataset(data))
     except InputError as error:
@@ -354,7 +354,7 @@ def reproduce_command(
     raise typer.Exit(ExitCode.OK if all(r.passed for r in results) else ExitCode.FAILED)
 
 
-@app.command("bench", epilog=examples(
+@app.command("bench", cls=HelpCommand, epilog=examples(
     "vgrad-tui bench                   every target, PASS/FAIL (a few minutes)",
     "vgrad-tui bench --quick --check   short timings; exit 1 if a target FAILs",
     "vgrad-tui bench --json > bench.json"))
@@ -400,7 +400,7 @@ def bench_command(
         raise typer.Exit(ExitCode.FAILED)
 
 
-@app.command("plot", epilog=examples(
+@app.command("plot", cls=HelpCommand, epilog=examples(
     "vgrad-tui plot run.jsonl -o speed.png",
     "vgrad-tui plot run.jsonl -o weights.svg --lens weight --separate-y"))
 def plot_command(
@@ -437,7 +437,7 @@ def plot_command(
     typer.echo(f"wrote {figure.path}")
 
 
-@app.command("chain", epilog=examples(
+@app.command("chain", cls=HelpCommand, epilog=examples(
     "vgrad-tui chain               four neurons; e shows the book's exploding example",
     "vgrad-tui chain --neurons 6"))
 def chain_command(
@@ -460,7 +460,7 @@ def run_cli(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and not args[0].startswith("-") and args[0] not in SUBCOMMANDS:
         typer.echo(f"vgrad-tui: error: no command {args[0]!r}; the commands are {', '.join(SUBCOMMANDS)} "
-                   "(bare options go to run)", err=True)
+                   f"(bare options go to run){did_you_mean(args[0], SUBCOMMANDS)}", err=True)
         raise SystemExit(ExitCode.USAGE)
     if not args or (args[0] not in SUBCOMMANDS and args[0] not in TOP_LEVEL_OPTIONS):
         args.insert(0, "run")

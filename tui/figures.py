@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from vgrad.core.errors import InputError
+from vgrad.core.errors import InputError, did_you_mean
 from vgrad.core.guard import expand
 from vgrad.core.record.reader import Recording
 from vgrad.core.status import EndStatus, NetState
@@ -34,7 +34,7 @@ def _drawn(value: float | None) -> float:
 
 def check_lens(lens: str) -> str:
     if lens not in LENSES:
-        raise InputError(f"--lens {lens!r}: choose {' or '.join(LENSES)}")
+        raise InputError(f"--lens {lens!r}: choose {' or '.join(LENSES)}" + did_you_mean(lens, LENSES))
     return lens
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vgrad.core.errors import InputError
+from vgrad.core.errors import InputError, did_you_mean
 
 PRESETS: dict[str, tuple[tuple[str, ...], str]] = {
     "book": (("auto-30-30-10", "auto-30-30-30-10", "auto-30-30-30-30-10"),
@@ -20,5 +20,5 @@ DEFAULT_PRESET = "book"
 
 def preset_nets(name: str) -> tuple[str, ...]:
     if name not in PRESETS:
-        raise InputError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+        raise InputError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}" + did_you_mean(name, PRESETS))
     return PRESETS[name][0]

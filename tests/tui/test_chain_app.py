@@ -210,3 +210,16 @@ def test_snapshot_default(chain_app, snap_compare):
 def test_snapshot_exploding_example(chain_app, snap_compare):
     """After `e`: every factor is 25 and dC/db_1 is 25^3 times dC/db_4."""
     assert snap_compare(chain_app, terminal_size=SNAPSHOT_SIZE, press=["e"])
+
+
+def test_question_mark_lists_every_key_and_the_chain_rule(chain_app):
+    """`?` opens the keys and the chain's ∂C/∂b_1 product; escape closes it."""
+    from vgrad.tui.widgets import HelpScreen
+
+    def opened(app):
+        assert isinstance(app.screen, HelpScreen)
+        keys = dict(app.screen.keys)
+        assert {"left", "right", "e", "r", "?", "q"} <= set(keys) and "∂C/∂b_1" in app.screen.about
+
+    run_steps(chain_app, (["question_mark"], opened),
+              (["escape"], lambda app: not isinstance(app.screen, HelpScreen) or pytest.fail("still open")))

@@ -46,7 +46,8 @@ class WholeCellScrollBar(ScrollBarRender):
 
 
 class HelpScreen(ModalScreen[None]):
-    """A modal list of `keys` as (key, description) pairs; escape, ? or enter closes it."""
+    """A modal list of `keys` as (key, description) pairs and the `about` text below them;
+    escape, ? or enter closes it."""
 
     DEFAULT_CSS = """
     HelpScreen #help-box {
@@ -60,16 +61,18 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,question_mark,enter", "close", "close help")]
 
-    def __init__(self, keys: list[tuple[str, str]], **options) -> None:
+    def __init__(self, keys: list[tuple[str, str]], about: str = ABOUT, title: str = "vgrad keys", **options) -> None:
         super().__init__(**options)
         self.keys = keys
+        self.about = about
+        self.title_text = title
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:
-            box.border_title = "vgrad keys"
+            box.border_title = self.title_text
             box.border_subtitle = "↑↓ scrolls · escape closes"
             yield Static(key_table(self.keys), id="help-keys")
-            yield Static(Text(ABOUT), id="help-about")
+            yield Static(Text(self.about), id="help-about")
 
     def on_mount(self) -> None:
         box = self.query_one("#help-box", VerticalScroll)
