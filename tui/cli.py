@@ -393,7 +393,8 @@ def bench_command(
         print_json(result)
     else:
         from vgrad.tui.tables.bench import bench_tables
-        SafeConsole().print(*bench_tables(result))
+        out = SafeConsole()
+        out.print(*bench_tables(result, width=out.width))
     missed = failed(result)
     if check and missed:
         err.print(f"vgrad-tui: bench --check: {len(missed)} target(s) FAIL: {'; '.join(missed)}", markup=False)
