@@ -100,7 +100,7 @@ class ChainApp(App[None]):
         """Run the chain forward and hand the result to every widget."""
         state = forward(self.chain)
         for card, neuron in zip(self.query(NeuronCard), state.neurons):
-            card.show(neuron, selected=neuron.j - 1 == self.selected)
+            card.show(neuron, selected=neuron.j - 1 == self.selected, last=neuron.j == self.neurons)
         self.query_one(ChainDiagram).show(state)
         self.query_one(GradientRatio).show(state)
         self.query_one(ProductFormula).show(state)
