@@ -7,8 +7,8 @@ from textual.widgets import Label, Static
 
 from vgrad.core.errors import InputError
 from vgrad.core.lab.chain import NEUTRAL_BAND, default_chain, exploding_chain, forward
-from vgrad.tui.chain.app import BIAS_STEP, WEIGHT_STEP, ChainApp, make_chain_app
 from vgrad.core.view.summary import number
+from vgrad.tui.chain.app import BIAS_STEP, WEIGHT_STEP, ChainApp, make_chain_app
 from vgrad.tui.chain.widgets import GradientRatio, NeuronCard, ProductFormula, Reading, reading
 
 SNAPSHOT_SIZE = (100, 30)
@@ -249,7 +249,8 @@ def test_each_card_is_labelled_by_the_gradient_it_shows_in_one_number_format(nam
                       "factor": neuron.factor, "gradient": neuron.relative_gradient}
             assert shown == {cls: number(value) for cls, value in values.items()}
             gradient = neuron.relative_gradient
-            kind = "exploding" if gradient > NEUTRAL_BAND[1] else "vanishing" if gradient < NEUTRAL_BAND[0] else "neutral"
+            low, high = NEUTRAL_BAND
+            kind = "exploding" if gradient > high else "vanishing" if gradient < low else "neutral"
             assert card.has_class(f"-{kind}") and card.query_one(".gradient").has_class(f"-{kind}")
             assert card.border_subtitle == ("the reference" if last else f"∂C/∂b {kind}")
 
