@@ -13,7 +13,8 @@ import typer
 from vgrad.core import __version__
 from vgrad.core.config import DTYPES, MODES, Config
 from vgrad.core.errors import InputError, did_you_mean
-from vgrad.core.lab.presets import DEFAULT_PRESET, PRESETS, preset_nets
+from vgrad.core.lab.presets import DEFAULT_PRESET, PRESETS
+from vgrad.core.lab.presets import preset as preset_of
 from vgrad.core.spec import ACTIVATIONS, COSTS, INITS
 from vgrad.core.status import EndStatus, ExitCode, NetState
 from vgrad.tui import console
@@ -88,7 +89,8 @@ def run_command(
                                   "sgd: mini-batch SGD with test accuracy."),
     epochs: int | None = typer.Option(None, "--epochs", metavar="N",
                                       help="Epochs (default 500 in speed mode, 30 in sgd mode; 0: s_l at init)."),
-    eta: float = typer.Option(0.1, "--eta", metavar="FLOAT", help="Learning rate η."),
+    eta: float | None = typer.Option(None, "--eta", metavar="FLOAT",
+                                     help="Learning rate η (default 0.1; --preset exploding: 0.01)."),
     lmbda: float = typer.Option(5.0, "--lmbda", metavar="FLOAT", help="L2 regularisation λ."),
     batch_size: int = typer.Option(10, "--batch-size", metavar="N", help="Mini-batch size (sgd mode)."),
     seed: int = typer.Option(0, "--seed", metavar="N", help="Seed for every net's initial weights."),
@@ -104,8 +106,8 @@ def run_command(
                                        "wide as the one before (a net with none is refused)."),
     cost: str | None = typer.Option(None, "--cost", metavar=choices(COSTS), help="Cost (default cross_entropy)."),
     clip: float = typer.Option(0.0, "--clip", metavar="FLOAT", help="Clip gradients to this global norm (0: off)."),
-    explode_w: float = typer.Option(100.0, "--explode-w", metavar="FLOAT",
-                                    help="Hidden-to-hidden weight of the explode init."),
+    explode_w: float | None = typer.Option(None, "--explode-w", metavar="FLOAT",
+                                           help="Hidden-to-hidden weight of the explode init (default 100)."),
     dtype: str = typer.Option("float64", "--dtype", metavar=choices(DTYPES), help="Precision of the training."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Headless: progress bars, then a table."),
     record: Path | None = typer.Option(None, "--record", metavar="FILE.jsonl",
@@ -121,9 +123,12 @@ def run_command(
     try:
         if net and preset:
             raise InputError("give --net or --preset, not both")
-        config = Config(mode=mode, epochs=epochs, eta=eta, lmbda=lmbda, batch_size=batch_size, seed=seed,
-                        dtype=dtype, clip=clip, explode_w=explode_w).checked()
-        texts = tuple(net) if net else preset_nets(preset or DEFAULT_PRESET)
+        chosen = None if net else preset_of(preset or DEFAULT_PRESET)
+        given = {"eta": eta, "epochs": epochs, "explode_w": explode_w}
+        settings = {**(chosen.settings if chosen else {}), **{k: v for k, v in given.items() if v is not None}}
+        config = Config(mode=mode, lmbda=lmbda, batch_size=batch_size, seed=seed, dtype=dtype, clip=clip,
+                        **settings).checked()  # type: ignore[arg-type]
+        texts = tuple(net) if net else chosen.nets if chosen else ()
         specs = parse_nets(texts, activation=activation, init=init, residual=residual or None, cost=cost)
         refuse_existing_outputs(((record, "--record"), (csv, "--csv")), force)
         dataset = load_dataset(data)

@@ -349,3 +349,14 @@ def test_quitting_the_dashboard_mid_run_records_the_run_as_stopped(monkeypatch, 
     result = invoke("--net", "784-30-30-10", "--epochs", "100000", "--record", str(record))
     assert result.exit_code == 0 and "stopped" in result.output
     assert read_run(record).end["status"] == "stopped"
+
+
+@pytest.mark.slow  # two headless runs
+def test_a_preset_chooses_its_settings_where_the_user_gives_none(tmp_path):
+    """--preset exploding runs at η = 0.01 (at the book's 0.1 the chain saturates at epoch 1);
+    an --eta given on the command line wins."""
+    for args, eta in (([], 0.01), (["--eta", "0.05"], 0.05)):
+        out = tmp_path / f"run{eta}.jsonl"
+        result = invoke("--preset", "exploding", "--epochs", "0", "--no-ui", "--record", str(out), *args)
+        assert result.exit_code == 0, result.output
+        assert read_run(out).config.eta == eta
