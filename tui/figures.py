@@ -15,6 +15,7 @@ from vgrad.core.record.reader import Recording
 from vgrad.core.status import EndStatus, NetState
 from vgrad.core.view.lens import BIAS, LENSES, SYMBOLS, WEIGHT, lens_values
 from vgrad.core.view.summary import ZERO_FLOOR, epoch_progress, headline_text
+from vgrad.tui.headless import measured_when
 
 FORMATS = (".png", ".svg", ".pdf")
 QUANTITIES = {BIAS: "speed of learning ‖∂C/∂b_l‖", WEIGHT: "weight lens ‖∂C/∂W_l‖"}
@@ -151,7 +152,7 @@ def _neuron_bars(axis, hidden: int, step) -> None:
     shown = max((len(values) for values in step.neurons), default=0)
     neurons = "neuron 1" if shown == 1 else f"neurons 1–{shown}"
     if all(value == 0 for values in step.neurons for value in values):
-        axis.set_title(f"∂C/∂b_j of {neurons} at epoch {step.epoch}: every one is 0", fontsize=9)
+        axis.set_title(f"∂C/∂b_j of {neurons} {measured_when(step)}: every one is 0", fontsize=9)
     else:
-        axis.set_title(f"∂C/∂b_j of {neurons} at epoch {step.epoch} (orange < 0)", fontsize=9)
+        axis.set_title(f"∂C/∂b_j of {neurons} {measured_when(step)} (orange < 0)", fontsize=9)
     axis.set_ylabel("∂C/∂b_j")

@@ -116,7 +116,7 @@ def test_titles_carry_the_spec_state_epochs_and_headline(figure):
 def test_the_bar_axis_has_no_offset_label_to_collide_with_its_title(figure):
     bars = figure.axes[3]
     assert bars.yaxis.get_offset_text().get_text() == ""
-    assert "neuron 1 at epoch 29" in bars.get_title()
+    assert "neuron 1 after 29 epochs" in bars.get_title()     # counted as the title's epoch 30/30 counts
 
 
 @pytest.fixture(scope="module")
