@@ -162,7 +162,9 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
         if no_ui:
             from vgrad.tui.headless import follow_progress, phase
 
-            with phase(err, "compiling numba kernels (first run only; later runs load the cache)…"):
+            with phase(err, LOADING_KERNELS) as say:
+                if not kernels_cached(config.dtype):
+                    say(COMPILING_KERNELS)
                 compile_kernels(config.dtype, modes=(config.mode,), batchnorm=any(spec.batchnorm for spec in specs))
             if signals.caught:  # a signal whose KeyboardInterrupt something swallowed still ends the run
                 raise KeyboardInterrupt
@@ -192,9 +194,34 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
             _quietly(err.print, f"error: {sink.path} is incomplete: {sink.failure}", markup=False, soft_wrap=True)
             code = code or ExitCode.FAILED
     if interrupted:
-        _quietly(err.print, "interrupted: what was measured is kept" + (f" in {record.path}" if record else ""))
+        _quietly(err.print, interrupted_line([sink.path for sink in (record, csv) if sink is not None]),
+                 markup=False, soft_wrap=True)
     signals.restore()
     return code
+
+
+LOADING_KERNELS = "loading the numba kernels…"
+COMPILING_KERNELS = "compiling numba kernels (first run only; later runs load the cache)…"
+
+
+def kernels_cached(dtype: str) -> bool:
+    """Whether numba's cache holds the largest kernel (backprop) for `dtype`: then the start-up loads
+    the kernels rather than compiling them, and is not called a compile."""
+    from vgrad.core.engine import kernels
+    from vgrad.core.engine.jit import is_cached
+    from vgrad.core.train.warmup import backward_arguments, tiny_trainer
+
+    try:
+        return is_cached(kernels._backprop, backward_arguments(tiny_trainer(dtype)))
+    except Exception:   # numba's cache index is private API: when in doubt, call it a compile
+        return False
+
+
+def interrupted_line(kept: list) -> str:
+    """What an interrupted run leaves: the files its measurements are in, or only the summary above."""
+    if kept:
+        return f"interrupted: what was measured is kept in {' and '.join(str(path) for path in kept)}"
+    return "interrupted: only the summary above is kept (--record FILE.jsonl keeps every step)"
 
 
 def _final_status(view) -> EndStatus:
@@ -427,6 +454,8 @@ def plot_command(
         check_figure_path(out)
         refuse_existing_outputs(((out, "-o"),), force)
         recording = read_run(path)
+        if not recording.steps:
+            raise InputError(f"{path}: no step recorded, nothing to draw")
         (figure,) = claim_outputs(((out, "-o"),), force, inputs=(path,))
     except InputError as error:
         fail(str(error))

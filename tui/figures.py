@@ -50,10 +50,11 @@ def isolated(values: list[float]) -> list[int]:
 
 
 def net_state(recording: Recording, net: int) -> str:
-    """The net's last event (done, diverged, error), or "stopped" for a run cut short."""
+    """The net's last event (done, diverged, error), or how the run was cut short: "interrupted"
+    when its end line says so, else "stopped"."""
     kinds = [event.get("kind") for event in recording.events if event.get("net") == net]
-    complete = recording.end is not None and recording.end.get("status") == EndStatus.COMPLETE
-    return str(kinds[-1]) if kinds else NetState.DONE if complete else NetState.STOPPED
+    status = None if recording.end is None else recording.end.get("status")
+    return str(kinds[-1]) if kinds else NetState.DONE if status == EndStatus.COMPLETE else NetState.cut_short(status)
 
 
 def underflow_note(steps: list, lens: str) -> str:

@@ -215,7 +215,7 @@ class FollowRunner:
             status = item.get("status", "?")
             for slot in range(file.first, file.first + file.slots):
                 if self._slots[slot].state not in FINAL_STATES:
-                    self._set(slot, NetState.DONE if status == EndStatus.COMPLETE else NetState.STOPPED,
+                    self._set(slot, NetState.DONE if status == EndStatus.COMPLETE else NetState.cut_short(status),
                               f"the writer ended: {status}")
         elif item["net"] < file.slots:
             slot = file.first + item["net"]

@@ -360,3 +360,24 @@ def test_a_preset_chooses_its_settings_where_the_user_gives_none(tmp_path):
         result = invoke("--preset", "exploding", "--epochs", "0", "--no-ui", "--record", str(out), *args)
         assert result.exit_code == 0, result.output
         assert read_run(out).config.eta == eta
+
+
+@pytest.mark.parametrize("kept, line", [
+    ([], "interrupted: only the summary above is kept (--record FILE.jsonl keeps every step)"),
+    (["run.jsonl"], "interrupted: what was measured is kept in run.jsonl"),
+    (["run.jsonl", "run.csv"], "interrupted: what was measured is kept in run.jsonl and run.csv"),
+])
+def test_an_interrupted_run_names_only_what_it_kept(kept, line):
+    """Ctrl+C without --record once said "what was measured is kept", of nothing."""
+    from vgrad.tui.cli import interrupted_line
+
+    assert interrupted_line(kept) == line
+
+
+@pytest.mark.slow  # two headless runs
+@pytest.mark.parametrize("cached, said", [(True, "loading the numba kernels…"), (False, "compiling numba kernels")])
+def test_the_start_up_says_compiling_only_when_it_compiles(monkeypatch, cached, said):
+    monkeypatch.setattr("vgrad.tui.cli.kernels_cached", lambda dtype: cached)
+    result = invoke("--epochs", "0", "--no-ui", "--net", "784-30-10")
+    assert result.exit_code == 0 and said in result.output
+    assert ("compiling" in result.output) is not cached

@@ -1,5 +1,6 @@
 """`vgrad-tui plot`: the book's figures from a recording, as PNG or SVG; bad paths exit 2."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,30 @@ def test_the_y_label_names_the_quantity_drawn(lens, quantity):
 
 def test_bars_that_are_all_zero_say_so(figure):
     assert "every one is 0" in figure.axes[4].get_title()
+
+
+def header_only(tmp_path, end=None, steps=0):
+    """A run file: book3's header, its first `steps` step lines, and an `end` line if given."""
+    lines = (Path(__file__).parents[1] / "fixtures" / "book3.jsonl").read_text().splitlines()
+    kept = [lines[0]] + [line for line in lines[1:] if '"type": "step"' in line][:steps]
+    if end:
+        kept.append(json.dumps({"type": "end", "status": end, "elapsed": 1.0}))
+    path = tmp_path / "run.jsonl"
+    path.write_text("\n".join(kept) + "\n")
+    return path
+
+
+def test_plot_of_a_file_with_no_step_writes_nothing_and_exits_2(tmp_path):
+    out = tmp_path / "speed.png"
+    result = runner.invoke(app, ["plot", str(header_only(tmp_path)), "-o", str(out)])
+    assert result.exit_code == 2 and "no step recorded, nothing to draw" in result.output
+    assert not out.exists()
+
+
+def test_a_run_that_says_interrupted_is_titled_interrupted(tmp_path):
+    from vgrad.core.record.reader import read_run
+    from vgrad.tui.figures import draw_figure
+
+    figure = draw_figure(read_run(header_only(tmp_path, end="interrupted", steps=30)))
+    titles = [axis.get_title() for axis in figure.axes[:3]]
+    assert all("\ninterrupted · " in title for title in titles), titles

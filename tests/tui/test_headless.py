@@ -131,3 +131,14 @@ def test_a_single_measurement_gets_a_single_column():
     board.publish(StepRecord(net=0, epoch=0, step=0, speed=(1e-3, 0.1), neurons=((1e-4,) * 6,) * 2, cost=3.0))
     header = next(line for line in rendered(board.snapshot(), "speed") if "hidden layer" in line)
     assert header.count("at init") == 1 and header.count("┃") == 3
+
+
+def test_a_replayed_run_that_says_interrupted_is_not_called_stopped(tmp_path):
+    lines = (FIXTURES / "book3.jsonl").read_text().splitlines()
+    path = tmp_path / "run.jsonl"
+    path.write_text("\n".join([lines[0], *[line for line in lines if '"type": "step"' in line][:30],
+                               '{"type": "end", "status": "interrupted", "elapsed": 1.0}']) + "\n")
+    replayer = open_replay(read_run(path))
+    replayer.jump_end()
+    titles = [line for line in rendered(replayer.board.snapshot(), "speed") if " · epoch " in line]
+    assert len(titles) == 3 and all(line.startswith("interrupted: ") for line in titles), titles
