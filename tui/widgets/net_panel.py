@@ -84,7 +84,7 @@ class NetPanel(Vertical):
         for row in self.rows:
             row.show(net.history, steps, scale)
         self.neuron_bars.neurons = () if net.latest is None else net.latest.neurons
-        self.status.show(net, stall_note(net.history, self.spec.hidden, self.batch_size)
+        self.status.show(net, stall_note(net.history, self.spec.hidden, self.batch_size, self.spec.layer_names)
                          or explosion_note(net.history, self.spec.layer_names))
         self.border_subtitle = headline_text(net.latest, names=self.spec.layer_names)
         if net.state != self._state:
