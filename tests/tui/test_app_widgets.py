@@ -128,11 +128,25 @@ def test_panel_heights_and_description():
 def test_the_log_scale_only_grows_so_bars_hold_still():
     early = shared_scale([net([record(0, (3e-3, 0.3))])])
     assert (early.lo, early.hi) == (-4.0, 0.0)          # a decade of headroom below
-    later = shared_scale([net([record(0, (3e-3, 0.3)), record(1, (2e-4, 0.1))])], previous=early)
-    assert later is early                                # inside the range: nothing moves
+    later = shared_scale([net([record(0, (3e-3, 0.3)), record(1, (1.5e-3, 0.1))])], previous=early)
+    assert later is early                                # in the same decade: nothing moves
     grown = shared_scale([net([record(0, (3e-3, 0.3)), record(2, (2e-5, 0.1))])], previous=early)
     assert (grown.lo, grown.hi) == (-6.0, 0.0)           # out of it: grows, whole decades
     assert shared_scale([net([record(3, (1e-2, 0.2))])], previous=grown) == grown  # never shrinks
+
+
+def test_the_log_scale_depends_on_the_values_not_on_the_frames_drawn():
+    """A restart with the same seed (r) once ended on another legend than the first run: the range
+    had grown from whichever frames happened to be drawn, and from the empty range before them."""
+    history = [record(0, (3e-3, 0.3)), record(1, (2e-4, 0.1)), record(2, (8e-5, 0.05)), record(3, (1.35e-5, 0.02))]
+    ends = set()
+    for frames in ([4], [1, 2, 3, 4], [0, 2, 4], [0, 1, 4]):
+        scale = None
+        for count in frames:
+            scale = shared_scale([net(history[:count])], previous=scale)
+        ends.add(scale)
+        ends.add(shared_scale([net(history)], previous=scale))      # and a restart over the same run
+    assert ends == {SpeedScale(-6.0, 0.0)}
 
 
 def test_underflow_is_near_zero_and_never_stretches_the_scale():
