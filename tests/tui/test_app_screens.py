@@ -4,7 +4,7 @@ import pytest
 
 from vgrad.tui.widgets import HelpScreen, PlotScreen, SpeedPlot
 
-ALL_KEYS = {"space", "n", "r", "l", "w", "p", "?", "q", "ctrl+c", "+", "-", "home", "end"}
+ALL_KEYS = {"space", "n", "r", "l", "w", "p", "?", "q", "ctrl+c", "+", "-", "home", "end", "↓", "↑"}
 
 
 def test_help_screen(snap_compare, replay_app):
