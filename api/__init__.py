@@ -6,10 +6,12 @@
 
 or, without `optimizer=`, `watcher.log(step, loss=loss)` after `loss.backward()`, before the step;
 then `vgrad-tui watch run.jsonl` in another terminal. `vgrad.Recorder` serves any other loop.
+Bad arguments raise `vgrad.InputError` (a ValueError) with a one-line reason.
 Importing vgrad loads neither torch nor the dashboard, and watching loads no numba.
 """
 
 from vgrad.core import __version__
+from vgrad.core.errors import InputError
 from vgrad.core.watch import Recorder, watch
 
-__all__ = ["Recorder", "watch", "__version__"]
+__all__ = ["InputError", "Recorder", "watch", "__version__"]

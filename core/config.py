@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from vgrad.core.errors import InputError
+from vgrad.core.errors import InputError, did_you_mean
 
 MODES = ("speed", "sgd")
 DTYPES = ("float64", "float32")
@@ -43,9 +43,9 @@ class Config:
         """Return self, or raise InputError naming the first bad value (also for a recording's
         header, where any field may hold any JSON type)."""
         if self.mode not in MODES:
-            raise InputError(f"--mode {self.mode!r}: choose {' or '.join(MODES)}")
+            raise InputError(f"--mode {self.mode!r}: choose {' or '.join(MODES)}" + did_you_mean(self.mode, MODES))
         if self.dtype not in DTYPES:
-            raise InputError(f"--dtype {self.dtype!r}: choose {' or '.join(DTYPES)}")
+            raise InputError(f"--dtype {self.dtype!r}: choose {' or '.join(DTYPES)}" + did_you_mean(self.dtype, DTYPES))
         if self.epochs is not None:
             _integer("--epochs", self.epochs, 0, MAX_EPOCHS)
         _integer("--batch-size", self.batch_size, 1, MAX_BATCH_SIZE)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from vgrad.core.errors import InputError
+from vgrad.core.errors import InputError, did_you_mean
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu")
 INITS = ("book", "large", "xavier", "he", "explode")
@@ -152,6 +152,7 @@ def parse_net(text: str, *, activation: str | None = None, init: str | None = No
             raise InputError(
                 f"net {raw!r}: unknown option {option!r} (activations {', '.join(ACTIVATIONS)}; "
                 f"inits {', '.join(INITS)}; residual; batchnorm; costs {', '.join(COSTS)})"
+                + did_you_mean(option, (*ACTIVATIONS, *INITS, *RESIDUAL_WORDS, *COSTS, *BATCHNORM_WORDS))
             )
         if key in chosen:
             raise InputError(f"net {raw!r}: {key} given twice")
@@ -204,4 +205,4 @@ def _parse_widths(raw: str, widths_part: str) -> tuple[int, ...]:
 
 def _check_choice(what: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise InputError(f"unknown {what} {value!r}: choose one of {', '.join(allowed)}")
+        raise InputError(f"unknown {what} {value!r}: choose one of {', '.join(allowed)}" + did_you_mean(value, allowed))

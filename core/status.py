@@ -32,6 +32,13 @@ class NetState(_Word):
     DIVERGED = "diverged"      # a non-finite value stopped it
     ERROR = "error"            # its worker raised
     STOPPED = "stopped"        # stopped before the end (quit, restart, a recording cut short)
+    INTERRUPTED = "interrupted"  # a recording whose run Ctrl+C or a signal ended (its end line says so)
+
+    @classmethod
+    def cut_short(cls, end_status: object) -> NetState:
+        """The state of a net a run file leaves without a final event: interrupted when the file
+        ends "interrupted", else stopped (quit, or a file that just stops)."""
+        return cls.INTERRUPTED if end_status == EndStatus.INTERRUPTED else cls.STOPPED
 
     @property
     def final(self) -> bool:
@@ -44,7 +51,7 @@ class NetState(_Word):
         return self in (NetState.DIVERGED, NetState.ERROR)
 
 
-FINAL_STATES = frozenset({NetState.DONE, NetState.DIVERGED, NetState.ERROR, NetState.STOPPED})
+FINAL_STATES = frozenset({NetState.DONE, NetState.DIVERGED, NetState.ERROR, NetState.STOPPED, NetState.INTERRUPTED})
 
 
 class EndStatus(_Word):

@@ -23,6 +23,7 @@ except ModuleNotFoundError:
 
 import vgrad
 from vgrad.core.data import load_dataset
+from vgrad.core.view.summary import CHANCE_ACCURACY, factor
 
 SIZES = (784, 30, 30, 30, 30, 10)
 ETA, LMBDA, BATCH = 0.1, 5.0, 10
@@ -82,7 +83,22 @@ def train(path: str, epochs: int = 3, every: int = 10, overwrite: bool = False) 
                 optimizer.step()
                 watcher.log(step, loss=loss, accuracy=accuracy)   # after the step: to that step's record
                 step += 1
-            print(f"epoch {epoch + 1}/{epochs} done, {step} steps")
+            print(epoch_line(epoch + 1, epochs, step, model, linears, test_x, test_y), flush=True)
+
+
+def epoch_line(epoch: int, epochs: int, step: int, model, linears, test_x, test_y) -> str:
+    """`epoch 3/3 done, 1200 steps: test accuracy 10.0%`, and at chance why: the first hidden layer's
+    ‖∂C/∂b‖ against the last's on the newest batch (the vanishing gradient the watch shows)."""
+    with torch.no_grad():
+        accuracy = float((model(test_x).argmax(1) == test_y).double().mean())
+    line = f"epoch {epoch}/{epochs} done, {step} steps: test accuracy {accuracy:.1%}"
+    if accuracy > CHANCE_ACCURACY:
+        return line
+    speeds = [float(m.bias.grad.norm()) for m in linears[:-1]]   # hidden layers: the output is not one
+    ratio = (f"h1 learns 1/{factor(speeds[-1] / speeds[0])} as fast as h{len(speeds)}: "
+             if 0 < speeds[0] < speeds[-1] else "")
+    return (f"{line}, chance: {ratio}the vanishing gradient, the early layers barely move "
+            "(vgrad-tui --preset remedies shows what fixes it)")
 
 
 def main() -> None:

@@ -76,6 +76,9 @@ class VgradApp(App[None]):
         Binding("l", "toggle_log", "log/lin", tooltip="sparklines on a log or a linear scale"),
         Binding("w", "toggle_lens", "lens",
                 tooltip="lens: s_l = ‖∂C/∂b‖ or ‖∂C/∂W‖ (which sees batch norm)"),
+        Binding("down", "scroll_nets(1)", "scroll", key_display="↓", show=False,
+                tooltip="scroll down to panels that do not fit (the legend counts them)"),
+        Binding("up", "scroll_nets(-1)", "scroll", key_display="↑", show=False, tooltip="scroll back up"),
     ]
 
     view: var[BoardView] = var(BoardView(0, ()), init=False)
@@ -187,8 +190,20 @@ class VgradApp(App[None]):
         self.legend.scale = scale
         self.legend.notices = view.notices
 
+    def action_scroll_nets(self, direction: int) -> None:
+        nets = self.query_one("#nets")
+        nets.scroll_to(y=nets.scroll_y + direction * max(1, nets.size.height // 2), animate=False)
+        self.call_after_refresh(self._show_mode)
+
+    def panels_below(self) -> int:
+        """How many panels end below the part of #nets on screen (a short terminal stacks them)."""
+        nets = self.query_one("#nets")
+        seen = nets.scroll_offset.y + nets.scrollable_content_region.height
+        return sum(1 for panel in self.panels if panel.virtual_region_with_margin.bottom > seen)
+
     def _show_mode(self) -> None:
-        words = []
+        below = self.panels_below()
+        words = [f"↓ {below} more net{'s' if below > 1 else ''}"] if below else []
         if self.replay:
             words.append(f"replay ×{self.controls.tempo:g}")
         if self.paused:
@@ -218,6 +233,7 @@ class VgradApp(App[None]):
         nets.set_class(layout.spark_rows == 0, "-no-neurons")
         for rows in SPARK_ROWS[:-1]:
             nets.set_class(layout.spark_rows == rows, f"-spark-{rows}")
+        self.call_after_refresh(self._show_mode)   # a panel that does not fit: the legend says ↓
 
     # keys
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -12,13 +12,14 @@ import typer
 
 from vgrad.core import __version__
 from vgrad.core.config import DTYPES, MODES, Config
-from vgrad.core.errors import InputError
-from vgrad.core.lab.presets import DEFAULT_PRESET, PRESETS, preset_nets
+from vgrad.core.errors import InputError, did_you_mean
+from vgrad.core.lab.presets import DEFAULT_PRESET, PRESETS
+from vgrad.core.lab.presets import preset as preset_of
 from vgrad.core.spec import ACTIVATIONS, COSTS, INITS
 from vgrad.core.status import EndStatus, ExitCode, NetState
 from vgrad.core.text import printable
 from vgrad.tui import console
-from vgrad.tui.cli_help import HelpGroup, choices, examples
+from vgrad.tui.cli_help import HelpCommand, HelpGroup, choices, examples
 from vgrad.tui.console import SafeConsole, fail, print_json, stderr_console
 from vgrad.tui.outputs import claim_outputs, data_files, refuse_existing_outputs
 from vgrad.tui.signals import signals_as_interrupt
@@ -76,7 +77,7 @@ RUN_EXAMPLES = examples(
     "vgrad-tui --epochs 0 --no-ui                 s_l at initialisation only")
 
 
-@app.command("run", epilog=RUN_EXAMPLES)
+@app.command("run", cls=HelpCommand, epilog=RUN_EXAMPLES)
 def run_command(
     net: list[str] | None = typer.Option(
         None, "--net", "-n", metavar="SPEC",
@@ -89,7 +90,8 @@ def run_command(
                                   "sgd: mini-batch SGD with test accuracy."),
     epochs: int | None = typer.Option(None, "--epochs", metavar="N",
                                       help="Epochs (default 500 in speed mode, 30 in sgd mode; 0: s_l at init)."),
-    eta: float = typer.Option(0.1, "--eta", metavar="FLOAT", help="Learning rate η."),
+    eta: float | None = typer.Option(None, "--eta", metavar="FLOAT",
+                                     help="Learning rate η (default 0.1; --preset exploding: 0.01)."),
     lmbda: float = typer.Option(5.0, "--lmbda", metavar="FLOAT", help="L2 regularisation λ."),
     batch_size: int = typer.Option(10, "--batch-size", metavar="N", help="Mini-batch size (sgd mode)."),
     seed: int = typer.Option(0, "--seed", metavar="N", help="Seed for every net's initial weights."),
@@ -105,8 +107,8 @@ def run_command(
                                        "wide as the one before (a net with none is refused)."),
     cost: str | None = typer.Option(None, "--cost", metavar=choices(COSTS), help="Cost (default cross_entropy)."),
     clip: float = typer.Option(0.0, "--clip", metavar="FLOAT", help="Clip gradients to this global norm (0: off)."),
-    explode_w: float = typer.Option(100.0, "--explode-w", metavar="FLOAT",
-                                    help="Hidden-to-hidden weight of the explode init."),
+    explode_w: float | None = typer.Option(None, "--explode-w", metavar="FLOAT",
+                                           help="Hidden-to-hidden weight of the explode init (default 100)."),
     dtype: str = typer.Option("float64", "--dtype", metavar=choices(DTYPES), help="Precision of the training."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Headless: progress bars, then a table."),
     record: Path | None = typer.Option(None, "--record", metavar="FILE.jsonl",
@@ -122,9 +124,12 @@ def run_command(
     try:
         if net and preset:
             raise InputError("give --net or --preset, not both")
-        config = Config(mode=mode, epochs=epochs, eta=eta, lmbda=lmbda, batch_size=batch_size, seed=seed,
-                        dtype=dtype, clip=clip, explode_w=explode_w).checked()
-        texts = tuple(net) if net else preset_nets(preset or DEFAULT_PRESET)
+        chosen = None if net else preset_of(preset or DEFAULT_PRESET)
+        given = {"eta": eta, "epochs": epochs, "explode_w": explode_w}
+        settings = {**(chosen.settings if chosen else {}), **{k: v for k, v in given.items() if v is not None}}
+        config = Config(mode=mode, lmbda=lmbda, batch_size=batch_size, seed=seed, dtype=dtype, clip=clip,
+                        **settings).checked()  # type: ignore[arg-type]
+        texts = tuple(net) if net else chosen.nets if chosen else ()
         specs = parse_nets(texts, activation=activation, init=init, residual=residual or None, cost=cost)
         refuse_existing_outputs(((record, "--record"), (csv, "--csv")), force)
         dataset = load_dataset(data)
@@ -158,7 +163,9 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
         if no_ui:
             from vgrad.tui.headless import follow_progress, phase
 
-            with phase(err, "compiling numba kernels (first run only; later runs load the cache)…"):
+            with phase(err, LOADING_KERNELS) as say:
+                if not kernels_cached(config.dtype):
+                    say(COMPILING_KERNELS)
                 compile_kernels(config.dtype, modes=(config.mode,), batchnorm=any(spec.batchnorm for spec in specs))
             if signals.caught:  # a signal whose KeyboardInterrupt something swallowed still ends the run
                 raise KeyboardInterrupt
@@ -188,9 +195,34 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
             _quietly(err.print, f"error: {sink.path} is incomplete: {sink.failure}", markup=False, soft_wrap=True)
             code = code or ExitCode.FAILED
     if interrupted:
-        _quietly(err.print, "interrupted: what was measured is kept" + (f" in {record.path}" if record else ""))
+        _quietly(err.print, interrupted_line([sink.path for sink in (record, csv) if sink is not None]),
+                 markup=False, soft_wrap=True)
     signals.restore()
     return code
+
+
+LOADING_KERNELS = "loading the numba kernels…"
+COMPILING_KERNELS = "compiling numba kernels (first run only; later runs load the cache)…"
+
+
+def kernels_cached(dtype: str) -> bool:
+    """Whether numba's cache holds the largest kernel (backprop) for `dtype`: then the start-up loads
+    the kernels rather than compiling them, and is not called a compile."""
+    from vgrad.core.engine import kernels
+    from vgrad.core.engine.jit import is_cached
+    from vgrad.core.train.warmup import backward_arguments, tiny_trainer
+
+    try:
+        return is_cached(kernels._backprop, backward_arguments(tiny_trainer(dtype)))
+    except Exception:   # numba's cache index is private API: when in doubt, call it a compile
+        return False
+
+
+def interrupted_line(kept: list) -> str:
+    """What an interrupted run leaves: the files its measurements are in, or only the summary above."""
+    if kept:
+        return f"interrupted: what was measured is kept in {' and '.join(str(path) for path in kept)}"
+    return "interrupted: only the summary above is kept (--record FILE.jsonl keeps every step)"
 
 
 def _final_status(view) -> EndStatus:
@@ -214,7 +246,7 @@ def _print_summary(view, mode: str) -> None:
         stderr_console().print(f"warning: {notice}")
 
 
-@app.command("replay", epilog=examples(
+@app.command("replay", cls=HelpCommand, epilog=examples(
     "vgrad-tui replay run.jsonl          play it back; q prints its summary",
     "vgrad-tui replay run.jsonl --no-ui  the summary table only"))
 def replay_command(
@@ -248,7 +280,7 @@ def replay_command(
     raise typer.Exit(code)
 
 
-@app.command("watch", epilog=examples(
+@app.command("watch", cls=HelpCommand, epilog=examples(
     "vgrad-tui watch mine.jsonl                   your model, live, as vgrad.watch writes it",
     "vgrad-tui watch mine.jsonl book.jsonl --layers 0,1,mid,-2,-1"))
 def watch_command(
@@ -297,7 +329,7 @@ def watch_command(
     raise typer.Exit(code)
 
 
-@app.command("reproduce", epilog=examples(
+@app.command("reproduce", cls=HelpCommand, epilog=examples(
     "vgrad-tui reproduce                              20 seeds, the book's s_l at init",
     "vgrad-tui reproduce --seeds 200 --json > reproduce.json",
     "vgrad-tui reproduce --accuracy --data ~/mnist    the book's accuracy table, full MNIST"))
@@ -333,7 +365,7 @@ def reproduce_command(
     if epochs < 0:
         fail(f"--epochs {epochs}: must be 0 or more")
     if dtype not in DTYPES:
-        fail(f"--dtype {dtype!r}: choose {' or '.join(DTYPES)}")
+        fail(f"--dtype {dtype!r}: choose {' or '.join(DTYPES)}" + did_you_mean(dtype, DTYPES))
     try:
         dataset = check_data(load_dataset(data))
     except InputError as error:
@@ -356,7 +388,7 @@ def reproduce_command(
     raise typer.Exit(ExitCode.OK if all(r.passed for r in results) else ExitCode.FAILED)
 
 
-@app.command("bench", epilog=examples(
+@app.command("bench", cls=HelpCommand, epilog=examples(
     "vgrad-tui bench                   every target, PASS/FAIL (a few minutes)",
     "vgrad-tui bench --quick --check   short timings; exit 1 if a target FAILs",
     "vgrad-tui bench --json > bench.json"))
@@ -395,14 +427,15 @@ def bench_command(
         print_json(result)
     else:
         from vgrad.tui.tables.bench import bench_tables
-        SafeConsole().print(*bench_tables(result))
+        out = SafeConsole()
+        out.print(*bench_tables(result, width=out.width))
     missed = failed(result)
     if check and missed:
         err.print(f"vgrad-tui: bench --check: {len(missed)} target(s) FAIL: {'; '.join(missed)}", markup=False)
         raise typer.Exit(ExitCode.FAILED)
 
 
-@app.command("plot", epilog=examples(
+@app.command("plot", cls=HelpCommand, epilog=examples(
     "vgrad-tui plot run.jsonl -o speed.png",
     "vgrad-tui plot run.jsonl -o weights.svg --lens weight --separate-y"))
 def plot_command(
@@ -423,6 +456,8 @@ def plot_command(
         check_figure_path(out)
         refuse_existing_outputs(((out, "-o"),), force)
         recording = read_run(path)
+        if not recording.steps:
+            raise InputError(f"{printable(path)}: no step recorded, nothing to draw")
     except InputError as error:
         fail(str(error))
     signals = signals_as_interrupt()  # SIGTERM, SIGHUP: the claimed figure is removed, never left empty
@@ -450,7 +485,7 @@ def plot_command(
     typer.echo(f"wrote {printable(figure.path)}")
 
 
-@app.command("chain", epilog=examples(
+@app.command("chain", cls=HelpCommand, epilog=examples(
     "vgrad-tui chain               four neurons; e shows the book's exploding example",
     "vgrad-tui chain --neurons 6"))
 def chain_command(
@@ -473,7 +508,7 @@ def run_cli(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and not args[0].startswith("-") and args[0] not in SUBCOMMANDS:
         typer.echo(f"vgrad-tui: error: no command {args[0]!r}; the commands are {', '.join(SUBCOMMANDS)} "
-                   "(bare options go to run)", err=True)
+                   f"(bare options go to run){did_you_mean(args[0], SUBCOMMANDS)}", err=True)
         raise SystemExit(ExitCode.USAGE)
     if not args or (args[0] not in SUBCOMMANDS and args[0] not in TOP_LEVEL_OPTIONS):
         args.insert(0, "run")

@@ -3,13 +3,15 @@ placeholders that list their allowed values, and typo suggestions that mean some
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from difflib import get_close_matches
 from typing import Any
 
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 DEFAULT_COMMAND = "run"   # bare options go to it
+USAGE_EXIT = 2            # click's exit code for a usage error, and vgrad's for bad input
 SUGGEST_CUTOFF = 0.6      # difflib's own default, applied to the words without their dashes
 
 
@@ -28,6 +30,26 @@ def close_options(typo: str, possibilities: Iterable[str]) -> list[str]:
     "--" as a match, which made --bogus look 62 % like --cost; without the dashes it is 44 %."""
     words = {option.lstrip("-"): option for option in possibilities}
     return [words[word] for word in get_close_matches(typo.lstrip("-"), words, cutoff=SUGGEST_CUTOFF)]
+
+
+class HelpCommand(TyperCommand):
+    """A command whose arguments are listed by their placeholder alone (`RUN.jsonl…`), not with
+    typer's internal type beside it (`RUN.jsonl <list[Path]>`)."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((param.display_name_raw + ("…" if param.nargs != 1 else ""), record[1]))
+            elif param.param_type_name == "option":
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
 
 class HelpGroup(TyperGroup):
@@ -58,8 +80,22 @@ class HelpGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except Exception as error:
-            # click's NoSuchOption (typer vendors click from 0.29 on, so it is matched by its
-            # documented attributes rather than imported from one place or the other)
+            # click's NoSuchOption and UsageError (typer vendors click from 0.29 on, so they are
+            # matched by their documented attributes rather than imported from one place or the other)
             if getattr(error, "possibilities", None) and hasattr(error, "option_name"):
                 error.possibilities = close_options(error.option_name, error.possibilities)  # type: ignore[attr-defined]
+            if getattr(error, "exit_code", None) == USAGE_EXIT and hasattr(error, "format_message"):
+                raise SystemExit(usage_line(error)) from None
             raise
+
+
+def usage_line(error: Any) -> int:
+    """A click usage error as vgrad's one line on stderr (not click's usage, hint and boxed
+    error): `vgrad-tui: error: missing option '-o' / '--output'; vgrad-tui plot -h lists the options`."""
+    message = error.format_message().rstrip(".")
+    context = getattr(error, "ctx", None)
+    where = f"; {context.command_path} -h lists the options" if context is not None else ""
+    if getattr(error, "option_name", None) and getattr(error, "possibilities", None):   # click's NoSuchOption
+        message, where = f"no such option: {error.option_name}", f"; did you mean {' or '.join(error.possibilities)}?"
+    print(f"vgrad-tui: error: {message[:1].lower()}{message[1:]}{where}", file=sys.stderr)
+    return USAGE_EXIT

@@ -1,6 +1,7 @@
 """The book's figures from a recording, drawn with matplotlib: speed of learning per hidden
 layer on one log y axis shared by every net, each titled by its spec, state, epochs and
-headline h1:hk = 1:N; and the first min(6, width) neurons' ∂C/∂b bars at the last measurement.
+headline h1:hk = 1:N, its legend above the axis; and the first min(6, width) neurons' ∂C/∂b
+bars at the last measurement, each net's on its own y range (their sizes differ by decades).
 Values below ZERO_FLOOR (underflow) are left out and counted in a note under the axis."""
 
 from __future__ import annotations
@@ -8,15 +9,18 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from vgrad.core.errors import InputError
+from vgrad.core.errors import InputError, did_you_mean
 from vgrad.core.guard import expand
 from vgrad.core.record.reader import Recording
 from vgrad.core.status import EndStatus, NetState
 from vgrad.core.text import literal_for_mathtext
-from vgrad.core.view.lens import BIAS, LENSES, SYMBOLS, lens_values
+from vgrad.core.view.lens import BIAS, LENSES, SYMBOLS, WEIGHT, lens_values
 from vgrad.core.view.summary import ZERO_FLOOR, epoch_progress, headline_text
+from vgrad.tui.headless import measured_when
 
 FORMATS = (".png", ".svg", ".pdf")
+QUANTITIES = {BIAS: "speed of learning ‖∂C/∂b_l‖", WEIGHT: "weight lens ‖∂C/∂W_l‖"}
+LEGEND_PAD = 30   # points between a speed axis and its title: room for the legend above the axis
 
 
 def check_figure_path(path: Path) -> Path:
@@ -35,7 +39,7 @@ def _drawn(value: float | None) -> float:
 
 def check_lens(lens: str) -> str:
     if lens not in LENSES:
-        raise InputError(f"--lens {lens!r}: choose {' or '.join(LENSES)}")
+        raise InputError(f"--lens {lens!r}: choose {' or '.join(LENSES)}" + did_you_mean(lens, LENSES))
     return lens
 
 
@@ -47,10 +51,11 @@ def isolated(values: list[float]) -> list[int]:
 
 
 def net_state(recording: Recording, net: int) -> str:
-    """The net's last event (done, diverged, error), or "stopped" for a run cut short."""
+    """The net's last event (done, diverged, error), or how the run was cut short: "interrupted"
+    when its end line says so, else "stopped"."""
     kinds = [event.kind for event in recording.events if event.net == net]
-    complete = recording.end is not None and recording.end.status == EndStatus.COMPLETE
-    return str(kinds[-1]) if kinds else NetState.DONE if complete else NetState.STOPPED
+    status = None if recording.end is None else recording.end.status
+    return str(kinds[-1]) if kinds else NetState.DONE if status == EndStatus.COMPLETE else NetState.cut_short(status)
 
 
 def underflow_note(steps: list, lens: str) -> str:
@@ -75,8 +80,11 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
     n_nets = len(recording.specs)
     watched = "source" in recording.header         # vgrad.watch / vgrad.Recorder: the user's own steps
     sgd = recording.config.mode == "sgd" or watched
-    fig, axes = plt.subplots(2, n_nets, figsize=(4.6 * n_nets, 7.4), squeeze=False,
-                             sharey="row" if share_y else False, gridspec_kw={"height_ratios": [3, 2]})
+    fig, axes = plt.subplots(2, n_nets, figsize=(4.6 * n_nets, 7.8), squeeze=False,
+                             gridspec_kw={"height_ratios": [3, 2]})
+    if share_y:   # the speeds share one axis so heights compare; each net's bars keep their own range
+        for axis in axes[0][1:]:
+            axis.sharey(axes[0][0])
     for index, spec in enumerate(recording.specs):
         steps = recording.steps_of(index)
         speed_axis, neuron_axis = axes[0][index], axes[1][index]
@@ -84,7 +92,7 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
         for layer in range(spec.hidden):
             values = [_drawn(lens_values(step, lens)[layer]) for step in steps]
             shown = sum(math.isfinite(v) for v in values)
-            label = literal_for_mathtext(spec.layer_names[layer]) if watched else f"hidden layer {layer + 1}"
+            label = literal_for_mathtext(spec.layer_names[layer])
             (line,) = speed_axis.plot(x, values, label=label,
                                       marker="o" if shown < 30 else None, markersize=3)
             alone = isolated(values)
@@ -98,14 +106,17 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
         last = steps[-1] if steps else None
         details = " · ".join(part for part in (state, epoch_progress(state, last, recording.config.n_epochs),
                                                headline_text(last, lens, spec.layer_names)) if part)
-        speed_axis.set_title(f"{literal_for_mathtext(spec.label)}\n{literal_for_mathtext(details)}", fontsize=9)
+        speed_axis.set_title(f"{literal_for_mathtext(spec.label)}\n{literal_for_mathtext(details)}", fontsize=9,
+                             pad=LEGEND_PAD)
         note = underflow_note(steps, lens)
         speed_axis.set_xlabel(("mini-batch step" if sgd else "epoch") + (f"\n{note}" if note else ""),
                               fontsize=9 if note else None)
         speed_axis.grid(True, which="major", alpha=0.3)
-        if index == 0:
-            speed_axis.set_ylabel("speed of learning s_l" if lens == BIAS else f"weight lens {SYMBOLS[lens]}")
-        speed_axis.legend(fontsize=8)
+        if index == 0 or not share_y:
+            speed_axis.set_ylabel(QUANTITIES[lens])
+        # above the axes, between them and the title: a legend inside would sit on some net's lines
+        speed_axis.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.01, 1, 0.1), mode="expand",
+                          ncol=min(spec.hidden, 4), frameon=False, borderaxespad=0, handlelength=1.5)
         finite = [step for step in steps if step.is_finite]
         _neuron_bars(neuron_axis, spec.hidden, finite[-1] if finite else None)
         neuron_axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
@@ -143,4 +154,8 @@ def _neuron_bars(axis, hidden: int, step) -> None:
                      color="tab:orange" if value < 0 else "tab:blue")  # as the dashboard's bars
     shown = max((len(values) for values in step.neurons), default=0)
     neurons = "neuron 1" if shown == 1 else f"neurons 1–{shown}"
-    axis.set_title(f"∂C/∂b_j of {neurons} at epoch {step.epoch} (orange < 0)", fontsize=9)
+    if all(value == 0 for values in step.neurons for value in values):
+        axis.set_title(f"∂C/∂b_j of {neurons} {measured_when(step)}: every one is 0", fontsize=9)
+    else:
+        axis.set_title(f"∂C/∂b_j of {neurons} {measured_when(step)} (orange < 0)", fontsize=9)
+    axis.set_ylabel("∂C/∂b_j")

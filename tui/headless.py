@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board, BoardView
 from vgrad.core.view.lens import BIAS, SYMBOLS, WEIGHT
 from vgrad.core.view.summary import (
@@ -107,21 +108,33 @@ def _net_table(summary: NetSummary, net, mode: str) -> Table:
     title_lines = (summary.label, details)
     table = Table(title="\n".join(title_lines), title_justify="left",
                   min_width=max(MIN_TABLE_WIDTH, *(len(line) for line in title_lines)))
+    records = [first] if last is None or last is first else [first, last]   # --epochs 0: one measurement
     table.add_column("hidden layer")
-    table.add_column("s_l" if first is None else f"s_l at epoch {first.epoch}", justify="right")
-    table.add_column("" if last is None else f"at epoch {last.epoch}", justify="right")
+    for index, record in enumerate(records):
+        when = UNDEFINED if record is None else measured_when(record)
+        table.add_column(f"s_l {when}" if index == 0 else when, justify="right")
     for layer in range(net.spec.hidden):
-        table.add_row(net.spec.layer_names[layer], _speed(first, layer), _speed(last, layer),
+        table.add_row(net.spec.layer_names[layer], *(_speed(record, layer) for record in records),
                       end_section=layer == net.spec.hidden - 1)
     if net.spec.hidden > 1:  # with one hidden layer there is nothing to compare
         pair = layer_pair(net.spec.hidden, net.spec.layer_names)
-        table.add_row(pair, _ratio(first, BIAS), _ratio(last, BIAS))
-        table.add_row(f"{SYMBOLS[WEIGHT]} {pair}", _ratio(first, WEIGHT), _ratio(last, WEIGHT))
-    table.add_row("cost", number(first.cost) if first else UNDEFINED, number(last.cost) if last else UNDEFINED)
+        table.add_row(pair, *(_ratio(record, BIAS) for record in records))
+        table.add_row(f"{SYMBOLS[WEIGHT]} {pair}", *(_ratio(record, WEIGHT) for record in records))
+    table.add_row("cost", *(number(record.cost) if record else UNDEFINED for record in records))
     if mode == "sgd":
-        table.add_row("test accuracy", accuracy_text(first.accuracy if first else None),
-                      accuracy_text(summary.accuracy))
+        table.add_row("test accuracy", *(accuracy_text(record.accuracy if record else None) for record in records))
     return table
+
+
+def measured_when(record: StepRecord) -> str:
+    """When a measurement was taken, counted as the dashboard counts `epoch e/E` (epochs trained):
+    "at init", "after 499 epochs" (speed mode measures before each step, so the last of 500
+    epochs is measured after 499), "after step 1200" inside an sgd epoch."""
+    if record.step == 0:
+        return "at init"
+    if record.step == record.epoch or record.accuracy is not None:    # speed mode, or an sgd epoch's end
+        return f"after {record.epoch} epoch{'s' if record.epoch != 1 else ''}"
+    return f"after step {record.step}"
 
 
 def _speed(record, layer: int) -> str:

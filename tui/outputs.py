@@ -9,11 +9,18 @@ from vgrad.core.errors import InputError
 
 
 def refuse_existing_outputs(outputs, force: bool) -> None:
-    """An existing output without --force is refused at once, before data is loaded."""
+    """An output that is a folder (or FIFO, device), or exists without --force, is refused at once,
+    before data is loaded: what it is first, since --force would not help there."""
     from vgrad.core.guard import expand
 
     for path, what in outputs:
-        if path is not None and not force and os.path.lexists(expand(path, what)):
+        if path is None:
+            continue
+        target = expand(path, what)
+        if os.path.exists(target) and not os.path.isfile(target):
+            kind = "a folder" if os.path.isdir(target) else "not a regular file (a FIFO, device or socket)"
+            raise InputError(f"{what} {path}: is {kind}; give the name of a file to write")
+        if not force and os.path.lexists(target):
             raise InputError(f"{what} {path}: exists; choose a new name or pass --force to overwrite it")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from vgrad.core.data.builtin import load_digits, load_mnist5k
 from vgrad.core.data.dataset import N_PROBE, Dataset, one_hot
 from vgrad.core.data.files import load_file, load_folder
-from vgrad.core.errors import InputError
+from vgrad.core.errors import InputError, did_you_mean
 
 BUILTIN = ("mnist", "digits")
 
@@ -37,7 +37,7 @@ def load_dataset(source: str = "mnist") -> Dataset:
         if "/" not in source and "\\" not in source and "." not in source:
             raise InputError(
                 f"unknown data source {source!r} "
-                '(expected "mnist", "digits" or a path to MNIST files)'
+                '(expected "mnist", "digits" or a path to MNIST files)' + did_you_mean(key, ("mnist", "digits"))
             )
         raise InputError(f"data path {source}: no such file or folder")
     if path.is_dir():

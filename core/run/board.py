@@ -52,7 +52,7 @@ class BoardView:
     @property
     def complete(self) -> bool:
         """Every net ended by itself (done, diverged or error): nobody stopped it."""
-        return all(net.state.final and net.state is not NetState.STOPPED for net in self.nets)
+        return all(net.state.final and net.state not in (NetState.STOPPED, NetState.INTERRUPTED) for net in self.nets)
 
 
 @dataclass

@@ -186,8 +186,8 @@ class FollowRunner:
         elif isinstance(item, End):
             for slot in range(file.first, file.first + file.slots):
                 if self._slots[slot].state not in FINAL_STATES:
-                    self._set(slot, NetState.DONE if item.status == EndStatus.COMPLETE else NetState.STOPPED,
-                              f"the writer ended: {item.status}")
+                    self._set(slot, NetState.DONE if item.status == EndStatus.COMPLETE
+                              else NetState.cut_short(item.status), f"the writer ended: {item.status}")
         elif item.net < file.slots:
             slot = file.first + item.net
             if item.kind == RESTART:

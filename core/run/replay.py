@@ -30,6 +30,7 @@ class Replayer:
         self.fps = fps
         self._steps = [recording.steps_of(net) for net in range(len(recording.specs))]
         self._final = _final_states(recording)
+        self._end_status = None if recording.end is None else recording.end.status
         self._lock = threading.RLock()
         self._ticker = Ticker(self.advance, 1.0 / fps, "vgrad-replay")
         self._position = 0
@@ -101,7 +102,7 @@ class Replayer:
     def _show_states(self) -> None:
         for net, steps in enumerate(self._steps):
             if self._position >= len(steps):
-                state, message = self._final.get(net, (NetState.STOPPED, CUT_SHORT))
+                state, message = self._final.get(net, (NetState.cut_short(self._end_status), CUT_SHORT))
             else:
                 state, message = NetState.RUNNING, ""  # shown as paused while the board is
             if self._shown.get(net) != state:

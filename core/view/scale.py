@@ -48,6 +48,9 @@ class SpeedScale:
         return f"linear scale ▁ 0 … █ {number(self.hi)}", " (the largest now; more clips)"
 
 
+EMPTY = SpeedScale(*EMPTY_LOG_RANGE)   # shown before any s_l: it must not widen the range of the values that follow
+
+
 def speeds(nets: Iterable[NetView]) -> list[float]:
     """Every finite s_l at or above ZERO_FLOOR in every net's history (None: not measured)."""
     return [v for net in nets for record in net.history for v in record.speed
@@ -62,22 +65,24 @@ def newest_speeds(nets: Iterable[NetView]) -> list[float]:
 
 def shared_scale(nets: Iterable[NetView], log: bool = True, previous: SpeedScale | None = None) -> SpeedScale:
     """The range holding every healthy net's s_l (a diverged net's huge values would flatten all
-    the others, so they clip at the top). Log: whole decades, a decade of headroom below, and
-    never narrower than `previous`, so it holds still as a run goes on."""
+    the others, so they clip at the top). Log: whole decades from the decade below the smallest
+    s_l's to the largest's: a function of the values alone, not of which frames were drawn, so a
+    run and its restart (same seed) end on the same range; never narrower than `previous` (the
+    empty range shown before any value aside), so it only grows as a run goes on."""
     nets = tuple(nets)
     healthy = tuple(net for net in nets if not net.state.problem)
     if not log:
         values = newest_speeds(healthy) or newest_speeds(nets)
         return SpeedScale(0.0, round_up(max(values)) if values else 1.0, False)
     values = speeds(healthy) or speeds(nets)
-    kept = previous if previous is not None and previous.log else None
+    kept = previous if previous is not None and previous.log and previous is not EMPTY else None
     if not values:
-        return kept or SpeedScale(*EMPTY_LOG_RANGE)
+        return kept or EMPTY
     low, high = math.log10(min(values)), math.log10(max(values))
-    if kept is not None and kept.lo <= low and high <= kept.hi:
-        return kept
     lo, hi = math.floor(low) - HEADROOM, max(math.ceil(high), math.floor(low) + 1)
-    if kept is not None:
+    if kept is not None and kept.lo <= lo and hi <= kept.hi:
+        return kept
+    if kept is not None:   # a bounded history may have dropped the extremes: never narrower
         lo, hi = min(lo, kept.lo), max(hi, kept.hi)
     return SpeedScale(lo, hi, True)
 

@@ -114,17 +114,25 @@ def book_accuracy(hidden: int) -> float | None:
     return next((value for spec, value in BOOK_ACCURACIES if spec.count("-") - 1 == hidden), None)
 
 
-def stall_note(history: Sequence[StepRecord], hidden: int, batch_size: int | None) -> str:
-    """Why an sgd net is still at chance after an epoch or more, and how to reach the book's
-    accuracy; "" while it is learning (or in speed mode, which measures no accuracy). The
-    training images are counted from the records: steps per epoch × batch size."""
+def stall_note(history: Sequence[StepRecord], hidden: int, batch_size: int | None,
+               names: Sequence[str] | None = None) -> str:
+    """Why an sgd net (or a watched model logging accuracy) is still at chance after training a
+    while, and for a built-in net how to reach the book's accuracy; "" while it is learning (or in
+    speed mode, which measures no accuracy). The ratio is the newest record's, as the panel's
+    border gives it; the training images are counted from the records: steps per epoch × batch."""
     last = next((record for record in reversed(history) if record.accuracy is not None), None)
-    if last is None or last.accuracy is None or last.epoch < 1 or last.accuracy > CHANCE_ACCURACY:
+    watched = bool(history) and all(record.epoch == 0 for record in history)   # a watched model counts steps
+    if (last is None or last.accuracy is None or last.accuracy > CHANCE_ACCURACY
+            or (last.step < 1 if watched else last.epoch < 1)):
         return ""
-    words = [f"{accuracy_text(last.accuracy)} after {last.epoch} epochs is chance:"]
-    line = headline(last.speed)
+    when = f"{last.step:,} steps" if watched else f"{last.epoch} epochs"
+    words = [f"{accuracy_text(last.accuracy)} after {when} is chance:"]
+    line = headline(history[-1].speed, names)
     if line is not None and line.ratio is not None and line.ratio < 1:
-        words.append(f"h1 learns 1/{factor(1 / line.ratio)} as fast as h{hidden} (vanishing gradient)")
+        first, deepest = (names[0], names[-1]) if names else ("h1", f"h{hidden}")
+        words.append(f"{first} learns 1/{factor(1 / line.ratio)} as fast as {deepest} (vanishing gradient)")
+    if watched:
+        return " ".join(words).rstrip(":") + "."
     per_epoch = steps_per_epoch(history)
     if batch_size and per_epoch:
         words.append(f"and {round(per_epoch * batch_size):,} images are few;")

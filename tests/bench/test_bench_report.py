@@ -7,7 +7,7 @@ from rich.console import Console
 from vgrad.bench.readme_table import tables
 from vgrad.bench.report import report, target_cells
 from vgrad.bench.run import run_bench
-from vgrad.tui.tables.bench import bench_tables
+from vgrad.tui.tables.bench import bench_tables, natural_width
 
 
 def rich_text(result):
@@ -43,6 +43,41 @@ def test_a_quick_run_shows_the_extrapolated_column(mnist, stubbed_bench):
     assert experiment.header[-1] == "× 20 (500 epochs)"
     assert experiment.rows[1][1:] == ("1.30", "26.00")
     assert "QUICK run" in report(result)[0]
+
+
+def piped_text(result, width=80):
+    """What `vgrad-tui bench > file` writes: rich's 80 columns when stdout is not a terminal."""
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    console.print(*bench_tables(result, width=width))
+    return console.file.getvalue()
+
+
+def test_piped_output_cuts_no_cell_and_wraps_no_row(mnist, stubbed_bench):
+    """At 80 columns the paths table once read `experime…` and each target wrapped over 2-5 rows."""
+    result = run_bench(mnist)
+    text = piped_text(result)
+    assert "…" not in text
+    lines = text.splitlines()
+    for part in report(result):
+        if isinstance(part, str):
+            continue
+        for row in part.rows:       # every row's first cell whole on one line, as a grid row or a block's head
+            assert any(row[0] in line for line in lines), row[0]
+
+
+def test_every_grid_row_holds_all_its_cells_on_one_line(mnist, stubbed_bench):
+    result = run_bench(mnist)
+    text = piped_text(result)
+    for part in report(result):
+        if not isinstance(part, str) and natural_width(part) <= 80:
+            for row in part.rows:
+                line = next(line for line in text.splitlines() if f"│ {row[0]} " in line)
+                assert all(cell in line for cell in row), (row, line)
+
+
+def test_the_matmul_share_says_in_its_label_why_it_can_pass_100_percent(mnist, stubbed_bench):
+    label = report(run_bench(mnist))[2].rows[4][0]
+    assert "FLOPs" in label and "zero pixels skipped" in label
 
 
 def test_the_tables_are_written_between_the_markers_and_nothing_else_changes():

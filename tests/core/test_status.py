@@ -13,10 +13,15 @@ def test_states_are_their_words_everywhere():
 
 
 def test_final_and_problem_states():
-    assert {state for state in NetState if state.final} == {"done", "diverged", "error", "stopped"}
+    assert {state for state in NetState if state.final} == {"done", "diverged", "error", "stopped", "interrupted"}
     assert {state for state in NetState if state.problem} == {"diverged", "error"}
 
 
 def test_exit_codes_are_the_documented_ones():
     assert (ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE, ExitCode.INTERRUPTED, ExitCode.CLOSED_PIPE) == (
         0, 1, 2, 130, 141)
+
+
+def test_a_net_a_run_file_leaves_unfinished_is_interrupted_only_if_the_file_says_so():
+    assert NetState.cut_short("interrupted") is NetState.INTERRUPTED
+    assert NetState.cut_short("stopped") is NetState.STOPPED and NetState.cut_short(None) is NetState.STOPPED

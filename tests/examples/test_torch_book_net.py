@@ -57,3 +57,14 @@ def _tiny():
     x = rng.random((30, 784), dtype=np.float32)
     y = rng.integers(0, 10, 30)
     return Dataset("tiny", x, y, x[:5], y[:5], x[:10], y[:10])
+
+
+def test_an_epoch_at_chance_says_why_on_screen(tmp_path, monkeypatch, capsys):
+    """The example once printed `epoch 3/3 done, 1200 steps` and stopped at 10.0% without a word."""
+    book = example()
+    monkeypatch.setattr(book, "load_dataset", lambda name: _tiny())
+    monkeypatch.setattr(book, "CHANCE_ACCURACY", 1.0)          # every accuracy counts as chance here
+    book.train(str(tmp_path / "run.jsonl"), epochs=1, every=2)
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+    assert line.startswith("epoch 1/1 done, 3 steps: test accuracy ") and "chance: " in line
+    assert "the vanishing gradient" in line

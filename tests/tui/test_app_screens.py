@@ -4,7 +4,7 @@ import pytest
 
 from vgrad.tui.widgets import HelpScreen, PlotScreen, SpeedPlot
 
-ALL_KEYS = {"space", "n", "r", "l", "w", "p", "?", "q", "ctrl+c", "+", "-", "home", "end"}
+ALL_KEYS = {"space", "n", "r", "l", "w", "p", "?", "q", "ctrl+c", "+", "-", "home", "end", "↓", "↑"}
 
 
 def test_help_screen(snap_compare, replay_app):
@@ -51,3 +51,28 @@ def test_plot_toggles_and_draws_every_net(replay_app, drive):
         await pilot.press("p", "escape")
         assert not isinstance(app.screen, PlotScreen)
     drive(app, scenario)
+
+
+BLOCKS = set("▁▂▃▄▅▆▇█")
+
+
+@pytest.mark.parametrize("size", [(80, 24), pytest.param((60, 20), marks=pytest.mark.slow)])
+def test_the_help_box_shows_nothing_but_its_own_text(replay_app, drive, size):
+    """After `p`, escape, `?`: no block glyph inside the box (its scrollbar's thumb once ended in
+    ▁▂, read as the sparklines showing through)."""
+    app = replay_app("book3.jsonl")
+
+    async def scenario(pilot):
+        await pilot.press("p", "escape", "question_mark")
+        await pilot.pause()
+        box = app.screen.query_one("#help-box")
+        lines = [strip.text for strip in app.screen._compositor.render_strips()]
+        inside = [line[box.region.x:box.region.right] for line in lines[box.region.y:box.region.bottom]]
+        assert box.max_scroll_y > 0                       # the box scrolls at this size
+        assert not BLOCKS & set("".join(inside))
+    drive(app, scenario, size=size)
+
+
+def test_help_screen_at_80x24(snap_compare, replay_app):
+    """`?` at 80×24: the box over the panels, its scrollbar plain cells."""
+    assert snap_compare(replay_app("book3.jsonl"), press=["question_mark"], terminal_size=(80, 24))

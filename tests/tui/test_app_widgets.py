@@ -15,7 +15,6 @@ from vgrad.tui.widgets.formatting import gain
 from vgrad.tui.widgets.log_sparkline import BAD, ZERO, columns_of, levels, row_runs, run_steps
 from vgrad.tui.widgets.net_panel import NetPanel
 from vgrad.tui.widgets.neuron_bars import bar, drawing, largest
-from vgrad.tui.widgets.plot_screen import decade_ticks, step_ticks
 from vgrad.tui.widgets.status_line import pack, readings, state_text, status_lines
 
 NAN, INF = math.nan, math.inf
@@ -126,23 +125,28 @@ def test_panel_heights_and_description():
     assert NetPanel.rows_needed(spec, wide=True, neurons=False) == 2 + 4 + 1
 
 
-def test_plot_ticks():
-    assert decade_ticks(SpeedScale(-4.5, -0.5)) == ([-5.0, -4.0, -3.0, -2.0, -1.0, 0.0],
-                                                    ["1e-5", "1e-4", "1e-3", "1e-2", "1e-1", "1e0"])
-    assert step_ticks(500) == [0, 100, 200, 300, 400, 500]
-    assert step_ticks(60) == [0, 10, 20, 30, 40, 50, 60]
-    assert step_ticks(12_000) == [0, 2000, 4000, 6000, 8000, 10_000, 12_000]
-    assert step_ticks(0) == [0]
-
-
 def test_the_log_scale_only_grows_so_bars_hold_still():
     early = shared_scale([net([record(0, (3e-3, 0.3))])])
     assert (early.lo, early.hi) == (-4.0, 0.0)          # a decade of headroom below
-    later = shared_scale([net([record(0, (3e-3, 0.3)), record(1, (2e-4, 0.1))])], previous=early)
-    assert later is early                                # inside the range: nothing moves
+    later = shared_scale([net([record(0, (3e-3, 0.3)), record(1, (1.5e-3, 0.1))])], previous=early)
+    assert later is early                                # in the same decade: nothing moves
     grown = shared_scale([net([record(0, (3e-3, 0.3)), record(2, (2e-5, 0.1))])], previous=early)
     assert (grown.lo, grown.hi) == (-6.0, 0.0)           # out of it: grows, whole decades
     assert shared_scale([net([record(3, (1e-2, 0.2))])], previous=grown) == grown  # never shrinks
+
+
+def test_the_log_scale_depends_on_the_values_not_on_the_frames_drawn():
+    """A restart with the same seed (r) once ended on another legend than the first run: the range
+    had grown from whichever frames happened to be drawn, and from the empty range before them."""
+    history = [record(0, (3e-3, 0.3)), record(1, (2e-4, 0.1)), record(2, (8e-5, 0.05)), record(3, (1.35e-5, 0.02))]
+    ends = set()
+    for frames in ([4], [1, 2, 3, 4], [0, 2, 4], [0, 1, 4]):
+        scale = None
+        for count in frames:
+            scale = shared_scale([net(history[:count])], previous=scale)
+        ends.add(scale)
+        ends.add(shared_scale([net(history)], previous=scale))      # and a restart over the same run
+    assert ends == {SpeedScale(-6.0, 0.0)}
 
 
 def test_underflow_is_near_zero_and_never_stretches_the_scale():

@@ -6,7 +6,8 @@ import pytest
 from textual.widgets import Label, Static
 
 from vgrad.core.errors import InputError
-from vgrad.core.lab.chain import default_chain, exploding_chain, forward
+from vgrad.core.lab.chain import NEUTRAL_BAND, default_chain, exploding_chain, forward
+from vgrad.core.view.summary import number
 from vgrad.tui.chain.app import BIAS_STEP, WEIGHT_STEP, ChainApp, make_chain_app
 from vgrad.tui.chain.widgets import GradientRatio, NeuronCard, ProductFormula, Reading, reading
 
@@ -49,11 +50,12 @@ def starts_on_the_default_chain_with_the_first_neuron_selected(app):
     assert app.selected == 0
     cards = list(app.query(NeuronCard))
     assert [card.has_class("-selected") for card in cards] == [True, False, False, False]
-    assert all(card.has_class("-vanishing") for card in cards)
+    assert [card.has_class("-vanishing") for card in cards] == [True, True, True, False]
+    assert cards[-1].has_class("-neutral") and cards[-1].border_subtitle == "the reference"
 
 
-def gradient_ratio_shows_the_core_value_in_scientific_notation(app):
-    expected = f"{forward(default_chain(4)).first_over_last:.2e}"
+def gradient_ratio_shows_the_core_value_in_vgrads_number_format(app):
+    expected = number(forward(default_chain(4)).first_over_last)
     ratio = app.query_one(GradientRatio)
     assert f"∂C/∂b₁ / ∂C/∂b₄ = {expected}  vanishing" in text_of(ratio)
     assert ratio.has_class("-vanishing")
@@ -72,7 +74,7 @@ def second_weight_is(weight):
     def check(app):
         assert app.chain.weights == (1.0, weight, 1.0, 1.0)
         assert app.chain.biases == (0.0,) * 4
-        assert card_value(app, 2, "weight") == f"{weight:.2f}"
+        assert card_value(app, 2, "weight") == number(weight)
 
     return check
 
@@ -81,7 +83,7 @@ def third_bias_is(bias):
     def check(app):
         assert app.chain.biases == (0.0, 0.0, bias, 0.0)
         assert app.chain.weights == (1.0,) * 4
-        assert card_value(app, 3, "bias") == f"{bias:.2f}"
+        assert card_value(app, 3, "bias") == number(bias)
 
     return check
 
@@ -89,12 +91,12 @@ def third_bias_is(bias):
 def the_books_exploding_example(app):
     assert app.chain == exploding_chain(4)
     for j in range(1, 5):
-        assert card_value(app, j, "factor") == "25"
-        assert app.query_one(f"#neuron-{j}", NeuronCard).has_class("-exploding")
+        assert card_value(app, j, "factor") == "25.0"
+        assert app.query_one(f"#neuron-{j}", NeuronCard).has_class("-exploding" if j < 4 else "-neutral")
     ratio = app.query_one(GradientRatio)
     assert "= 1.56e+04  exploding" in text_of(ratio)
     assert ratio.has_class("-exploding")
-    assert "0.25  ·    25    ·    25    ·    25" in text_of(app.query_one(ProductFormula))
+    assert "0.250  ·   25.0   ·   25.0   ·   25.0" in text_of(app.query_one(ProductFormula))
 
 
 def reset_to_the_default_chain_and_the_first_neuron(app):
@@ -119,8 +121,8 @@ def no_growth_range_at_the_default_weights(app):
 
 
 def growth_range_of_the_exploding_second_neuron(app):
-    assert growth(app) == "neuron 2, w₂ = 100.00, b₂ = -50.00: a ∈ [0.454, 0.546]"
-    assert "a₁ = 0.5 is inside" in text_of(app.query_one("#growth-input", Static))
+    assert growth(app) == "neuron 2, w₂ = 100, b₂ = -50.0: a ∈ [0.454, 0.546]"
+    assert "a₁ = 0.500 is inside" in text_of(app.query_one("#growth-input", Static))
 
 
 def growth_range_below_zero(app):
@@ -138,7 +140,7 @@ def test_every_key_binding_drives_the_chain_and_the_widgets_follow(chain_app):
     run_steps(
         chain_app,
         ([], starts_on_the_default_chain_with_the_first_neuron_selected),
-        ([], gradient_ratio_shows_the_core_value_in_scientific_notation),
+        ([], gradient_ratio_shows_the_core_value_in_vgrads_number_format),
         ([], no_growth_range_at_the_default_weights),
         # left and right select a neuron and stop at the ends
         (["right"], selected_is(1)),
@@ -210,3 +212,46 @@ def test_snapshot_default(chain_app, snap_compare):
 def test_snapshot_exploding_example(chain_app, snap_compare):
     """After `e`: every factor is 25 and dC/db_1 is 25^3 times dC/db_4."""
     assert snap_compare(chain_app, terminal_size=SNAPSHOT_SIZE, press=["e"])
+
+
+def test_question_mark_lists_every_key_and_the_chain_rule(chain_app):
+    """`?` opens the keys and the chain's ∂C/∂b_1 product; escape closes it."""
+    from vgrad.tui.widgets import HelpScreen
+
+    def opened(app):
+        assert isinstance(app.screen, HelpScreen)
+        keys = dict(app.screen.keys)
+        assert {"left", "right", "e", "r", "?", "q"} <= set(keys) and "∂C/∂b_1" in app.screen.about
+
+    run_steps(chain_app, (["question_mark"], opened),
+              (["escape"], lambda app: not isinstance(app.screen, HelpScreen) or pytest.fail("still open")))
+
+
+@pytest.mark.parametrize("name", ["default", "exploding", "mixed"])
+def test_each_card_is_labelled_by_the_gradient_it_shows_in_one_number_format(name):
+    """The exploding example's last card once read `exploding` over ∂C/∂b = 1; its w read 100.00
+    beside a factor of 25 and a gradient of 1.56e+04."""
+    from dataclasses import replace
+
+    chain = default_chain(4) if name == "default" else exploding_chain(4)
+    if name == "mixed":
+        chain = replace(chain, weights=(100.0, 100.0, 1.0, 100.0))
+    app = ChainApp(4)
+    app.set_reactive(ChainApp.chain, chain)
+
+    def check(app):
+        state = forward(chain)
+        for card, neuron in zip(app.query(NeuronCard), state.neurons):
+            last = neuron.j == 4
+            shown = {cls: card_value(app, neuron.j, cls) for cls in
+                     ("weight", "bias", "z", "sigma-prime", "factor", "gradient")}
+            values = {"weight": neuron.weight, "bias": neuron.bias, "z": neuron.z, "sigma-prime": neuron.sigma_prime,
+                      "factor": neuron.factor, "gradient": neuron.relative_gradient}
+            assert shown == {cls: number(value) for cls, value in values.items()}
+            gradient = neuron.relative_gradient
+            low, high = NEUTRAL_BAND
+            kind = "exploding" if gradient > high else "vanishing" if gradient < low else "neutral"
+            assert card.has_class(f"-{kind}") and card.query_one(".gradient").has_class(f"-{kind}")
+            assert card.border_subtitle == ("the reference" if last else f"∂C/∂b {kind}")
+
+    run_steps(app, ([], check), size=(120, 30))

@@ -55,6 +55,61 @@ def test_every_commands_help_has_examples(command):
     assert result.exit_code == 0 and "Examples:" in result.output and f"vgrad-tui {command}" in result.output
 
 
+
+@pytest.mark.parametrize("command", ["run", "replay", "watch", "reproduce", "bench", "plot", "chain"])
+def test_arguments_are_listed_by_their_placeholder_not_typers_type(command):
+    """`watch --help` once listed `RUN.jsonl <list[Path]>`."""
+    output = runner.invoke(app, [command, "--help"]).output
+    assert "<" not in output.replace("<=", ""), output
+
+
+@pytest.mark.parametrize("args, culprit", [
+    (["plot", "run.jsonl"], "missing option '-o' / '--output'; vgrad-tui plot -h lists the options"),
+    (["replay"], "missing argument 'RUN.jsonl'"),
+    (["watch"], "missing argument 'RUN.jsonl'"),
+    (["--epochs", "x"], "invalid value for '--epochs'"),
+    (["--bogus"], "no such option: --bogus; vgrad-tui run -h lists the options"),
+])
+def test_a_usage_error_is_one_line_and_exit_2(args, culprit):
+    """click's own errors (usage, hint, then the error) read like vgrad's: one line."""
+    result = invoke(*args)
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(f"vgrad-tui: error: {culprit}"), line
+
+
+@pytest.mark.parametrize("args, meant", [
+    (["--net", "784-30-10:rleu"], "relu"), (["--activation", "rleu"], "relu"), (["--preset", "remedie"], "remedies"),
+    (["--data", "digit"], "digits"), (["--mode", "sdg"], "sgd"), (["--dtype", "float63"], "float64"),
+    (["--init", "xaiver"], "xavier"), (["--cost", "quadratc"], "quadratic"),
+])
+def test_a_misspelt_word_gets_did_you_mean(args, meant):
+    result = invoke(*args, "--no-ui")
+    assert result.exit_code == 2 and result.output.strip().endswith(f"; did you mean {meant}?"), result.output
+
+
+def test_a_misspelt_command_gets_did_you_mean(capsys):
+    from vgrad.tui.cli import run_cli
+
+    with pytest.raises(SystemExit) as leaving:
+        run_cli(["replya", "x"])
+    assert leaving.value.code == 2 and capsys.readouterr().err.strip().endswith("did you mean replay?")
+
+
+@pytest.mark.parametrize("option", ["--record", "--csv"])
+def test_an_output_that_is_a_folder_says_so_before_asking_for_force(tmp_path, option):
+    result = invoke(option, str(tmp_path), "--no-ui")
+    assert result.exit_code == 2
+    expected = f"vgrad-tui: error: {option} {tmp_path}: is a folder; give the name of a file to write"
+    assert result.output.strip() == expected
+
+
+def test_plot_to_a_folder_says_so(tmp_path):
+    folder = tmp_path / "fig.png"
+    folder.mkdir()
+    result = invoke("plot", str(FIXTURES / "book3.jsonl"), "-o", str(folder))
+    assert result.exit_code == 2 and "is a folder" in result.output
+
 @pytest.mark.parametrize("flag", ["--version", "-V"])
 def test_version_is_printed_with_exit_0(flag):
     from vgrad.core import __version__
@@ -68,11 +123,11 @@ def test_version_is_printed_with_exit_0(flag):
 def test_an_unknown_option_suggests_only_options_that_look_like_it(typo, suggestion):
     """--bogus shares only its dashes with --cost: no suggestion; a real typo gets its option."""
     result = invoke(typo)
-    assert result.exit_code == 2 and f"No such option: {typo}" in result.output
+    assert result.exit_code == 2 and f"no such option: {typo}" in result.output
     if suggestion is None:
-        assert "Possible options" not in result.output
+        assert "did you mean" not in result.output
     else:
-        assert f"(Possible options: {suggestion})" in result.output
+        assert f"did you mean {suggestion}?" in result.output
 
 
 @pytest.mark.parametrize("args, culprit", [
@@ -303,3 +358,35 @@ def test_quitting_the_dashboard_mid_run_records_the_run_as_stopped(monkeypatch, 
     result = invoke("--net", "784-30-30-10", "--epochs", "100000", "--record", str(record))
     assert result.exit_code == 0 and "stopped" in result.output
     assert read_run(record).end.status == "stopped"
+
+
+@pytest.mark.slow  # two headless runs
+def test_a_preset_chooses_its_settings_where_the_user_gives_none(tmp_path):
+    """--preset exploding runs at η = 0.01 (at the book's 0.1 the chain saturates at epoch 1);
+    an --eta given on the command line wins."""
+    for args, eta in (([], 0.01), (["--eta", "0.05"], 0.05)):
+        out = tmp_path / f"run{eta}.jsonl"
+        result = invoke("--preset", "exploding", "--epochs", "0", "--no-ui", "--record", str(out), *args)
+        assert result.exit_code == 0, result.output
+        assert read_run(out).config.eta == eta
+
+
+@pytest.mark.parametrize("kept, line", [
+    ([], "interrupted: only the summary above is kept (--record FILE.jsonl keeps every step)"),
+    (["run.jsonl"], "interrupted: what was measured is kept in run.jsonl"),
+    (["run.jsonl", "run.csv"], "interrupted: what was measured is kept in run.jsonl and run.csv"),
+])
+def test_an_interrupted_run_names_only_what_it_kept(kept, line):
+    """Ctrl+C without --record once said "what was measured is kept", of nothing."""
+    from vgrad.tui.cli import interrupted_line
+
+    assert interrupted_line(kept) == line
+
+
+@pytest.mark.slow  # two headless runs
+@pytest.mark.parametrize("cached, said", [(True, "loading the numba kernels…"), (False, "compiling numba kernels")])
+def test_the_start_up_says_compiling_only_when_it_compiles(monkeypatch, cached, said):
+    monkeypatch.setattr("vgrad.tui.cli.kernels_cached", lambda dtype: cached)
+    result = invoke("--epochs", "0", "--no-ui", "--net", "784-30-10")
+    assert result.exit_code == 0 and said in result.output
+    assert ("compiling" in result.output) is not cached

@@ -1,5 +1,6 @@
 """`vgrad-tui plot`: the book's figures from a recording, as PNG or SVG; bad paths exit 2."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -116,4 +117,79 @@ def test_titles_carry_the_spec_state_epochs_and_headline(figure):
 def test_the_bar_axis_has_no_offset_label_to_collide_with_its_title(figure):
     bars = figure.axes[3]
     assert bars.yaxis.get_offset_text().get_text() == ""
-    assert "neuron 1 at epoch 29" in bars.get_title()
+    assert "neuron 1 after 29 epochs" in bars.get_title()     # counted as the title's epoch 30/30 counts
+
+
+@pytest.fixture(scope="module")
+def book_figure():
+    from vgrad.core.record.reader import read_run
+    from vgrad.tui.figures import draw_figure
+
+    drawn = draw_figure(read_run(Path(__file__).parents[1] / "fixtures" / "book3.jsonl"))
+    drawn.canvas.draw()
+    return drawn
+
+
+def test_each_nets_bars_have_their_own_y_range_while_the_speeds_share_one():
+    """The bars' sizes differ by decades between nets (0.001 beside relu's 0.2): on one shared
+    range all but one net were flat lines."""
+    from vgrad.core.record.reader import read_run
+    from vgrad.tui.figures import draw_figure
+
+    figure = draw_figure(read_run(Path(__file__).parents[1] / "fixtures" / "remedies4.jsonl"))
+    speeds, bars = figure.axes[:4], figure.axes[4:]
+    assert len({axis.get_ylim() for axis in speeds}) == 1
+    for axis in bars:
+        tallest = max(abs(patch.get_height()) for patch in axis.patches)
+        low, high = axis.get_ylim()
+        assert tallest > 0.5 * max(abs(low), abs(high))        # the tallest bar fills its own axis
+
+
+def test_the_legend_sits_outside_the_data_and_its_entries_apart(book_figure):
+    renderer = book_figure.canvas.get_renderer()
+    for axis in book_figure.axes[:3]:
+        legend = axis.get_legend()
+        box = legend.get_window_extent(renderer)
+        assert not box.overlaps(axis.get_window_extent(renderer))
+        texts = [text.get_window_extent(renderer) for text in legend.get_texts()]
+        assert not any(a.overlaps(b) for i, a in enumerate(texts) for b in texts[i + 1:])
+
+
+@pytest.mark.parametrize("lens, quantity", [("bias", "speed of learning ‖∂C/∂b_l‖"), ("weight", "‖∂C/∂W_l‖")])
+def test_the_y_label_names_the_quantity_drawn(lens, quantity):
+    from vgrad.core.record.reader import read_run
+    from vgrad.tui.figures import draw_figure
+
+    figure = draw_figure(read_run(Path(__file__).parents[1] / "fixtures" / "lenses2.jsonl"), lens=lens)
+    assert quantity in figure.axes[0].get_ylabel()
+
+
+def test_bars_that_are_all_zero_say_so(figure):
+    assert "every one is 0" in figure.axes[4].get_title()
+
+
+def header_only(tmp_path, end=None, steps=0):
+    """A run file: book3's header, its first `steps` step lines, and an `end` line if given."""
+    lines = (Path(__file__).parents[1] / "fixtures" / "book3.jsonl").read_text().splitlines()
+    kept = [lines[0]] + [line for line in lines[1:] if '"type": "step"' in line][:steps]
+    if end:
+        kept.append(json.dumps({"type": "end", "status": end, "elapsed": 1.0}))
+    path = tmp_path / "run.jsonl"
+    path.write_text("\n".join(kept) + "\n")
+    return path
+
+
+def test_plot_of_a_file_with_no_step_writes_nothing_and_exits_2(tmp_path):
+    out = tmp_path / "speed.png"
+    result = runner.invoke(app, ["plot", str(header_only(tmp_path)), "-o", str(out)])
+    assert result.exit_code == 2 and "no step recorded, nothing to draw" in result.output
+    assert not out.exists()
+
+
+def test_a_run_that_says_interrupted_is_titled_interrupted(tmp_path):
+    from vgrad.core.record.reader import read_run
+    from vgrad.tui.figures import draw_figure
+
+    figure = draw_figure(read_run(header_only(tmp_path, end="interrupted", steps=30)))
+    titles = [axis.get_title() for axis in figure.axes[:3]]
+    assert all("\ninterrupted · " in title for title in titles), titles

@@ -42,7 +42,7 @@ def test_speeds_cost_and_accuracy_share_the_dashboards_formats():
     lines = rendered(replayed("sgd2.jsonl").snapshot(), "sgd")
     text = "\n".join(lines)
     assert "done · epoch 3/3 · h1:h4 = 1:163" in lines
-    assert "s_l at epoch 0" in text and "at epoch 3" in text            # epoch labels as recorded
+    assert "s_l at init" in text and "after 3 epochs" in text           # counted as epoch e/E counts
     row = next(line for line in lines if line.startswith("│ h1 "))
     assert [cell.strip() for cell in row.split("│")[2:4]] == ["0.231", "0.0114"]
     assert any("h1:h4" in line and "1:95" in line and "1:163" in line for line in lines)
@@ -113,3 +113,32 @@ def test_piped_progress_fits_80_columns_without_the_time_columns():
     lines = out.getvalue().splitlines()
     assert len(lines) == 3 and all("epoch 60/60" in line and "0:00" not in line for line in lines)
     assert "h1:h4 = 1:58" in lines[2]
+
+
+def test_the_columns_count_epochs_as_the_header_does():
+    """`epoch 60/60` over `at epoch 59` read as two counts: both now count epochs trained, and the
+    speed mode's last measurement (before the last step) says it was taken after 59 of them."""
+    lines = rendered(replayed("book3.jsonl").snapshot(), "speed")
+    header = next(line for line in lines if "hidden layer" in line)
+    assert "done · epoch 60/60 · h1:h2 = 1:1.1" in lines
+    assert "s_l at init" in header and "after 59 epochs" in header and "at epoch" not in header
+
+
+def test_a_single_measurement_gets_a_single_column():
+    """--epochs 0 measures once, at init: its table once printed that column twice."""
+    spec = parse_net("784-30-30-10")
+    board = Board((spec,), 0)
+    board.publish(StepRecord(net=0, epoch=0, step=0, speed=(1e-3, 0.1), neurons=((1e-4,) * 6,) * 2, cost=3.0))
+    header = next(line for line in rendered(board.snapshot(), "speed") if "hidden layer" in line)
+    assert header.count("at init") == 1 and header.count("┃") == 3
+
+
+def test_a_replayed_run_that_says_interrupted_is_not_called_stopped(tmp_path):
+    lines = (FIXTURES / "book3.jsonl").read_text().splitlines()
+    path = tmp_path / "run.jsonl"
+    path.write_text("\n".join([lines[0], *[line for line in lines if '"type": "step"' in line][:30],
+                               '{"type": "end", "status": "interrupted", "elapsed": 1.0}']) + "\n")
+    replayer = open_replay(read_run(path))
+    replayer.jump_end()
+    titles = [line for line in rendered(replayer.board.snapshot(), "speed") if " · epoch " in line]
+    assert len(titles) == 3 and all(line.startswith("interrupted: ") for line in titles), titles

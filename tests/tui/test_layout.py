@@ -145,3 +145,17 @@ def test_the_sgd_replay_at_100x30_has_room_for_its_note(replay_app, drive):
         nets = app.query_one("#nets")
         assert list(app.query(NetPanel))[1].status.note and nets.max_scroll_y == 0
     drive(app, scenario, size=(100, 30))
+
+
+def test_a_panel_that_does_not_fit_is_announced_and_down_reaches_it(replay_app, drive):
+    """At 45×14 the third net's panel sat below the screen with no word of it."""
+    app = replay_app("book3.jsonl")
+
+    async def scenario(pilot):
+        await pilot.pause()
+        await pilot.pause()
+        assert app.legend.mode.startswith("↓ 1 more net")
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert app.query_one("#nets").scroll_y > 0 and "more net" not in app.legend.mode
+    drive(app, scenario, size=(45, 14))

@@ -27,7 +27,16 @@ from vgrad.tui.chain.widgets import (
     NeuronCard,
     ProductFormula,
 )
+from vgrad.tui.widgets.help_screen import HelpScreen
 
+CHAIN_ABOUT = (
+    "The book's chain of single sigmoid neurons, x → a_1 → … → a_n → C, with z_j = w_j a_{j-1} + b_j. "
+    "Backpropagation gives ∂C/∂b_1 = σ'(z_1) · w_2 σ'(z_2) · … · w_n σ'(z_n) · ∂C/∂a_n: one factor "
+    "w_j σ'(z_j) per neuron after the first. σ' is at most 1/4, so with |w_j| < 1 each factor shrinks the "
+    "gradient at least four times (it vanishes); large w_j with b_j = −w_j a_{j-1} keep z_j = 0 and make "
+    "each factor w_j/4 (it explodes, e). |w σ'(w a + b)| ≥ 1 needs |w| ≥ 4, and only on a narrow range "
+    "of a: the bottom line gives that range for the selected neuron."
+)
 WEIGHT_STEP = 0.5
 BIAS_STEP = 0.5
 CARDS_PER_ROW = 4
@@ -53,6 +62,7 @@ class ChainApp(App[None]):
         Binding("minus,shift+down,b", "bias(-1)", "b down", group=BIAS_KEYS),
         Binding("e", "exploding", "book's exploding example"),
         Binding("r", "reset", "reset"),
+        Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
     ]
 
@@ -90,7 +100,7 @@ class ChainApp(App[None]):
         """Run the chain forward and hand the result to every widget."""
         state = forward(self.chain)
         for card, neuron in zip(self.query(NeuronCard), state.neurons):
-            card.show(neuron, selected=neuron.j - 1 == self.selected)
+            card.show(neuron, selected=neuron.j - 1 == self.selected, last=neuron.j == self.neurons)
         self.query_one(ChainDiagram).show(state)
         self.query_one(GradientRatio).show(state)
         self.query_one(ProductFormula).show(state)
@@ -114,6 +124,12 @@ class ChainApp(App[None]):
     def action_exploding(self) -> None:
         """The book's exploding example: w_j = 100, b_j = -100 a_{j-1}, every factor 25."""
         self.chain = exploding_chain(self.neurons, self.chain.x)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            keys = [(binding.key_display or binding.key.replace(",", " "), binding.description)
+                    for binding in self.BINDINGS]
+            self.push_screen(HelpScreen(keys, about=CHAIN_ABOUT, title="vgrad chain keys"))
 
     def action_reset(self) -> None:
         """Back to the default chain (w_j = 1, b_j = 0) and the first neuron."""

@@ -8,6 +8,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from vgrad.core.lab.chain import GROWTH_MIN_WEIGHT, ChainState, Kind, NeuronState
+from vgrad.core.view.summary import number
 
 KINDS: tuple[Kind, ...] = ("vanishing", "neutral", "exploding")
 KIND_COLOURS: dict[Kind, str] = {"vanishing": "#5fafff", "neutral": "#d7d75f", "exploding": "#ff5f5f"}
@@ -20,20 +21,21 @@ def subscript(j: int) -> str:
 
 
 def parameter(value: float) -> str:
-    """A weight or bias as the user set it: two decimals."""
-    return f"{value:.2f}"
+    """A weight or bias in the one format of every number here: 3 significant digits."""
+    return number(value)
 
 
 def reading(value: float, room: int = 9) -> str:
-    """A computed value in at most `room` characters: 3 significant digits, fewer (rounded, never
-    cut) where it would not fit: 0.00964 reads 0.0096 in 6 and 0.01 in 4."""
-    texts = [f"{value:.{digits}g}" for digits in (3, 2, 1)]
+    """A value in at most `room` characters: 3 significant digits as everywhere in vgrad (100,
+    -50.0, 0.250, 1.56e+04), fewer (rounded, never cut) where that would not fit: 0.00964 reads
+    0.0096 in 6 and 0.01 in 4."""
+    texts = [number(value)] + [f"{value:.{digits}g}" for digits in (2, 1)]
     return next((text for text in texts if len(text) <= room), texts[-1])
 
 
 def ratio(value: float) -> str:
-    """A gradient ratio in scientific notation."""
-    return f"{value:.2e}"
+    """A gradient ratio, in the same format as every other number."""
+    return number(value)
 
 
 def kind_css(selector: str, rules: str) -> str:
@@ -79,6 +81,11 @@ class Reading(HorizontalGroup):
         self.show(self._value)
 
 
+def card_label(neuron: NeuronState, last: bool) -> str:
+    """What a card's ∂C/∂b ÷ ∂C/∂b_n says: vanishing, neutral or exploding; the last neuron is the reference."""
+    return "the reference" if last else f"∂C/∂b {neuron.gradient_kind}"
+
+
 class NeuronCard(Vertical):
     """Neuron j: w_j, b_j, z_j, sigma'(z_j), the factor w_j sigma'(z_j), dC/db_j / dC/db_n."""
 
@@ -109,10 +116,12 @@ class NeuronCard(Vertical):
         yield Reading("wσ'(z)", classes="factor")
         yield Reading("∂C/∂b", classes="gradient")
 
-    def show(self, neuron: NeuronState, selected: bool) -> None:
-        """Display the neuron's state; mark it if it is the selected one."""
-        self.query_one(".weight", Reading).show(parameter(neuron.weight))
-        self.query_one(".bias", Reading).show(parameter(neuron.bias))
+    def show(self, neuron: NeuronState, selected: bool, last: bool = False) -> None:
+        """Display the neuron's state; mark it if it is the selected one. The card is labelled
+        by its ∂C/∂b ÷ ∂C/∂b_n, the number it ends on (its own factor wσ'(z) acts on the
+        neurons before it, and has its own colour)."""
+        self.query_one(".weight", Reading).show(neuron.weight)
+        self.query_one(".bias", Reading).show(neuron.bias)
         self.query_one(".z", Reading).show(neuron.z)
         self.query_one(".sigma-prime", Reading).show(neuron.sigma_prime)
         factor = self.query_one(".factor", Reading)
@@ -122,9 +131,9 @@ class NeuronCard(Vertical):
         gradient.show(neuron.relative_gradient)
         set_kind(gradient, neuron.gradient_kind)
         self.border_title = f"▶ neuron {neuron.j}" if selected else f"neuron {neuron.j}"
-        self.border_subtitle = neuron.kind
+        self.border_subtitle = card_label(neuron, last)
         self.set_class(selected, "-selected")
-        set_kind(self, neuron.kind)
+        set_kind(self, neuron.gradient_kind)
 
 
 class ChainDiagram(Static):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from vgrad.core.config import DTYPES
-from vgrad.core.errors import InputError
+from vgrad.core.errors import InputError, did_you_mean
 from vgrad.core.lab.book import ACCURACY_EXPERIMENT
 from vgrad.core.status import ExitCode
 
@@ -23,7 +23,7 @@ def accuracy_command(data: str | None, epochs: int | None, dtype: str, as_json: 
     if data is None:
         fail(WHERE_TO_GET_MNIST)
     if dtype not in DTYPES:
-        fail(f"--dtype {dtype!r}: choose {' or '.join(DTYPES)}")
+        fail(f"--dtype {dtype!r}: choose {' or '.join(DTYPES)}" + did_you_mean(dtype, DTYPES))
     from vgrad.core.data import load_dataset
     from vgrad.core.lab.accuracy import MNIST_TRAIN, accuracy_config, validation_split
     try:

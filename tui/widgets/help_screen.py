@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
+from textual.scrollbar import ScrollBarRender
 from textual.widgets import Static
 
 from vgrad.core.lab.book import ADJACENT_RATIO
@@ -36,8 +37,17 @@ def key_table(keys: list[tuple[str, str]]) -> Table:
     return table
 
 
+class WholeCellScrollBar(ScrollBarRender):
+    """A scrollbar whose thumb is whole cells: Textual ends it in the block glyphs ▁▂▃…, which
+    in a box over the panels read as a sparkline showing through."""
+
+    VERTICAL_BARS = [" "] * len(ScrollBarRender.VERTICAL_BARS)
+    HORIZONTAL_BARS = [" "] * len(ScrollBarRender.HORIZONTAL_BARS)
+
+
 class HelpScreen(ModalScreen[None]):
-    """A modal list of `keys` as (key, description) pairs; escape, ? or enter closes it."""
+    """A modal list of `keys` as (key, description) pairs and the `about` text below them;
+    escape, ? or enter closes it."""
 
     DEFAULT_CSS = """
     HelpScreen #help-box {
@@ -51,16 +61,22 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,question_mark,enter", "close", "close help")]
 
-    def __init__(self, keys: list[tuple[str, str]], **options) -> None:
+    def __init__(self, keys: list[tuple[str, str]], about: str = ABOUT, title: str = "vgrad keys", **options) -> None:
         super().__init__(**options)
         self.keys = keys
+        self.about = about
+        self.title_text = title
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:
-            box.border_title = "vgrad keys"
+            box.border_title = self.title_text
             box.border_subtitle = "↑↓ scrolls · escape closes"
             yield Static(key_table(self.keys), id="help-keys")
-            yield Static(Text(ABOUT), id="help-about")
+            yield Static(Text(self.about), id="help-about")
+
+    def on_mount(self) -> None:
+        box = self.query_one("#help-box", VerticalScroll)
+        box.vertical_scrollbar.renderer = box.horizontal_scrollbar.renderer = WholeCellScrollBar
 
     def action_close(self) -> None:
         self.dismiss()

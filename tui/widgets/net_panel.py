@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.content import Content
 
+from vgrad.core.lab.explosion import explosion_note
 from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.run.board import NetView
 from vgrad.core.status import NetState
@@ -84,7 +85,8 @@ class NetPanel(Vertical):
         for row in self.rows:
             row.show(net.history, steps, scale)
         self.neuron_bars.neurons = () if net.latest is None else net.latest.neurons
-        self.status.show(net, stall_note(net.history, self.spec.hidden, self.batch_size))
+        self.status.show(net, stall_note(net.history, self.spec.hidden, self.batch_size, self.spec.layer_names)
+                         or explosion_note(net.history, self.spec.layer_names))
         self.border_subtitle = Content(headline_text(net.latest, names=self.spec.layer_names))
         if net.state != self._state:
             self._state = net.state

@@ -15,9 +15,11 @@ from vgrad.tui.widgets.styled import StyledWidget
 STATE_MARKS = {
     NetState.WAITING: "○ waiting", NetState.COMPILING: "◌ compiling kernels…", NetState.RUNNING: "● running",
     NetState.PAUSED: "❚❚ paused", NetState.DONE: "✔ done", NetState.DIVERGED: "✖ diverged",
-    NetState.ERROR: "✖ error", NetState.STOPPED: "■ stopped", NetState.SILENT: "◌ silent",
+    NetState.ERROR: "✖ error", NetState.STOPPED: "■ stopped", NetState.INTERRUPTED: "■ interrupted",
+    NetState.SILENT: "◌ silent",
 }
-EXPLAINED = (NetState.WAITING, NetState.SILENT, NetState.DIVERGED, NetState.ERROR, NetState.STOPPED)
+EXPLAINED = (NetState.WAITING, NetState.SILENT, NetState.DIVERGED, NetState.ERROR, NetState.STOPPED,
+             NetState.INTERRUPTED)
 GAP = "  "
 
 

@@ -78,3 +78,21 @@ def test_a_learning_net_or_epoch_zero_gets_no_note():
     assert stall_note([sgd_record(0, 0.1)], 2, 10) == ""
     assert stall_note([sgd_record(0, 0.1), sgd_record(1, 0.85)], 2, 10) == ""
     assert stall_note([StepRecord(net=0, epoch=5, step=5, speed=(1.0, 1.0), neurons=(), cost=1.0)], 2, 10) == ""
+
+
+def test_the_stall_note_gives_the_ratio_the_border_gives():
+    """While running, the newest record is a probe inside an epoch: the note once gave the epoch
+    end's 1/226 beside the border's 1:412."""
+    probe = StepRecord(net=0, epoch=3, step=1240, speed=(1.0e-5, 4.12e-3), neurons=((0.0,), (0.0,)), cost=3.0)
+    history = [sgd_record(0, 0.1), sgd_record(3, 0.1, speed=(1.0e-5, 2.26e-3)), probe]
+    note = stall_note(history, 2, batch_size=10)
+    assert headline_text(probe) == "h1:h2 = 1:412" and "h1 learns 1/412 as fast as h2" in note
+
+
+def test_a_watched_model_at_chance_says_so_in_steps_and_its_layer_names():
+    """A watched model's records all say epoch 0: the note once never showed for the PyTorch example."""
+    history = [StepRecord(net=0, epoch=0, step=step, speed=(1.0e-5, 4.12e-3), neurons=(), cost=2.3, accuracy=0.1)
+               for step in (0, 400, 800)]
+    assert stall_note(history, 2, None, names=("fc1", "fc2")) == (
+        "10.0% after 800 steps is chance: fc1 learns 1/412 as fast as fc2 (vanishing gradient).")
+    assert stall_note(history[:1], 2, None) == ""
