@@ -258,8 +258,8 @@ def watch_command(
              "a file not there yet is waited for."),
     layers: str | None = typer.Option(
         None, "--layers", metavar="LIST",
-        help="A deep model's layers to show: indices from 0 (negative from the end), mid, or all; "
-             "default over 8 layers 0,1,mid,-2,-1. The first and the last are always shown."),
+        help="A deep model's layers to show: indices from 0 (negative from the end), mid, or all (up to 64, "
+             "evenly spread); default over 8 layers 0,1,mid,-2,-1. The first and the last are always shown."),
     no_ui: bool = typer.Option(
         False, "--no-ui", help="Print each new record as one line until every writer has ended (Ctrl+C: exit 130)."),
 ) -> None:
