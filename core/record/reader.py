@@ -150,8 +150,9 @@ class LineParser:
             if not (0 <= step.epoch <= last_epoch and 0 <= step.step <= MAX_STEP):
                 return f"has epoch {step.epoch}, step {step.step} (outside 0…{last_epoch}, 0…{MAX_STEP})"
             hidden = self.specs[step.net].hidden
-            for what, values in (("speeds", step.speed), ("neuron lists", step.neurons),
-                                 ("weight gradients", step.weight_grad)):
+            for what, values in (("speeds", step.speed), ("neuron lists", step.neurons),   # one per layer, or
+                                 ("weight gradients", step.weight_grad),                  # an IndexError later
+                                 ("update ratios", getattr(step, "update_ratio", None))):
                 if values is not None and len(values) != hidden:
                     return f"has {len(values)} {what} for a net with {hidden} layers"
             return step
