@@ -232,8 +232,9 @@ def replay_command(
     except InputError as error:
         fail(str(error))
     if recording.bad_line is None and still_growing(path, recording.end is not None):  # a bad line is told as such
-        recording.warning = (f"{path} is still being written: replaying its {len(recording.steps)} steps so far; "
-                             f"follow it live with `vgrad-tui watch {path}`")
+        shown = printable(path)    # a notice on the dashboard too: shown, never obeyed
+        recording.warning = (f"{shown} is still being written: replaying its {len(recording.steps)} steps so far; "
+                             f"follow it live with `vgrad-tui watch {shown}`")
     code = ExitCode.OK   # the warning becomes the board's notice: shown in the dashboard, printed once at the end
     if console.headless_unless_terminal(no_ui):
         replayer = open_replay(recording)
