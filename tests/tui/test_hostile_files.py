@@ -270,3 +270,14 @@ def test_the_watch_dashboard_exits_129_on_sighup_and_130_on_sigterm(tmp_path, si
             os.waitpid(pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
+
+
+@pytest.mark.slow
+def test_a_warning_that_cannot_be_written_does_not_fail_the_replay(tmp_path):
+    """stderr on a full disk: the summary is on stdout; the warning is lost, not the exit status."""
+    path = write(tmp_path / "run.jsonl", header(), step(0))     # cut short: a warning
+    os.utime(path, (0, 0))
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([*VGRAD, "replay", "--no-ui", str(path)], stdout=subprocess.PIPE, stderr=full,
+                              text=True, timeout=120)
+    assert done.returncode == 0 and "hidden layer" in done.stdout
