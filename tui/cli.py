@@ -417,13 +417,14 @@ def plot_command(
 ) -> None:
     """Draw the book's figures from a recording: s_l per hidden layer (log y) and the neuron bars."""
     from vgrad.core.record.reader import read_run
+    from vgrad.core.run.layers import shown_recording
     from vgrad.tui.figures import check_figure_path, check_lens, plot_recording
 
     try:
         check_lens(lens)
         check_figure_path(out)
         refuse_existing_outputs(((out, "-o"),), force)
-        recording = read_run(path)
+        recording = shown_recording(read_run(path), None)   # a deep model: its 0,1,mid,-2,-1 layers, as watch
     except InputError as error:
         fail(str(error))
     signals = signals_as_interrupt()  # SIGTERM, SIGHUP: the claimed figure is removed, never left empty

@@ -162,6 +162,12 @@ def cases(folder: Path, big: bool) -> list[Case]:
     many_nets = write(f / "nets.jsonl", header(nets=nets), END)
     wide = [f"layer.{i}" for i in range(10_000)]
     many_layers = write(f / "layers.jsonl", header("big", wide), step(0, 10_000), END)
+    backlog = f / "backlog.jsonl"
+    with open(backlog, "w") as file:
+        file.write(header("big", wide) + "\n")
+        for number in range(500):
+            file.write(step(number, 10_000, weight_grad=[0.2] * 10_000) + "\n")
+        file.write(END + "\n")
     long_names = write(f / "names.jsonl", header("big", [f"{i:04d}" + "n" * 195 for i in range(5000)]), END)
     huge_header = write(f / "huge.jsonl", header("x" * (2 << 20)))
     out += [Case("5 watch on a FIFO", ["watch", "--no-ui", str(fifo)], (2,), timeout=30),
@@ -185,6 +191,12 @@ def cases(folder: Path, big: bool) -> list[Case]:
             Case("5 watch --layers all: 10,000 layers", ["watch", "--no-ui", "--layers", "all", many_layers], (0,),
                  timeout=20),
             Case("5 replay: 10,000 layers", ["replay", "--no-ui", many_layers], (0,), timeout=20, stderr_lines=1),
+            Case("5 watch: 500 records of 10,000 layers", ["watch", "--no-ui", str(backlog)], (0,), timeout=30),
+            Case("5 watch --layers all: 500 x 10,000 layers", ["watch", "--no-ui", "--layers", "all", str(backlog)],
+                 (0,), timeout=30),
+            Case("5 replay: 500 records of 10,000 layers", ["replay", "--no-ui", str(backlog)], (0,), timeout=30),
+            Case("5 plot: 500 records of 10,000 layers", ["plot", str(backlog), "-o", "deep.png"], (0,), timeout=60,
+                 stderr_lines=3),
             Case("5 replay: 5,000 names of 199 characters", ["replay", "--no-ui", long_names], (0,), timeout=20),
             Case("5 replay: a 2 MiB header", ["replay", "--no-ui", huge_header], (2,), timeout=20),
             Case("5 watch: a 2 MiB header", ["watch", "--no-ui", huge_header], (2,), timeout=20)]
