@@ -2,7 +2,9 @@
 
 A Follower reads what is new in one file at each poll: a half-written last line is held
 until its newline arrives; a file that does not exist yet is waited for; a file that is
-truncated or replaced (another inode, or another header) is a new run and starts again.
+truncated, replaced (another inode) or rewritten in place (other bytes where we had read,
+even under the same header) is a new run and starts again; a FIFO, device or folder is
+refused without being opened for long enough to block.
 It never decodes more than the board would keep (LineParser thins a long backlog), so
 opening a million-step file costs seconds, not gigabytes; a poll reads at most POLL_BUDGET
 bytes, so a writer faster than the reader never freezes the panels. No textual, no threads
