@@ -77,7 +77,7 @@ def _standard_streams() -> None:
             stream.reconfigure(errors="vgrad-ascii")
         except (AttributeError, ValueError):
             pass
-        setattr(sys, name, _PipeGuard(stream) if name == "stdout" else stream)
+        setattr(sys, name, _PipeGuard(stream) if name == "stdout" else _StderrGuard(stream))
     if sys.stdin is None:
         sys.stdin = open(0, closefd=False)
 
@@ -129,6 +129,29 @@ class _PipeGuard:
         except OSError:
             pass
         raise SystemExit(ExitCode.FAILED)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+class _StderrGuard:
+    """stderr, dropping what cannot be written (closed, full, the terminal gone): a warning that
+    cannot be shown must not turn a good run into exit 1; the exit status still tells the rest."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError:
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            pass
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)

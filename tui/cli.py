@@ -264,8 +264,9 @@ def replay_command(
     except InputError as error:
         fail(str(error))
     if recording.bad_line is None and still_growing(path, recording.end is not None):  # a bad line is told as such
-        recording.warning = (f"{path} is still being written: replaying its {len(recording.steps)} steps so far; "
-                             f"follow it live with `vgrad-tui watch {path}`")
+        shown = printable(path)    # a notice on the dashboard too: shown, never obeyed
+        recording.warning = (f"{shown} is still being written: replaying its {len(recording.steps)} steps so far; "
+                             f"follow it live with `vgrad-tui watch {shown}`")
     code = ExitCode.OK   # the warning becomes the board's notice: shown in the dashboard, printed once at the end
     if console.headless_unless_terminal(no_ui):
         replayer = open_replay(recording)
@@ -290,8 +291,8 @@ def watch_command(
              "a file not there yet is waited for."),
     layers: str | None = typer.Option(
         None, "--layers", metavar="LIST",
-        help="A deep model's layers to show: indices from 0 (negative from the end), mid, or all; "
-             "default over 8 layers 0,1,mid,-2,-1. The first and the last are always shown."),
+        help="A deep model's layers to show: indices from 0 (negative from the end), mid, or all (up to 64, "
+             "evenly spread); default over 8 layers 0,1,mid,-2,-1. The first and the last are always shown."),
     no_ui: bool = typer.Option(
         False, "--no-ui", help="Print each new record as one line until every writer has ended (Ctrl+C: exit 130)."),
 ) -> None:
@@ -449,13 +450,14 @@ def plot_command(
 ) -> None:
     """Draw the book's figures from a recording: s_l per hidden layer (log y) and the neuron bars."""
     from vgrad.core.record.reader import read_run
+    from vgrad.core.run.layers import shown_recording
     from vgrad.tui.figures import check_figure_path, check_lens, plot_recording
 
     try:
         check_lens(lens)
         check_figure_path(out)
         refuse_existing_outputs(((out, "-o"),), force)
-        recording = read_run(path)
+        recording = shown_recording(read_run(path), None)   # a deep model: its 0,1,mid,-2,-1 layers, as watch
         if not recording.steps:
             raise InputError(f"{printable(path)}: no step recorded, nothing to draw")
     except InputError as error:

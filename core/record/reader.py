@@ -32,6 +32,7 @@ WATCHED_CONFIG = Config(epochs=0)   # a watched model's file has no config: epoc
 READ_CAPACITY = 4096                # records kept per net when a file is read whole
 HELD_BYTES = 64 << 20               # undecoded step lines held while a batch is read, at most (about)
 MIN_HELD = 16                       # step lines held per net however long they are
+DECODED_VALUES = 1 << 18            # layer values (s_l) decoded per net per batch, at most (about)
 MAX_EVENTS = 10_000                 # event and end lines read at a time, at most (a run writes a few per net)
 STEP_PREFIX = b'{"type": "step", "net": '   # how vgrad's writers start a step line
 
@@ -99,6 +100,8 @@ class LineParser:
         self.path = path
         self.started = read_header(path, header_line)
         self.capacity = capacity
+        # a deep model's records are decoded fewer at a time: a 10,000-layer backlog opens in seconds
+        self.capacities = [max(MIN_HELD, min(capacity, DECODED_VALUES // max(spec.hidden, 1))) for spec in self.specs]
         self.line_number = 1
 
     @property
@@ -122,7 +125,7 @@ class LineParser:
         newest: dict[int, tuple[int, bytes]] = {}
         others: list[tuple[int, Item | str]] = []
         parsed: list[Item] = []
-        count, longest, capacity = 0, 0, self.capacity
+        count, longest, capacity = 0, 0, self.capacity   # capacity: by bytes held; capacities: by values decoded
         for index, raw in enumerate(lines):
             count += 1
             net = _step_net(raw)
@@ -131,7 +134,10 @@ class LineParser:
                 if len(raw) > longest:      # long lines (a deep model's, or junk): fewer of them held
                     longest = len(raw)
                     capacity = _held_capacity(self.capacity, longest, len(self.specs), kept.values())
-                kept.setdefault(net, History(capacity)).add(kept_line)
+                if net not in kept:
+                    kept[net] = History(min(capacity, self.capacities[net]))
+                kept[net].capacity = min(capacity, self.capacities[net])
+                kept[net].add(kept_line)
                 newest[net] = kept_line
                 batch.records += 1
             elif raw.strip():

@@ -2,10 +2,13 @@
 
 A Follower reads what is new in one file at each poll: a half-written last line is held
 until its newline arrives; a file that does not exist yet is waited for; a file that is
-truncated or replaced (another inode, or another header) is a new run and starts again.
+truncated, replaced (another inode) or rewritten in place (other bytes where we had read,
+even under the same header) is a new run and starts again; a FIFO, device or folder is
+refused without being opened for long enough to block.
 It never decodes more than the board would keep (LineParser thins a long backlog), so
-opening a million-step file costs seconds, not gigabytes. No textual, no threads here:
-the FollowRunner (core/run/follow_runner.py) polls followers and feeds a Board.
+opening a million-step file costs seconds, not gigabytes; a poll reads at most POLL_BUDGET
+bytes, so a writer faster than the reader never freezes the panels. No textual, no threads
+here: the FollowRunner (core/run/follow_runner.py) polls followers and feeds a Board.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from vgrad.core.record.history import HISTORY_CAPACITY
 from vgrad.core.record.reader import MAX_LINE, LineParser
 from vgrad.core.text import printable
 
-READ_BUDGET = 4 << 20       # bytes read at a time (a poll reads on to the end of the file)
+READ_BUDGET = 4 << 20       # bytes read at a time
+POLL_BUDGET = 64 << 20      # bytes read in one poll at most: a writer faster than the reader never freezes it
 TAIL_PRINT = 256            # bytes before the read offset compared at each poll: a rewrite in place shows there
 STILL_WRITING = 10.0        # seconds: a file without an end line changed this recently is still growing
 
@@ -162,11 +166,13 @@ class Follower:
         return items
 
     def _lines(self) -> Iterator[bytes]:
-        """The complete lines read from the file until its end, READ_BUDGET bytes at a time; the
-        half-written last line is held for the next poll. A read error or an overlong line
-        stops the stream and is left in self._problem."""
+        """The complete lines read from the file until its end or POLL_BUDGET bytes, READ_BUDGET
+        bytes at a time; the half-written last line is held for the next poll. A read error or an
+        overlong line stops the stream and is left in self._problem."""
         assert self._file is not None
-        while True:
+        budget = POLL_BUDGET
+        while budget > 0:
+            budget -= READ_BUDGET
             try:
                 data = self._file.read(READ_BUDGET)
             except OSError as error:

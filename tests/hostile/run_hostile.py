@@ -162,6 +162,12 @@ def cases(folder: Path, big: bool) -> list[Case]:
     many_nets = write(f / "nets.jsonl", header(nets=nets), END)
     wide = [f"layer.{i}" for i in range(10_000)]
     many_layers = write(f / "layers.jsonl", header("big", wide), step(0, 10_000), END)
+    backlog = f / "backlog.jsonl"
+    with open(backlog, "w") as file:
+        file.write(header("big", wide) + "\n")
+        for number in range(500):
+            file.write(step(number, 10_000, weight_grad=[0.2] * 10_000) + "\n")
+        file.write(END + "\n")
     long_names = write(f / "names.jsonl", header("big", [f"{i:04d}" + "n" * 195 for i in range(5000)]), END)
     huge_header = write(f / "huge.jsonl", header("x" * (2 << 20)))
     out += [Case("5 watch on a FIFO", ["watch", "--no-ui", str(fifo)], (2,), timeout=30),
@@ -185,6 +191,12 @@ def cases(folder: Path, big: bool) -> list[Case]:
             Case("5 watch --layers all: 10,000 layers", ["watch", "--no-ui", "--layers", "all", many_layers], (0,),
                  timeout=20),
             Case("5 replay: 10,000 layers", ["replay", "--no-ui", many_layers], (0,), timeout=20, stderr_lines=1),
+            Case("5 watch: 500 records of 10,000 layers", ["watch", "--no-ui", str(backlog)], (0,), timeout=30),
+            Case("5 watch --layers all: 500 x 10,000 layers", ["watch", "--no-ui", "--layers", "all", str(backlog)],
+                 (0,), timeout=30),
+            Case("5 replay: 500 records of 10,000 layers", ["replay", "--no-ui", str(backlog)], (0,), timeout=30),
+            Case("5 plot: 500 records of 10,000 layers", ["plot", str(backlog), "-o", "deep.png"], (0,), timeout=60,
+                 stderr_lines=3),
             Case("5 replay: 5,000 names of 199 characters", ["replay", "--no-ui", long_names], (0,), timeout=20),
             Case("5 replay: a 2 MiB header", ["replay", "--no-ui", huge_header], (2,), timeout=20),
             Case("5 watch: a 2 MiB header", ["watch", "--no-ui", huge_header], (2,), timeout=20)]
@@ -262,6 +274,41 @@ def cases(folder: Path, big: bool) -> list[Case]:
         png = f / f"killed-{signum}.png"
         out.append(Case(f"8 plot killed by {signal.Signals(signum).name}", ["plot", ok, "-o", str(png)], (0, code),
                         during=lambda p, s=signum, g=png: plot_kill(p, s, g), after=no_empty(png), stderr_lines=3))
+    # more of class 5: a writer faster than the reader, a flood of events, a sparse terabyte
+    flooded = f / "flooded.jsonl"
+
+    def flood_then_interrupt(process: subprocess.Popen) -> None:
+        line = (step(1) + "\n").encode() * 20_000
+        deadline = time.monotonic() + 4
+        with open(flooded, "ab") as file:
+            while time.monotonic() < deadline:
+                file.write(line)
+        for pid in children(process):
+            os.kill(pid, signal.SIGINT)
+
+    flooded.write_text(header() + "\n")
+    events = write(f / "events.jsonl", header(), step(0),
+                   *[json.dumps({"type": "event", "net": 0, "kind": "done"})] * 20_000, END)
+    sparse = f / "sparse.jsonl"
+    sparse.write_text(header() + "\n" + step(0) + "\n")
+    os.truncate(sparse, 1 << 40)
+    out += [Case("5 watch: a writer faster than the reader, then Ctrl+C", ["watch", "--no-ui", str(flooded)], (130,),
+                 during=flood_then_interrupt, stderr_lines=2),
+            Case("5 replay: 20,000 events", ["replay", "--no-ui", events], (0,), stderr_lines=1),
+            Case("5 watch: 20,000 events", ["watch", "--no-ui", events], (2,)),
+            Case("5 replay: a sparse 1 TiB file", ["replay", "--no-ui", str(sparse)], (0,), stderr_lines=1),
+            Case("5 watch: a sparse 1 TiB file", ["watch", "--no-ui", str(sparse)], (2,))]
+    rewritten = f / "rewritten.jsonl"
+    rewritten.write_text(header() + "\n" + step(0) + "\n" + step(1) + "\n")
+
+    def rewrite_in_place(process: subprocess.Popen) -> None:
+        time.sleep(3)
+        with open(rewritten, "r+") as file:
+            file.write(header() + "\n" + "\n".join(step(n, cost=0.5) for n in range(3)) + "\n" + END + "\n")
+
+    out += [Case("3 watch: rewritten in place, same header", ["watch", "--no-ui", str(rewritten)], (0,),
+                 during=rewrite_in_place, stderr_lines=None,
+                 check=lambda o, e: None if o.count("loss 0.500") == 3 else f"the new run was not read whole: {o!r}")]
     fresh_bad = f / "freshbad.jsonl"
     fresh_bad.write_text(header() + "\n" + step(0) + "\ngarbage\n")
     out += [Case("8 replay: a bad line in a fresh file is told once", ["replay", "--no-ui", str(fresh_bad)], (0,),

@@ -231,4 +231,56 @@ def test_plot_killed_while_drawing_leaves_no_empty_figure(tmp_path, signum, code
         returned = process.wait(timeout=60)
     finally:
         process.kill()
-    assert (returned == code and not out.exists()) or (returned == 0 and out.stat().st_size > 0)
+    if out.exists():        # the signal came after the figure was whole (killed at the very end, or too late)
+        assert out.stat().st_size > 0 and returned in (0, -signum)
+    else:
+        assert returned == code
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum, code", [(signal.SIGHUP, 129), (signal.SIGTERM, 130)])
+def test_the_watch_dashboard_exits_129_on_sighup_and_130_on_sigterm(tmp_path, signum, code):
+    """On a pseudo-terminal, as over SSH: the dashboard is drawn, then the terminal goes away."""
+    import pty
+    import select
+
+    path = write(tmp_path / "run.jsonl", header(), step(0))
+    pid, fd = pty.fork()
+    if pid == 0:                                         # the child: the dashboard on the pty
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(sys.executable, [*VGRAD, "watch", str(path)])
+    drawn = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"run.jsonl" not in drawn:                 # the panel's title: the dashboard is up
+            assert time.monotonic() < deadline, "the dashboard never appeared"
+            if select.select([fd], [], [], 0.1)[0]:
+                drawn += os.read(fd, 65536)
+        os.kill(pid, signum)
+        deadline = time.monotonic() + 60
+        while not (ended := os.waitpid(pid, os.WNOHANG))[0]:
+            assert time.monotonic() < deadline, "the dashboard did not end"
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    os.read(fd, 65536)
+                except OSError:
+                    pass
+        assert os.waitstatus_to_exitcode(ended[1]) == code
+    finally:
+        os.close(fd)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+@pytest.mark.slow
+def test_a_warning_that_cannot_be_written_does_not_fail_the_replay(tmp_path):
+    """stderr on a full disk: the summary is on stdout; the warning is lost, not the exit status."""
+    path = write(tmp_path / "run.jsonl", header(), step(0))     # cut short: a warning
+    os.utime(path, (0, 0))
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([*VGRAD, "replay", "--no-ui", str(path)], stdout=subprocess.PIPE, stderr=full,
+                              text=True, timeout=120)
+    assert done.returncode == 0 and "hidden layer" in done.stdout

@@ -2,6 +2,7 @@
 InputError (header) or a damaged tail (steps), never another exception."""
 
 import json
+import os
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +12,8 @@ from vgrad.core.config import Config
 from vgrad.core.errors import InputError
 from vgrad.core.record.format import run_header
 from vgrad.core.record.reader import LineParser, read_run
+from vgrad.core.record.step import StepRecord
+from vgrad.core.record.tail import Failed, Follower, Started
 from vgrad.core.run.board import Board
 from vgrad.core.run.follow_runner import FollowRunner, plan
 from vgrad.core.spec import parse_net
@@ -116,3 +119,34 @@ def test_any_list_in_a_deep_models_step_reaches_the_watch_or_is_one_failure(tmp_
     net = board.snapshot().nets[0]
     assert len(lines) in (1, 2) and all("\n" not in line for line in lines)
     assert net.state == ("running" if len(lines) == 2 else "error")
+
+
+STEP_BYTES = (json.dumps(DEEP_STEP) + "\n").encode()
+OPERATIONS = st.lists(st.one_of(
+    st.tuples(st.just("append"), st.binary(max_size=80) | st.just(STEP_BYTES) | st.just(STEP_BYTES[:30])),
+    st.tuples(st.just("truncate"), st.integers(0, 3000)),
+    st.tuples(st.just("rewrite"), st.just((WATCHED + "\n").encode() + STEP_BYTES))), max_size=8)
+
+
+@SETTINGS
+@given(operations=OPERATIONS)
+def test_a_follower_survives_any_appends_truncations_and_rewrites(tmp_path, operations):
+    """Whatever another process does to the file between polls, a poll returns items or one
+    printable failure, never raises."""
+    path = tmp_path / "run.jsonl"
+    path.write_bytes((WATCHED + "\n").encode() + STEP_BYTES)
+    follower = Follower(path)
+    for operation, value in [("append", b""), *operations]:
+        if operation == "append":
+            with open(path, "ab") as file:
+                file.write(value)
+        elif operation == "truncate":
+            os.truncate(path, min(value, path.stat().st_size))
+        else:
+            with open(path, "r+b") as file:
+                file.write(value)
+        for item in follower.poll():
+            assert isinstance(item, (Started, Failed, StepRecord, dict))
+            if isinstance(item, Failed):
+                assert printable(item.message) == item.message and str(path) in item.message
+    follower.close()

@@ -10,6 +10,7 @@ import pytest
 
 import vgrad
 from vgrad.core.errors import InputError
+from vgrad.core.record import tail
 from vgrad.core.record.step import StepRecord
 from vgrad.core.record.tail import Failed, Follower, Started, still_growing
 from vgrad.core.run.board import Board
@@ -297,3 +298,14 @@ def test_a_fault_while_polling_is_shown_on_every_panel_not_a_silently_dead_polle
     net = board.snapshot().nets[0]
     assert net.state == "error" and net.message == "watch stopped reading: RuntimeError: injected"
     assert runner.crash == net.message
+
+
+def test_a_poll_reads_a_bounded_amount_and_the_next_one_goes_on(tmp_path, monkeypatch):
+    """A writer faster than the reader (or a huge backlog) once kept one poll reading for ever."""
+    monkeypatch.setattr(tail, "READ_BUDGET", 64)
+    monkeypatch.setattr(tail, "POLL_BUDGET", 256)
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(header() + b"".join(step_line(number) for number in range(20)))
+    follower = Follower(path)
+    polls = [steps(follower.poll()) for _ in range(40)]
+    assert 1 < sum(bool(poll) for poll in polls) and sum(polls, []) == list(range(20))
