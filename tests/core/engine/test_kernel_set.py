@@ -16,7 +16,7 @@ from vgrad.core.engine import kernel_set
 from vgrad.core.engine.simd import products, target
 from vgrad.core.engine.simd.lanes import vload, vsum
 from vgrad.core.spec import parse_net
-from vgrad.core.train.trainer import run_experiment
+from vgrad.core.train.experiment import run_experiment
 
 needs_simd = pytest.mark.skipif(not kernel_set.SIMD, reason="the SIMD kernel set does not run here")
 
@@ -27,7 +27,7 @@ from vgrad.core.config import Config
 from vgrad.core.data import load_dataset
 from vgrad.core.engine.kernel_set import SIMD
 from vgrad.core.spec import parse_net
-from vgrad.core.train.trainer import run_experiment
+from vgrad.core.train.experiment import run_experiment
 
 mnist = load_dataset("mnist")
 runs = {"simd": SIMD}
