@@ -46,6 +46,7 @@ from vgrad.core.engine.simd.vector_math import (
     cross_entropy_lanes,
     cross_entropy_one,
     exp,
+    log,
     sigmoid,
 )
 
@@ -159,9 +160,9 @@ def weight_product(params, grads, layer, rows, w_off, n_out, n_in, deltas, offse
 @kernel
 def self_test(values, out):
     """Every intrinsic of this folder once (loads and stores, plain and masked, fused
-    multiply-adds, ordered sums, exp, σ, cross-entropy, a register block, a sparse block), on
-    `values` (at least 2·SPARSE_COLUMNS + 4 lanes long, in (0, 1)): compiling it is what kernel_set
-    tries before choosing this set. Returns a sum of everything computed."""
+    multiply-adds, ordered sums, exp, log, σ, cross-entropy, a register block, a sparse block), on
+    `values` and `out` (at least 2·SPARSE_COLUMNS long, values in (0, 1)): compiling it is what
+    kernel_set tries before choosing this set. Returns a sum of everything computed."""
     lanes = vlanes(values)
     v = vload(values, 0)
     acc = vvfma(v, v, vfma(2.0, v, vzero(values)))
@@ -169,7 +170,8 @@ def self_test(values, out):
     vstore_first(out, lanes, vload_first(values, lanes, 1), 1)
     bias_sigmoid_lanes(out, out, 0, 0.5)
     total = vsum(cross_entropy_lanes(values, values, 0, 0, vzero64(values)))
-    total += cross_entropy_one(values[0], values[1]) + sigmoid(values[0]) + exp(values[1]) + sload(values, 1)
+    total += cross_entropy_one(values[0], values[1]) + sigmoid(values[0]) + exp(values[1]) + log(values[2])
+    total += sload(values, 1)
     tile_product(values, I0, I0, I1, values, I0, I0, I1, out, I0, I0)
     index = np.zeros(1, dtype=np.int64)
     sparse.sparse_block(values, index, I0, I1, values, I0, I0, out, I0)

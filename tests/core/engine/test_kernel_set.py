@@ -84,8 +84,9 @@ def test_vgrad_simd_0_chooses_the_portable_kernels(monkeypatch, capsys):
 
 
 @needs_simd
-def test_the_simd_self_test_compiles_and_is_finite_here():
+def test_the_simd_self_test_compiles_here_and_runs_every_intrinsic_to_finite_numbers():
     assert kernel_set.simd_compiles() is None
+    assert np.isfinite(products.self_test(np.linspace(0.1, 0.9, 96), np.zeros(96)))
 
 
 def test_a_run_on_the_kernels_chosen_here_is_finite():

@@ -6,7 +6,7 @@ import pytest
 from vgrad.core.config import Config
 from vgrad.core.data import one_hot
 from vgrad.core.engine.activations import sigmoid_prime
-from vgrad.core.engine.net import make_layout, reference_backward, reference_forward
+from vgrad.core.engine.net import make_layout, reference_backward, reference_forward, reference_speeds
 from vgrad.core.lab.book import BOOK_NETS
 from vgrad.core.spec import parse_net
 from vgrad.core.train.experiment import run_experiment
@@ -145,3 +145,12 @@ def test_a_relu_net_records_its_dead_units_and_no_saturation(mnist):
     zs, _ = reference_forward(trainer.spec, make_layout(trainer.spec), trainer.params, mnist.probe_x)
     assert record.saturated is None
     assert record.dead == tuple(float(np.mean(np.all(z <= 0, axis=0))) for z in zs[:-1])
+
+
+def test_the_kernels_speeds_are_the_numpy_definitions(mnist):
+    """net.reference_speeds is the documented definition of s_l; the kernels give its numbers."""
+    trainer = Trainer(parse_net("784-30-30-30-30-10"), mnist, Config())
+    speed, _, _ = trainer.probe()
+    expected = reference_speeds(trainer.spec, make_layout(trainer.spec), trainer.params, mnist.probe_x,
+                                one_hot(mnist.probe_y, 10))
+    np.testing.assert_allclose(speed, expected, rtol=1e-10)
