@@ -2,7 +2,9 @@
 cross-entropy a vector at a time, all on the hand-written kernels of this folder.
 
 kernels.py takes these names from here, or the same names from portable.py (kernel_set.py
-chooses). `self_test` runs every intrinsic once: if it does not compile, nothing here will.
+chooses). The three product choosers are inlined into _forward and _backprop: as calls, passing
+the buffers and panels cost SGD at batch 10 about 6 %. `self_test` runs every intrinsic once: if
+it does not compile, nothing here will.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from vgrad.core.engine.blas import matmul
-from vgrad.core.engine.jit import I0, I1, NO, YES, kernel
+from vgrad.core.engine.jit import I0, I1, NO, YES, inline_kernel, kernel
 from vgrad.core.engine.simd import sparse
 from vgrad.core.engine.simd.lanes import (
     sload,
@@ -86,7 +88,7 @@ def cross_entropy_sum(out, targets, count):
     return total
 
 
-@kernel
+@inline_kernel
 def weighted_sum(params, layer, hidden, w_off, n_out, n_in, prev, prev_off, prev_rows, batch, buffers, offset,
                  panels, thin):
     """z^l = W^l a^{l-1} (no bias) into buffers.zs[offset:]: the first layer on the probe set over
@@ -115,7 +117,7 @@ def weighted_sum(params, layer, hidden, w_off, n_out, n_in, prev, prev_off, prev
                0.0, zs, offset, hidden)
 
 
-@kernel
+@inline_kernel
 def back_product(params, w_off, n_out, n_in, deltas, offset, batch, rows, target, prev, buffers, thin):
     """∂C/∂a^{l-1} = W^lᵀ δ^l into target[prev:], with W^l not yet updated: thin_products with
     `thin`, rows_product for a hidden δ^l on a whole batch, else BLAS."""
@@ -129,7 +131,7 @@ def back_product(params, w_off, n_out, n_in, deltas, offset, batch, rows, target
                0.0, target, prev, YES)
 
 
-@kernel
+@inline_kernel
 def weight_product(params, grads, layer, rows, w_off, n_out, n_in, deltas, offset, batch, a_prev, a_off, a_rows,
                    xf, buffers, panels, thin, fused, alpha, decay):
     """∂C/∂W^l = α δ^l a^{l-1}ᵀ into grads, or fused: W^l ← decay·W^l + α δ^l a^{l-1}ᵀ in place.
