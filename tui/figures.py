@@ -12,6 +12,7 @@ from vgrad.core.errors import InputError
 from vgrad.core.guard import expand
 from vgrad.core.record.reader import Recording
 from vgrad.core.status import EndStatus, NetState
+from vgrad.core.text import literal_for_mathtext
 from vgrad.core.view.lens import BIAS, LENSES, SYMBOLS, lens_values
 from vgrad.core.view.summary import ZERO_FLOOR, epoch_progress, headline_text
 
@@ -83,7 +84,7 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
         for layer in range(spec.hidden):
             values = [_drawn(lens_values(step, lens)[layer]) for step in steps]
             shown = sum(math.isfinite(v) for v in values)
-            label = spec.layer_names[layer] if watched else f"hidden layer {layer + 1}"
+            label = literal_for_mathtext(spec.layer_names[layer]) if watched else f"hidden layer {layer + 1}"
             (line,) = speed_axis.plot(x, values, label=label,
                                       marker="o" if shown < 30 else None, markersize=3)
             alone = isolated(values)
@@ -97,7 +98,7 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
         last = steps[-1] if steps else None
         details = " · ".join(part for part in (state, epoch_progress(state, last, recording.config.n_epochs),
                                                headline_text(last, lens, spec.layer_names)) if part)
-        speed_axis.set_title(f"{spec.label}\n{details}", fontsize=9)
+        speed_axis.set_title(f"{literal_for_mathtext(spec.label)}\n{literal_for_mathtext(details)}", fontsize=9)
         note = underflow_note(steps, lens)
         speed_axis.set_xlabel(("mini-batch step" if sgd else "epoch") + (f"\n{note}" if note else ""),
                               fontsize=9 if note else None)
@@ -111,7 +112,7 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
     mode = "mini-batch SGD" if sgd else "full-batch gradient descent"
     seen = "" if lens == BIAS else f" through the weight lens {SYMBOLS[lens]}"
     where = f"watched with {recording.header['source']}" if watched else f"{mode} on {recording.data_name}"
-    fig.suptitle(f"Speed of learning{seen}, {where}", fontsize=12)
+    fig.suptitle(f"Speed of learning{seen}, {literal_for_mathtext(where)}", fontsize=12)
     fig.tight_layout()
     return fig
 

@@ -16,9 +16,11 @@ from vgrad.core.run.board import Board, BoardView
 from vgrad.core.run.follow_runner import FollowRunner
 from vgrad.core.status import ExitCode
 from vgrad.core.subject import Subject
+from vgrad.core.text import printable
 from vgrad.core.view.lens import BIAS
 from vgrad.core.view.summary import accuracy_text, headline_text, number, speed_text
 from vgrad.tui.app import VgradApp, run_dashboard
+from vgrad.tui.console import stderr_console
 from vgrad.tui.widgets import NetPanel
 
 WAIT_SECONDS = 0.1    # how often the headless loop checks whether every writer has ended
@@ -27,7 +29,7 @@ WAIT_SECONDS = 0.1    # how often the headless loop checks whether every writer 
 def record_line(path: Path, record: StepRecord, spec: Subject) -> str:
     """`run.jsonl  step 120  loss 0.412  conv 1.20e-03 … head 0.310  conv:head = 1:258`."""
     names = spec.layer_names
-    parts = [path.name, f"step {record.step}"]
+    parts = [printable(path.name), f"step {record.step}"]
     if record.epoch:
         parts.append(f"epoch {record.epoch}")
     parts.append(f"{spec.cost_name} {number(record.cost)}")
@@ -40,14 +42,22 @@ def record_line(path: Path, record: StepRecord, spec: Subject) -> str:
 
 def follow_lines(runner: FollowRunner, emit: Callable[[str], None], wait=time.sleep,
                  note: Callable[[str], None] = lambda text: None) -> int:
-    """Print each new record until every writer has ended (0), or Ctrl+C (130); `note` (stderr)
-    says once which files are waited for and when each appears, so a wait never looks like a hang."""
+    """Print each new record until every writer has ended (0, or 2 when a file failed), or Ctrl+C
+    (130); `note` (stderr) says once which files are waited for and when each appears, so a wait
+    never looks like a hang, and once, in one line naming it, why a file cannot be followed."""
     runner.listener = lambda path, record, spec: emit(record_line(path, record, spec))
     waited: set[Path] = set()
+    failed: set[Path] = set()
     try:
         while True:
             runner.poll()
             for file in runner.files:
+                if file.follower.failure is not None:
+                    if file.path not in failed:
+                        failed.add(file.path)
+                        note(f"vgrad-tui: error: {file.follower.failure}")
+                    continue
+                failed.discard(file.path)      # replaced by a file that reads: followed again
                 if not file.follower.exists and file.path not in waited:
                     waited.add(file.path)
                     note(f"waiting for {file.path} (it does not exist yet; Ctrl+C to stop)")
@@ -55,7 +65,7 @@ def follow_lines(runner: FollowRunner, emit: Callable[[str], None], wait=time.sl
                     waited.discard(file.path)
                     note(f"{file.path} appeared: following it")
             if runner.all_ended:
-                return 0
+                return ExitCode.USAGE if failed else ExitCode.OK
             wait(WAIT_SECONDS)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
@@ -97,5 +107,12 @@ def make_watch_app(board: Board, runner: FollowRunner, *, title: str, subtitle: 
 
 
 def run_watch(board: Board, runner: FollowRunner, *, title: str) -> int:
-    """Run the watch dashboard until the user quits; its exit status (130 after Ctrl+C)."""
-    return run_dashboard(make_watch_app(board, runner, title=title))
+    """Run the watch dashboard until the user quits; its exit status (130 after Ctrl+C, 2 when a
+    file could not be followed: each such file's reason is printed in one line once it closes)."""
+    code = run_dashboard(make_watch_app(board, runner, title=title))
+    failures = [file.follower.failure for file in runner.files if file.follower.failure is not None]
+    for failure in [*failures, *([runner.crash] if runner.crash else [])]:
+        stderr_console().print(f"vgrad-tui: error: {failure}")
+    if code != ExitCode.OK:
+        return code
+    return ExitCode.FAILED if runner.crash else ExitCode.USAGE if failures else code

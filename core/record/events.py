@@ -14,6 +14,7 @@ from vgrad.core.config import Config
 from vgrad.core.record.format import EVENT_KINDS
 from vgrad.core.record.step import StepRecord
 from vgrad.core.subject import Subject
+from vgrad.core.text import printable
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def parse_item(row: dict[str, Any]) -> Item:
         return _event(row)
     if kind == "end":
         return _end(row)
-    raise ValueError(f"has unknown type {kind!r}")
+    raise ValueError(f"has unknown type {printable(repr(kind))}")
 
 
 def _event(row: dict[str, Any]) -> Event:
@@ -89,11 +90,11 @@ def _event(row: dict[str, Any]) -> Event:
             or not all(value is None or type(value) is int for value in (epoch, step)):
         raise ValueError("is not a valid event")
     return Event(net=net, kind=str(row["kind"]), epoch=epoch, step=step,
-                 message=None if message is None else str(message))
+                 message=None if message is None else printable(message))   # shown as is: never obeyed
 
 
 def _end(row: dict[str, Any]) -> End:
     status, elapsed = row.get("status", "?"), row.get("elapsed")
     if not isinstance(status, str) or not (elapsed is None or type(elapsed) in (int, float)):
         raise ValueError("is not a valid end")
-    return End(status=status, elapsed=None if elapsed is None else float(elapsed))
+    return End(status=printable(status), elapsed=None if elapsed is None else float(elapsed))

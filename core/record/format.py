@@ -36,6 +36,10 @@ READABLE_FORMATS = (1, 2, 3)
 FINAL_EVENT_KINDS = (NetState.DIVERGED, NetState.ERROR, NetState.DONE)  # a net's last event: its final state
 RESTART = "restart"                                   # the net starts again from step 0
 EVENT_KINDS = (*FINAL_EVENT_KINDS, RESTART)
+MAX_LINE = 1 << 23   # bytes in one line: readers read no more, the writer never writes more; a header naming
+                     # MAX_LAYERS layers and as many activations, ASCII names of MAX_NAME characters, and a
+                     # record with every series for MAX_LAYERS layers both fit (tests/core/record/test_writer.py)
+MAX_STEP = 2**53     # parameter updates: counts beyond this are not exact as floats
 
 
 def run_header(specs: tuple[NetSpec, ...], config: Config, data_name: str, data_sizes: dict[str, int]

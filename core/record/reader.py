@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,17 +19,20 @@ from vgrad.core.config import MAX_EPOCHS, Config, config_from_dict
 from vgrad.core.errors import InputError
 from vgrad.core.guard import open_regular
 from vgrad.core.record.events import End, Event, Item, Started, parse_item
-from vgrad.core.record.format import READABLE_FORMATS, RESTART
+from vgrad.core.record.format import MAX_LINE as MAX_LINE  # tail.py takes it from here too
+from vgrad.core.record.format import MAX_STEP, READABLE_FORMATS, RESTART
 from vgrad.core.record.history import History
 from vgrad.core.record.model import model_spec
 from vgrad.core.record.step import StepRecord
-from vgrad.core.spec import parse_net
+from vgrad.core.spec import MAX_NETS, parse_net
 from vgrad.core.subject import Subject
+from vgrad.core.text import printable
 
-MAX_STEP = 2**53                    # parameter updates: counts beyond this are not exact as floats
 WATCHED_CONFIG = Config(epochs=0)   # a watched model's file has no config: epochs unknown
 READ_CAPACITY = 4096                # records kept per net when a file is read whole
-MAX_LINE = 1 << 20                  # a line longer than 1 MiB is not a vgrad record
+HELD_BYTES = 64 << 20               # undecoded step lines held while a batch is read, at most (about)
+MIN_HELD = 16                       # step lines held per net however long they are
+MAX_EVENTS = 10_000                 # event and end lines read at a time, at most (a run writes a few per net)
 STEP_PREFIX = b'{"type": "step", "net": '   # how vgrad's writers start a step line
 
 
@@ -45,6 +48,7 @@ class Recording:
     warning: str | None = None
     restarts: int = 0                 # restart events read; each net keeps only what follows its last
     records: int = 0                  # step records in the file (before thinning)
+    bad_line: int | None = None       # the number of the first line that is not a record, if any
 
     @property
     def header(self) -> dict[str, Any]:
@@ -111,32 +115,40 @@ class LineParser:
 
     def parse(self, lines: Iterable[bytes]) -> Batch:
         """Lines (complete, without their newline, any iterable) that follow the ones already
-        parsed; only the kept ones are held, so a file streams through in bounded memory."""
+        parsed; only the kept ones are held, so a file streams through in bounded memory. A line
+        that is not a step is parsed at once, never held as bytes: the first bad one ends the read."""
         batch = Batch()
         kept: dict[int, History[tuple[int, bytes]]] = {}
         newest: dict[int, tuple[int, bytes]] = {}
-        others: list[tuple[int, bytes]] = []
-        parsed: list[tuple[int, Item]] = []
-        count = 0
+        others: list[tuple[int, Item | str]] = []
+        parsed: list[Item] = []
+        count, longest, capacity = 0, 0, self.capacity
         for index, raw in enumerate(lines):
             count += 1
             net = _step_net(raw)
             if net is not None and 0 <= net < len(self.specs):
-                entry = (index, raw)
-                kept.setdefault(net, History(self.capacity)).add(entry)
-                newest[net] = entry
+                kept_line = (index, raw)
+                if len(raw) > longest:      # long lines (a deep model's, or junk): fewer of them held
+                    longest = len(raw)
+                    capacity = _held_capacity(self.capacity, longest, len(self.specs), kept.values())
+                kept.setdefault(net, History(capacity)).add(kept_line)
+                newest[net] = kept_line
                 batch.records += 1
             elif raw.strip():
-                others.append((index, raw))
-        entries = sorted([*others, *(e for net, h in kept.items() for e in h.view(newest[net]))])
-        for index, raw in entries:
-            item = self.parse_line(raw)
+                others.append((index, self.parse_line(raw) if len(others) < MAX_EVENTS else
+                               f"is event number {MAX_EVENTS + 1}: more than a vgrad run writes"))
+                if isinstance(others[-1][1], str):
+                    break                       # nothing after a damaged line is read
+        entries: list[tuple[int, Item | str | bytes]] = [*others]
+        entries.extend(line for net, history in kept.items() for line in history.view(newest[net]))
+        entries.sort(key=lambda entry: entry[0])
+        for index, entry in entries:
+            item = self.parse_line(entry) if isinstance(entry, bytes) else entry
             if isinstance(item, str):
-                batch.problem = (self.line_number + 1 + index, item)
-                parsed = [(at, kept_item) for at, kept_item in parsed if at < index]
+                batch.problem = (self.line_number + 1 + index, printable(item))
                 break
-            parsed.append((index, item))
-        batch.items = [item for _, item in parsed]
+            parsed.append(item)
+        batch.items = parsed
         self.line_number += count
         return batch
 
@@ -168,7 +180,8 @@ class LineParser:
 def _misfit(step: StepRecord, spec: Subject) -> str | None:
     """Why the step's series do not fit its net's layers and activations, or None."""
     layers, activations = len(spec.layer_names), len(spec.activations)
-    per_layer = {"speeds": step.speed, "weight gradients": step.weight_grad, "update ratios": step.update_ratio}
+    per_layer = {"speeds": step.speed, "neuron lists": step.neurons, "weight gradients": step.weight_grad,
+                 "update ratios": step.update_ratio}
     for what, values in per_layer.items():
         if values is not None and len(values) != layers:
             return f"has {len(values)} {what} for a net with {layers} layers"
@@ -176,6 +189,17 @@ def _misfit(step: StepRecord, spec: Subject) -> str | None:
         if values is not None and len(values) != activations:
             return f"has {len(values)} {what} for a net with {activations} activations"
     return None
+
+
+def _held_capacity(capacity: int, longest: int, nets: int, held: Iterable[History[tuple[int, bytes]]]) -> int:
+    """Step lines held per net while a batch is read, so that at most HELD_BYTES of undecoded lines
+    are held however long they are; the histories already filled are thinned down to it."""
+    fitting = max(MIN_HELD, min(capacity, HELD_BYTES // (longest * nets)))
+    for history in held:
+        history.capacity = fitting
+        while len(history.points) >= fitting:
+            history.points, history.stride = history.points[::2], history.stride * 2
+    return fitting
 
 
 def _step_net(raw: bytes) -> int | None:
@@ -205,12 +229,14 @@ def read_run(path: str | Path, capacity: int = READ_CAPACITY) -> Recording:
     for item in batch.items:
         recording.take(item)
     recording.records = batch.records
+    shown = printable(path)
     if batch.problem:
         number, problem = batch.problem
-        recording.warning = (f"run file {path}: line {number} {problem}; "
+        recording.bad_line = number
+        recording.warning = (f"run file {shown}: line {number} {problem}; "
                              f"playing the {len(recording.steps)} steps before it")
     elif recording.end is None:
-        recording.warning = (f"run file {path}: the run was cut short (no end line); "
+        recording.warning = (f"run file {shown}: the run was cut short (no end line); "
                              f"playing its {len(recording.steps)} recorded steps")
     return recording
 
@@ -251,6 +277,8 @@ def specs_of(path: Path, header: dict[str, Any]) -> tuple[tuple[Subject, ...], C
     """Each net's spec and the run's config, or InputError: corrupt run header."""
     try:
         nets = header["nets"]
+        if isinstance(nets, list) and len(nets) > MAX_NETS:   # refused before 5,000 specs are parsed
+            raise ValueError(f"{len(nets)} nets; a vgrad run has at most {MAX_NETS}")
         specs = tuple(_net_spec(net) for net in nets)
         if not specs or [net["id"] for net in nets] != list(range(len(specs))):
             raise ValueError("net ids must be 0, 1, …")
@@ -270,5 +298,7 @@ def _net_spec(net: dict[str, Any]) -> Subject:
         raise ValueError(f"a net is {type(net).__name__}, not an object")
     if "spec" in net:
         return parse_net(net["spec"])
-    return model_spec(net["name"], net["layers"], lens=net.get("lens"), activations=net.get("activations"),
+    spec = model_spec(net["name"], net["layers"], lens=net.get("lens"), activations=net.get("activations"),
                       activation_kinds=net.get("activation_kinds"))
+    return replace(spec, name=printable(spec.name), layers=tuple(map(printable, spec.layers)),
+                   activations=tuple(map(printable, spec.activations)))  # shown, never obeyed

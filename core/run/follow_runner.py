@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vgrad.core.errors import InputError
@@ -23,64 +23,22 @@ from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.record.tail import Failed, Follower, FollowItem
 from vgrad.core.run.board import Board
+from vgrad.core.run.layers import parse_layers, project, project_spec, select, shown_of
 from vgrad.core.run.ticker import Ticker
 from vgrad.core.spec import MAX_NETS
 from vgrad.core.status import FINAL_STATES, EndStatus, NetState
 from vgrad.core.subject import Subject
+from vgrad.core.text import printable
 
 POLL_SECONDS = 0.05         # a new record reaches the board within this (plus the read)
 SILENT_AFTER = 5.0          # seconds without new data before a panel says so
-DEEP = 8                    # more layers than this: show a selection
-DEFAULT_LAYERS = "0,1,mid,-2,-1"
 
 Listener = Callable[[Path, StepRecord, object], None]
 
 
-def parse_layers(text: str | None) -> tuple[str, ...] | None:
-    """`--layers 0,1,mid,-2,-1` (indices from 0, negative from the end, `mid`) or `all`; None: the default."""
-    if text is None:
-        return None
-    words = tuple(word.strip().lower() for word in text.split(","))
-    if words == ("all",):
-        return words
-    for word in words:
-        if word != "mid" and not word.lstrip("-").isdigit():
-            raise InputError(f"--layers {text!r}: {word!r} is not a layer index, `mid` or `all` "
-                             "(e.g. 0,1,mid,-2,-1)")
-    return words
-
-
-def select(count: int, words: tuple[str, ...] | None) -> tuple[int, ...]:
-    """The layers shown of a model with `count` layers, in order; always the first and the last."""
-    if words == ("all",) or (words is None and count <= DEEP):
-        return tuple(range(count))
-    chosen = {0, count - 1}
-    for word in words or DEFAULT_LAYERS.split(","):
-        index = count // 2 if word == "mid" else int(word)
-        if -count <= index < count:
-            chosen.add(index % count)
-    return tuple(sorted(chosen))
-
-
-def project_spec(spec: Subject, shown: tuple[int, ...]) -> Subject:
-    if not isinstance(spec, ModelSpec) or len(shown) == spec.hidden:
-        return spec
-    return replace(spec, layers=tuple(spec.layers[i] for i in shown), total=spec.hidden)
-
-
-def project(record: StepRecord, net: int, shown: tuple[int, ...] | None) -> StepRecord:
-    """`record` as board slot `net` sees it: only the `shown` layers."""
-    if shown is None:
-        return record if record.net == net else replace(record, net=net)
-    return replace(record, net=net, speed=tuple(record.speed[i] for i in shown),
-                   neurons=tuple(record.neurons[i] for i in shown),
-                   weight_grad=None if record.weight_grad is None else tuple(record.weight_grad[i] for i in shown),
-                   update_ratio=None if record.update_ratio is None else tuple(record.update_ratio[i] for i in shown))
-
-
 def waiting_spec(path: Path) -> ModelSpec:
     """A panel's spec until its file's header is read: no layers yet."""
-    return ModelSpec(name=path.name, layers=())
+    return ModelSpec(name=printable(path.name), layers=())
 
 
 @dataclass
@@ -141,6 +99,7 @@ class FollowRunner:
         self.silent_after = silent_after
         self._lock = threading.RLock()
         self._ticker = Ticker(self._tick, poll_seconds, "vgrad-watch")
+        self.crash: str | None = None       # why the reading stopped, if a poll failed
         self._slots = {net.index: _Told(net.spec, net.state, net.message, net.total_epochs)
                        for net in board.snapshot().nets}
         for file in files:
@@ -187,8 +146,18 @@ class FollowRunner:
         return all(file.follower.ended or file.follower.failure for file in self.files)
 
     def _tick(self, seconds: float) -> None:
-        if not self.board.paused:
+        """One poll on the ticker's thread; a fault is shown on every panel and ends the reading,
+        never a poller that dies without a word while the panels look alive."""
+        if self.board.paused or self.crash is not None:
+            return
+        try:
             self.poll()
+        except Exception as error:  # noqa: BLE001 - anything at all: the panels must say it
+            self.crash = printable(f"watch stopped reading: {type(error).__name__}: {error}")
+            self._ticker.stop()
+            with self._lock:
+                for file in self.files:
+                    self._set_states(file, NetState.ERROR, self.crash)
 
     # reading
     def poll(self) -> int:
@@ -232,15 +201,14 @@ class FollowRunner:
         total = started.config.n_epochs
         file.shown = []
         for net, spec in enumerate(specs[:file.slots]):
-            shown = select(spec.hidden, self.words) if isinstance(spec, ModelSpec) else None
-            shown = None if shown is not None and len(shown) == spec.hidden else shown
+            shown = shown_of(spec, self.words)
             file.shown.append(shown)
             self._restart(file.first + net, spec if shown is None else project_spec(spec, shown), total)
         for slot in range(file.first + len(specs), file.first + file.slots):
             self._restart(slot, waiting_spec(file.path), 0)
             self._set(slot, NetState.STOPPED, f"this run of {file.path.name} has {len(specs)} nets")
         if len(specs) > file.slots:
-            self.board.notice(f"{file.path}: a new run with {len(specs)} nets; showing {file.slots}")
+            self.board.notice(printable(f"{file.path}: a new run with {len(specs)} nets; showing {file.slots}"))
 
     def _show_silence(self, file: FollowedFile, fresh: bool) -> None:
         follower = file.follower
@@ -258,6 +226,7 @@ class FollowRunner:
 
     # the board, and what this runner last told it
     def _set(self, slot: int, state: str, message: str) -> None:
+        message = printable(message)     # paths and a file's own words: shown, never obeyed
         self._slots[slot].state, self._slots[slot].message = state, message
         self.board.set_state(slot, state, message)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
+from textual.content import Content
 
 from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.run.board import NetView
@@ -50,7 +51,7 @@ class NetPanel(Vertical):
         self.neuron_bars = NeuronBars(spec.hidden)
         self.status = StatusLine()
         self.spec_title = spec.title                                                   # the whole spec
-        self.border_title = self.spec_title
+        self.border_title = Content(self.spec_title)   # Content: a name's `[bold]` is text, never markup
         self.border_subtitle = ""                                                      # the headline, once measured
         self._state = ""
 
@@ -76,7 +77,7 @@ class NetPanel(Vertical):
 
     def show_lens(self, name: str) -> None:
         """Name the lens in the title when it is not the book's s_l ("" for s_l)."""
-        self.border_title = f"{self.spec_title} · {name}" if name else self.spec_title
+        self.border_title = Content(f"{self.spec_title} · {name}" if name else self.spec_title)
 
     def show(self, net: NetView, scale: SpeedScale) -> None:
         steps = run_steps(net.history, net.total_epochs)
@@ -84,7 +85,7 @@ class NetPanel(Vertical):
             row.show(net.history, steps, scale)
         self.neuron_bars.neurons = () if net.latest is None else net.latest.neurons
         self.status.show(net, stall_note(net.history, self.spec.hidden, self.batch_size))
-        self.border_subtitle = headline_text(net.latest, names=self.spec.layer_names)
+        self.border_subtitle = Content(headline_text(net.latest, names=self.spec.layer_names))
         if net.state != self._state:
             self._state = net.state
             self.set_class(net.state.problem, "-problem")
