@@ -37,6 +37,7 @@ STALE_SECONDS = 30 * 24 * 3600
 MARKER = "vgrad-numba-cache"  # written into every cache directory vgrad creates; nothing else is pruned
 CACHE_ROOM = 64 * 2**20  # free bytes a base must have: one kernel version's cache takes a few MB per SIMD path
 PROBE_BYTES = 64 * 1024  # written (and dropped) to prove the folder takes data, not just a name
+PRIVATE_PREFIX = "vgrad-numba-private-"  # the last resort: a fresh folder for this process alone
 T = TypeVar("T")
 
 
@@ -123,7 +124,7 @@ def cache_dir() -> Path:
             os.utime(folder)
             return folder
         skipped = skipped or (folder, reason)
-    folder = Path(tempfile.mkdtemp(prefix="vgrad-numba-"))  # caches nothing for long, but is right
+    folder = Path(tempfile.mkdtemp(prefix=PRIVATE_PREFIX))  # caches nothing for long, but is right
     assert skipped is not None  # the temporary directory is always a candidate
     _warn(f"numba cache at {skipped[0]} unusable ({skipped[1]}); using {folder} for this run")
     return folder
@@ -138,7 +139,7 @@ def prune_stale_caches(folder: Path | None = None) -> None:
     """Remove the caches of other kernel versions, made by vgrad, that no start has touched for 30
     days: the siblings of `folder` (the engine's cache folder). Run when a command starts."""
     folder = folder or CACHE_FOLDER
-    if folder.name != source_hash():  # a private temporary folder has no siblings of ours
+    if folder.name.startswith(PRIVATE_PREFIX):  # a private temporary folder has no siblings of ours
         return
     now = time.time()
     try:
@@ -206,7 +207,7 @@ def shares_cache(dispatcher) -> bool:
     folder = numba_private.cache_folder(dispatcher)
     if folder is None:
         return False
-    return source_hash() in Path(folder).parts or not Path(folder).is_relative_to(CACHE_FOLDER)
+    return not Path(folder).is_relative_to(CACHE_FOLDER) or not CACHE_FOLDER.name.startswith(PRIVATE_PREFIX)
 
 
 def _disable_cache() -> None:

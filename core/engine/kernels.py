@@ -1,8 +1,8 @@
 """numba kernels: forward, backward and update of a whole batch, on preallocated buffers.
 
-How s_l is computed, in plain numpy: net.py's reference_forward and reference_backward (s_l is
-‖∂C/∂b^l‖ of the mean gradient over the probe set). That is the definition; the kernels here
-compute the same numbers fast, and are tested against it (tests/core/engine/test_kernels.py).
+How s_l is computed, in plain numpy: net.py's reference_speeds (on reference_forward and
+reference_backward). That is the definition; the kernels here compute the same numbers fast,
+and are tested against it (tests/core/engine/test_kernels.py, tests/core/train/test_trainer.py).
 
 All kernels are serial and `nogil`, so one Python thread per net runs truly in
 parallel. They take the named tuples of structs.py: the net (params, NetLayout.table,
@@ -422,8 +422,8 @@ def weight_square_sum(params, table):
 def sgd_steps(net, buffers, hyper, train_x, train_y, order, first_batch, n_batches):
     """Mini-batch SGD over batches first_batch .. first_batch+n_batches−1 of `order`.
 
-    Every product runs on thin_products' kernels when buffers.transposes is not empty (needs a
-    SIMD target; the Trainer checks), else on BLAS. The last batch of an epoch may be short, as
+    With the SIMD kernel set, every product runs on thin_products' kernels when
+    buffers.transposes is not empty (the Trainer makes it so), else on BLAS. The last batch of an epoch may be short, as
     in network2. Without clipping the update is fused into backprop (see _backprop); with it,
     the whole gradient comes first. Returns False at the first non-finite parameter (the net
     diverged), True otherwise.

@@ -1,5 +1,6 @@
 """A net's parameters as one flat vector, its initialisation, and a plain-numpy
-reference forward/backward that the numba kernels are tested against.
+reference forward/backward that the numba kernels are tested against: reference_speeds
+is the definition of the speed of learning s_l, in a few lines.
 
 Layout: for weight layer l (0-based; the book's layer l+2) W^l has shape
 (n_out, n_in) and lives at params[w_off : w_off + n_out*n_in], its bias b^l at
@@ -179,6 +180,15 @@ def reference_backward(spec: NetSpec, layout: NetLayout, params: np.ndarray, x: 
         grad_a_next = grad_a
         delta = grad_a * f_prime(zs[layer - 1])
     return grads, deltas
+
+
+def reference_speeds(spec: NetSpec, layout: NetLayout, params: np.ndarray, x: np.ndarray,
+                     y: np.ndarray) -> list[float]:
+    """How s_l is computed, in plain numpy (the kernels compute the same, fast):
+    s_l = ‖(1/N) Σ_x δ^l_x‖₂, the norm of the mean bias gradient of hidden layer l over the N rows
+    of x (the probe set), not the mean of the per-example norms."""
+    grads, _ = reference_backward(spec, layout, params, x, y)
+    return [float(np.linalg.norm(layout.bias(grads, layer))) for layer in range(layout.n_layers - 1)]
 
 
 def activation_code(spec: NetSpec) -> int:

@@ -66,7 +66,7 @@ def cross_entropy_sum(out, targets, count):
     return total
 
 
-@kernel
+@inline_kernel
 def weighted_sum(params, layer, hidden, w_off, n_out, n_in, prev, prev_off, prev_rows, batch, buffers, offset,
                  panels, thin):
     """z^l = W^l a^{l-1} (no bias) into buffers.zs[offset:], on BLAS (panels and thin unused:
@@ -74,13 +74,13 @@ def weighted_sum(params, layer, hidden, w_off, n_out, n_in, prev, prev_off, prev
     matmul(n_out, batch, n_in, 1.0, params, w_off, YES, prev, prev_off, prev_rows, 0.0, buffers.zs, offset, hidden)
 
 
-@kernel
+@inline_kernel
 def back_product(params, w_off, n_out, n_in, deltas, offset, batch, rows, target, prev, buffers, thin):
     """∂C/∂a^{l-1} = W^lᵀ δ^l into target[prev:], on BLAS."""
     matmul(n_in, batch, n_out, 1.0, params, w_off, NO, deltas, offset, rows, 0.0, target, prev, YES)
 
 
-@kernel
+@inline_kernel
 def weight_product(params, grads, layer, rows, w_off, n_out, n_in, deltas, offset, batch, a_prev, a_off, a_rows,
                    xf, buffers, panels, thin, fused, alpha, decay):
     """∂C/∂W^l = α δ^l a^{l-1}ᵀ into grads, or fused: W^l ← decay·W^l + α δ^l a^{l-1}ᵀ, on BLAS."""

@@ -48,6 +48,10 @@ class BatchNormTrainer(Trainer):
         batchnorm.bn_backward(self.net, self.bn, self.buffers, self.probe_x, self.probe_y)
         return out_start
 
+    def units(self) -> tuple[tuple[float, ...] | None, tuple[float, ...] | None]:
+        """As Trainer.units, from y = γẑ + β, what the activation takes here ((B, n_l) blocks)."""
+        return self._count_units(self.bn.ys, units_first=False)
+
     def full_batch_step(self) -> None:
         batchnorm.bn_update(self.net, self.bn, self.grads, self.hyper)
         self.steps_done += 1

@@ -12,7 +12,7 @@ import numpy as np
 
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset, one_hot
-from vgrad.core.engine import kernels
+from vgrad.core.engine import census, kernels
 from vgrad.core.engine.kernel_set import SIMD
 from vgrad.core.engine.net import B_OFF, N_IN, N_OUT, W_OFF, activation_code, cost_code, init_params, make_layout
 from vgrad.core.engine.simd import panels, sparse
@@ -112,11 +112,27 @@ class Trainer:
             correct += kernels.count_correct(self.net, self.buffers, rows, self.test_y[start:start + chunk])
         return correct / len(self.test_x)
 
+    def units(self) -> tuple[tuple[float, ...] | None, tuple[float, ...] | None]:
+        """(saturated, dead) fractions per hidden layer on the last probe(), from the z's it left
+        (census.py): sigmoid and tanh nets have the first, the ReLU family the second."""
+        return self._count_units(self.buffers.zs, units_first=True)
+
+    def _count_units(self, blocks: np.ndarray, units_first: bool) -> tuple[tuple[float, ...] | None,
+                                                                            tuple[float, ...] | None]:
+        fractions = np.empty(len(self.table) - 1)
+        census.count_units(blocks, self.table, len(self.probe_x), self.net.act_code, units_first, fractions)
+        saturating, dying = census.measures(self.net.act_code)
+        values = tuple(fractions.tolist())
+        return (values if saturating else None), (values if dying else None)
+
     def measure(self, epoch: int, accuracy: float | None = None) -> StepRecord:
-        """The StepRecord of the net as it is now: s_l, ∂C/∂b, cost and ‖∂C/∂W‖ on the probe set."""
+        """The StepRecord of the net as it is now: s_l, ∂C/∂b, cost, ‖∂C/∂W‖ and saturated or dead
+        units on the probe set."""
         speed, neurons, cost = self.probe()
+        saturated, dead = self.units()
         return StepRecord(net=self.net_index, epoch=epoch, step=self.steps_done, speed=speed,
-                          neurons=neurons, cost=cost, accuracy=accuracy, weight_grad=self.weight_grads())
+                          neurons=neurons, cost=cost, accuracy=accuracy, weight_grad=self.weight_grads(),
+                          saturated=saturated, dead=dead)
 
 
 _SHARED: OrderedDict = OrderedDict()  # (id of a dataset array, what, dtype) → (source, derived)

@@ -5,7 +5,8 @@ Each intrinsic emits one LLVM vector instruction (load, store, fused multiply-ad
 ordered sum), so a kernel written with them keeps its accumulators in registers and
 gets the same bits on every run. The width follows target.VECTOR_BITS: 512 on AVX-512
 (8 doubles or 16 floats), 256 on AVX2, 128 on NEON or SSE; `simd_available` says
-whether the target has the fused multiply-add the kernels are built on.
+whether the target has the fused multiply-add the kernels are built on (kernel_set.py then
+checks that they compile).
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ for BLAS. `gemm_panels` keeps a block of C of TILE_ROWS rows by two vectors in r
 (10 × 16 doubles in 20 registers on AVX-512) and streams A and B from packed copies: A in
 tiles of TILE_ROWS rows, B in panels two vectors wide, both laid out k-major so every load
 is sequential. The probe set never
-changes, so its two packings are made once (`pack_panels`). It needs a SIMD target
-(simd.simd_available); elsewhere the engine stays on BLAS.
+changes, so its two packings are made once (`pack_panels`). It belongs to the SIMD
+kernel set (products.py); the portable set runs these products on BLAS.
 """
 
 from __future__ import annotations

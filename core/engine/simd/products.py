@@ -2,7 +2,9 @@
 cross-entropy a vector at a time, all on the hand-written kernels of this folder.
 
 kernels.py takes these names from here, or the same names from portable.py (kernel_set.py
-chooses). `self_test` runs every intrinsic once: if it does not compile, nothing here will.
+chooses). The three product choosers are inlined into _forward and _backprop: as calls, passing
+the buffers and panels cost SGD at batch 10 about 6 %. `self_test` runs every intrinsic once: if
+it does not compile, nothing here will.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from vgrad.core.engine.blas import matmul
-from vgrad.core.engine.jit import I0, I1, NO, YES, kernel
+from vgrad.core.engine.jit import I0, I1, NO, YES, inline_kernel, kernel
 from vgrad.core.engine.simd import sparse
 from vgrad.core.engine.simd.lanes import (
     sload,
@@ -46,6 +48,7 @@ from vgrad.core.engine.simd.vector_math import (
     cross_entropy_lanes,
     cross_entropy_one,
     exp,
+    log,
     sigmoid,
 )
 
@@ -85,7 +88,7 @@ def cross_entropy_sum(out, targets, count):
     return total
 
 
-@kernel
+@inline_kernel
 def weighted_sum(params, layer, hidden, w_off, n_out, n_in, prev, prev_off, prev_rows, batch, buffers, offset,
                  panels, thin):
     """z^l = W^l a^{l-1} (no bias) into buffers.zs[offset:]: the first layer on the probe set over
@@ -114,7 +117,7 @@ def weighted_sum(params, layer, hidden, w_off, n_out, n_in, prev, prev_off, prev
                0.0, zs, offset, hidden)
 
 
-@kernel
+@inline_kernel
 def back_product(params, w_off, n_out, n_in, deltas, offset, batch, rows, target, prev, buffers, thin):
     """∂C/∂a^{l-1} = W^lᵀ δ^l into target[prev:], with W^l not yet updated: thin_products with
     `thin`, rows_product for a hidden δ^l on a whole batch, else BLAS."""
@@ -128,7 +131,7 @@ def back_product(params, w_off, n_out, n_in, deltas, offset, batch, rows, target
                0.0, target, prev, YES)
 
 
-@kernel
+@inline_kernel
 def weight_product(params, grads, layer, rows, w_off, n_out, n_in, deltas, offset, batch, a_prev, a_off, a_rows,
                    xf, buffers, panels, thin, fused, alpha, decay):
     """∂C/∂W^l = α δ^l a^{l-1}ᵀ into grads, or fused: W^l ← decay·W^l + α δ^l a^{l-1}ᵀ in place.
@@ -159,9 +162,9 @@ def weight_product(params, grads, layer, rows, w_off, n_out, n_in, deltas, offse
 @kernel
 def self_test(values, out):
     """Every intrinsic of this folder once (loads and stores, plain and masked, fused
-    multiply-adds, ordered sums, exp, σ, cross-entropy, a register block, a sparse block), on
-    `values` (at least 2·SPARSE_COLUMNS + 4 lanes long, in (0, 1)): compiling it is what kernel_set
-    tries before choosing this set. Returns a sum of everything computed."""
+    multiply-adds, ordered sums, exp, log, σ, cross-entropy, a register block, a sparse block), on
+    `values` and `out` (at least 2·SPARSE_COLUMNS long, values in (0, 1)): compiling it is what
+    kernel_set tries before choosing this set. Returns a sum of everything computed."""
     lanes = vlanes(values)
     v = vload(values, 0)
     acc = vvfma(v, v, vfma(2.0, v, vzero(values)))
@@ -169,7 +172,8 @@ def self_test(values, out):
     vstore_first(out, lanes, vload_first(values, lanes, 1), 1)
     bias_sigmoid_lanes(out, out, 0, 0.5)
     total = vsum(cross_entropy_lanes(values, values, 0, 0, vzero64(values)))
-    total += cross_entropy_one(values[0], values[1]) + sigmoid(values[0]) + exp(values[1]) + sload(values, 1)
+    total += cross_entropy_one(values[0], values[1]) + sigmoid(values[0]) + exp(values[1]) + log(values[2])
+    total += sload(values, 1)
     tile_product(values, I0, I0, I1, values, I0, I0, I1, out, I0, I0)
     index = np.zeros(1, dtype=np.int64)
     sparse.sparse_block(values, index, I0, I1, values, I0, I0, out, I0)

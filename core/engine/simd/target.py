@@ -36,7 +36,7 @@ def target_features() -> frozenset[str]:
 def simd_path(features: frozenset[str]) -> str | None:
     """"avx512" (32 registers of 512 bits), "avx2" (16 of 256, with FMA), "128-bit" (NEON's 32
     or SSE's 16 registers, with fused multiply-add), or None: no fused multiply-add in
-    hardware, where the engine stays on BLAS."""
+    hardware, where the engine runs its portable kernels (kernel_set.py)."""
     if "avx512f" in features:
         return "avx512"
     if "avx2" in features and "fma" in features:

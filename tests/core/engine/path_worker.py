@@ -19,7 +19,7 @@ from vgrad.core.config import Config
 from vgrad.core.data import Dataset
 from vgrad.core.engine import blas, gradient_norms, jit, kernels
 from vgrad.core.engine.net import activation_code, cost_code, init_params, make_layout, reference_backward
-from vgrad.core.engine.simd import panels, sparse, target, thin_products
+from vgrad.core.engine.simd import norms, panels, products, sparse, target, thin_products
 from vgrad.core.engine.simd.lanes import LANES
 from vgrad.core.engine.structs import Hyper, Net, make_buffers
 from vgrad.core.spec import parse_net
@@ -137,7 +137,7 @@ def arm_compiles():
     llvm.initialize_all_targets()
     llvm.initialize_all_asmprinters()
     modules = []
-    for module in (kernels, panels, sparse, thin_products, blas, gradient_norms):
+    for module in (kernels, products, norms, panels, sparse, thin_products, blas, gradient_norms):
         for value in vars(module).values():
             if isinstance(value, CPUDispatcher):
                 modules += [value.inspect_llvm(sig) for sig in value.signatures]

@@ -184,7 +184,7 @@ def test_a_cache_is_shared_with_other_processes_only_when_on_and_in_the_folder_n
     from vgrad.core.engine import kernels
 
     assert jit.shares_cache(kernels._backprop)
-    private = tmp_path / "vgrad-numba-private"  # the last resort, a folder of this process's own
+    private = tmp_path / f"{jit.PRIVATE_PREFIX}1234"  # the last resort, a folder of this process's own
     monkeypatch.setattr(jit, "CACHE_FOLDER", private)
     assert not jit.shares_cache(numba_private.cache_in(njit(_double), str(private / "simd-blas")))
     monkeypatch.setattr(kernels._backprop, "_cache", NullCache())

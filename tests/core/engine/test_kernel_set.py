@@ -16,7 +16,7 @@ from vgrad.core.engine import kernel_set
 from vgrad.core.engine.simd import products, target
 from vgrad.core.engine.simd.lanes import vload, vsum
 from vgrad.core.spec import parse_net
-from vgrad.core.train.trainer import run_experiment
+from vgrad.core.train.experiment import run_experiment
 
 needs_simd = pytest.mark.skipif(not kernel_set.SIMD, reason="the SIMD kernel set does not run here")
 
@@ -27,7 +27,7 @@ from vgrad.core.config import Config
 from vgrad.core.data import load_dataset
 from vgrad.core.engine.kernel_set import SIMD
 from vgrad.core.spec import parse_net
-from vgrad.core.train.trainer import run_experiment
+from vgrad.core.train.experiment import run_experiment
 
 mnist = load_dataset("mnist")
 runs = {"simd": SIMD}
@@ -84,8 +84,9 @@ def test_vgrad_simd_0_chooses_the_portable_kernels(monkeypatch, capsys):
 
 
 @needs_simd
-def test_the_simd_self_test_compiles_and_is_finite_here():
+def test_the_simd_self_test_compiles_here_and_runs_every_intrinsic_to_finite_numbers():
     assert kernel_set.simd_compiles() is None
+    assert np.isfinite(products.self_test(np.linspace(0.1, 0.9, 96), np.zeros(96)))
 
 
 def test_a_run_on_the_kernels_chosen_here_is_finite():

@@ -14,7 +14,7 @@ from numba.core.caching import FunctionCache, IndexDataCacheFile
 from vgrad.core.config import Config
 from vgrad.core.engine import blas, numba_private
 from vgrad.core.engine.simd import target
-from vgrad.core.train.trainer import run_experiment
+from vgrad.core.train.experiment import run_experiment
 from vgrad.core.train.warmup import TINY_NET, _tiny_dataset, compile_kernels
 
 STOCK_CACHE = {"cache", "cache_impl", "cache_locator"}  # without one of them, numba's stock cache
@@ -97,7 +97,7 @@ def test_with_every_private_name_gone_at_import_a_tiny_experiment_runs(tmp_path)
         "    p.HOOKS[name] = (module, 'renamed_in_a_later_numba')\n"
         "from vgrad.core.config import Config\n"
         "from vgrad.core.engine import blas, jit, kernels\n"
-        "from vgrad.core.train.trainer import run_experiment\n"
+        "from vgrad.core.train.experiment import run_experiment\n"
         "from vgrad.core.train.warmup import TINY_NET, _tiny_dataset\n"
         "records = list(run_experiment(TINY_NET, _tiny_dataset(), Config(epochs=3)))\n"
         "assert blas.matmul is blas.loop_matmul and all(r.is_finite for r in records)\n"

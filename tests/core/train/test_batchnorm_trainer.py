@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vgrad.core.config import Config
-from vgrad.core.engine.batchnorm_reference import reference_bn_backward
+from vgrad.core.engine.batchnorm_reference import reference_bn_backward, reference_bn_forward
 from vgrad.core.spec import parse_net
 from vgrad.core.train.batchnorm_trainer import BatchNormTrainer
 from vgrad.core.train.experiment import make_trainer, run_experiment
@@ -82,3 +82,13 @@ def test_a_recorded_run_of_a_batchnorm_net_replays_as_one(digits, tmp_path, mode
     assert recording.specs[1].batchnorm and not recording.specs[0].batchnorm
     steps = recording.steps_of(1)
     assert steps and all(len(step.weight_grad) == 3 and step.is_finite for step in steps)
+
+
+def test_saturation_is_counted_on_what_the_activation_takes_y_not_z(digits):
+    trainer = make_trainer(parse_net(DEEP_DIGITS + ":batchnorm:tanh"), digits, Config())
+    trainer.params[trainer.layout.n_params:] = 3.0  # γ = 3: y = 3ẑ, so a share of tanh(y) is past 0.97
+    record = trainer.measure(0)
+    caches, _, _ = reference_bn_forward(trainer.spec, trainer.layout, trainer.params, digits.probe_x)
+    expected = [np.mean(np.abs(np.tanh(cache[2])) > 0.97) for cache in caches]
+    np.testing.assert_allclose(record.saturated, expected, atol=2 / caches[0][2].size)
+    assert record.dead is None and min(record.saturated) > 0

@@ -5,7 +5,8 @@ import pytest
 
 from vgrad.core.config import Config
 from vgrad.core.data import one_hot
-from vgrad.core.engine.net import make_layout, reference_backward
+from vgrad.core.engine.activations import sigmoid_prime
+from vgrad.core.engine.net import make_layout, reference_backward, reference_forward, reference_speeds
 from vgrad.core.lab.book import BOOK_NETS
 from vgrad.core.spec import parse_net
 from vgrad.core.train.experiment import run_experiment
@@ -125,3 +126,31 @@ def test_nets_of_a_run_share_the_data_instead_of_copying_it(mnist):
     assert first.test_x is mnist.test_x
     assert second.train_y is first.train_y and second.probe_x is first.probe_x
     assert first.probe_x.dtype == np.float64
+
+
+def test_each_record_counts_saturated_units_on_the_probe_set_as_numpy_does(mnist):
+    """The book's large init saturates its sigmoids: σ'(z) < 0.01 for the share of (unit, example) pairs
+    that numpy's forward pass finds, per hidden layer; no dead units are claimed for a sigmoid net."""
+    trainer = Trainer(parse_net("784-30-30-30-30-10:large"), mnist, Config())
+    record = trainer.measure(0)
+    zs, _ = reference_forward(trainer.spec, make_layout(trainer.spec), trainer.params, mnist.probe_x)
+    expected = [np.mean(sigmoid_prime(z) < 0.01) for z in zs[:-1]]
+    np.testing.assert_allclose(record.saturated, expected, atol=2 / zs[0].size)  # a pair on the bound at most
+    assert record.dead is None and min(record.saturated) > 0
+
+
+def test_a_relu_net_records_its_dead_units_and_no_saturation(mnist):
+    trainer = Trainer(parse_net("784-30-30-30-10:relu:he"), mnist, Config())
+    record = trainer.measure(0)
+    zs, _ = reference_forward(trainer.spec, make_layout(trainer.spec), trainer.params, mnist.probe_x)
+    assert record.saturated is None
+    assert record.dead == tuple(float(np.mean(np.all(z <= 0, axis=0))) for z in zs[:-1])
+
+
+def test_the_kernels_speeds_are_the_numpy_definitions(mnist):
+    """net.reference_speeds is the documented definition of s_l; the kernels give its numbers."""
+    trainer = Trainer(parse_net("784-30-30-30-30-10"), mnist, Config())
+    speed, _, _ = trainer.probe()
+    expected = reference_speeds(trainer.spec, make_layout(trainer.spec), trainer.params, mnist.probe_x,
+                                one_hot(mnist.probe_y, 10))
+    np.testing.assert_allclose(speed, expected, rtol=1e-10)
