@@ -34,7 +34,7 @@ def test_the_gate_holds_for_other_nets_too(mnist, text):
 def test_without_avx512_the_engine_falls_back_to_blas_and_still_passes(mnist, monkeypatch):
     from vgrad.core.train import trainer as experiment
 
-    monkeypatch.setattr(experiment, "simd_available", lambda: False)
+    monkeypatch.setattr(experiment, "SIMD", False)
     monkeypatch.setattr(experiment, "_SHARED", OrderedDict())
     engine = EnginePeer(problem(mnist), "float64")
     assert engine.trainer.panels.x_panels.size == 0
