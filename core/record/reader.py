@@ -37,19 +37,10 @@ MAX_EVENTS = 10_000                 # event and end lines read at a time, at mos
 STEP_PREFIX = b'{"type": "step", "net": '   # how vgrad's writers start a step line
 
 
-@dataclass
-class Recording:
-    """A run file read back: header facts, steps in file order (thinned), events, and any warning."""
+class _HeaderFacts:
+    """The header's facts, read through `started` (the checked header) by name."""
 
-    path: Path
-    started: Started                  # the header, read and checked
-    steps: list[StepRecord] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    end: End | None = None
-    warning: str | None = None
-    restarts: int = 0                 # restart events read; each net keeps only what follows its last
-    records: int = 0                  # step records in the file (before thinning)
-    bad_line: int | None = None       # the number of the first line that is not a record, if any
+    started: Started
 
     @property
     def header(self) -> dict[str, Any]:
@@ -62,6 +53,21 @@ class Recording:
     @property
     def config(self) -> Config:
         return self.started.config
+
+
+@dataclass
+class Recording(_HeaderFacts):
+    """A run file read back: header facts, steps in file order (thinned), events, and any warning."""
+
+    path: Path
+    started: Started                  # the header, read and checked
+    steps: list[StepRecord] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    end: End | None = None
+    warning: str | None = None
+    restarts: int = 0                 # restart events read; each net keeps only what follows its last
+    records: int = 0                  # step records in the file (before thinning)
+    bad_line: int | None = None       # the number of the first line that is not a record, if any
 
     @property
     def data_name(self) -> str:
@@ -93,7 +99,7 @@ class Batch:
     problem: tuple[int, str] | None = None
 
 
-class LineParser:
+class LineParser(_HeaderFacts):
     """Parses the lines after a header; thins each batch's step records to `capacity` per net."""
 
     def __init__(self, path: Path, header_line: bytes | str, capacity: int = READ_CAPACITY) -> None:
@@ -103,18 +109,6 @@ class LineParser:
         # a deep model's records are decoded fewer at a time: a 10,000-layer backlog opens in seconds
         self.capacities = [max(MIN_HELD, min(capacity, DECODED_VALUES // max(spec.hidden, 1))) for spec in self.specs]
         self.line_number = 1
-
-    @property
-    def header(self) -> dict[str, Any]:
-        return self.started.header
-
-    @property
-    def specs(self) -> tuple[Subject, ...]:
-        return self.started.specs
-
-    @property
-    def config(self) -> Config:
-        return self.started.config
 
     def parse(self, lines: Iterable[bytes]) -> Batch:
         """Lines (complete, without their newline, any iterable) that follow the ones already
