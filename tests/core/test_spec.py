@@ -56,7 +56,7 @@ def test_residual_skips_go_wherever_a_hidden_layer_is_as_wide_as_the_one_before(
 @pytest.mark.parametrize("text, flag", [("784-30-20-10:residual", None), ("784-30-10", True),
                                         ("784-30-20-30-10", True)])
 def test_residual_with_no_two_adjacent_equal_widths_is_refused(text, flag):
-    """Item 20: a residual net where no layer would get a skip is a mistake, not a silent no-op."""
+    """A residual net where no layer would get a skip is a mistake, not a silent no-op."""
     with pytest.raises(InputError) as error:
         parse_net(text, residual=flag)
     message = str(error.value)

@@ -34,7 +34,7 @@ def test_help_lists_every_command_with_an_example():
 
 
 def test_top_level_help_shows_runs_options_with_their_allowed_values():
-    """Item 17: bare options go to run, so its options are on the first page a user sees,
+    """Bare options go to run, so its options are on the first page a user sees,
     placeholders list what is allowed, and no description is cut off with '...'."""
     from vgrad.core.lab.presets import PRESETS
     from vgrad.core.spec import ACTIVATIONS
@@ -328,7 +328,7 @@ def as_on_a_terminal(monkeypatch, pilot) -> None:
 
 
 def test_replay_then_q_prints_the_summary_as_a_live_run_does(monkeypatch):
-    """Item 19: quitting the replay dashboard leaves the recording's summary table behind."""
+    """Quitting the replay dashboard leaves the recording's summary table behind."""
     async def press_q(pilot):
         await pilot.press("q")
 
@@ -339,7 +339,7 @@ def test_replay_then_q_prints_the_summary_as_a_live_run_does(monkeypatch):
 
 
 def test_zero_epochs_print_the_measurement_at_initialisation():
-    """Item 18: --epochs 0 trains nothing but still measures s_l at init, so no row reads —."""
+    """--epochs 0 trains nothing but still measures s_l at init, so no row reads —."""
     result = invoke("--epochs", "0", "--net", "784-30-30-10", "--no-ui")
     assert result.exit_code == 0
     rows = [line for line in result.output.splitlines() if line.startswith(("│ h1 ", "│ h2 ", "│ cost"))]

@@ -1,0 +1,1 @@
+"""The single-neuron chain explorer (`vgrad-tui chain`): its app and widgets."""

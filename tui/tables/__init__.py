@@ -1,0 +1,1 @@
+"""The reproduce, accuracy and bench tables, rendered with rich for the terminal."""
