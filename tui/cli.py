@@ -1,4 +1,4 @@
-"""The `vgrad-tui` command line (typer): run (the default), replay, reproduce, bench.
+"""The `vgrad-tui` command line (typer): run (the default), replay, watch, plot, reproduce, chain, bench.
 
 Every bad input becomes one line on stderr and exit code 2, before any work starts.
 """

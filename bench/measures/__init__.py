@@ -1,1 +1,1 @@
-"""The bench's measurements, one module each: the experiment, the command, the SIMD paths, watch's cost, accuracy, memory."""
+"""What the bench measures, a module each: the experiment, the command, SIMD paths, watch cost, memory."""

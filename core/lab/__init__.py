@@ -1,1 +1,1 @@
-"""The book's figures and what vgrad measures against them: reproduce, the accuracy table, the chain, presets, lenses."""
+"""The book's figures and what vgrad measures against them: reproduce, accuracy, chain, presets, lenses."""
