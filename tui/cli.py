@@ -259,7 +259,7 @@ def watch_command(
     layers: str | None = typer.Option(
         None, "--layers", metavar="LIST",
         help="A deep model's layers to show: indices from 0 (negative from the end), mid, or all; "
-             "default over 8 layers 0,1,mid,-2,-1. The first and the last are always shown."),
+             "default all (a heatmap over 16 layers). The first and the last are always shown."),
     no_ui: bool = typer.Option(
         False, "--no-ui", help="Print each new record as one line until every writer has ended (Ctrl+C: exit 130)."),
 ) -> None:
@@ -402,12 +402,18 @@ def bench_command(
 
 @app.command("plot", epilog=examples(
     "vgrad-tui plot run.jsonl -o speed.png",
-    "vgrad-tui plot run.jsonl -o weights.svg --lens weight --separate-y"))
+    "vgrad-tui plot run.jsonl -o weights.svg --lens weight --separate-y",
+    "vgrad-tui plot deep.jsonl -o deep.png --heatmap --fold --smooth 20"))
 def plot_command(
     path: Path = typer.Argument(..., metavar="RUN.jsonl", help="A JSONL file written with --record."),
     out: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="Figure file: .png, .svg or .pdf."),
-    lens: str = typer.Option("bias", "--lens", metavar=choices(("bias", "weight")),
-                             help="bias: s_l = ‖∂C/∂b‖, the book's; weight: ‖∂C/∂W‖ (shows batch norm)."),
+    lens: str = typer.Option("bias", "--lens", metavar=choices(("bias", "weight", "update", "saturation")),
+                             help="bias: s_l = ‖∂C/∂b‖, the book's; weight: ‖∂C/∂W‖ (shows batch norm); "
+                                  "update: ‖Δθ‖/‖θ‖; saturation: saturated or dead units."),
+    smooth: int = typer.Option(0, "--smooth", metavar="N", min=0,
+                               help="A moving average over N records, the raw min–max band faint behind."),
+    heatmap: bool = typer.Option(False, "--heatmap", help="A layer × time heatmap per net instead of lines."),
+    fold: bool = typer.Option(False, "--fold", help="Repeated blocks (layers.0 …) as one row each."),
     separate_y: bool = typer.Option(False, "--separate-y",
                                     help="Give each net its own y range (default: one shared, so heights compare)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing figure file."),
@@ -430,7 +436,8 @@ def plot_command(
 
     try:
         with phase(stderr_console(), f"drawing {out}…"), figure.binary() as file:
-            plot_recording(recording, file, lens=lens, share_y=not separate_y, fmt=out.suffix.lower().lstrip("."))
+            plot_recording(recording, file, lens=lens, share_y=not separate_y, fmt=out.suffix.lower().lstrip("."),
+                           smooth=smooth, heatmap=heatmap, fold=fold)
     except BaseException:
         figure.abandon()  # a figure half drawn is no figure: a file this command made goes
         raise

@@ -12,8 +12,9 @@ from vgrad.core.errors import InputError
 from vgrad.core.guard import expand
 from vgrad.core.record.reader import Recording
 from vgrad.core.status import EndStatus, NetState
-from vgrad.core.view.lens import BIAS, LENSES, SYMBOLS, lens_values
-from vgrad.core.view.summary import ZERO_FLOOR, epoch_progress, headline_text
+from vgrad.core.view.lens import BIAS, HEALTHY_UPDATE, LENSES, SYMBOLS, lens_values
+from vgrad.core.view.series import Series, panel_series
+from vgrad.core.view.summary import ZERO_FLOOR, epoch_progress, smoothed_headline
 
 FORMATS = (".png", ".svg", ".pdf")
 
@@ -55,14 +56,15 @@ def net_state(recording: Recording, net: int) -> str:
 def underflow_note(steps: list, lens: str) -> str:
     """How many measurements had a layer under ZERO_FLOOR (σ'(z) underflowed), left out of the plot."""
     hidden = [step for step in steps if step.is_finite and any(v is not None and 0 <= v < ZERO_FLOOR
-                                                               for v in lens_values(step, lens))]
+                                                               for v in lens_values(step, lens) or ())]
     if not hidden:
         return ""
     return (f"{SYMBOLS[lens]} ≈ 0 (< {ZERO_FLOOR:g}, saturated) in\n"
             f"{len(hidden)} of {len(steps)} measurements: not drawn")
 
 
-def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
+def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True, smooth: int = 0,
+                heatmap: bool = False, fold: bool = False):
     """The matplotlib Figure of `recording` through `lens`: s_l (bias, the book's) or ‖∂C/∂W^l‖
     (weight); one y axis for every net's speeds (and one for its bars) unless not share_y."""
     import matplotlib
@@ -80,36 +82,32 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
         steps = recording.steps_of(index)
         speed_axis, neuron_axis = axes[0][index], axes[1][index]
         x = [step.step if sgd else step.epoch for step in steps]
-        for layer in range(spec.hidden):
-            values = [_drawn(lens_values(step, lens)[layer]) for step in steps]
-            shown = sum(math.isfinite(v) for v in values)
-            label = spec.layer_names[layer] if watched else f"hidden layer {layer + 1}"
-            (line,) = speed_axis.plot(x, values, label=label,
-                                      marker="o" if shown < 30 else None, markersize=3)
-            alone = isolated(values)
-            if alone:
-                speed_axis.plot([x[i] for i in alone], [values[i] for i in alone], linestyle="none",
-                                marker="o", markersize=4, color=line.get_color(), clip_on=False)
-        speed_axis.set_yscale("log")
+        data = panel_series(steps, spec, lens, fold=fold, smoothed=smooth)
+        if heatmap:
+            _heatmap(fig, speed_axis, data, x, lens)
+        else:
+            _lines(speed_axis, data, x, lens)
         if not sgd:
             speed_axis.set_xlim(0, max(recording.config.n_epochs - 1, 1))
         state = net_state(recording, index)
         last = steps[-1] if steps else None
         details = " · ".join(part for part in (state, epoch_progress(state, last, recording.config.n_epochs),
-                                               headline_text(last, lens, spec.layer_names)) if part)
+                                               smoothed_headline(steps, spec, lens, smooth)) if part)
         speed_axis.set_title(f"{spec.label}\n{details}", fontsize=9)
         note = underflow_note(steps, lens)
         speed_axis.set_xlabel(("mini-batch step" if sgd else "epoch") + (f"\n{note}" if note else ""),
                               fontsize=9 if note else None)
         speed_axis.grid(True, which="major", alpha=0.3)
-        if index == 0:
-            speed_axis.set_ylabel("speed of learning s_l" if lens == BIAS else f"weight lens {SYMBOLS[lens]}")
-        speed_axis.legend(fontsize=8)
+        if index == 0 and not heatmap:
+            speed_axis.set_ylabel("speed of learning s_l" if lens == BIAS else LENSES[lens].title)
+        if not heatmap:
+            speed_axis.legend(fontsize=8)
         finite = [step for step in steps if step.is_finite]
-        _neuron_bars(neuron_axis, spec.hidden, finite[-1] if finite else None)
+        _neuron_bars(neuron_axis, spec.hidden, finite[-1] if finite else None, panel_series((), spec, BIAS).names)
         neuron_axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
     mode = "mini-batch SGD" if sgd else "full-batch gradient descent"
-    seen = "" if lens == BIAS else f" through the weight lens {SYMBOLS[lens]}"
+    seen = "" if lens == BIAS else f" through the {lens} lens {LENSES[lens].title}"
+    seen += f", moving average over {smooth} records" if smooth > 1 else ""
     where = f"watched with {recording.header['source']}" if watched else f"{mode} on {recording.data_name}"
     fig.suptitle(f"Speed of learning{seen}, {where}", fontsize=12)
     fig.tight_layout()
@@ -117,21 +115,27 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
 
 
 def plot_recording(recording: Recording, out, dpi: int = 110, lens: str = BIAS,
-                   share_y: bool = True, fmt: str | None = None):
+                   share_y: bool = True, fmt: str | None = None, smooth: int = 0, heatmap: bool = False,
+                   fold: bool = False):
     """Draw the figure of `recording` (see draw_figure) into `out`."""
     import matplotlib.pyplot as plt
 
-    fig = draw_figure(recording, lens, share_y)
+    fig = draw_figure(recording, lens, share_y, smooth, heatmap, fold)
     fig.savefig(out, dpi=dpi, format=fmt)  # out: a path, or a claimed file and its format
     plt.close(fig)
     return out
 
 
-def _neuron_bars(axis, hidden: int, step) -> None:
-    """Grouped bars: the first min(6, width) neurons' signed mean ∂C/∂b, one group per hidden layer."""
+def _neuron_bars(axis, hidden: int, step, names: tuple[str, ...]) -> None:
+    """Grouped bars: the first min(6, width) neurons' signed mean ∂C/∂b, one group per hidden
+    layer, named as the lines are."""
     axis.axhline(0, color="grey", linewidth=0.8)
     axis.set_xlim(-0.5, hidden - 0.5)
-    axis.set_xticks(list(range(hidden)), [f"h{layer + 1}" for layer in range(hidden)])
+    if step is not None and not any(step.neurons):
+        axis.set_xticks([])
+        axis.set_title("∂C/∂b_j: not recorded", fontsize=9)
+        return
+    axis.set_xticks(list(range(hidden)), list(names))
     if step is None:
         axis.set_title("no finite measurement", fontsize=9)
         return
@@ -143,3 +147,58 @@ def _neuron_bars(axis, hidden: int, step) -> None:
     shown = max((len(values) for values in step.neurons), default=0)
     neurons = "neuron 1" if shown == 1 else f"neurons 1–{shown}"
     axis.set_title(f"∂C/∂b_j of {neurons} at epoch {step.epoch} (orange < 0)", fontsize=9)
+
+
+def _lines(axis, data: Series, x: list, lens: str) -> None:
+    """One line per row of `data` (the panel's names); smoothed, the raw min–max band faint
+    behind it; the update ratio's healthy band; a fraction lens on a linear 0–100 % axis."""
+    fraction = LENSES[lens].fraction
+    for row, label in enumerate(data.names):
+        values = [_shown(data.value(t, row), fraction) for t in range(len(x))]
+        shown = sum(math.isfinite(v) for v in values)
+        (line,) = axis.plot(x, values, label=label, marker="o" if shown < 30 else None, markersize=3)
+        if data.low is not None and data.high is not None:
+            axis.fill_between(x, [_shown(float(v), fraction) for v in data.low[:, row]],
+                              [_shown(float(v), fraction) for v in data.high[:, row]],
+                              color=line.get_color(), alpha=0.15, linewidth=0)
+        alone = isolated(values)
+        if alone:
+            axis.plot([x[i] for i in alone], [values[i] for i in alone], linestyle="none",
+                      marker="o", markersize=4, color=line.get_color(), clip_on=False)
+    band = LENSES[lens].band
+    if band is not None:
+        axis.axhspan(*band, color="tab:green", alpha=0.08, linewidth=0)
+        axis.axhline(HEALTHY_UPDATE, color="tab:green", linewidth=0.8, alpha=0.6)
+    if fraction:
+        axis.set_ylim(0, 100)
+        axis.set_ylabel("% of units")
+    else:
+        axis.set_yscale("log")
+
+
+def _shown(value: float | None, fraction: bool) -> float:
+    if fraction:
+        return 100 * value if value is not None and math.isfinite(value) else math.nan
+    return _drawn(value)
+
+
+def _heatmap(fig, axis, data: Series, x: list, lens: str) -> None:
+    """Rows × time, colour on a log scale (linear 0–100 % for a fraction lens) with its colour bar;
+    the first row at the top, as on screen."""
+    import numpy as np
+    from matplotlib.colors import LogNorm, Normalize
+
+    fraction = LENSES[lens].fraction
+    values = np.where(data.missing, np.nan, data.values).T
+    values = np.where(np.isfinite(values) & ((values >= ZERO_FLOOR) | fraction), values, np.nan)
+    if fraction:
+        values = 100 * values
+    finite = values[np.isfinite(values)]
+    norm = Normalize(0, 100) if fraction else LogNorm(float(finite.min()), float(finite.max())) if finite.size else None
+    edges = [*x, x[-1] + 1] if x else [0, 1]
+    image = axis.pcolormesh(edges, np.arange(data.rows + 1), np.ma.masked_invalid(values), norm=norm,
+                            cmap="viridis", shading="flat")
+    axis.set_ylim(data.rows, 0)
+    ticks = sorted({0, data.rows - 1, *range(0, data.rows, max(1, data.rows // 12))})
+    axis.set_yticks([t + 0.5 for t in ticks], [data.names[t] for t in ticks], fontsize=7)
+    fig.colorbar(image, ax=axis, label="% of units" if fraction else LENSES[lens].title)

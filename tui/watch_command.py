@@ -16,8 +16,8 @@ from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board, BoardView
 from vgrad.core.run.follow_runner import FollowRunner
 from vgrad.core.status import ExitCode
-from vgrad.core.view.lens import BIAS
-from vgrad.core.view.summary import accuracy_text, headline_text, number, speed_text
+from vgrad.core.view.lens import default_lens, lens_values
+from vgrad.core.view.summary import accuracy_text, headline_for, number, speed_text
 from vgrad.tui.app import VgradApp, run_dashboard
 from vgrad.tui.widgets import NetPanel
 
@@ -25,7 +25,8 @@ WAIT_SECONDS = 0.1    # how often the headless loop checks whether every writer 
 
 
 def record_line(path: Path, record: StepRecord, spec) -> str:
-    """`run.jsonl  step 120  loss 0.412  conv 1.20e-03 … head 0.310  conv:head = 1:258`."""
+    """`run.jsonl  step 120  loss 0.412  conv 1.20e-03 … head 0.310  conv → fc = 1:258`: the
+    headline compares the hidden layers (a watched model's last layer is its output)."""
     names = spec.layer_names
     parts = [path.name, f"step {record.step}"]
     if record.epoch:
@@ -33,8 +34,10 @@ def record_line(path: Path, record: StepRecord, spec) -> str:
     parts.append(f"{'loss' if isinstance(spec, ModelSpec) else 'cost'} {number(record.cost)}")
     if record.accuracy is not None:
         parts.append(f"acc {accuracy_text(record.accuracy)}")
-    parts.append(" ".join(f"{name} {speed_text(value)}" for name, value in zip(names, record.speed)))
-    line = headline_text(record, BIAS, names)
+    lens = default_lens(spec, (record,))
+    values = lens_values(record, lens) or record.speed
+    parts.append(" ".join(f"{name} {speed_text(value)}" for name, value in zip(names, values)))
+    line = headline_for(spec, record, lens)
     return "  ".join([*parts, line] if line else parts)
 
 
@@ -64,6 +67,8 @@ def follow_lines(runner: FollowRunner, emit: Callable[[str], None], wait=time.sl
 class WatchApp(VgradApp):
     """The dashboard over followed files: a panel is rebuilt when its file's model changes."""
 
+    watching = True
+
     def __init__(self, board: Board, runner: FollowRunner, **options) -> None:
         super().__init__(board, runner, **options)
         self._built = 0
@@ -83,6 +88,7 @@ class WatchApp(VgradApp):
                 continue
             self._built += 1
             new = NetPanel(net.spec, id=f"net-{index}-{self._built}")
+            new.look(lens=self.lens, fold=self.fold, smoothed=self.smoothed, include_output=self.include_output)
             old.parent.mount(new, after=old)
             old.remove()
             self.panels[index] = new

@@ -23,7 +23,7 @@ from vgrad.core.spec import NetSpec
 from vgrad.core.status import NetState
 
 FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)
+READABLE_FORMATS = (1, 2, 3)   # 3: lens, activations, update_ratio, saturated, dead
 FINAL_EVENT_KINDS = (NetState.DIVERGED, NetState.ERROR, NetState.DONE)  # a net's last event: its final state
 RESTART = "restart"                                   # the net starts again from step 0
 EVENT_KINDS = (*FINAL_EVENT_KINDS, RESTART)

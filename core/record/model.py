@@ -20,6 +20,9 @@ class ModelSpec:
     name: str                     # the model's name (its class name unless given)
     layers: tuple[str, ...]       # qualified names of the layers, in registration order
     total: int = 0                # the model's layers when only some are shown (0: all are)
+    lens: str | None = None       # format 3: the lens the viewer opens on ("bias" or "weight")
+    activations: tuple[str, ...] = ()        # format 3: the saturation lens's rows
+    activation_kinds: tuple[str, ...] = ()   # format 3: "sigmoid", "tanh", "relu", … per activation
 
     @property
     def hidden(self) -> int:
@@ -44,10 +47,14 @@ class ModelSpec:
         return "watched: s_l = ‖∂L/∂b‖"
 
     def as_header(self, net: int) -> dict[str, Any]:
-        return {"id": net, "name": self.name, "layers": list(self.layers)}
+        optional = {"lens": self.lens, "activations": list(self.activations) or None,
+                    "activation_kinds": list(self.activation_kinds) or None}
+        return {"id": net, "name": self.name, "layers": list(self.layers),
+                **{key: value for key, value in optional.items() if value is not None}}
 
 
-def model_spec(name: object, layers: object) -> ModelSpec:
+def model_spec(name: object, layers: object, lens: object = None, activations: object = None,
+               activation_kinds: object = None) -> ModelSpec:
     """A ModelSpec from a header's or a caller's values, or InputError naming what is wrong."""
     if not isinstance(name, str) or not name or len(name) > MAX_NAME:
         raise InputError(f"model name {name!r}: give a non-empty string of at most {MAX_NAME} characters")
@@ -63,4 +70,12 @@ def model_spec(name: object, layers: object) -> ModelSpec:
     if len(set(layers)) != len(layers):
         twice = next(layer for layer in layers if layers.count(layer) > 1)
         raise InputError(f"layers of {name}: {twice!r} is named twice")
-    return ModelSpec(name=name, layers=tuple(layers))
+    if lens not in (None, "bias", "weight"):
+        raise InputError(f"lens of {name}: {lens!r} is not \"bias\" or \"weight\"")
+    rows = [] if activations is None else activations
+    kinds = [] if activation_kinds is None else activation_kinds
+    if not isinstance(rows, list) or not all(isinstance(row, str) for row in rows) or \
+            not isinstance(kinds, list) or not all(isinstance(kind, str) for kind in kinds):
+        raise InputError(f"activations of {name}: give lists of names")
+    return ModelSpec(name=name, layers=tuple(layers), lens=lens, activations=tuple(rows),
+                     activation_kinds=tuple(kinds))

@@ -228,4 +228,5 @@ def _net_spec(net: dict[str, Any]) -> NetSpec | ModelSpec:
     """A built-in net (its "spec") or a watched model (its "name" and "layers")."""
     if "spec" in net:
         return parse_net(net["spec"])
-    return model_spec(net["name"], net["layers"])
+    return model_spec(net["name"], net["layers"], net.get("lens"), net.get("activations"),
+                      net.get("activation_kinds"))

@@ -26,10 +26,14 @@ class StepRecord:
     cost: float | None                        # cost on the probe set, L2 term included (None: not given)
     accuracy: float | None = None             # test accuracy in [0, 1] (sgd, epoch ends)
     weight_grad: tuple[float | None, ...] | None = None  # ‖mean ∂C/∂W^l‖ per hidden layer, if measured
+    update_ratio: tuple[float | None, ...] | None = None  # ‖Δθ‖/‖θ‖ per layer, if measured
+    saturated: tuple[float | None, ...] | None = None     # saturated fraction per activation, if measured
+    dead: tuple[float | None, ...] | None = None          # dead (ReLU-family) fraction per activation
 
     @property
     def is_finite(self) -> bool:
-        values = [self.cost, *self.speed, *(self.weight_grad or ()), *(v for layer in self.neurons for v in layer)]
+        values = [self.cost, *self.speed, *(self.weight_grad or ()), *(self.update_ratio or ()),
+                  *(v for layer in self.neurons for v in layer)]
         return all(math.isfinite(v) for v in values if v is not None)
 
     def to_json(self) -> dict[str, Any]:
@@ -38,8 +42,12 @@ class StepRecord:
             "speed": [_num(v) for v in self.speed],
             "neurons": [[_num(v) for v in layer] for layer in self.neurons],
             "cost": _num(self.cost), "accuracy": self.accuracy,
-            **({} if self.weight_grad is None else {"weight_grad": [_num(v) for v in self.weight_grad]}),
+            **{key: [_num(v) for v in values] for key, values in self._optional().items() if values is not None},
         }
+
+    def _optional(self) -> dict[str, tuple[float | None, ...] | None]:
+        return {"weight_grad": self.weight_grad, "update_ratio": self.update_ratio,
+                "saturated": self.saturated, "dead": self.dead}
 
     @classmethod
     def from_json(cls, row: dict[str, Any]) -> StepRecord:
@@ -49,7 +57,8 @@ class StepRecord:
             neurons=tuple(tuple(float(v) for v in layer) for layer in row["neurons"]),
             cost=_value(row.get("cost")),
             accuracy=None if row.get("accuracy") is None else float(row["accuracy"]),
-            weight_grad=None if row.get("weight_grad") is None else tuple(_value(v) for v in row["weight_grad"]),
+            weight_grad=_values(row.get("weight_grad")), update_ratio=_values(row.get("update_ratio")),
+            saturated=_values(row.get("saturated")), dead=_values(row.get("dead")),
         )
 
 
@@ -61,3 +70,8 @@ def _num(value: float | None) -> float | str | None:
 def _value(value: float | str | None) -> float | None:
     """A number as written by _num: null stays None."""
     return None if value is None else float(value)
+
+
+def _values(values: list[float | str | None] | None) -> tuple[float | None, ...] | None:
+    """An optional per-layer list as written by _num; absent (None): not measured."""
+    return None if values is None else tuple(_value(v) for v in values)

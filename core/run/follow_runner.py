@@ -3,9 +3,9 @@
 Each file owns fixed board slots (its nets when the watch starts, else one). Records go
 to the board as they are read; a new run in a file restarts its slots; a file not there
 yet shows "waiting", a writer quiet for SILENT_AFTER seconds "no new data for N s", a file
-that is not a vgrad run its error, while the other panels go on. Deep models show the
-layers `--layers` picks (by default, over DEEP layers: 0,1,mid,-2,-1); the first and the
-last are always among them, so the headline is the model's.
+that is not a vgrad run its error, while the other panels go on. Every layer is shown (a deep
+model's panel is a heatmap), or the layers `--layers` picks; the first and the last are always
+among them, so the headline is the model's.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from vgrad.core.status import FINAL_STATES, EndStatus, NetState
 
 POLL_SECONDS = 0.05         # a new record reaches the board within this (plus the read)
 SILENT_AFTER = 5.0          # seconds without new data before a panel says so
-DEEP = 8                    # more layers than this: show a selection
 DEFAULT_LAYERS = "0,1,mid,-2,-1"
 
 Listener = Callable[[Path, StepRecord, object], None]
@@ -50,7 +49,7 @@ def parse_layers(text: str | None) -> tuple[str, ...] | None:
 
 def select(count: int, words: tuple[str, ...] | None) -> tuple[int, ...]:
     """The layers shown of a model with `count` layers, in order; always the first and the last."""
-    if words == ("all",) or (words is None and count <= DEEP):
+    if words == ("all",) or words is None:     # every layer by default: a deep model's panel is a heatmap
         return tuple(range(count))
     chosen = {0, count - 1}
     for word in words or DEFAULT_LAYERS.split(","):

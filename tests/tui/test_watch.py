@@ -42,8 +42,8 @@ def test_each_new_record_is_one_line_until_every_writer_has_ended(tmp_path):
     board, runner = watching([path])
     code = follow_lines(runner, lines.append, wait=lambda seconds: next(script)())
     assert code == 0 and len(lines) == 2
-    assert lines[0] == "run.jsonl  step 0  loss 2.50  conv 0.00100 fc 0.0100 head 0.100  conv:head = 1:100"
-    assert lines[1].endswith("head —  conv:head = —")
+    assert lines[0] == "run.jsonl  step 0  loss 2.50  conv 0.00100 fc 0.0100 head 0.100  conv → fc = 1:10"
+    assert lines[1].endswith("head —  conv → fc = 1:10")     # the output layer is not in the headline
 
 
 def test_ctrl_c_ends_the_follow_with_130(tmp_path):
@@ -123,15 +123,24 @@ def test_a_live_file_beside_a_built_in_recording(snap_compare, tmp_path):
     assert snap_compare(app_, terminal_size=(120, 36))
 
 
-def test_every_layer_of_a_fifty_layer_model_is_reached_by_scrolling(tmp_path, drive):
-    """--layers all on 50 layers: the panels scroll, and the last layer's row can be scrolled into view."""
-    board, runner = watching([deep_model(tmp_path / "deep.jsonl", layers=50, steps=3)], layers="all")
+def test_a_fifty_layer_model_opens_as_a_heatmap_and_m_gives_rows_that_scroll(tmp_path, drive):
+    """Deeper than HEATMAP_DEPTH: one heatmap line per layer, first and last in view; `m`: a sparkline
+    row per layer, the panels scroll, and the last layer's row can be scrolled into view."""
+    board, runner = watching([deep_model(tmp_path / "deep.jsonl", layers=50, steps=3)])
     runner.poll()
     app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
 
     async def scenario(pilot):
+        panel = app_.panels[0]
+        app_.poll(force=True)
+        await pilot.pause()
+        assert panel.heatmap_mode and app_.query_one("#nets").region.contains_region(panel.heatmap.region)
+        labels = [line[0][0].strip() for line in panel.heatmap.drawing[1:-1]]
+        assert labels[0] == "b.0.linear" and labels[-1] == "head"      # named as every view names them
+        await pilot.press("m")
+        await pilot.pause()
         nets = app_.query_one("#nets")
-        rows = app_.panels[0].rows
+        rows = panel.rows
         assert len(rows) == 50 and nets.max_scroll_y > 0
         assert rows[-1].region.y >= nets.region.bottom or not rows[-1].region      # off screen at first
         nets.scroll_end(animate=False)

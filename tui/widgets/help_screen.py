@@ -51,16 +51,17 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,question_mark,enter", "close", "close help")]
 
-    def __init__(self, keys: list[tuple[str, str]], **options) -> None:
+    def __init__(self, keys: list[tuple[str, str]], about: str = ABOUT, **options) -> None:
         super().__init__(**options)
         self.keys = keys
+        self.about = about
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:
             box.border_title = "vgrad keys"
             box.border_subtitle = "↑↓ scrolls · escape closes"
             yield Static(key_table(self.keys), id="help-keys")
-            yield Static(Text(ABOUT), id="help-about")
+            yield Static(Text(self.about), id="help-about")
 
     def action_close(self) -> None:
         self.dismiss()

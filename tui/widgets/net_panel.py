@@ -1,17 +1,24 @@
-"""One net's panel, titled by its whole spec: a LayerRow per hidden layer (s_1 … s_k), the
-neuron bars and the status; the headline h1:hk = 1:N, live, on its bottom border."""
+"""One net's panel, titled by its whole spec: a LayerRow per hidden layer, or for a deep model a
+layer × time heatmap, through the lens the app chose; the neuron bars and the status; the
+headline (first hidden layer against the last), live, on its bottom border. Every view in the
+panel names a layer the same way (core.view.names)."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 
+from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.run.board import NetView
 from vgrad.core.spec import NetSpec
 from vgrad.core.status import NetState
+from vgrad.core.view.lens import BIAS, LENSES
+from vgrad.core.view.names import fold_groups, short_names
 from vgrad.core.view.scale import SpeedScale
-from vgrad.core.view.summary import headline_text, stall_note
+from vgrad.core.view.series import Series, panel_series
+from vgrad.core.view.summary import smoothed_headline, stall_note
+from vgrad.tui.widgets.heatmap import Heatmap
 from vgrad.tui.widgets.layer_row import LayerRow, name_width
 from vgrad.tui.widgets.log_sparkline import run_steps
 from vgrad.tui.widgets.neuron_bars import HEADER_ROWS, NeuronBars
@@ -19,10 +26,13 @@ from vgrad.tui.widgets.status_line import StatusLine
 
 BORDER_ROWS = 2
 NEURON_ROWS = HEADER_ROWS + NEURONS_SHOWN
+HEATMAP_DEPTH = 16        # a net with more layers than this opens on the heatmap
+HEAT_FRAME = 2            # the heatmap's legend and time axis
+MAX_SPARK_ROWS = 64       # more rows than this stay a heatmap: a widget per row would take seconds to lay out
 
 
 class NetPanel(Vertical):
-    """Everything about one net; the app feeds it a NetView and the shared SpeedScale."""
+    """Everything about one net; the app feeds it a NetView, the shared SpeedScale and how to look."""
 
     DEFAULT_CSS = """
     NetPanel {
@@ -38,25 +48,51 @@ class NetPanel(Vertical):
     NetPanel.-problem {
         border: round $error;
     }
+    NetPanel.-heatmap .panel-body, NetPanel.-rows Heatmap {
+        display: none;
+    }
     """
 
-    def __init__(self, spec: NetSpec, *, batch_size: int | None = None, **options) -> None:
+    def __init__(self, spec: NetSpec | ModelSpec, *, batch_size: int | None = None, **options) -> None:
         super().__init__(**options)
         self.spec = spec
         self.batch_size = batch_size          # sgd: to count the training images in a stall note
-        names = spec.layer_names
-        width = name_width(names)
-        self.rows = [LayerRow(layer, name, width) for layer, name in enumerate(names)]
-        self.neuron_bars = NeuronBars(spec.hidden)
+        self.lens = BIAS
+        self.fold = False
+        self.smoothed = 0
+        self.include_output = False
+        self.heatmap_mode = self.deep(spec)
+        self.names = short_names(spec.layer_names)
+        self.rows = self._make_rows(self.names)
+        self.neuron_bars = NeuronBars(spec.hidden, self.names)
+        self.heatmap = Heatmap(name_width(self.names) + 1)
         self.status = StatusLine()
-        self.spec_title = spec.label if isinstance(spec, NetSpec) else spec.widths     # the whole spec
+        self.spec_title = self.title_of(spec)
         self.border_title = self.spec_title
         self.border_subtitle = ""                                                      # the headline, once measured
         self._state = ""
+        self.set_class(self.heatmap_mode, "-heatmap")
+        self.set_class(not self.heatmap_mode, "-rows")
 
     @staticmethod
-    def rows_needed(spec: NetSpec, *, wide: bool, neurons: bool, spark_rows: int = 1) -> int:
-        """Terminal rows the panel takes: a wide panel puts the neuron bars beside the layer rows."""
+    def deep(spec: NetSpec | ModelSpec) -> bool:
+        return spec.hidden > HEATMAP_DEPTH
+
+    @staticmethod
+    def title_of(spec: NetSpec | ModelSpec) -> str:
+        """The whole spec; a watched file not read yet is waited for, never "0 layers"."""
+        if isinstance(spec, ModelSpec) and spec.hidden == 0:
+            return f"waiting for {spec.name}"
+        return spec.label if isinstance(spec, NetSpec) else spec.widths
+
+    @staticmethod
+    def rows_needed(spec: NetSpec | ModelSpec, *, wide: bool, neurons: bool, spark_rows: int = 1,
+                    heat_rows: int = 0) -> int:
+        """Terminal rows the panel takes: a wide panel puts the neuron bars beside the layer rows;
+        with `heat_rows` > 0 the panel is a heatmap of at most that many lines."""
+        status = 1 if wide else 2
+        if heat_rows:
+            return BORDER_ROWS + HEAT_FRAME + min(spec.hidden, max(3, heat_rows)) + status
         layers = spec.hidden * spark_rows + (spec.hidden - 1 if spark_rows > 1 else 0)
         if not neurons:
             body = layers
@@ -64,28 +100,81 @@ class NetPanel(Vertical):
             body = max(layers, NEURON_ROWS)
         else:
             body = layers + 1 + NEURON_ROWS
-        status = 1 if wide else 2
         return BORDER_ROWS + body + status
+
+    def _make_rows(self, names: tuple[str, ...]) -> list[LayerRow]:
+        width = name_width(names)
+        return [LayerRow(layer, name, width) for layer, name in enumerate(names)]
 
     def compose(self) -> ComposeResult:
         with Container(classes="panel-body"):
             with Vertical(classes="layer-rows"):
-                yield from self.rows
+                yield from ([] if self.heatmap_mode else self.rows)
             yield self.neuron_bars
+        yield self.heatmap
         yield self.status
+
+    def look(self, *, lens: str, fold: bool, smoothed: int, heatmap: bool | None = None,
+             include_output: bool = False) -> None:
+        """How to look at the net: the lens, folded blocks, smoothing over N records, heatmap or rows."""
+        self.lens, self.fold, self.smoothed, self.include_output = lens, fold, smoothed, include_output
+        if heatmap is not None and heatmap != self.heatmap_mode:
+            self.heatmap_mode = heatmap
+            if heatmap:
+                for row in self.rows:
+                    if row.is_attached:
+                        row.remove()
+            self.set_class(heatmap, "-heatmap")
+            self.set_class(not heatmap, "-rows")
+        parts = [self.spec_title]
+        if lens != BIAS:
+            parts.append(LENSES[lens].title)
+        if fold:
+            parts.append("blocks folded")
+        self.border_title = " · ".join(parts)
 
     def show_lens(self, name: str) -> None:
         """Name the lens in the title when it is not the book's s_l ("" for s_l)."""
         self.border_title = f"{self.spec_title} · {name}" if name else self.spec_title
 
-    def show(self, net: NetView, scale: SpeedScale) -> None:
+    def series(self, net: NetView) -> Series:
+        return panel_series(net.history, self.spec, self.lens, fold=self.fold, smoothed=self.smoothed)
+
+    def show(self, net: NetView, scale: SpeedScale, data: Series | None = None) -> None:
+        data = self.series(net) if data is None else data
         steps = run_steps(net.history, net.total_epochs)
-        for row in self.rows:
-            row.show(net.history, steps, scale)
-        self.neuron_bars.neurons = () if net.latest is None else net.latest.neurons
+        if self.heatmap_mode:
+            self.heatmap.show(data, steps, scale)
+        else:
+            self._sync_rows(data.names)
+            for row in self.rows:
+                row.show(data, steps, scale)
+            self.neuron_bars.neurons = () if net.latest is None else net.latest.neurons
         self.status.show(net, stall_note(net.history, self.spec.hidden, self.batch_size))
-        self.border_subtitle = headline_text(net.latest, names=self.spec.layer_names)
+        self.border_subtitle = smoothed_headline(net.history, self.spec, self.lens, self.smoothed,
+                                                 self.include_output)
         if net.state != self._state:
             self._state = net.state
             self.set_class(net.state.problem, "-problem")
             self.set_class(net.state is NetState.DONE, "-done")
+
+    def _sync_rows(self, names: tuple[str, ...]) -> None:
+        """Rows for `names` (a lens with other rows, or folded blocks): rebuilt only when they change."""
+        mounted = self.is_attached and bool(self.rows) and self.rows[0].is_attached
+        if not self.is_attached or (names == tuple(row.name_text for row in self.rows) and mounted):
+            return
+        holder = self.query_one(".layer-rows")
+        for row in self.rows:
+            if row.is_attached:
+                row.remove()
+        self.rows = self._make_rows(names)
+        holder.mount_all(self.rows)
+
+    @property
+    def too_deep_for_rows(self) -> bool:
+        rows = len(fold_groups(self.spec.layer_names)) if self.fold else self.spec.hidden
+        return rows > MAX_SPARK_ROWS
+
+    @property
+    def foldable(self) -> bool:
+        return len(fold_groups(self.spec.layer_names)) < self.spec.hidden

@@ -16,8 +16,10 @@ from textual.widgets import Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from vgrad.core.run.board import BoardView, NetView
+from vgrad.core.view.lens import BIAS, LENSES
 from vgrad.core.view.scale import SpeedScale, shared_scale
-from vgrad.core.view.summary import ZERO_FLOOR, headline_text
+from vgrad.core.view.series import Series, panel_series
+from vgrad.core.view.summary import ZERO_FLOOR, smoothed_headline
 from vgrad.tui.widgets.log_sparkline import run_steps
 from vgrad.tui.widgets.status_line import state_text
 
@@ -31,21 +33,30 @@ def hex_colour(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
-def caption(net: NetView) -> Content:
-    """`784-30-30-30-30-10  ✔ done  h1:h4 = 1:124  ━h1 ━h2 ━h3 ━h4`, each ━ in its line's colour."""
+Look = tuple[str, int, bool]   # the lens, the moving average's N (0: raw), the output in the headline
+
+
+def caption(net: NetView, look: Look = (BIAS, 0, False), names: tuple[str, ...] | None = None) -> Content:
+    """`784-30-30-30-30-10  ✔ done  h1:h4 = 1:124  ━h1 ━h2 ━h3 ━h4`, each ━ in its line's colour,
+    the layers named as the panels name them; the lens named when it is not s_l."""
+    lens, smoothed, output = look
     parts: list = [(net.spec.label, "bold"), f"  {state_text(net)}"]
-    line = headline_text(net.latest, names=net.spec.layer_names)
+    if lens != BIAS:
+        parts.append(f"  {LENSES[lens].title}")
+    line = smoothed_headline(net.history, net.spec, lens, smoothed, output)
     if line:
         parts.append(f"  {line}")
     parts.append(" ")
-    for layer in range(net.spec.hidden):
+    for layer, name in enumerate(names if names is not None else panel_series((), net.spec, lens).names):
         colour = LAYER_COLOURS[layer % len(LAYER_COLOURS)]
-        parts.extend([" ", (f"━h{layer + 1}", hex_colour(colour))])
+        parts.extend([" ", (f"━{name}", hex_colour(colour))])
     return Content.assemble(*parts)
 
 
 def decade_ticks(scale: SpeedScale) -> tuple[list[float], list[str]]:
-    """Whole powers of ten across the scale, labelled 1e-3 and so on."""
+    """Whole powers of ten across the scale, labelled 1e-3 and so on (a fraction lens: 0 … 100 %)."""
+    if scale.percent:
+        return [-2.0, -1.0, 0.0], ["0%", "50%", "100%"]
     first, last = math.floor(scale.lo), math.ceil(scale.hi)
     ticks = list(range(first, last + 1))
     return [float(t) for t in ticks], [f"1e{t}" for t in ticks]
@@ -65,14 +76,19 @@ class SpeedPlot(PlotextPlot):
     """One net: a line of log10 s_l per hidden layer (plotted as log10 values: plotext 5
     re-applies yscale("log") on every render), on the y range all charts share."""
 
-    def show(self, net: NetView, scale: SpeedScale) -> None:
+    def show(self, net: NetView, scale: SpeedScale, data: Series | None = None) -> None:
         plt = self.plt
         plt.clear_data()
         history = net.history
+        data = panel_series(history, net.spec, BIAS) if data is None else data
         x = [record.step for record in history]
-        for layer in range(net.spec.hidden):
-            points = [(step, math.log10(record.speed[layer])) for step, record in zip(x, history)
-                      if record.speed[layer] is not None and ZERO_FLOOR <= record.speed[layer] < math.inf]
+        for layer in range(data.rows):
+            values = [data.value(t, layer) for t in range(len(x))]
+            if scale.percent:     # a fraction lens: 0 … 1 on the linear 0 … 100 % range below
+                values = [None if v is None or not math.isfinite(v) else 10 ** (scale.lo + v * (scale.hi - scale.lo))
+                          for v in values]
+            points = [(step, math.log10(v)) for step, v in zip(x, values)
+                      if v is not None and ZERO_FLOOR <= v < math.inf]
             if points:
                 plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille",
                          color=LAYER_COLOURS[layer % len(LAYER_COLOURS)])
@@ -95,10 +111,12 @@ class PlotScreen(Screen[None]):
 
     def __init__(self, view: Callable[[], BoardView],
                  may_redraw: Callable[[BoardView, BoardView], bool] = lambda shown, view: True,
-                 **options) -> None:
+                 look: Callable[[], Look] = lambda: (BIAS, 0, False), **options) -> None:
         super().__init__(**options)
         self.view = view
         self.may_redraw = may_redraw
+        self.look = look
+        self._looked: Look | None = None
         self._shown: BoardView | None = None
         self._scale: SpeedScale | None = None
 
@@ -118,15 +136,22 @@ class PlotScreen(Screen[None]):
 
     def redraw(self) -> None:
         """Draw the newest view, if it moved and may_redraw allows."""
-        view = self.view()
+        view, look = self.view(), self.look()
+        if look != self._looked:      # another lens or smoothing: a new range, drawn at once
+            self._looked, self._shown, self._scale = look, None, None
         if self._shown is not None and (view.version == self._shown.version
                                         or not self.may_redraw(self._shown, view)):
             return
         self._shown = view
-        self._scale = scale = shared_scale(view.nets, log=True, previous=self._scale)
+        lens, smoothed, _ = look
+        scale = shared_scale(view.nets, log=True, previous=self._scale, lens=lens)
+        if scale.percent:             # drawn on the log axis as 1e-2 … 1e0, labelled 0 … 100 %
+            scale = SpeedScale(-2.0, 0.0, True, True)
+        self._scale = scale
         for net in view.nets:
-            self.query_one(f"#caption-{net.index}", Static).update(caption(net))
-            self.query_one(f"#plot-{net.index}", SpeedPlot).show(net, scale)
+            data = panel_series(net.history, net.spec, lens, smoothed=smoothed)
+            self.query_one(f"#caption-{net.index}", Static).update(caption(net, look, data.names))
+            self.query_one(f"#plot-{net.index}", SpeedPlot).show(net, scale, data)
 
     def action_close(self) -> None:
         self.dismiss()
