@@ -219,6 +219,8 @@ def _print_summary(view, mode: str) -> None:
 def replay_command(
     path: Path = typer.Argument(..., metavar="RUN.jsonl", help="A JSONL file written with --record."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Print the final table instead of playing."),
+    smooth: int = typer.Option(0, "--smooth", metavar="N", min=0,
+                               help="Open with a moving average over N records (s toggles it)."),
 ) -> None:
     """Play a recorded run back in the dashboard (+/- speed, home/end jump), then print its summary."""
     from vgrad.core.record.reader import read_run
@@ -240,7 +242,7 @@ def replay_command(
     else:
         from vgrad.tui.app import make_replay_app, run_dashboard
 
-        app = make_replay_app(recording, name=path.name)
+        app = make_replay_app(recording, name=path.name, smooth=smooth)
         code = run_dashboard(app)
         replayer = app.controls
     replayer.jump_end()  # the summary is the whole recording's, wherever playback stopped
@@ -262,6 +264,8 @@ def watch_command(
              "default all (a heatmap over 16 layers). The first and the last are always shown."),
     no_ui: bool = typer.Option(
         False, "--no-ui", help="Print each new record as one line until every writer has ended (Ctrl+C: exit 130)."),
+    smooth: int = typer.Option(0, "--smooth", metavar="N", min=0,
+                               help="Open with a moving average over N records (s toggles it)."),
 ) -> None:
     """Follow run files as they are written: your model next to the book's nets, live."""
     from vgrad.core.run.board import Board
@@ -289,7 +293,10 @@ def watch_command(
         else:
             from vgrad.tui.watch_command import run_watch
 
-            code = run_watch(runner.board, runner, title=f"vgrad — watching {names}")
+            code = run_watch(runner.board, runner, title=f"vgrad — watching {names}", smooth=smooth,
+                             summary=lambda view: _print_summary(view, "sgd" if any(
+                                 net.latest is not None and net.latest.accuracy is not None for net in view.nets)
+                                 else "speed"))
     finally:
         signals.restore()
     raise typer.Exit(code)

@@ -14,19 +14,23 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from vgrad.core.run.board import Board, BoardView
-from vgrad.core.view.lens import BIAS, SYMBOLS, WEIGHT
+from vgrad.core.view.lens import BIAS, LENSES, SYMBOLS, WEIGHT, default_lens, lens_values
+from vgrad.core.view.names import short_names
 from vgrad.core.view.summary import (
     UNDEFINED,
     NetSummary,
     accuracy_text,
     epoch_progress,
     epochs_done,
-    headline_text,
+    headline_for,
+    hidden_rows,
     layer_pair,
     number,
     speed_text,
     summarise,
 )
+
+TABLE_LAYERS = 12          # a deeper net's table lists its first and last layers, and says how many between
 
 POLL_SECONDS = 0.1
 MIN_TABLE_WIDTH = 60
@@ -86,7 +90,7 @@ def follow_progress(board: Board, runner, console: Console) -> None:
                 rate = f"{net.steps_per_second:,.0f} steps/s" if net.steps_per_second else net.state
                 progress.update(task, completed=epochs_done(net.state, net.latest, net.total_epochs), rate=rate,
                                 epochs=epoch_progress(net.state, net.latest, net.total_epochs),
-                                headline=headline_text(net.latest, names=net.spec.layer_names))
+                                headline=headline_for(net.spec, net.latest))
             if not alive:
                 break
             runner.join(POLL_SECONDS)  # wakes as soon as the last worker ends
@@ -107,16 +111,25 @@ def _net_table(summary: NetSummary, net, mode: str) -> Table:
     title_lines = (summary.label, details)
     table = Table(title="\n".join(title_lines), title_justify="left",
                   min_width=max(MIN_TABLE_WIDTH, *(len(line) for line in title_lines)))
-    table.add_column("hidden layer")
-    table.add_column("s_l" if first is None else f"s_l at epoch {first.epoch}", justify="right")
-    table.add_column("" if last is None else f"at epoch {last.epoch}", justify="right")
-    for layer in range(net.spec.hidden):
-        table.add_row(net.spec.layer_names[layer], _speed(first, layer), _speed(last, layer),
-                      end_section=layer == net.spec.hidden - 1)
-    if net.spec.hidden > 1:  # with one hidden layer there is nothing to compare
-        pair = layer_pair(net.spec.hidden, net.spec.layer_names)
-        table.add_row(pair, _ratio(first, BIAS), _ratio(last, BIAS))
-        table.add_row(f"{SYMBOLS[WEIGHT]} {pair}", _ratio(first, WEIGHT), _ratio(last, WEIGHT))
+    lens = default_lens(net.spec, net.history[:1])     # a bias-free model's table reads ‖∂C/∂W‖
+    symbol = LENSES[lens].symbol
+    when = "epoch" if net.total_epochs else "step"
+    table.add_column("hidden layer" if net.total_epochs else "layer")
+    table.add_column(symbol if first is None else f"{symbol} at {when} {_when(first, when)}", justify="right")
+    table.add_column("" if last is None else f"at {when} {_when(last, when)}", justify="right")
+    names = short_names(net.spec.layer_names)
+    hidden = net.spec.hidden
+    listed = range(hidden) if hidden <= TABLE_LAYERS else [*range(TABLE_LAYERS // 2), *range(hidden - 3, hidden)]
+    for row, layer in enumerate(listed):
+        if hidden > TABLE_LAYERS and row == TABLE_LAYERS // 2:
+            table.add_row(f"… {hidden - len(listed)} more", "", "")
+        table.add_row(names[layer], _value(first, layer, lens), _value(last, layer, lens),
+                      end_section=layer == hidden - 1)
+    rows = hidden_rows(net.spec, BIAS, hidden)
+    if len(rows) > 1:  # with one hidden layer there is nothing to compare
+        pair = layer_pair(len(rows), [names[rows[0]], names[rows[-1]]])
+        table.add_row(pair, _ratio(first, BIAS, net.spec), _ratio(last, BIAS, net.spec))
+        table.add_row(f"{SYMBOLS[WEIGHT]} {pair}", _ratio(first, WEIGHT, net.spec), _ratio(last, WEIGHT, net.spec))
     table.add_row("cost", number(first.cost) if first else UNDEFINED, number(last.cost) if last else UNDEFINED)
     if mode == "sgd":
         table.add_row("test accuracy", accuracy_text(first.accuracy if first else None),
@@ -124,10 +137,15 @@ def _net_table(summary: NetSummary, net, mode: str) -> Table:
     return table
 
 
-def _speed(record, layer: int) -> str:
-    return UNDEFINED if record is None else speed_text(record.speed[layer])
+def _when(record, when: str) -> int:
+    return record.epoch if when == "epoch" else record.step
 
 
-def _ratio(record, lens: str) -> str:
+def _value(record, layer: int, lens: str = BIAS) -> str:
+    values = None if record is None else lens_values(record, lens)
+    return UNDEFINED if values is None else speed_text(values[layer])
+
+
+def _ratio(record, lens: str, spec) -> str:
     """The right side of the headline through `lens`, "1:124" ("—" where not measured)."""
-    return headline_text(record, lens).partition(" = ")[2] or UNDEFINED
+    return headline_for(spec, record, lens).partition(" = ")[2] or UNDEFINED

@@ -97,11 +97,15 @@ class WatchApp(VgradApp):
 
 
 def make_watch_app(board: Board, runner: FollowRunner, *, title: str, subtitle: str = "",
-                   start_controls: bool = True) -> WatchApp:
+                   start_controls: bool = True, smooth: int = 0) -> WatchApp:
     """The dashboard following `runner`'s files (the CLI's and the snapshot tests' factory)."""
-    return WatchApp(board, runner, title=title, subtitle=subtitle, start_controls=start_controls)
+    return WatchApp(board, runner, title=title, subtitle=subtitle, start_controls=start_controls, smooth=smooth)
 
 
-def run_watch(board: Board, runner: FollowRunner, *, title: str) -> int:
-    """Run the watch dashboard until the user quits; its exit status (130 after Ctrl+C)."""
-    return run_dashboard(make_watch_app(board, runner, title=title))
+def run_watch(board: Board, runner: FollowRunner, *, title: str, smooth: int = 0,
+              summary: Callable[[BoardView], None] = lambda view: None) -> int:
+    """Run the watch dashboard until the user quits, then hand the board's last view to `summary`
+    (the CLI prints the table replay prints); its exit status (130 after Ctrl+C)."""
+    code = run_dashboard(make_watch_app(board, runner, title=title, smooth=smooth))
+    summary(board.snapshot())
+    return code

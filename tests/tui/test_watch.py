@@ -155,7 +155,7 @@ def test_a_watched_models_file_replays_and_plots_with_its_layer_names(tmp_path):
     path = deep_model(tmp_path / "deep.jsonl", layers=3, steps=4)
     result = cli.invoke(app, ["replay", str(path), "--no-ui"])
     words = " ".join(result.output.split())
-    assert result.exit_code == 0 and "done · step 3 · blocks.0.linear:head = 1:16" in words
-    assert "blocks.1.linear" in words and "h1" not in words
+    assert result.exit_code == 0 and "done · step 3 · b.0.linear → b.1.linear = 1:4.0" in words  # no output layer
+    assert "head" in words and "h1" not in words
     result = cli.invoke(app, ["plot", str(path), "-o", str(tmp_path / "deep.png")])
     assert result.exit_code == 0 and (tmp_path / "deep.png").stat().st_size > 0
