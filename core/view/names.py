@@ -34,11 +34,11 @@ def drop_words(names: Sequence[str], count: int) -> list[str]:
     return [".".join(name.split(".")[min(count, len(name.split(".")) - 1):]) for name in names]
 
 
-def initials(name: str) -> str:
+def initials(name: str, keep: int = 3) -> str:
     """`layers.11.mlp.fc1` → `l.11.mlp.fc1`: every word but the numbers and the last, to its initial,
-    short words (≤ 3 letters) kept."""
+    words of at most `keep` letters kept."""
     words = name.split(".")
-    return ".".join(word if word.isdigit() or index == len(words) - 1 or len(word) <= 3 else word[0]
+    return ".".join(word if word.isdigit() or index == len(words) - 1 or len(word) <= keep else word[0]
                     for index, word in enumerate(words))
 
 
@@ -56,7 +56,7 @@ def short_names(names: Sequence[str], width: int = NAME_LIMIT) -> tuple[str, ...
     drop = common_prefix(names)
     stripped = [".".join(name.split(".")[drop:]) for name in names]
     distinct = len(set(names))
-    for form in (stripped, [initials(name) for name in stripped]):
+    for form in (stripped, [initials(name) for name in stripped], [initials(name, 1) for name in stripped]):
         for count in range(max(len(name.split(".")) for name in form)):
             shown = drop_words(form, count)
             if len(set(shown)) != distinct or any(name.split(".")[0].isdigit() and "." in name for name in shown):

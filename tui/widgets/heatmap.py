@@ -46,13 +46,19 @@ def line_label(names: list[str], width: int) -> str:
     (`h.8–h.12`), else the first name and how many more (`wpe +15`)."""
     if len(names) == 1:
         return cut_left(names[0], width)
-    first, last = block_of(names[0]), block_of(names[-1])
+    first, last = _block(names[0]), _block(names[-1])
     if first and last:
         span = first if first == last else f"{first}–{last.rsplit('.', 1)[-1]}"
         if len(span) <= width:
             return span
     suffix = f" +{len(names) - 1}"
-    return cut_left(names[0], width - len(suffix)) + suffix
+    return cut_left(first + "…" if first else names[0], width - len(suffix)) + suffix
+
+
+def _block(name: str) -> str | None:
+    """The block a row belongs to, or is (a folded row is named `h.3`)."""
+    words = name.split(".")
+    return block_of(name) or (name if len(words) > 1 and words[-1].isdigit() else None)
 
 
 def colour(value: float | None, scale: SpeedScale) -> tuple[str, str]:

@@ -24,6 +24,7 @@ from vgrad.tui.widgets.log_sparkline import run_steps
 from vgrad.tui.widgets.status_line import state_text
 
 REDRAW_SECONDS = 0.25
+BAND_COLOUR = (80, 80, 80)    # a smoothed line's raw min–max, faint behind it
 # one colour per hidden layer as RGB (Okabe-Ito), so the chart and its caption agree on any terminal theme
 LAYER_COLOURS = ((86, 180, 233), (230, 159, 0), (0, 158, 115), (204, 121, 167), (240, 228, 66),
                  (0, 114, 178), (213, 94, 0), (200, 200, 200))
@@ -82,16 +83,13 @@ class SpeedPlot(PlotextPlot):
         history = net.history
         data = panel_series(history, net.spec, BIAS) if data is None else data
         x = [record.step for record in history]
+        bands = [] if data.low is None or data.high is None else [data.low, data.high]
+        for layer in range(data.rows):    # smoothed: the raw min–max band first, faint, behind every line
+            for band in bands:
+                self._line(x, [None if math.isnan(v) else float(v) for v in band[:, layer]], scale, BAND_COLOUR)
         for layer in range(data.rows):
-            values = [data.value(t, layer) for t in range(len(x))]
-            if scale.percent:     # a fraction lens: 0 … 1 on the linear 0 … 100 % range below
-                values = [None if v is None or not math.isfinite(v) else 10 ** (scale.lo + v * (scale.hi - scale.lo))
-                          for v in values]
-            points = [(step, math.log10(v)) for step, v in zip(x, values)
-                      if v is not None and ZERO_FLOOR <= v < math.inf]
-            if points:
-                plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille",
-                         color=LAYER_COLOURS[layer % len(LAYER_COLOURS)])
+            self._line(x, [data.value(t, layer) for t in range(len(x))], scale,
+                       LAYER_COLOURS[layer % len(LAYER_COLOURS)])
         by_epoch = all(record.step == record.epoch for record in history)
         plt.xlabel("epoch" if by_epoch else "mini-batch step")
         ticks, labels = decade_ticks(scale)
@@ -101,6 +99,16 @@ class SpeedPlot(PlotextPlot):
         plt.xlim(0, max(1, last))
         plt.xticks(step_ticks(last))
         self.refresh()
+
+
+    def _line(self, x: list[int], values: list[float | None], scale: SpeedScale, colour) -> None:
+        """One line of log10 values (a fraction lens: 0 … 1 spread over the scale's decades)."""
+        if scale.percent:
+            values = [None if v is None or not math.isfinite(v) else 10 ** (scale.lo + v * (scale.hi - scale.lo))
+                      for v in values]
+        points = [(step, math.log10(v)) for step, v in zip(x, values) if v is not None and ZERO_FLOOR <= v < math.inf]
+        if points:
+            self.plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille", color=colour)
 
 
 class PlotScreen(Screen[None]):
