@@ -71,6 +71,7 @@ class NetPanel(Vertical):
         self.border_title = self.spec_title
         self.border_subtitle = ""                                                      # the headline, once measured
         self._state = ""
+        self.bias_free = False                # a watched model none of whose layers has a bias
         self.set_class(self.heatmap_mode, "-heatmap")
         self.set_class(not self.heatmap_mode, "-rows")
 
@@ -126,22 +127,26 @@ class NetPanel(Vertical):
                         row.remove()
             self.set_class(heatmap, "-heatmap")
             self.set_class(not heatmap, "-rows")
+        self._title()
+
+    def _title(self) -> None:
+        """The spec, the lens when it is not s_l (and why, for a model without biases), folding."""
         parts = [self.spec_title]
-        if lens != BIAS:
-            parts.append(LENSES[lens].title)
-        if fold:
+        if self.lens != BIAS:
+            parts.append(LENSES[self.lens].title + (" (no bias gradients)" if self.bias_free else ""))
+        if self.fold:
             parts.append("blocks folded")
         self.border_title = " · ".join(parts)
-
-    def show_lens(self, name: str) -> None:
-        """Name the lens in the title when it is not the book's s_l ("" for s_l)."""
-        self.border_title = f"{self.spec_title} · {name}" if name else self.spec_title
 
     def series(self, net: NetView) -> Series:
         return panel_series(net.history, self.spec, self.lens, fold=self.fold, smoothed=self.smoothed)
 
     def show(self, net: NetView, scale: SpeedScale, data: Series | None = None) -> None:
         data = self.series(net) if data is None else data
+        bias_free = net.latest is not None and all(value is None for value in net.latest.speed)
+        if bias_free != self.bias_free:
+            self.bias_free = bias_free
+            self._title()
         steps = run_steps(net.history, net.total_epochs)
         if self.heatmap_mode:
             self.heatmap.show(data, steps, scale)

@@ -74,6 +74,8 @@ def drawing(neurons: tuple[tuple[float, ...], ...], hidden: int, width: int,
             names: tuple[str, ...] = ()) -> tuple[tuple[Run, ...], ...]:
     """The table as lines of runs, styled by component class ("" for the widget's own colour):
     a header with the scale, the layer names, then one row per neuron."""
+    if neurons and not any(neurons):       # the writer gave none: a line that says so, no empty grid
+        return ((("∂C/∂b_j  not recorded", ""),),)
     names = names or tuple(f"h{layer + 1}" for layer in range(hidden))
     layers = shown_layers(names, width)
     scale = largest(tuple(neurons[layer] for layer in layers if layer < len(neurons)))
