@@ -40,7 +40,8 @@ def rows_needed(specs: tuple[Spec, ...], columns: int, wide: bool, spark_rows: i
     tall as its tallest panel), each with its status note (sgd: why it stalls) wrapped under it;
     a panel with heat[i] > 0 is a heatmap of at most `heat_rows` lines."""
     heights = [NetPanel.rows_needed(spec, wide=wide, neurons=spark_rows > 0, spark_rows=max(1, spark_rows),
-                                    heat_rows=heat_rows if i < len(heat) and heat[i] else 0)
+                                    heat_rows=heat_rows if i < len(heat) and heat[i] else 0,
+                                    width=width // columns if width else 0)
                + note_rows(notes[i] if i < len(notes) else "", width // columns)
                for i, spec in enumerate(specs)]
     return sum(max(heights[row:row + columns]) for row in range(0, len(specs), columns))

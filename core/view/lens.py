@@ -90,14 +90,30 @@ def default_lens(spec: NetSpec | ModelSpec, records: Iterable[StepRecord] = ()) 
     return BIAS
 
 
+def measured(record: StepRecord | None, lens: str) -> bool:
+    """Whether `record` has any value through `lens`."""
+    values = None if record is None else lens_values(record, lens)
+    return values is not None and any(value is not None for value in values)
+
+
+def shown_lens(spec: NetSpec | ModelSpec, records: Sequence[StepRecord], lens: str) -> str:
+    """The lens a panel shows when the app looks through `lens`: that one, unless this net never
+    measured it (a bias-free model through s_l) and its own default lens has values."""
+    latest = records[-1] if records else None
+    if latest is None or measured(latest, lens):
+        return lens
+    own = default_lens(spec, records[:1])
+    return own if measured(latest, own) else lens
+
+
 def lenses_in(records: Iterable[StepRecord]) -> tuple[str, ...]:
-    """The lenses a history has values for, in LENS_NAMES order (bias always: the record's own)."""
-    found = {BIAS}
+    """The lenses a history has values for, in LENS_NAMES order (bias if none has any)."""
+    found: set[str] = set()
     for record in records:
-        found.update(lens for lens in (WEIGHT, UPDATE, SATURATION) if lens_values(record, lens) is not None)
+        found.update(lens for lens in LENS_NAMES if measured(record, lens))
         if len(found) == len(LENS_NAMES):
             break
-    return tuple(lens for lens in LENS_NAMES if lens in found)
+    return tuple(lens for lens in LENS_NAMES if lens in found) or (BIAS,)
 
 
 def next_lens(current: str, available: Sequence[str]) -> str:

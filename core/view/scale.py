@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vgrad.core.run.board import NetView
-from vgrad.core.view.lens import BIAS, LENSES, lens_values, row_names
+from vgrad.core.view.lens import BIAS, LENSES, lens_values, row_names, shown_lens
 from vgrad.core.view.series import series
 from vgrad.core.view.summary import ZERO_FLOOR, number
 
@@ -60,7 +60,8 @@ def speeds(nets: Iterable[NetView], lens: str = BIAS) -> list[float]:
     smallest and the largest of each net: all a range needs)."""
     out: list[float] = []
     for net in nets:
-        data = series(net.history, lens, row_names(net.spec, lens))
+        shown = shown_lens(net.spec, net.history, lens)
+        data = series(net.history, shown, row_names(net.spec, shown))
         kept = data.values[~data.missing & np.isfinite(data.values) & (data.values >= ZERO_FLOOR)]
         if kept.size:
             out += [float(kept.min()), float(kept.max())]
@@ -69,7 +70,8 @@ def speeds(nets: Iterable[NetView], lens: str = BIAS) -> list[float]:
 
 def newest_speeds(nets: Iterable[NetView], lens: str = BIAS) -> list[float]:
     """The finite values through `lens` at or above ZERO_FLOOR of every net's newest record."""
-    return [v for net in nets if net.latest is not None for v in (lens_values(net.latest, lens) or ())
+    return [v for net in nets if net.latest is not None
+            for v in (lens_values(net.latest, shown_lens(net.spec, net.history, lens)) or ())
             if v is not None and ZERO_FLOOR <= v < math.inf]
 
 

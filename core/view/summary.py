@@ -226,8 +226,8 @@ def epochs_done(state: str, latest: StepRecord | None, total: int) -> int:
 def epoch_progress(state: str, latest: StepRecord | None, total: int) -> str:
     """`epoch 120/500`, the same words in the dashboard, the table and the plot; `step 1200` for a
     watched model's run, whose length is not known (total 0)."""
-    if total <= 0 and latest is not None and latest.step > 0:
-        return f"step {latest.step}"
+    if total <= 0:
+        return "no record yet" if latest is None else f"step {latest.step}"
     return f"epoch {epochs_done(state, latest, total)}/{total}"
 
 

@@ -153,6 +153,8 @@ class Heatmap(StyledWidget):
             lines.append(parts)
         first, last = (int(shown.steps[0]), steps or int(shown.steps[-1])) if len(shown.steps) else (0, 0)
         axis_left, axis_right = f"step {first}", f"step {last}"
+        if cells < len(axis_left) + len(axis_right) + 1:
+            axis_left = ""
         lines.append([(" " * self.name_width + axis_left + axis_right.rjust(max(0, cells - len(axis_left))), "")])
         return tuple(merged(line) for line in lines)
 

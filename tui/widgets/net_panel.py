@@ -13,7 +13,7 @@ from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.run.board import NetView
 from vgrad.core.spec import NetSpec
 from vgrad.core.status import NetState
-from vgrad.core.view.lens import BIAS, LENSES
+from vgrad.core.view.lens import BIAS, LENSES, shown_lens
 from vgrad.core.view.names import fold_groups, short_names
 from vgrad.core.view.scale import SpeedScale
 from vgrad.core.view.series import Series, panel_series
@@ -26,6 +26,8 @@ from vgrad.tui.widgets.status_line import StatusLine
 
 BORDER_ROWS = 2
 NEURON_ROWS = HEADER_ROWS + NEURONS_SHOWN
+PANEL_FRAME = 4           # border and padding, in columns
+BUILT_IN_STATUS, WATCHED_STATUS = 52, 64   # columns a running net's status line takes
 HEATMAP_DEPTH = 16        # a net with more layers than this opens on the heatmap
 HEAT_FRAME = 2            # the heatmap's legend and time axis
 MAX_SPARK_ROWS = 64       # more rows than this stay a heatmap: a widget per row would take seconds to lay out
@@ -58,6 +60,7 @@ class NetPanel(Vertical):
         self.spec = spec
         self.batch_size = batch_size          # sgd: to count the training images in a stall note
         self.lens = BIAS
+        self.shown = BIAS                 # the lens drawn: self.lens, or the net's own if it never measured that
         self.fold = False
         self.smoothed = 0
         self.include_output = False
@@ -88,10 +91,12 @@ class NetPanel(Vertical):
 
     @staticmethod
     def rows_needed(spec: NetSpec | ModelSpec, *, wide: bool, neurons: bool, spark_rows: int = 1,
-                    heat_rows: int = 0) -> int:
-        """Terminal rows the panel takes: a wide panel puts the neuron bars beside the layer rows;
-        with `heat_rows` > 0 the panel is a heatmap of at most that many lines."""
-        status = 1 if wide else 2
+                    heat_rows: int = 0, width: int = 0) -> int:
+        """Terminal rows the panel takes in `width` columns (0: wide enough): a wide panel puts the
+        neuron bars beside the layer rows; with `heat_rows` > 0 the panel is a heatmap of at most
+        that many lines. A watched model's status (step, loss, accuracy, steps/s, state) is longer."""
+        status_width = WATCHED_STATUS if isinstance(spec, ModelSpec) else BUILT_IN_STATUS
+        status = 1 if wide and (not width or width - PANEL_FRAME >= status_width) else 2
         if heat_rows:
             return BORDER_ROWS + HEAT_FRAME + min(spec.hidden, max(3, heat_rows)) + status
         layers = spec.hidden * spark_rows + (spec.hidden - 1 if spark_rows > 1 else 0)
@@ -119,6 +124,7 @@ class NetPanel(Vertical):
              include_output: bool = False) -> None:
         """How to look at the net: the lens, folded blocks, smoothing over N records, heatmap or rows."""
         self.lens, self.fold, self.smoothed, self.include_output = lens, fold, smoothed, include_output
+        self.shown = lens
         if heatmap is not None and heatmap != self.heatmap_mode:
             self.heatmap_mode = heatmap
             if heatmap:
@@ -132,21 +138,22 @@ class NetPanel(Vertical):
     def _title(self) -> None:
         """The spec, the lens when it is not s_l (and why, for a model without biases), folding."""
         parts = [self.spec_title]
-        if self.lens != BIAS:
-            parts.append(LENSES[self.lens].title + (" (no bias gradients)" if self.bias_free else ""))
+        if self.shown != BIAS:
+            parts.append(LENSES[self.shown].title + (" (no bias gradients)" if self.bias_free else ""))
         if self.fold:
             parts.append("blocks folded")
         self.border_title = " · ".join(parts)
 
     def series(self, net: NetView) -> Series:
-        return panel_series(net.history, self.spec, self.lens, fold=self.fold, smoothed=self.smoothed)
+        return panel_series(net.history, self.spec, self.shown, fold=self.fold, smoothed=self.smoothed)
 
     def show(self, net: NetView, scale: SpeedScale, data: Series | None = None) -> None:
-        data = self.series(net) if data is None else data
+        shown = shown_lens(self.spec, net.history, self.lens)
         bias_free = net.latest is not None and all(value is None for value in net.latest.speed)
-        if bias_free != self.bias_free:
-            self.bias_free = bias_free
+        if bias_free != self.bias_free or shown != self.shown:
+            self.bias_free, self.shown = bias_free, shown
             self._title()
+        data = self.series(net) if data is None else data
         steps = run_steps(net.history, net.total_epochs)
         if self.heatmap_mode:
             self.heatmap.show(data, steps, scale)
@@ -156,7 +163,7 @@ class NetPanel(Vertical):
                 row.show(data, steps, scale)
             self.neuron_bars.neurons = () if net.latest is None else net.latest.neurons
         self.status.show(net, stall_note(net.history, self.spec.hidden, self.batch_size))
-        self.border_subtitle = smoothed_headline(net.history, self.spec, self.lens, self.smoothed,
+        self.border_subtitle = smoothed_headline(net.history, self.spec, self.shown, self.smoothed,
                                                  self.include_output)
         if net.state != self._state:
             self._state = net.state
@@ -168,7 +175,10 @@ class NetPanel(Vertical):
         mounted = self.is_attached and bool(self.rows) and self.rows[0].is_attached
         if not self.is_attached or (names == tuple(row.name_text for row in self.rows) and mounted):
             return
-        holder = self.query_one(".layer-rows")
+        holders = self.query(".layer-rows")
+        if not holders:          # mounted just now and not composed yet: the next draw fills it
+            return
+        holder = holders.first()
         for row in self.rows:
             if row.is_attached:
                 row.remove()

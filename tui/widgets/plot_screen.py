@@ -16,7 +16,7 @@ from textual.widgets import Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from vgrad.core.run.board import BoardView, NetView
-from vgrad.core.view.lens import BIAS, LENSES
+from vgrad.core.view.lens import BIAS, LENSES, shown_lens
 from vgrad.core.view.scale import SpeedScale, shared_scale
 from vgrad.core.view.series import Series, panel_series
 from vgrad.core.view.summary import ZERO_FLOOR, smoothed_headline
@@ -157,8 +157,9 @@ class PlotScreen(Screen[None]):
             scale = SpeedScale(-2.0, 0.0, True, True)
         self._scale = scale
         for net in view.nets:
-            data = panel_series(net.history, net.spec, lens, smoothed=smoothed)
-            self.query_one(f"#caption-{net.index}", Static).update(caption(net, look, data.names))
+            shown = shown_lens(net.spec, net.history, lens)     # a bias-free model: its own lens
+            data = panel_series(net.history, net.spec, shown, smoothed=smoothed)
+            self.query_one(f"#caption-{net.index}", Static).update(caption(net, (shown, *look[1:]), data.names))
             self.query_one(f"#plot-{net.index}", SpeedPlot).show(net, scale, data)
 
     def action_close(self) -> None:
