@@ -225,7 +225,7 @@ class VgradApp(App[None]):
         scale = shared_scale(view.nets, log=self.log_scale, previous=self.legend.scale, lens=self.lens)
         for panel, net in zip(self.panels, view.nets):
             panel.show(net, scale)
-        notes = tuple(panel.status.note for panel in self.panels)
+        notes = tuple(panel.status.below for panel in self.panels)   # a reason (silent, error) or note takes rows
         if notes != self._notes:   # a note (sgd: why a net stalls) takes rows: lay out again
             self._notes = notes
             self._arrange(self.size)

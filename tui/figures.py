@@ -12,7 +12,7 @@ from vgrad.core.errors import InputError
 from vgrad.core.guard import expand
 from vgrad.core.record.reader import Recording
 from vgrad.core.status import EndStatus, NetState
-from vgrad.core.view.lens import BIAS, HEALTHY_UPDATE, LENSES, SYMBOLS, lens_values
+from vgrad.core.view.lens import BIAS, HEALTHY_UPDATE, LENSES, SYMBOLS, lens_values, shown_lens
 from vgrad.core.view.series import Series, panel_series
 from vgrad.core.view.summary import ZERO_FLOOR, epoch_progress, smoothed_headline
 
@@ -82,17 +82,18 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True, sm
         steps = recording.steps_of(index)
         speed_axis, neuron_axis = axes[0][index], axes[1][index]
         x = [step.step if sgd else step.epoch for step in steps]
-        data = panel_series(steps, spec, lens, fold=fold, smoothed=smooth)
+        shown = shown_lens(spec, steps, lens)     # a bias-free model through s_l: its own ‖∂C/∂W‖
+        data = panel_series(steps, spec, shown, fold=fold, smoothed=smooth)
         if heatmap:
-            _heatmap(fig, speed_axis, data, x, lens)
+            _heatmap(fig, speed_axis, data, x, shown)
         else:
-            _lines(speed_axis, data, x, lens)
+            _lines(speed_axis, data, x, shown)
         if not sgd:
             speed_axis.set_xlim(0, max(recording.config.n_epochs - 1, 1))
         state = net_state(recording, index)
         last = steps[-1] if steps else None
         details = " · ".join(part for part in (state, epoch_progress(state, last, recording.config.n_epochs),
-                                               smoothed_headline(steps, spec, lens, smooth)) if part)
+                                               smoothed_headline(steps, spec, shown, smooth)) if part)
         speed_axis.set_title(f"{spec.label}\n{details}", fontsize=9)
         note = underflow_note(steps, lens)
         speed_axis.set_xlabel(("mini-batch step" if sgd else "epoch") + (f"\n{note}" if note else ""),

@@ -30,8 +30,9 @@ class Layout:
 
 
 def note_rows(note: str, panel_width: int) -> int:
-    """Rows a status note takes, wrapped as StatusLine wraps it."""
-    return len(textwrap.wrap(note, max(8, panel_width - PANEL_FRAME))) if note else 0
+    """Rows the lines under a status take (its reason, its note: one part a line), wrapped as
+    StatusLine wraps them."""
+    return sum(len(textwrap.wrap(part, max(8, panel_width - PANEL_FRAME))) for part in note.split("\n") if part)
 
 
 def rows_needed(specs: tuple[Spec, ...], columns: int, wide: bool, spark_rows: int,

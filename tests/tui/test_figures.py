@@ -117,3 +117,20 @@ def test_the_bar_axis_has_no_offset_label_to_collide_with_its_title(figure):
     bars = figure.axes[3]
     assert bars.yaxis.get_offset_text().get_text() == ""
     assert "neuron 1 at epoch 29" in bars.get_title()
+
+
+@pytest.mark.slow  # about 3 s: matplotlib draws a 500-row heatmap and a smoothed figure
+def test_plot_draws_the_heatmap_folded_and_a_smoothed_lens(tmp_path):
+    """--heatmap --fold on 500 layers, and --lens update --smooth 8: titled with the lens and EMA."""
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    heat = tmp_path / "deep.svg"
+    result = runner.invoke(app, ["plot", str(fixtures / "deep500.jsonl"), "-o", str(heat), "--heatmap", "--fold"])
+    assert result.exit_code == 0, result.output
+    text = heat.read_text()
+    assert "wte → ln_f = 1:401" in text and "lm_head" in text and "not recorded" in text
+    smooth = tmp_path / "update.svg"
+    result = runner.invoke(app, ["plot", str(fixtures / "lenses_mlp.jsonl"), "-o", str(smooth),
+                                 "--lens", "update", "--smooth", "8"])
+    assert result.exit_code == 0, result.output
+    text = smooth.read_text()
+    assert "moving average over 8 records" in text and "EMA 8" in text and "outside 1e-4…1e-2" in text

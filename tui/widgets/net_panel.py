@@ -68,6 +68,7 @@ class NetPanel(Vertical):
         self.names = short_names(spec.layer_names)
         self.rows = self._make_rows(self.names)
         self.neuron_bars = NeuronBars(spec.hidden, self.names)
+        self.neuron_bars.display = spec.hidden > 0      # a file not read yet has no layers to draw
         self.heatmap = Heatmap(name_width(self.names) + 1)
         self.status = StatusLine()
         self.spec_title = self.title_of(spec)
