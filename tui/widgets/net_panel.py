@@ -68,7 +68,8 @@ class NetPanel(Vertical):
         self.names = short_names(spec.layer_names)
         self.rows = self._make_rows(self.names)
         self.neuron_bars = NeuronBars(spec.hidden, self.names)
-        self.neuron_bars.display = spec.hidden > 0      # a file not read yet has no layers to draw
+        if not spec.hidden:           # a file not read yet has no layers to draw (an inline style beats the CSS)
+            self.neuron_bars.display = False
         self.heatmap = Heatmap(name_width(self.names) + 1)
         self.status = StatusLine()
         self.spec_title = self.title_of(spec)
