@@ -1,41 +1,17 @@
 """The implementations the engine is timed against, each holding its own copy of the same
 initial weights: the engine itself, batched numpy, and the book's per-example algorithm
-(PyTorch is in torch_peer.py).
+(PyTorch is in torch_peer.py; the interface they share in peer.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from vgrad.bench.peer import Peer
 from vgrad.bench.problem import ETA, LMBDA, Problem, matmul_flops_per_example
 from vgrad.core.config import Config
 from vgrad.core.data import one_hot
 from vgrad.core.engine.activations import sigmoid
-
-
-class Peer:
-    """One implementation under test.
-
-    sgd(order, first, count) trains `count` mini-batches of 10 on the training set;
-    full_batch_step() takes one gradient-descent step on the 1000 probe images;
-    gradient(x, y) returns the flat mean gradient (net.py layout) for the checks.
-    """
-
-    name = ""
-    sizes: tuple[int, ...] = ()
-
-    def sgd(self, order: np.ndarray, first: int, count: int) -> None:
-        raise NotImplementedError
-
-    def full_batch_step(self) -> None:
-        raise NotImplementedError
-
-    def gradient(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def flops_per_example(self, batch: int) -> int:
-        """Matrix-product FLOPs this peer executes per example."""
-        return matmul_flops_per_example(self.sizes)
 
 
 class EnginePeer(Peer):

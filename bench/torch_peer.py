@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vgrad.bench.peers import Peer
+from vgrad.bench.peer import Peer
 from vgrad.bench.problem import ETA, LMBDA, Problem
 from vgrad.core.data import one_hot
 

@@ -143,6 +143,10 @@ class Output:
         """The claimed file as text, for line-by-line writers (closing it releases the lock)."""
         return os.fdopen(self._hand_over(), "w", newline="", encoding="utf-8")
 
+    def descriptor(self) -> int:
+        """The claimed file's descriptor, handed to a writer that closes it (closing releases the lock)."""
+        return self._hand_over()
+
     def binary(self) -> BinaryIO:
         return os.fdopen(self._hand_over(), "wb")
 
@@ -155,11 +159,17 @@ class Output:
             self.path.unlink(missing_ok=True)
 
 
+LOCKED = "another vgrad writer has it open (--record, vgrad.Recorder or vgrad.watch, in this or another process)"
+
+
 def claim_output(path: str | Path, what: str, *, force: bool = False,
-                 inputs: Sequence[str | Path | None] = (), claimed: Sequence[Output] = ()) -> Output:
+                 inputs: Sequence[str | Path | None] = (), claimed: Sequence[Output] = (),
+                 force_word: str = "--force") -> Output:
     """Claim `path` for writing, or raise InputError: it must not be an input or another output,
-    a folder, FIFO, device or dangling link; an existing file needs `force`; another process
-    holding it (a second run) is refused."""
+    a folder, FIFO, device or dangling link; an existing file needs `force` (`force_word` names
+    it in the refusal). Every vgrad writer takes the same lock (flock on its own open of the
+    file), so a second writer of one file, in this process or another, is refused before
+    anything is truncated."""
     path = expand(path, what)
     for other in (*inputs, *(output.path for output in claimed)):
         if other is not None and _same(path, Path(other)):
@@ -179,7 +189,7 @@ def claim_output(path: str | Path, what: str, *, force: bool = False,
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise InputError(f"{what} {path}: is {_kind(info.st_mode)}, not a regular file")
     if info is not None and not force:
-        raise InputError(f"{what} {path}: exists; choose a new name or pass --force to overwrite it")
+        raise InputError(f"{what} {path}: exists; choose a new name or pass {force_word} to overwrite it")
     flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     if info is None:
         flags |= os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -196,7 +206,7 @@ def claim_output(path: str | Path, what: str, *, force: bool = False,
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise InputError(f"{what} {path}: another process is writing it") from None
+            raise InputError(f"{what} {path}: {LOCKED}") from None
         os.ftruncate(fd, 0)
         os.set_blocking(fd, True)
     except BaseException:

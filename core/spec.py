@@ -51,6 +51,38 @@ class NetSpec:
         return tuple(f"h{layer + 1}" for layer in range(self.hidden))
 
     @property
+    def hidden_layers(self) -> tuple[str, ...]:
+        """Every measured layer is hidden: records carry no output layer."""
+        return self.layer_names
+
+    @property
+    def activations(self) -> tuple[str, ...]:
+        """The saturation lens's rows: the hidden layers' activations, h1 … hk."""
+        return self.layer_names
+
+    @property
+    def activation_kinds(self) -> tuple[str, ...]:
+        return (self.activation,) * self.hidden
+
+    @property
+    def lens(self) -> str:
+        """A built-in net opens on the book's bias lens."""
+        return "bias"
+
+    @property
+    def title(self) -> str:
+        """The panel's title: the whole spec."""
+        return self.label
+
+    @property
+    def description(self) -> str:
+        return f"{self.activation} net, {self.init} init: s_l = ‖(1/N) Σ_x δ^l_x‖ over the probe set"
+
+    @property
+    def cost_name(self) -> str:
+        return "cost"
+
+    @property
     def skip_layers(self) -> tuple[int, ...]:
         """The hidden layers (1-based) that get a residual skip a^l = f(z^l) + a^{l-1}: with
         `residual`, each one as wide as the hidden layer before it."""

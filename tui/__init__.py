@@ -91,8 +91,9 @@ def _to_ascii(error: UnicodeEncodeError) -> tuple[str, int]:
 
 
 class _PipeGuard:
-    """stdout, leaving with 141 when its reader went away (`--help | true`), wherever the write
-    comes from (click's and rich's own handlers would exit with 1)."""
+    """stdout, leaving with 141 when its reader went away (`--help | true`), and with one line and
+    exit 1 when it cannot be written (a full disk, a dropped terminal), wherever the write comes
+    from (click's and rich's own handlers would exit with 1 after a traceback)."""
 
     def __init__(self, stream):
         self._stream = stream
@@ -102,18 +103,32 @@ class _PipeGuard:
             return self._stream.write(text)
         except BrokenPipeError:
             self._closed()
+        except OSError as error:
+            self._failed(error)
 
     def flush(self) -> None:
         try:
             self._stream.flush()
         except BrokenPipeError:
             self._closed()
+        except OSError as error:
+            self._failed(error)
 
     def _closed(self):
         from vgrad.core.status import ExitCode
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
         raise SystemExit(ExitCode.CLOSED_PIPE)
+
+    def _failed(self, error: OSError):
+        from vgrad.core.status import ExitCode
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)   # what is still buffered goes nowhere, quietly
+        try:
+            print(f"vgrad-tui: error: cannot write to stdout ({error.strerror or error})", file=sys.stderr)
+        except OSError:
+            pass
+        raise SystemExit(ExitCode.FAILED)
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)

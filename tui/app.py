@@ -21,7 +21,6 @@ from textual.geometry import Size
 from textual.reactive import var
 from textual.widgets import Footer, Header, Static
 
-from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.reader import Recording
 from vgrad.core.run.board import Board, BoardView
 from vgrad.core.run.controls import Controls, ReplayControls
@@ -235,7 +234,7 @@ class VgradApp(App[None]):
     def _show_mode(self) -> None:
         words = []
         if self.replay:
-            words.append(f"replay ×{self.controls.speed:g}")
+            words.append(f"replay ×{self.controls.tempo:g}")
         if self.frozen:
             words.append("❚❚ display paused, the writers go on (end: live)")
         elif self.paused:
@@ -284,7 +283,7 @@ class VgradApp(App[None]):
         if action == "toggle_fold":
             return any(panel.foldable for panel in self.panels)
         if action == "toggle_output":
-            return any(isinstance(panel.spec, ModelSpec) for panel in self.panels)
+            return any(panel.spec.hidden_layers != panel.spec.layer_names for panel in self.panels)
         return True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

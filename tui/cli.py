@@ -16,6 +16,7 @@ from vgrad.core.errors import InputError
 from vgrad.core.lab.presets import DEFAULT_PRESET, PRESETS, preset_nets
 from vgrad.core.spec import ACTIVATIONS, COSTS, INITS
 from vgrad.core.status import EndStatus, ExitCode, NetState
+from vgrad.core.text import printable
 from vgrad.tui import console
 from vgrad.tui.cli_help import HelpGroup, choices, examples
 from vgrad.tui.console import SafeConsole, fail, print_json, stderr_console
@@ -150,7 +151,7 @@ def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
     from vgrad.core.train.warmup import compile_kernels
 
     err = stderr_console()
-    session = open_session(specs, dataset, config, record=record, csv=csv, compile_first=not no_ui)
+    session = open_session(specs, dataset, config, run_file=record, csv=csv, compile_first=not no_ui)
     signals = signals_as_interrupt()
     code = ExitCode.OK
     try:
@@ -208,7 +209,7 @@ def _quietly(show, *args, **kwargs) -> None:
 def _print_summary(view, mode: str) -> None:
     from vgrad.tui.headless import summary_tables
 
-    SafeConsole().print(*summary_tables(view, mode))
+    console.plain_console().print(*summary_tables(view, mode))   # names from files: text, never markup
     for notice in view.notices:
         stderr_console().print(f"warning: {notice}")
 
@@ -225,24 +226,23 @@ def replay_command(
     """Play a recorded run back in the dashboard (+/- speed, home/end jump), then print its summary."""
     from vgrad.core.record.reader import read_run
     from vgrad.core.record.tail import still_growing
+    from vgrad.core.run.layers import shown_recording
     from vgrad.core.run.replay import open_replay
 
     try:
-        recording = read_run(path)
+        recording = shown_recording(read_run(path))   # a 10,000-layer model: 64 rows, at once
     except InputError as error:
         fail(str(error))
-    if still_growing(path, recording.end is not None):
+    if recording.bad_line is None and still_growing(path, recording.end is not None):  # a bad line is told as such
         recording.warning = (f"{path} is still being written: replaying its {len(recording.steps)} steps so far; "
                              f"follow it live with `vgrad-tui watch {path}`")
-    if recording.warning:
-        stderr_console().print(f"warning: {recording.warning}")
-    code = ExitCode.OK
+    code = ExitCode.OK   # the warning becomes the board's notice: shown in the dashboard, printed once at the end
     if console.headless_unless_terminal(no_ui):
         replayer = open_replay(recording)
     else:
         from vgrad.tui.app import make_replay_app, run_dashboard
 
-        app = make_replay_app(recording, name=path.name, smooth=smooth)
+        app = make_replay_app(recording, name=printable(path.name), smooth=smooth)
         code = run_dashboard(app)
         replayer = app.controls
     replayer.jump_end()  # the summary is the whole recording's, wherever playback stopped
@@ -282,7 +282,7 @@ def watch_command(
     except InputError as error:
         fail(str(error))
     signals = signals_as_interrupt()
-    names = ", ".join(path.name for path in paths)
+    names = ", ".join(printable(path.name) for path in paths)
     try:
         if no_ui:
             from vgrad.tui.watch_command import follow_lines
@@ -297,6 +297,8 @@ def watch_command(
                              summary=lambda view: _print_summary(view, "sgd" if any(
                                  net.latest is not None and net.latest.accuracy is not None for net in view.nets)
                                  else "speed"))
+        if code == ExitCode.INTERRUPTED and signals.caught:
+            code = signals.code             # 129 after SIGHUP (the terminal went away)
     finally:
         signals.restore()
     raise typer.Exit(code)
@@ -434,21 +436,32 @@ def plot_command(
         check_figure_path(out)
         refuse_existing_outputs(((out, "-o"),), force)
         recording = read_run(path)
-        (figure,) = claim_outputs(((out, "-o"),), force, inputs=(path,))
     except InputError as error:
         fail(str(error))
-    if recording.warning:
-        stderr_console().print(f"warning: {recording.warning}")
-    from vgrad.tui.headless import phase
-
+    signals = signals_as_interrupt()  # SIGTERM, SIGHUP: the claimed figure is removed, never left empty
+    figure = None
     try:
+        (figure,) = claim_outputs(((out, "-o"),), force, inputs=(path,))
+        if recording.warning:
+            stderr_console().print(f"warning: {recording.warning}")
+        from vgrad.tui.headless import phase
+
         with phase(stderr_console(), f"drawing {out}…"), figure.binary() as file:
             plot_recording(recording, file, lens=lens, share_y=not separate_y, fmt=out.suffix.lower().lstrip("."),
                            smooth=smooth, heatmap=heatmap, fold=fold)
+    except InputError as error:
+        if figure is not None:
+            figure.abandon()
+        fail(str(error))
     except BaseException:
-        figure.abandon()  # a figure half drawn is no figure: a file this command made goes
+        if figure is not None:
+            figure.abandon()  # a figure half drawn is no figure: a file this command made goes
+        if signals.code == ExitCode.HANGUP:
+            raise typer.Exit(ExitCode.HANGUP) from None
         raise
-    typer.echo(f"wrote {figure.path}")
+    finally:
+        signals.restore()
+    typer.echo(f"wrote {printable(figure.path)}")
 
 
 @app.command("chain", epilog=examples(

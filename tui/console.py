@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from vgrad.core.status import ExitCode
+from vgrad.core.text import printable
 
 
 class SafeConsole(Console):
@@ -24,6 +25,13 @@ class SafeConsole(Console):
         if self.width < self.MIN_WIDTH:
             self.width = self.MIN_WIDTH
 
+    def render_str(self, text: str, **options):
+        """Every string printed: control characters escaped (printable), line breaks kept, so no
+        name or path from a file can move the cursor, retitle or clear the terminal."""
+        if not text.isprintable():
+            text = "\n".join(map(printable, text.split("\n")))
+        return super().render_str(text, **options)
+
     def on_broken_pipe(self) -> None:
         self.quiet = True
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -31,13 +39,22 @@ class SafeConsole(Console):
 
 
 def fail(message: str) -> None:
-    """One line on stderr, exit code 2."""
-    typer.echo(f"vgrad-tui: error: {message}", err=True)
+    """One line on stderr, exit code 2; a path or name in it shown, never obeyed (printable)."""
+    try:
+        typer.echo(f"vgrad-tui: error: {printable(message)}", err=True)
+    except OSError:  # stderr gone or full: the exit code still says it
+        pass
     raise typer.Exit(ExitCode.USAGE)
 
 
 def stderr_console() -> SafeConsole:
-    return SafeConsole(stderr=True)
+    """Warnings and notes: their text (paths, names, a file's messages) is plain, never markup."""
+    return SafeConsole(stderr=True, markup=False, highlight=False, soft_wrap=True)   # one line per warning
+
+
+def plain_console() -> SafeConsole:
+    """stdout for tables and lines holding names from files: no markup, so `[bold]` in a name is text."""
+    return SafeConsole(markup=False)
 
 
 def print_json(document: dict) -> None:

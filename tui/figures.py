@@ -12,6 +12,7 @@ from vgrad.core.errors import InputError
 from vgrad.core.guard import expand
 from vgrad.core.record.reader import Recording
 from vgrad.core.status import EndStatus, NetState
+from vgrad.core.text import literal_for_mathtext
 from vgrad.core.view.lens import BIAS, HEALTHY_UPDATE, LENSES, SYMBOLS, lens_values, shown_lens
 from vgrad.core.view.series import Series, panel_series
 from vgrad.core.view.summary import ZERO_FLOOR, epoch_progress, smoothed_headline
@@ -48,8 +49,8 @@ def isolated(values: list[float]) -> list[int]:
 
 def net_state(recording: Recording, net: int) -> str:
     """The net's last event (done, diverged, error), or "stopped" for a run cut short."""
-    kinds = [event.get("kind") for event in recording.events if event.get("net") == net]
-    complete = recording.end is not None and recording.end.get("status") == EndStatus.COMPLETE
+    kinds = [event.kind for event in recording.events if event.net == net]
+    complete = recording.end is not None and recording.end.status == EndStatus.COMPLETE
     return str(kinds[-1]) if kinds else NetState.DONE if complete else NetState.STOPPED
 
 
@@ -94,7 +95,7 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True, sm
         last = steps[-1] if steps else None
         details = " · ".join(part for part in (state, epoch_progress(state, last, recording.config.n_epochs),
                                                smoothed_headline(steps, spec, shown, smooth)) if part)
-        speed_axis.set_title(f"{spec.label}\n{details}", fontsize=9)
+        speed_axis.set_title(f"{literal_for_mathtext(spec.label)}\n{literal_for_mathtext(details)}", fontsize=9)
         note = underflow_note(steps, lens)
         speed_axis.set_xlabel(("mini-batch step" if sgd else "epoch") + (f"\n{note}" if note else ""),
                               fontsize=9 if note else None)
@@ -110,7 +111,7 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True, sm
     seen = "" if lens == BIAS else f" through the {lens} lens {LENSES[lens].title}"
     seen += f", moving average over {smooth} records" if smooth > 1 else ""
     where = f"watched with {recording.header['source']}" if watched else f"{mode} on {recording.data_name}"
-    fig.suptitle(f"Speed of learning{seen}, {where}", fontsize=12)
+    fig.suptitle(f"Speed of learning{seen}, {literal_for_mathtext(where)}", fontsize=12)
     fig.tight_layout()
     return fig
 
@@ -136,7 +137,7 @@ def _neuron_bars(axis, hidden: int, step, names: tuple[str, ...]) -> None:
         axis.set_xticks([])
         axis.set_title("∂C/∂b_j: not recorded", fontsize=9)
         return
-    axis.set_xticks(list(range(hidden)), list(names))
+    axis.set_xticks(list(range(hidden)), [literal_for_mathtext(name) for name in names])
     if step is None:
         axis.set_title("no finite measurement", fontsize=9)
         return
@@ -157,7 +158,8 @@ def _lines(axis, data: Series, x: list, lens: str) -> None:
     for row, label in enumerate(data.names):
         values = [_shown(data.value(t, row), fraction) for t in range(len(x))]
         shown = sum(math.isfinite(v) for v in values)
-        (line,) = axis.plot(x, values, label=label, marker="o" if shown < 30 else None, markersize=3)
+        (line,) = axis.plot(x, values, label=literal_for_mathtext(label), marker="o" if shown < 30 else None,
+                            markersize=3)
         if data.low is not None and data.high is not None:
             axis.fill_between(x, [_shown(float(v), fraction) for v in data.low[:, row]],
                               [_shown(float(v), fraction) for v in data.high[:, row]],
@@ -201,5 +203,5 @@ def _heatmap(fig, axis, data: Series, x: list, lens: str) -> None:
                             cmap="viridis", shading="flat")
     axis.set_ylim(data.rows, 0)
     ticks = sorted({0, data.rows - 1, *range(0, data.rows, max(1, data.rows // 12))})
-    axis.set_yticks([t + 0.5 for t in ticks], [data.names[t] for t in ticks], fontsize=7)
+    axis.set_yticks([t + 0.5 for t in ticks], [literal_for_mathtext(data.names[t]) for t in ticks], fontsize=7)
     fig.colorbar(image, ax=axis, label="% of units" if fraction else LENSES[lens].title)

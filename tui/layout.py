@@ -7,11 +7,10 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from vgrad.core.record.model import ModelSpec
-from vgrad.core.spec import NetSpec
+from vgrad.core.subject import Subject
 from vgrad.tui.widgets.net_panel import NetPanel
 
-Spec = NetSpec | ModelSpec
+Spec = Subject
 MIN_HEAT_ROWS = 3             # a heatmap's first, middle and last layers
 PANEL_MIN_WIDTH = 33          # side by side only while every panel gets this many columns
 WIDE_PANEL = 80               # a panel this wide puts its neuron bars beside its layer rows

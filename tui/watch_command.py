@@ -11,27 +11,29 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board, BoardView
 from vgrad.core.run.follow_runner import FollowRunner
 from vgrad.core.status import ExitCode
+from vgrad.core.subject import Subject
+from vgrad.core.text import printable
 from vgrad.core.view.lens import default_lens, lens_values
 from vgrad.core.view.summary import accuracy_text, headline_for, number, speed_text
 from vgrad.tui.app import VgradApp, run_dashboard
+from vgrad.tui.console import stderr_console
 from vgrad.tui.widgets import NetPanel
 
 WAIT_SECONDS = 0.1    # how often the headless loop checks whether every writer has ended
 
 
-def record_line(path: Path, record: StepRecord, spec) -> str:
+def record_line(path: Path, record: StepRecord, spec: Subject) -> str:
     """`run.jsonl  step 120  loss 0.412  conv 1.20e-03 … head 0.310  conv → fc = 1:258`: the
     headline compares the hidden layers (a watched model's last layer is its output)."""
     names = spec.layer_names
-    parts = [path.name, f"step {record.step}"]
+    parts = [printable(path.name), f"step {record.step}"]
     if record.epoch:
         parts.append(f"epoch {record.epoch}")
-    parts.append(f"{'loss' if isinstance(spec, ModelSpec) else 'cost'} {number(record.cost)}")
+    parts.append(f"{spec.cost_name} {number(record.cost)}")
     if record.accuracy is not None:
         parts.append(f"acc {accuracy_text(record.accuracy)}")
     lens = default_lens(spec, (record,))
@@ -43,14 +45,22 @@ def record_line(path: Path, record: StepRecord, spec) -> str:
 
 def follow_lines(runner: FollowRunner, emit: Callable[[str], None], wait=time.sleep,
                  note: Callable[[str], None] = lambda text: None) -> int:
-    """Print each new record until every writer has ended (0), or Ctrl+C (130); `note` (stderr)
-    says once which files are waited for and when each appears, so a wait never looks like a hang."""
+    """Print each new record until every writer has ended (0, or 2 when a file failed), or Ctrl+C
+    (130); `note` (stderr) says once which files are waited for and when each appears, so a wait
+    never looks like a hang, and once, in one line naming it, why a file cannot be followed."""
     runner.listener = lambda path, record, spec: emit(record_line(path, record, spec))
     waited: set[Path] = set()
+    failed: set[Path] = set()
     try:
         while True:
             runner.poll()
             for file in runner.files:
+                if file.follower.failure is not None:
+                    if file.path not in failed:
+                        failed.add(file.path)
+                        note(f"vgrad-tui: error: {file.follower.failure}")
+                    continue
+                failed.discard(file.path)      # replaced by a file that reads: followed again
                 if not file.follower.exists and file.path not in waited:
                     waited.add(file.path)
                     note(f"waiting for {file.path} (it does not exist yet; Ctrl+C to stop)")
@@ -58,7 +68,7 @@ def follow_lines(runner: FollowRunner, emit: Callable[[str], None], wait=time.sl
                     waited.discard(file.path)
                     note(f"{file.path} appeared: following it")
             if runner.all_ended:
-                return 0
+                return ExitCode.USAGE if failed else ExitCode.OK
             wait(WAIT_SECONDS)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
@@ -105,7 +115,13 @@ def make_watch_app(board: Board, runner: FollowRunner, *, title: str, subtitle: 
 def run_watch(board: Board, runner: FollowRunner, *, title: str, smooth: int = 0,
               summary: Callable[[BoardView], None] = lambda view: None) -> int:
     """Run the watch dashboard until the user quits, then hand the board's last view to `summary`
-    (the CLI prints the table replay prints); its exit status (130 after Ctrl+C)."""
+    (the CLI prints the table replay prints); its exit status (130 after Ctrl+C, 2 when a file
+    could not be followed: each such file's reason is printed in one line once it closes)."""
     code = run_dashboard(make_watch_app(board, runner, title=title, smooth=smooth))
     summary(board.snapshot())
-    return code
+    failures = [file.follower.failure for file in runner.files if file.follower.failure is not None]
+    for failure in [*failures, *([runner.crash] if runner.crash else [])]:
+        stderr_console().print(f"vgrad-tui: error: {failure}")
+    if code != ExitCode.OK:
+        return code
+    return ExitCode.FAILED if runner.crash else ExitCode.USAGE if failures else code

@@ -55,7 +55,7 @@ def engine_experiment(data: Dataset, epochs: int, cpus: int | None) -> float:
     """
     from vgrad.core.run.board import Board
     from vgrad.core.run.runner import Runner
-    from vgrad.core.train.trainer import run_experiment
+    from vgrad.core.train.experiment import run_experiment
 
     specs = book_specs(data)
     config = Config(mode="speed", epochs=epochs)

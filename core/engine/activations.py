@@ -2,7 +2,7 @@
 the numba kernels switch on.
 
 These are the reference the kernels are tested against; the kernels compute σ with
-vector_math's exp and read every constant below. The output layer is always sigmoid,
+simd/vector_math's exp (or libm's, portable.py) and read every constant below. The output layer is always sigmoid,
 as in the book's network2.
 """
 
@@ -14,6 +14,7 @@ LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
 SIGMOID, TANH, RELU, LEAKY_RELU, ELU = range(5)  # activation codes (kernels.py switches on them)
 CROSS_ENTROPY, QUADRATIC = range(2)  # cost codes
+CE_EPS = 1e-300  # the cross-entropy takes ln max(a, ε): finite where a saturates to exactly 0 or 1
 
 
 def sigmoid(z):

@@ -1,5 +1,9 @@
 """numba kernels: forward, backward and update of a whole batch, on preallocated buffers.
 
+How s_l is computed, in plain numpy: net.py's reference_forward and reference_backward (s_l is
+‖∂C/∂b^l‖ of the mean gradient over the probe set). That is the definition; the kernels here
+compute the same numbers fast, and are tested against it (tests/core/engine/test_kernels.py).
+
 All kernels are serial and `nogil`, so one Python thread per net runs truly in
 parallel. They take the named tuples of structs.py: the net (params, NetLayout.table,
 activation and cost codes of activations.py), its buffers, the packed probe set and
@@ -13,7 +17,9 @@ features × batch layout lets BLAS run the big first-layer product as
 W (30×784) · xᵀ rather than x · Wᵀ, and keeps every elementwise loop contiguous
 and vectorised.
 
-Speed, with the same maths as the reference in net.py:
+Which product each layer runs on, σ over a span and the cross-entropy sum come from one of
+two kernel sets (kernel_set.py chooses once): simd/products.py, or portable.py (numba loops
+and BLAS, where the SIMD kernels do not compile, or with VGRAD_SIMD=0). Speed, on the SIMD set:
 - matrix products call BLAS gemm directly (blas.py) with transpose flags, leading
   dimensions, α and β, so no transposed copies are made and the SGD update fuses into
   the product: W ← (1 − ηλ/n)W − (η/B) δ aᵀ is one gemm with β = 1 − ηλ/n;
@@ -25,14 +31,14 @@ Speed, with the same maths as the reference in net.py:
   made once (`probe_gradient`): compressed, where most pixels are zero (MNIST), for
   sparse.py's products over the nonzero pixels only; else packed, leaving out the
   pixels that are zero in all of them, for panels.py's register-blocked kernel;
-- exp and log are our own (range reduction + polynomial + exponent bits, ≤ 1 and
-  ≤ 2.2 ulp) so the sigmoid and cross-entropy loops vectorise; libm's do not
+- exp and log are our own (simd/vector_math.py: range reduction + polynomial + exponent
+  bits, ≤ 1 and ≤ 3 ulp) so the sigmoid and cross-entropy loops vectorise; libm's do not
   vectorise here;
 - σ'(z) = a(1 − a) and tanh'(z) = 1 − a² from the stored activations (no exp in
   backward), except on residual layers where a is not f(z);
 - sums run in interleaved partial sums in a fixed order (bit-identical runs).
 No fastmath anywhere (fused multiply-adds are explicit llvm.fma calls): results are
-deterministic for a given machine and BLAS.
+deterministic for a given machine, kernel set and BLAS.
 """
 
 from __future__ import annotations
@@ -50,30 +56,33 @@ from vgrad.core.engine.activations import (
     SIGMOID,
     TANH,
 )
-from vgrad.core.engine.blas import matmul
-from vgrad.core.engine.jit import I0, I1, NO, YES, inline_kernel, kernel
+from vgrad.core.engine.jit import I0, NO, YES, inline_kernel, kernel
+from vgrad.core.engine.kernel_set import SIMD
 from vgrad.core.engine.net import B_OFF, N_OUT, RESIDUAL
-from vgrad.core.engine.simd import sparse, vector_math
-from vgrad.core.engine.simd.lanes import simd_available, vlanes, vsum, vzero64
-from vgrad.core.engine.simd.panels import (
-    fits_rows_product,
-    gemm_panels,
-    pack_tiles,
-    pack_weight_tiles,
-    rows_product,
-    split_scratch,
-)
-from vgrad.core.engine.simd.thin_products import (
-    fused_weight_update,
-    layer_backward,
-    layer_forward,
-    layer_update,
-    weighted_inputs,
-)
-from vgrad.core.engine.simd.vector_math import bias_sigmoid_lanes, cross_entropy_lanes, cross_entropy_one, sigmoid
 from vgrad.core.engine.structs import Compressed, Panels, no_panels
 
-SIMD = simd_available()  # hidden products on a whole batch run on rows_product (else BLAS)
+if SIMD:
+    from vgrad.core.engine.simd.products import (
+        back_product,
+        cross_entropy_sum,
+        exp,
+        lanes_of,
+        sigmoid,
+        sigmoid_span,
+        weight_product,
+        weighted_sum,
+    )
+else:
+    from vgrad.core.engine.portable import (
+        back_product,
+        cross_entropy_sum,
+        exp,
+        lanes_of,
+        sigmoid,
+        sigmoid_span,
+        weight_product,
+        weighted_sum,
+    )
 
 
 @inline_kernel
@@ -101,7 +110,7 @@ def _derivative(z, code):
         return 1.0 if z > 0.0 else 0.0
     if code == LEAKY_RELU:
         return 1.0 if z > 0.0 else LEAKY_SLOPE
-    return 1.0 if z > 0.0 else ELU_ALPHA * vector_math.exp(z)
+    return 1.0 if z > 0.0 else ELU_ALPHA * exp(z)
 
 
 @inline_kernel
@@ -140,20 +149,6 @@ def _add(target, t_off, source, s_off, count):
 
 
 @kernel
-def _sigmoid_span(z, a, count, bias):
-    """z[:count] += bias, a[:count] = σ(z): whole vectors through bias_sigmoid_lanes, then the
-    tail one by one with the same operations (same bits)."""
-    lanes = vlanes(z)
-    full = count - count % lanes
-    for i in range(0, full, lanes):
-        bias_sigmoid_lanes(z, a, i, bias)
-    for i in range(full, count):
-        value = z[i] + bias
-        z[i] = value
-        a[i] = sigmoid(value)
-
-
-@kernel
 def _activate_hidden(params, b_off, zs, acts, start, n_out, batch, code):
     """Hidden block (n_out, B): z += b (per row), a = f(z).
 
@@ -163,19 +158,19 @@ def _activate_hidden(params, b_off, zs, acts, start, n_out, batch, code):
     through local views with the branch outside the loop, which is what lets LLVM vectorise
     them (indexing the whole buffers does not).
     """
-    if code == SIGMOID and batch < 8 * vlanes(zs):  # small batch: one span, few scalar tails
+    if code == SIGMOID and batch < 8 * lanes_of(zs):  # small batch: one span, few scalar tails
         for j in range(n_out):
             bias = params[b_off + j]
             z_row = zs[start + j * batch : start + (j + 1) * batch]
             for i in range(batch):
                 z_row[i] += bias
         count = n_out * batch
-        _sigmoid_span(zs[start : start + count], acts[start : start + count], count, 0.0)
+        sigmoid_span(zs[start : start + count], acts[start : start + count], count, 0.0)
         return
     if code == SIGMOID:  # large batch: a span per row, the bias added on the way
         for j in range(n_out):
             lo = start + j * batch
-            _sigmoid_span(zs[lo : lo + batch], acts[lo : lo + batch], batch, params[b_off + j])
+            sigmoid_span(zs[lo : lo + batch], acts[lo : lo + batch], batch, params[b_off + j])
         return
     for j in range(n_out):
         bias = params[b_off + j]
@@ -195,19 +190,17 @@ def _activate_output(params, b_off, zs, acts, start, n_out, batch):
     for i in range(batch):
         for j in range(n_out):
             z_block[i * n_out + j] += params[b_off + j]
-    _sigmoid_span(z_block, acts[start : start + batch * n_out], batch * n_out, 0.0)
+    sigmoid_span(z_block, acts[start : start + batch * n_out], batch * n_out, 0.0)
 
 
 @kernel
 def _forward(net, buffers, x, panels, thin):
-    """forward(); with panels (the probe set compressed or packed, see structs.Panels) the first
-    layer runs on sparse_product over its nonzeros, or on gemm_panels over panels.inputs only
-    (the other columns must be zero in every row of x).
-    With `thin` (needs a SIMD target) every product runs on thin_products' kernels instead of BLAS,
-    by way of buffers.transposes."""
+    """forward(); `weighted_sum` of the kernel set chooses each layer's product. With panels (the
+    probe set compressed or packed, see structs.Panels) the SIMD set runs the first layer over its
+    nonzeros or its used columns only (the other columns must be zero in every row of x); with
+    `thin` (SIMD set only) every product on thin_products, by way of buffers.transposes."""
     params, table = net.params, net.table
     zs, acts = buffers.zs, buffers.acts
-    inputs = panels.inputs
     batch = x.shape[0]
     n_layers = table.shape[0]
     prev, prev_off, prev_rows = x.reshape(x.size), I0, NO  # x is aᵀ: (n_0, B) by columns
@@ -215,25 +208,8 @@ def _forward(net, buffers, x, panels, thin):
     for layer in range(n_layers):
         w_off, b_off, n_out, n_in, residual = table[layer]
         hidden = layer < n_layers - 1
-        if layer == 0 and hidden and panels.rows.values.size > 0:
-            block, packed, width = sparse.split_scratch(buffers.panel_scratch, n_out, n_in)
-            sparse.pack_weight_rows(params, w_off, n_in, n_out, inputs, packed, width)
-            sparse.sparse_product(batch, n_out, panels.rows, packed, width, 1.0, zs, I0, I1, batch, block)
-        elif layer == 0 and hidden and panels.xt_panels.size > 0:
-            block, tiles = split_scratch(buffers.panel_scratch, n_out, max(n_in, batch))
-            pack_weight_tiles(params, w_off, n_in, n_out, inputs, tiles)
-            gemm_panels(n_out, batch, inputs.shape[0], tiles, panels.xt_panels, 1.0, 0.0, zs, I0, batch,
-                        block, inputs[:0])
-        elif layer == 0 and hidden and thin:
-            weighted_inputs(params, w_off, n_in, n_out, prev, batch, zs, I0)
-        elif thin and layer > 0:
-            layer_forward(params, w_off, n_in, n_out, acts, prev_off, batch, zs, offset, not hidden,
-                          buffers.transposes)
-        elif SIMD and layer > 0 and hidden and fits_rows_product(n_out, batch, zs):
-            rows_product(n_out, batch, n_in, params, w_off, n_in, I1, acts, prev_off, batch, zs, offset, batch)
-        else:
-            matmul(n_out, batch, n_in, 1.0, params, w_off, YES, prev, prev_off, prev_rows,
-                   0.0, zs, offset, hidden)
+        weighted_sum(params, layer, hidden, w_off, n_out, n_in, prev, prev_off, prev_rows, batch, buffers, offset,
+                     panels, thin)
         if hidden:
             _activate_hidden(params, b_off, zs, acts, offset, n_out, batch, net.act_code)
             if residual:  # the previous block is hidden too, same width and layout
@@ -262,8 +238,7 @@ def forward(net, buffers, x):
 def output_cost(acts, out_start, y, cost_code):
     """Mean cost over the batch (no L2 term): cross-entropy or ½‖a − y‖².
 
-    Cross-entropy runs a vector at a time with our own log (libm's does not vectorise here),
-    summed lane by lane, then the lanes in order: a fixed order, so fixed bits.
+    Cross-entropy through the kernel set's cross_entropy_sum: a fixed order, so fixed bits.
     """
     batch, n_out = y.shape
     count = batch * n_out
@@ -274,15 +249,7 @@ def output_cost(acts, out_start, y, cost_code):
         for i in range(count):
             total += 0.5 * (out[i] - targets[i]) * (out[i] - targets[i])
         return total / batch
-    lanes = vlanes(out)
-    full = count - count % lanes
-    acc = vzero64(out)
-    for i in range(0, full, lanes):
-        acc = cross_entropy_lanes(out, targets, i, i, acc)
-    total = vsum(acc)
-    for i in range(full, count):
-        total += cross_entropy_one(out[i], targets[i])
-    return -total / batch
+    return -cross_entropy_sum(out, targets, count) / batch
 
 
 @kernel
@@ -310,10 +277,9 @@ def _hidden_delta(zs, acts, deltas, grad_a, start, count, code, residual):
 def _backprop(net, buffers, x, y, panels, thin, step, decay):
     """Backprop after `forward`. step = 0: buffers.grads ← mean ∂C/∂params over the batch.
     step > 0: apply W ← decay·W − step·∂C/∂W, b ← b − step·∂C/∂b in place instead (fused),
-    each layer's W only after it has carried δ down (grads untouched). `thin`: as in _forward
-    (the unfused ∂C/∂W, with --clip, stays on BLAS).
-    With panels (not fused) the first layer's ∂C/∂W runs on sparse_product over the pixels' nonzeros,
-    or on gemm_panels for panels.inputs; the columns of pixels zero in every image are exactly zero.
+    each layer's W only after it has carried δ down (grads untouched). The kernel set's
+    back_product and weight_product choose each product; `thin` and `panels` as in _forward (the
+    unfused ∂C/∂W, with --clip, stays on BLAS).
     """
     params, table = net.params, net.table
     zs, acts, deltas, grad_acts, grads = buffers.zs, buffers.acts, buffers.deltas, buffers.grad_acts, buffers.grads
@@ -362,14 +328,7 @@ def _backprop(net, buffers, x, y, panels, thin, step, decay):
             # kept in grad_acts only when the layer below has a skip and will need it.
             keep = table[layer - 1, RESIDUAL] != 0
             target = grad_acts if keep else deltas
-            if thin:
-                layer_backward(params, w_off, n_in, n_out, deltas, offset, batch, not rows, target, prev,
-                               buffers.transposes)
-            elif SIMD and rows and fits_rows_product(n_in, batch, target):
-                rows_product(n_in, batch, n_out, params, w_off, I1, n_in, deltas, offset, batch, target, prev, batch)
-            else:
-                matmul(n_in, batch, n_out, 1.0, params, w_off, NO, deltas, offset, rows,
-                       0.0, target, prev, YES)
+            back_product(params, w_off, n_out, n_in, deltas, offset, batch, rows, target, prev, buffers, thin)
             if residual:
                 _add(target, prev, grad_acts, offset, n_in * batch)
             _hidden_delta(zs, acts, deltas, target, prev, n_in * batch, net.act_code, keep)
@@ -378,29 +337,8 @@ def _backprop(net, buffers, x, y, panels, thin, step, decay):
             a_prev, a_off, a_rows = xf, I0, NO
         else:
             a_prev, a_off, a_rows = acts, prev, YES
-        if layer == 0 and rows and panels.columns.values.size > 0 and not fused:
-            block, packed, width = sparse.split_scratch(buffers.panel_scratch, n_out, batch)
-            sparse.pack_delta_rows(deltas, I0, batch, n_out, packed, width)
-            sparse.sparse_product(n_in, n_out, panels.columns, packed, width, inv_batch, grads, w_off, I1, n_in,
-                                  block)
-        elif layer == 0 and rows and panels.x_panels.size > 0 and not fused:
-            block, tiles = split_scratch(buffers.panel_scratch, n_out, max(n_in, batch))
-            pack_tiles(deltas, I0, batch, n_out, batch, tiles)
-            grads[w_off : w_off + n_out * n_in] = 0.0  # the columns left out stay exactly zero
-            gemm_panels(n_out, panels.inputs.shape[0], batch, tiles, panels.x_panels, inv_batch, 0.0,
-                        grads, w_off, n_in, block, panels.inputs)
-        elif fused and layer == 0 and rows and thin:
-            fused_weight_update(params, w_off, n_in, n_out, -step * inv_batch, deltas, offset, xf,
-                                batch, decay)
-        elif fused and thin and layer > 0:
-            layer_update(params, w_off, n_in, n_out, -step * inv_batch, deltas, offset, batch, not rows,
-                         acts, prev, decay, buffers.transposes)
-        elif fused:
-            matmul(n_out, n_in, batch, -step * inv_batch, deltas, offset, rows, a_prev, a_off,
-                   not a_rows, decay, params, w_off, YES)
-        else:
-            matmul(n_out, n_in, batch, inv_batch, deltas, offset, rows, a_prev, a_off,
-                   not a_rows, 0.0, grads, w_off, YES)
+        weight_product(params, grads, layer, rows, w_off, n_out, n_in, deltas, offset, batch, a_prev, a_off, a_rows,
+                       xf, buffers, panels, thin, fused, -step * inv_batch if fused else inv_batch, decay)
         offset = prev
 
 

@@ -16,7 +16,7 @@ from vgrad.core.data import Dataset
 from vgrad.core.errors import InputError
 from vgrad.core.lab.book import ACCURACY_EXPERIMENT, BOOK_ACCURACIES
 from vgrad.core.spec import parse_net
-from vgrad.core.train.trainer import run_experiment
+from vgrad.core.train.experiment import run_experiment
 
 MNIST_TRAIN = ACCURACY_EXPERIMENT["train_images"] + ACCURACY_EXPERIMENT["validation_images"]
 MIN_IMAGES = 60  # the smallest split that still gives every net ten validation images

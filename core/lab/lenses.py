@@ -14,7 +14,7 @@ import numpy as np
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset
 from vgrad.core.spec import parse_net
-from vgrad.core.train.trainer import make_trainer
+from vgrad.core.train.experiment import make_trainer
 
 DEEP = "784-30-30-30-30-10"
 NETS = (DEEP, DEEP + ":batchnorm")

@@ -18,7 +18,8 @@ from vgrad.core.config import Config
 from vgrad.core.data import Dataset
 from vgrad.core.lab.book import ADJACENT_RATIO, BOOK_NETS, Band, BookNet
 from vgrad.core.spec import parse_net
-from vgrad.core.train.trainer import Trainer, make_trainer, run_experiment
+from vgrad.core.train.experiment import make_trainer, run_experiment
+from vgrad.core.train.trainer import Trainer
 
 
 @dataclass(frozen=True)

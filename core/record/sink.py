@@ -1,8 +1,9 @@
 """What a Runner hands every record to: the JSONL and CSV recorders of writer.py satisfy it.
 
 A sink is called from the worker threads (one per net) as records are made, and ended once
-by the session. It must never raise into training: a sink that cannot write says why in
-`failure`, which the runner shows on the board as a run-wide notice.
+by the session. It must never raise into training, nor hold it up for long: a sink that cannot
+write says why in `failure` (possibly some calls later: the JSONL recorder writes on its own
+thread), which the runner shows on the board as a run-wide notice.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from vgrad.core.status import EndStatus, NetState
 class Sink(Protocol):
     """Receives a run's step records, its events and its end, in that order per net."""
 
-    failure: str | None   # why writing stopped (a full disk, …), else None
+    @property
+    def failure(self) -> str | None:
+        """Why lines were not written (a full disk, a stalled destination, …), else None."""
+        ...
 
     def step(self, record: StepRecord) -> None: ...
 

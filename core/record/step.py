@@ -3,8 +3,9 @@
 One StepRecord is one measurement of a net: the speed of learning s_l of each
 hidden layer (the L2 norm of the mean bias gradient ‖(1/N) Σ_x δ^l_x‖ over the
 probe set), the signed mean ∂C/∂b of the first min(6, width) neurons of each hidden
-layer, the cost, (sgd mode, at epoch ends) the test accuracy, and the second lens
-‖(1/N) Σ_x ∂C_x/∂W^l‖ of each hidden layer when it was measured.
+layer, the cost, (sgd mode, at epoch ends) the test accuracy, and, when measured, the
+weight lens ‖(1/N) Σ_x ∂C_x/∂W^l‖ per hidden layer, the update ratio ‖Δθ‖/‖θ‖ per layer,
+and per activation the fraction of saturated units and of dead units.
 """
 
 from __future__ import annotations
@@ -26,15 +27,21 @@ class StepRecord:
     cost: float | None                        # cost on the probe set, L2 term included (None: not given)
     accuracy: float | None = None             # test accuracy in [0, 1] (sgd, epoch ends)
     weight_grad: tuple[float | None, ...] | None = None  # ‖mean ∂C/∂W^l‖ per hidden layer, if measured
-    update_ratio: tuple[float | None, ...] | None = None  # ‖Δθ‖/‖θ‖ per layer, if measured
-    saturated: tuple[float | None, ...] | None = None     # saturated fraction per activation, if measured
-    dead: tuple[float | None, ...] | None = None          # dead (ReLU-family) fraction per activation
+    update_ratio: tuple[float | None, ...] | None = None  # ‖Δθ‖/‖θ‖ per layer at this step, if measured
+    saturated: tuple[float | None, ...] | None = None     # per activation: fraction of units saturated
+    dead: tuple[float | None, ...] | None = None          # per activation: fraction of units dead (ReLU family)
 
     @property
     def is_finite(self) -> bool:
-        values = [self.cost, *self.speed, *(self.weight_grad or ()), *(self.update_ratio or ()),
-                  *(v for layer in self.neurons for v in layer)]
+        values = [self.cost, *self.speed, *(v for layer in self.neurons for v in layer),
+                  *(v for values in self.optional_series().values() for v in values)]
         return all(math.isfinite(v) for v in values if v is not None)
+
+    def optional_series(self) -> dict[str, tuple[float | None, ...]]:
+        """The measured optional series by their JSON keys (absent: not measured)."""
+        series = {"weight_grad": self.weight_grad, "update_ratio": self.update_ratio,
+                  "saturated": self.saturated, "dead": self.dead}
+        return {key: values for key, values in series.items() if values is not None}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,12 +49,8 @@ class StepRecord:
             "speed": [_num(v) for v in self.speed],
             "neurons": [[_num(v) for v in layer] for layer in self.neurons],
             "cost": _num(self.cost), "accuracy": self.accuracy,
-            **{key: [_num(v) for v in values] for key, values in self._optional().items() if values is not None},
+            **{key: [_num(v) for v in values] for key, values in self.optional_series().items()},
         }
-
-    def _optional(self) -> dict[str, tuple[float | None, ...] | None]:
-        return {"weight_grad": self.weight_grad, "update_ratio": self.update_ratio,
-                "saturated": self.saturated, "dead": self.dead}
 
     @classmethod
     def from_json(cls, row: dict[str, Any]) -> StepRecord:
@@ -57,8 +60,8 @@ class StepRecord:
             neurons=tuple(tuple(float(v) for v in layer) for layer in row["neurons"]),
             cost=_value(row.get("cost")),
             accuracy=None if row.get("accuracy") is None else float(row["accuracy"]),
-            weight_grad=_values(row.get("weight_grad")), update_ratio=_values(row.get("update_ratio")),
-            saturated=_values(row.get("saturated")), dead=_values(row.get("dead")),
+            weight_grad=_series(row.get("weight_grad")), update_ratio=_series(row.get("update_ratio")),
+            saturated=_series(row.get("saturated")), dead=_series(row.get("dead")),
         )
 
 
@@ -72,6 +75,6 @@ def _value(value: float | str | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _values(values: list[float | str | None] | None) -> tuple[float | None, ...] | None:
-    """An optional per-layer list as written by _num; absent (None): not measured."""
+def _series(values: list[float | str | None] | None) -> tuple[float | None, ...] | None:
+    """An optional series as written by to_json: absent or null stays None (not measured)."""
     return None if values is None else tuple(_value(v) for v in values)

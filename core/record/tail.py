@@ -11,27 +11,23 @@ the FollowRunner (core/run/follow_runner.py) polls followers and feeds a Board.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from vgrad.core.errors import InputError
+from vgrad.core.guard import _kind  # one wording for what a path is: "a folder", "a FIFO", …
+from vgrad.core.record.events import End, Item, Started
+from vgrad.core.record.history import HISTORY_CAPACITY
 from vgrad.core.record.reader import MAX_LINE, LineParser
-from vgrad.core.record.step import StepRecord
-from vgrad.core.run.board import HISTORY_CAPACITY
+from vgrad.core.text import printable
 
 READ_BUDGET = 4 << 20       # bytes read at a time (a poll reads on to the end of the file)
+TAIL_PRINT = 256            # bytes before the read offset compared at each poll: a rewrite in place shows there
 STILL_WRITING = 10.0        # seconds: a file without an end line changed this recently is still growing
-
-
-@dataclass(frozen=True)
-class Started:
-    """A run begins in the file (the first one, or a new one after truncation or replacement)."""
-
-    parser: LineParser
-    again: bool                 # True when an earlier run in this file was replaced
 
 
 @dataclass(frozen=True)
@@ -41,7 +37,8 @@ class Failed:
     message: str
 
 
-FollowItem = Started | Failed | StepRecord | dict[str, Any]   # what poll() returns, in file order
+FollowItem = Started | Failed | Item   # what poll() returns, in file order: Started when a run begins
+                                       # (the first, or a new one after truncation or replacement)
 
 
 class Follower:
@@ -61,6 +58,7 @@ class Follower:
         self._header = b""
         self._offset = 0
         self._partial = b""
+        self._tail = b""                # the last bytes read, up to TAIL_PRINT of them
         self._problem: str | None = None
         self._runs = 0
 
@@ -79,43 +77,57 @@ class Follower:
             self._file = None
 
     def poll(self) -> list[FollowItem]:
-        """Started, StepRecords, event and end dicts, or Failed; [] when nothing is new."""
+        """Started, StepRecords, Events, the End, or Failed; [] when nothing is new."""
         try:
             status = os.stat(self.path)
         except FileNotFoundError:
             return []                    # not there yet, or removed: a new file may come
         except OSError as error:
-            return self._fail(f"run file {self.path}: cannot read ({error.strerror or error})")
+            return self._fail(f"cannot read ({error.strerror or error})")
         identity = (status.st_dev, status.st_ino)
         if self._file is not None and (identity != self._identity or status.st_size < self._offset
-                                       or not self._same_header()):
-            self.close()                 # truncated or replaced: a new run
+                                       or not self._unchanged()):
+            self.close()                 # truncated, replaced or rewritten in place: a new run
         if self._file is None:
             if self.failure is not None and identity == self._identity and status.st_size >= self._offset:
                 return []                # still the file that failed: wait until it changes
-            return self._open(identity)
+            return self._open(identity, status.st_mode)
         if self.failure is not None:
             return []
         return self._read()
 
-    def _open(self, identity: tuple[int, int]) -> list[FollowItem]:
-        try:
-            self._file = open(self.path, "rb")
+    def _open(self, identity: tuple[int, int], mode: int) -> list[FollowItem]:
+        """Open the file if it is a regular one: a FIFO would block here, a device never end."""
+        self._identity = identity
+        self._offset, self._partial, self._header, self._tail = 0, b"", b"", b""
+        self.parser, self.failure, self.ended = None, None, False
+        if not stat.S_ISREG(mode):
+            return self._fail(f"is {_kind(mode)}, not a run file")
+        try:   # O_NONBLOCK: a symlink retargeted to a FIFO since the stat does not block the open
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
             return []
+        except IsADirectoryError:
+            return self._fail("is a folder, not a run file")
         except OSError as error:
-            return self._fail(f"run file {self.path}: cannot read ({error.strerror or error})")
-        self._identity = identity
-        self._offset, self._partial, self._header = 0, b"", b""
-        self.parser, self.failure, self.ended = None, None, False
+            return self._fail(f"cannot read ({error.strerror or error})")
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            return self._fail(f"is {_kind(mode)}, not a run file")
+        os.set_blocking(fd, True)
+        self._file = os.fdopen(fd, "rb")
         return self._read()
 
-    def _same_header(self) -> bool:
-        """The file still starts with the header we read (a rewrite in place is a new run)."""
-        if not self._header or self._file is None:
+    def _unchanged(self) -> bool:
+        """The file still holds the bytes we read at its start and just before where we stopped
+        (a rewrite in place, even with the same header, is a new run)."""
+        if self._file is None:
             return True
         try:
-            return os.pread(self._file.fileno(), len(self._header), 0) == self._header
+            fd = self._file.fileno()
+            return (os.pread(fd, len(self._header), 0) == self._header
+                    and os.pread(fd, len(self._tail), self._offset - len(self._tail)) == self._tail)
         except OSError:
             return False
 
@@ -135,15 +147,16 @@ class Follower:
             try:
                 self.parser = LineParser(self.path, self._header, self.capacity)
             except InputError as error:
-                return self._fail(str(error))
-            items.append(Started(self.parser, again=self._runs > 0))
+                self.failure = printable(error)
+                return [Failed(self.failure)]
+            items.append(replace(self.parser.started, again=self._runs > 0))
             self._runs += 1
         batch = self.parser.parse(lines)
         items.extend(batch.items)
-        self.ended = self.ended or any(isinstance(item, dict) and item["type"] == "end" for item in batch.items)
+        self.ended = self.ended or any(isinstance(item, End) for item in batch.items)
         if batch.problem:
             number, problem = batch.problem
-            items.extend(self._fail(f"run file {self.path}: line {number} {problem}"))
+            items.extend(self._fail(f"line {number} {problem}"))
         elif self._problem:
             items.extend(self._fail(self._problem))
         return items
@@ -157,26 +170,28 @@ class Follower:
             try:
                 data = self._file.read(READ_BUDGET)
             except OSError as error:
-                self._problem = f"run file {self.path}: cannot read ({error.strerror or error})"
+                self._problem = f"cannot read ({error.strerror or error})"
                 return
             if not data:
                 return
             self.changed_at = self.clock()
             self._offset += len(data)
+            self._tail = (self._tail + data)[-TAIL_PRINT:]
             buffer = self._partial + data
             cut = buffer.rfind(b"\n")
             if cut < 0:
                 self._partial = buffer
                 if len(buffer) > MAX_LINE:
-                    self._problem = f"run file {self.path}: a line longer than {MAX_LINE} bytes; not a vgrad run"
+                    self._problem = f"a line longer than {MAX_LINE} bytes; not a vgrad run"
                     return
                 continue
             self._partial = buffer[cut + 1:]
             yield from buffer[:cut].split(b"\n")
 
-    def _fail(self, message: str) -> list[FollowItem]:
-        self.failure = message
-        return [Failed(message)]
+    def _fail(self, reason: str) -> list[FollowItem]:
+        """Failed, in one line naming the file; shown, never obeyed (printable)."""
+        self.failure = printable(f"run file {self.path}: {reason}")
+        return [Failed(self.failure)]
 
 
 def still_growing(path: str | Path, has_end: bool, now: float | None = None) -> bool:
@@ -189,3 +204,4 @@ def still_growing(path: str | Path, has_end: bool, now: float | None = None) -> 
     except OSError:
         return False
     return (time.time() if now is None else now) - modified < STILL_WRITING
+

@@ -4,23 +4,20 @@ Writers call publish()/set_state() from worker threads; readers call snapshot(),
 which returns frozen views, so the UI never holds the lock while it draws. Whether the run
 is paused lives here and only here: the controls set it, the workers wait on it, and a
 snapshot shows each running net as paused while it is set.
-History is downsampled as it grows (keep every 2nd point, double the stride), so a
-long run keeps at most `capacity` points per net and memory stays flat.
+History is thinned as it grows (record.history.History: keep every 2nd point, double the
+stride), so a long run keeps at most `capacity` points per net and memory stays flat.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from dataclasses import dataclass
 
-from vgrad.core.record.model import ModelSpec
+from vgrad.core.record.history import HISTORY_CAPACITY, History
 from vgrad.core.record.step import StepRecord
-from vgrad.core.spec import NetSpec
 from vgrad.core.status import NetState
-
-HISTORY_CAPACITY = 1024
+from vgrad.core.subject import Subject
 
 
 @dataclass(frozen=True)
@@ -28,7 +25,7 @@ class NetView:
     """One net as the UI sees it at one instant."""
 
     index: int
-    spec: NetSpec | ModelSpec
+    spec: Subject
     state: NetState
     latest: StepRecord | None
     history: tuple[StepRecord, ...]   # downsampled, oldest first; ends with `latest`
@@ -58,35 +55,9 @@ class BoardView:
         return all(net.state.final and net.state is not NetState.STOPPED for net in self.nets)
 
 
-Item = TypeVar("Item")
-
-
-@dataclass
-class History(Generic[Item]):
-    """At most `capacity` items, evenly thinned: keep every stride-th, halve and double the stride when full."""
-
-    capacity: int
-    points: list[Item] = field(default_factory=list)
-    stride: int = 1
-    seen: int = 0
-
-    def add(self, record: Item) -> None:
-        if self.seen % self.stride == 0:
-            self.points.append(record)
-            if len(self.points) >= self.capacity:
-                self.points = self.points[::2]
-                self.stride *= 2
-        self.seen += 1
-
-    def view(self, latest: Item | None) -> tuple[Item, ...]:
-        if latest is not None and (not self.points or self.points[-1] is not latest):
-            return (*self.points, latest)
-        return tuple(self.points)
-
-
 @dataclass
 class _Slot:
-    spec: NetSpec | ModelSpec
+    spec: Subject
     total_epochs: int
     history: History[StepRecord]
     state: NetState = NetState.WAITING
@@ -99,7 +70,7 @@ class _Slot:
 class Board:
     """Lock-guarded latest state and bounded history for each net."""
 
-    def __init__(self, specs: tuple[NetSpec | ModelSpec, ...], total_epochs: int, capacity: int = HISTORY_CAPACITY):
+    def __init__(self, specs: tuple[Subject, ...], total_epochs: int, capacity: int = HISTORY_CAPACITY):
         self._lock = threading.Lock()
         self._specs = specs
         self._total_epochs = total_epochs
@@ -109,7 +80,7 @@ class Board:
         self._paused = False
         self._slots = [self._new_slot(spec) for spec in specs]
 
-    def _new_slot(self, spec: NetSpec | ModelSpec) -> _Slot:
+    def _new_slot(self, spec: Subject) -> _Slot:
         return _Slot(spec=spec, total_epochs=self._total_epochs, history=History(self._capacity))
 
     def reset(self) -> None:
@@ -118,7 +89,7 @@ class Board:
             self._slots = [self._new_slot(spec) for spec in self._specs]
             self._version += 1
 
-    def restart(self, net: int, spec: NetSpec | ModelSpec, total_epochs: int) -> None:
+    def restart(self, net: int, spec: Subject, total_epochs: int) -> None:
         """Forget net `net`'s records: a new run, perhaps of another model (a followed file replaced)."""
         with self._lock:
             self._specs = (*self._specs[:net], spec, *self._specs[net + 1:])

@@ -33,10 +33,10 @@ class Controls(Protocol):
 
 @runtime_checkable
 class ReplayControls(Controls, Protocol):
-    """Playback of a recorded run: speed multiplier and jumps to either end."""
+    """Playback of a recorded run: its tempo (a multiplier, +/-) and jumps to either end."""
 
     @property
-    def speed(self) -> float: ...
+    def tempo(self) -> float: ...
 
     def faster(self) -> None: ...
 

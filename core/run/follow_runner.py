@@ -3,9 +3,9 @@
 Each file owns fixed board slots (its nets when the watch starts, else one). Records go
 to the board as they are read; a new run in a file restarts its slots; a file not there
 yet shows "waiting", a writer quiet for SILENT_AFTER seconds "no new data for N s", a file
-that is not a vgrad run its error, while the other panels go on. Every layer is shown (a deep
-model's panel is a heatmap), or the layers `--layers` picks; the first and the last are always
-among them, so the headline is the model's.
+that is not a vgrad run its error, while the other panels go on. Deep models show the
+layers `--layers` picks (by default, over DEEP layers: 0,1,mid,-2,-1); the first and the
+last are always among them, so the headline is the model's.
 """
 
 from __future__ import annotations
@@ -13,70 +13,32 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vgrad.core.errors import InputError
+from vgrad.core.record.events import End, Started
 from vgrad.core.record.format import FINAL_EVENT_KINDS, RESTART
 from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
-from vgrad.core.record.tail import Failed, Follower, FollowItem, Started
+from vgrad.core.record.tail import Failed, Follower, FollowItem
 from vgrad.core.run.board import Board
+from vgrad.core.run.layers import parse_layers, project, project_spec, select, shown_of
 from vgrad.core.run.ticker import Ticker
-from vgrad.core.spec import MAX_NETS, NetSpec
+from vgrad.core.spec import MAX_NETS
 from vgrad.core.status import FINAL_STATES, EndStatus, NetState
+from vgrad.core.subject import Subject
+from vgrad.core.text import printable
 
 POLL_SECONDS = 0.05         # a new record reaches the board within this (plus the read)
 SILENT_AFTER = 5.0          # seconds without new data before a panel says so
-DEFAULT_LAYERS = "0,1,mid,-2,-1"
 
 Listener = Callable[[Path, StepRecord, object], None]
 
 
-def parse_layers(text: str | None) -> tuple[str, ...] | None:
-    """`--layers 0,1,mid,-2,-1` (indices from 0, negative from the end, `mid`) or `all`; None: the default."""
-    if text is None:
-        return None
-    words = tuple(word.strip().lower() for word in text.split(","))
-    if words == ("all",):
-        return words
-    for word in words:
-        if word != "mid" and not word.lstrip("-").isdigit():
-            raise InputError(f"--layers {text!r}: {word!r} is not a layer index, `mid` or `all` "
-                             "(e.g. 0,1,mid,-2,-1)")
-    return words
-
-
-def select(count: int, words: tuple[str, ...] | None) -> tuple[int, ...]:
-    """The layers shown of a model with `count` layers, in order; always the first and the last."""
-    if words == ("all",) or words is None:     # every layer by default: a deep model's panel is a heatmap
-        return tuple(range(count))
-    chosen = {0, count - 1}
-    for word in words or DEFAULT_LAYERS.split(","):
-        index = count // 2 if word == "mid" else int(word)
-        if -count <= index < count:
-            chosen.add(index % count)
-    return tuple(sorted(chosen))
-
-
-def project_spec(spec: NetSpec | ModelSpec, shown: tuple[int, ...]) -> NetSpec | ModelSpec:
-    if not isinstance(spec, ModelSpec) or len(shown) == spec.hidden:
-        return spec
-    return replace(spec, layers=tuple(spec.layers[i] for i in shown), total=spec.hidden)
-
-
-def project(record: StepRecord, net: int, shown: tuple[int, ...] | None) -> StepRecord:
-    """`record` as board slot `net` sees it: only the `shown` layers."""
-    if shown is None:
-        return record if record.net == net else replace(record, net=net)
-    return replace(record, net=net, speed=tuple(record.speed[i] for i in shown),
-                   neurons=tuple(record.neurons[i] for i in shown),
-                   weight_grad=None if record.weight_grad is None else tuple(record.weight_grad[i] for i in shown))
-
-
 def waiting_spec(path: Path) -> ModelSpec:
     """A panel's spec until its file's header is read: no layers yet."""
-    return ModelSpec(name=path.name, layers=())
+    return ModelSpec(name=printable(path.name), layers=())
 
 
 @dataclass
@@ -95,17 +57,17 @@ class FollowedFile:
 
 
 def plan(paths: Sequence[str | Path], layers: str | None = None, clock: Callable[[], float] = time.monotonic
-         ) -> tuple[tuple[NetSpec | ModelSpec, ...], list[FollowedFile]]:
+         ) -> tuple[tuple[Subject, ...], list[FollowedFile]]:
     """The board's initial specs and the files' slots: a file's nets if it can be read now, else one."""
-    specs: list[NetSpec | ModelSpec] = []
+    specs: list[Subject] = []
     files = []
     for path in map(Path, paths):
         follower = Follower(path, clock=clock)
         pending = follower.poll()
         started = next((item for item in pending if isinstance(item, Started)), None)
-        count = len(started.parser.specs) if started else 1
+        count = len(started.specs) if started else 1
         files.append(FollowedFile(follower, first=len(specs), slots=count, pending=pending))
-        specs.extend(started.parser.specs if started else [waiting_spec(path)])
+        specs.extend(started.specs if started else [waiting_spec(path)])
     if len(specs) > MAX_NETS:
         raise InputError(f"watch shows at most {MAX_NETS} panels; these files hold {len(specs)} nets")
     words = parse_layers(layers)
@@ -117,7 +79,7 @@ def plan(paths: Sequence[str | Path], layers: str | None = None, clock: Callable
 class _Told:
     """What the runner last told the board about one slot."""
 
-    spec: NetSpec | ModelSpec
+    spec: Subject
     state: str
     message: str
     total: int
@@ -137,6 +99,7 @@ class FollowRunner:
         self.silent_after = silent_after
         self._lock = threading.RLock()
         self._ticker = Ticker(self._tick, poll_seconds, "vgrad-watch")
+        self.crash: str | None = None       # why the reading stopped, if a poll failed
         self._slots = {net.index: _Told(net.spec, net.state, net.message, net.total_epochs)
                        for net in board.snapshot().nets}
         for file in files:
@@ -183,8 +146,18 @@ class FollowRunner:
         return all(file.follower.ended or file.follower.failure for file in self.files)
 
     def _tick(self, seconds: float) -> None:
-        if not self.board.paused:
+        """One poll on the ticker's thread; a fault is shown on every panel and ends the reading,
+        never a poller that dies without a word while the panels look alive."""
+        if self.board.paused or self.crash is not None:
+            return
+        try:
             self.poll()
+        except Exception as error:  # noqa: BLE001 - anything at all: the panels must say it
+            self.crash = printable(f"watch stopped reading: {type(error).__name__}: {error}")
+            self._ticker.stop()
+            with self._lock:
+                for file in self.files:
+                    self._set_states(file, NetState.ERROR, self.crash)
 
     # reading
     def poll(self) -> int:
@@ -210,34 +183,32 @@ class FollowRunner:
             self._start(file, item)
         elif isinstance(item, Failed):
             self._set_states(file, NetState.ERROR, item.message)
-        elif item["type"] == "end":
-            status = item.get("status", "?")
+        elif isinstance(item, End):
             for slot in range(file.first, file.first + file.slots):
                 if self._slots[slot].state not in FINAL_STATES:
-                    self._set(slot, NetState.DONE if status == EndStatus.COMPLETE else NetState.STOPPED,
-                              f"the writer ended: {status}")
-        elif item["net"] < file.slots:
-            slot = file.first + item["net"]
-            if item["kind"] == RESTART:
+                    self._set(slot, NetState.DONE if item.status == EndStatus.COMPLETE else NetState.STOPPED,
+                              f"the writer ended: {item.status}")
+        elif item.net < file.slots:
+            slot = file.first + item.net
+            if item.kind == RESTART:
                 told = self._slots[slot]
                 self._restart(slot, told.spec, told.total)
-            elif item["kind"] in FINAL_EVENT_KINDS:
-                self._set(slot, item["kind"], str(item.get("message") or ""))
+            elif item.kind in FINAL_EVENT_KINDS:
+                self._set(slot, item.kind, item.message or "")
 
     def _start(self, file: FollowedFile, started: Started) -> None:
-        specs = started.parser.specs
-        total = started.parser.config.n_epochs
+        specs = started.specs
+        total = started.config.n_epochs
         file.shown = []
         for net, spec in enumerate(specs[:file.slots]):
-            shown = select(spec.hidden, self.words) if isinstance(spec, ModelSpec) else None
-            shown = None if shown is not None and len(shown) == spec.hidden else shown
+            shown = shown_of(spec, self.words)
             file.shown.append(shown)
             self._restart(file.first + net, spec if shown is None else project_spec(spec, shown), total)
         for slot in range(file.first + len(specs), file.first + file.slots):
             self._restart(slot, waiting_spec(file.path), 0)
             self._set(slot, NetState.STOPPED, f"this run of {file.path.name} has {len(specs)} nets")
         if len(specs) > file.slots:
-            self.board.notice(f"{file.path}: a new run with {len(specs)} nets; showing {file.slots}")
+            self.board.notice(printable(f"{file.path}: a new run with {len(specs)} nets; showing {file.slots}"))
 
     def _show_silence(self, file: FollowedFile, fresh: bool) -> None:
         follower = file.follower
@@ -255,6 +226,7 @@ class FollowRunner:
 
     # the board, and what this runner last told it
     def _set(self, slot: int, state: str, message: str) -> None:
+        message = printable(message)     # paths and a file's own words: shown, never obeyed
         self._slots[slot].state, self._slots[slot].message = state, message
         self.board.set_state(slot, state, message)
 
@@ -262,7 +234,7 @@ class FollowRunner:
         for slot in range(file.first, file.first + file.slots):
             self._set(slot, state, message)
 
-    def _restart(self, slot: int, spec: NetSpec | ModelSpec, total: int) -> None:
+    def _restart(self, slot: int, spec: Subject, total: int) -> None:
         self._slots[slot] = _Told(spec, NetState.RUNNING, "", total)
         self.board.restart(slot, spec, total)
         self.board.set_state(slot, NetState.RUNNING)

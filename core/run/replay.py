@@ -1,8 +1,8 @@
 """Replay: feed a recorded run's step records into a Board, as the Runner would live.
 
 Every net advances by the same number of records, so the panels show the same
-epoch side by side; `rate` records per second per net at speed 1, times the
-speed multiplier. A net that reaches its last record takes its final state from
+epoch side by side; `rate` records per second per net at tempo 1, times the
+tempo (the playback multiplier, +/-). A net that reaches its last record takes its final state from
 the recording's events (done, diverged, error), or `stopped` for a run cut short.
 """
 
@@ -16,7 +16,7 @@ from vgrad.core.run.board import Board
 from vgrad.core.run.ticker import Ticker
 from vgrad.core.status import EndStatus, NetState
 
-SPEEDS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+TEMPOS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 CUT_SHORT = "the recording stops here"
 
 
@@ -34,7 +34,7 @@ class Replayer:
         self._ticker = Ticker(self.advance, 1.0 / fps, "vgrad-replay")
         self._position = 0
         self._credit = 0.0
-        self._speed_index = SPEEDS.index(1.0)
+        self._tempo_index = TEMPOS.index(1.0)
         self._shown: dict[int, NetState] = {}
 
     # where we are
@@ -53,8 +53,8 @@ class Replayer:
         return self._position >= self.length
 
     @property
-    def speed(self) -> float:
-        return SPEEDS[self._speed_index]
+    def tempo(self) -> float:
+        return TEMPOS[self._tempo_index]
 
     @property
     def paused(self) -> bool:
@@ -82,7 +82,7 @@ class Replayer:
         with self._lock:
             if self.board.paused or self.at_end:
                 return 0
-            self._credit += seconds * self.rate * self.speed
+            self._credit += seconds * self.rate * self.tempo
             count = int(self._credit)
             self._credit -= count
             return self._seek(self._position + count)
@@ -129,7 +129,7 @@ class Replayer:
             if self.board.paused:
                 self._seek(self._position + 1)
 
-    # pause and speed
+    # pause and tempo
     def pause(self) -> None:
         self.board.set_paused(True)
 
@@ -143,11 +143,11 @@ class Replayer:
 
     def faster(self) -> None:
         with self._lock:
-            self._speed_index = min(self._speed_index + 1, len(SPEEDS) - 1)
+            self._tempo_index = min(self._tempo_index + 1, len(TEMPOS) - 1)
 
     def slower(self) -> None:
         with self._lock:
-            self._speed_index = max(self._speed_index - 1, 0)
+            self._tempo_index = max(self._tempo_index - 1, 0)
 
 
 def open_replay(recording: Recording) -> Replayer:
@@ -163,9 +163,9 @@ def _final_states(recording: Recording) -> dict[int, tuple[NetState, str]]:
     """Each net's last event as (state, message); a net without one in a run that ended complete
     (a watched model's file writes no done event) is done."""
     final = {}
-    if recording.end is not None and recording.end.get("status") == EndStatus.COMPLETE:
+    if recording.end is not None and recording.end.status == EndStatus.COMPLETE:
         final = {net: (NetState.DONE, "") for net in range(len(recording.specs))}
     for event in recording.events:
-        if event["kind"] in FINAL_EVENT_KINDS:
-            final[event["net"]] = (NetState(event["kind"]), str(event.get("message") or ""))
+        if event.kind in FINAL_EVENT_KINDS:
+            final[event.net] = (NetState(event.kind), event.message or "")
     return final

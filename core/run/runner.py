@@ -22,7 +22,7 @@ from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board
 from vgrad.core.spec import NetSpec
 from vgrad.core.status import NetState
-from vgrad.core.train.trainer import run_experiment
+from vgrad.core.train.experiment import run_experiment
 
 RecordSource = Callable[[int], Iterator[StepRecord]]
 

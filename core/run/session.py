@@ -41,14 +41,14 @@ class Session:
 
 
 def open_session(specs: tuple[NetSpec, ...], data: Dataset, config: Config,
-                 record: Path | None = None, csv: Path | None = None, *,
+                 run_file: Path | None = None, csv: Path | None = None, *,
                  compile_first: bool = False) -> Session:
     """A session ready to start. With compile_first, the runner compiles (or loads) the kernels
     of this run's mode and precision before its workers start, every net showing COMPILING."""
     board = Board(specs, config.n_epochs)
     sinks: list[Sink] = []
-    if record is not None:
-        sinks.append(JsonlRecorder(record, run_header(specs, config, data.name, data.sizes())))
+    if run_file is not None:
+        sinks.append(JsonlRecorder(run_file, run_header(specs, config, data.name, data.sizes())))
     if csv is not None:
         sinks.append(CsvRecorder(csv, specs))
     batchnorm = any(spec.batchnorm for spec in specs)

@@ -1,29 +1,22 @@
-"""The book's experiments, as generators of StepRecords.
-
-speed mode (Nielsen ch. 5, "Speed of learning: k hidden layers"): full-batch
-gradient descent on the N probe images; before each step we record
-s_l = ‖(1/N) Σ_x δ^l_x‖₂ for every hidden layer l — the very gradient the step uses.
-sgd mode: network2's mini-batch SGD on the training set, with s_l measured on the
-probe set `probes_per_epoch` times per epoch and test accuracy at each epoch end.
-Both stop after the first non-finite record (the net diverged).
+"""One net's trainer: its parameters, preallocated buffers and packed probe set, with the numba
+kernels as methods (a full-batch step, SGD batches, the probe that measures s_l and ∂C/∂b).
+The experiments that drive it are in experiment.py.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
 
 import numpy as np
 
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset, one_hot
 from vgrad.core.engine import kernels
+from vgrad.core.engine.kernel_set import SIMD
 from vgrad.core.engine.net import B_OFF, N_IN, N_OUT, W_OFF, activation_code, cost_code, init_params, make_layout
 from vgrad.core.engine.simd import panels, sparse
 from vgrad.core.engine.simd.buffers import aligned, aligned_empty
-from vgrad.core.engine.simd.lanes import simd_available
 from vgrad.core.engine.structs import Hyper, Net, Panels, make_buffers, no_panels
 from vgrad.core.record.step import NEURONS_SHOWN, StepRecord
 from vgrad.core.spec import NetSpec
@@ -67,7 +60,7 @@ class Trainer:
             scratch = sparse.scratch_size(int(self.table[0, N_OUT]), n_inputs, rows, dtype)
         # the thin products are faster than BLAS at every batch size measured, where they run
         self.buffers = make_buffers(self.layout, max(rows, config.batch_size), config.batch_size, dtype,
-                                    thin=simd_available(), panel_scratch=scratch)
+                                    thin=SIMD, panel_scratch=scratch)
         self.grads = self.buffers.grads
         self.net = Net(self.params, self.table, activation_code(self.spec), cost_code(self.spec))
         self.hyper = Hyper(eta=config.eta, lmbda=config.lmbda, clip=config.clip, n_train=self.n_train,
@@ -119,7 +112,8 @@ class Trainer:
             correct += kernels.count_correct(self.net, self.buffers, rows, self.test_y[start:start + chunk])
         return correct / len(self.test_x)
 
-    def record(self, epoch: int, accuracy: float | None = None) -> StepRecord:
+    def measure(self, epoch: int, accuracy: float | None = None) -> StepRecord:
+        """The StepRecord of the net as it is now: s_l, ∂C/∂b, cost and ‖∂C/∂W‖ on the probe set."""
         speed, neurons, cost = self.probe()
         return StepRecord(net=self.net_index, epoch=epoch, step=self.steps_done, speed=speed,
                           neurons=neurons, cost=cost, accuracy=accuracy, weight_grad=self.weight_grads())
@@ -171,11 +165,11 @@ def _packed_probe_set(probe_x: np.ndarray, source: np.ndarray, dtype: np.dtype) 
 
 def _pack_probe_set(probe_x: np.ndarray, dtype: np.dtype) -> Panels:
     """Compressed when at most SPARSE_DENSITY of the used pixels are nonzero (MNIST's are 24 %),
-    else packed; all empty without a SIMD target."""
+    else packed; all empty with the portable kernel set (kernel_set.py)."""
     rows, _ = probe_x.shape
     inputs = np.flatnonzero(np.any(probe_x != 0, axis=0)).astype(np.int64)
     empty = no_panels(dtype)
-    if not simd_available() or not len(inputs):
+    if not SIMD or not len(inputs):
         return empty._replace(inputs=inputs)
     used = np.ascontiguousarray(probe_x[:, inputs])
     if np.count_nonzero(used) <= sparse.SPARSE_DENSITY * used.size:
@@ -186,53 +180,3 @@ def _pack_probe_set(probe_x: np.ndarray, dtype: np.dtype) -> Panels:
     panels.pack_panels(used, x_panels)
     panels.pack_panels(np.ascontiguousarray(used.T), xt_panels)
     return empty._replace(inputs=inputs, x_panels=x_panels, xt_panels=xt_panels)
-
-
-def make_trainer(spec: NetSpec, data: Dataset, config: Config, net_index: int = 0) -> Trainer:
-    """The Trainer for `spec`: a batch-normalised net gets the batchnorm kernels' Trainer."""
-    if spec.batchnorm:
-        from vgrad.core.train.batchnorm_trainer import BatchNormTrainer
-        return BatchNormTrainer(spec, data, config, net_index)
-    return Trainer(spec, data, config, net_index)
-
-
-def run_experiment(spec: NetSpec, data: Dataset, config: Config, net_index: int = 0) -> Iterator[StepRecord]:
-    """Yield the records of one net's run; see the module docstring for the two modes."""
-    trainer = make_trainer(spec, data, config, net_index)
-    if config.mode == "speed":
-        yield from _speed_records(trainer, config.n_epochs)
-    else:
-        yield from _sgd_records(trainer, config)
-
-
-def _speed_records(trainer: Trainer, epochs: int) -> Iterator[StepRecord]:
-    """s_l before each of `epochs` full-batch steps; with 0 epochs, the measurement at initialisation."""
-    if epochs == 0:
-        yield trainer.record(0)
-        return
-    for epoch in range(epochs):
-        record = trainer.record(epoch)
-        yield record
-        if not record.is_finite:
-            return
-        trainer.full_batch_step()
-
-
-def _sgd_records(trainer: Trainer, config: Config) -> Iterator[StepRecord]:
-    n_batches = math.ceil(trainer.n_train / config.batch_size)
-    probe_every = max(1, math.ceil(n_batches / config.probes_per_epoch))
-    record = trainer.record(0, trainer.accuracy())
-    yield record
-    if not record.is_finite:
-        return
-    for epoch in range(config.n_epochs):
-        order = trainer.rng.permutation(trainer.n_train).astype(np.int64)
-        for first in range(0, n_batches, probe_every):
-            count = min(probe_every, n_batches - first)
-            finite = trainer.sgd_batches(order, first, count)
-            epoch_done = first + count == n_batches
-            accuracy = trainer.accuracy() if epoch_done and finite else None
-            record = trainer.record(epoch + 1 if epoch_done else epoch, accuracy)
-            yield record
-            if not (finite and record.is_finite):
-                return

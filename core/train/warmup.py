@@ -25,9 +25,10 @@ import numpy as np
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset
 from vgrad.core.engine import kernels
-from vgrad.core.engine.jit import is_cached, shares_cache, survive_cache_failure
+from vgrad.core.engine.jit import is_cached, prune_stale_caches, shares_cache, survive_cache_failure
 from vgrad.core.spec import NetSpec
-from vgrad.core.train.trainer import Trainer, run_experiment
+from vgrad.core.train.experiment import run_experiment
+from vgrad.core.train.trainer import Trainer
 
 T = TypeVar("T")
 TINY_NET = NetSpec(sizes=(4, 3, 3, 3))
@@ -47,8 +48,10 @@ def compile_kernels(dtype: str = "float64", modes: tuple[str, ...] = ("speed", "
                     batchnorm: bool = False) -> float:
     """Run the kernels of `modes` once for `dtype` (and the batchnorm kernels, if asked); return the
     seconds it took (cold compile or cache load). A run needs only its own mode's kernels, which
-    saves start-up time."""
+    saves start-up time. Caches of other kernel versions unused for 30 days are pruned first (here,
+    where a command starts, never when the engine is imported)."""
     start = time.perf_counter()
+    prune_stale_caches()
     data = _tiny_dataset()
     specs = (TINY_NET, NetSpec(sizes=TINY_NET.sizes, batchnorm=True))
 

@@ -18,9 +18,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
-from vgrad.core.spec import NetSpec
+from vgrad.core.subject import Subject
 
 BIAS, WEIGHT, UPDATE, SATURATION = "bias", "weight", "update", "saturation"
 LENS_NAMES = (BIAS, WEIGHT, UPDATE, SATURATION)
@@ -70,24 +69,21 @@ def _either(saturated: float | None, dead: float | None) -> float | None:
     return saturated if saturated is not None else dead
 
 
-def row_names(spec: NetSpec | ModelSpec, lens: str) -> tuple[str, ...]:
+def row_names(spec: Subject, lens: str) -> tuple[str, ...]:
     """The rows of `lens`: the layers, or the activations (saturation; h1 … hk for built-in nets)."""
-    if lens == SATURATION and isinstance(spec, ModelSpec) and spec.activations:
+    if lens == SATURATION and spec.activations:
         return spec.activations
     return spec.layer_names
 
 
-def default_lens(spec: NetSpec | ModelSpec, records: Iterable[StepRecord] = ()) -> str:
-    """The lens a panel opens on: the file's (format 3), else bias unless no layer has a bias
-    gradient and the weight lens was measured."""
-    chosen = getattr(spec, "lens", None)
-    if chosen in LENSES:
-        return str(chosen)
+def default_lens(spec: Subject, records: Iterable[StepRecord] = ()) -> str:
+    """The lens a panel opens on: the file's (format 3; "bias" before), unless its first record
+    has no bias gradient at all and has the weight lens (a bias-free model in a format 2 file)."""
     for record in records:
-        if all(value is None for value in record.speed) and record.weight_grad is not None:
+        if all(value is None for value in record.speed) and measured(record, WEIGHT):
             return WEIGHT
-        return BIAS
-    return BIAS
+        break
+    return spec.lens if spec.lens in LENSES else BIAS
 
 
 def measured(record: StepRecord | None, lens: str) -> bool:
@@ -96,7 +92,7 @@ def measured(record: StepRecord | None, lens: str) -> bool:
     return values is not None and any(value is not None for value in values)
 
 
-def shown_lens(spec: NetSpec | ModelSpec, records: Sequence[StepRecord], lens: str) -> str:
+def shown_lens(spec: Subject, records: Sequence[StepRecord], lens: str) -> str:
     """The lens a panel shows when the app looks through `lens`: that one, unless this net never
     measured it (a bias-free model through s_l) and its own default lens has values."""
     latest = records[-1] if records else None

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vgrad.core.lab.book import ACCURACY_EXPERIMENT, BOOK_ACCURACIES
-from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
 from vgrad.core.status import NetState
 from vgrad.core.view.lens import BIAS, LENSES, SATURATION, lens_values, outside_band, power, row_names
@@ -19,7 +18,7 @@ from vgrad.core.view.names import short_names
 
 if TYPE_CHECKING:
     from vgrad.core.run.board import NetView
-    from vgrad.core.spec import NetSpec
+    from vgrad.core.subject import Subject
 
 CHANCE_ACCURACY = 0.2    # test accuracy at or under this after an epoch: no better than guessing (10 %)
 ZERO_FLOOR = 1e-12       # |s_l| below this is underflow (σ'(z) ≈ 0), not a speed: written "≈0"
@@ -125,13 +124,13 @@ def headline_text(record: StepRecord | None, lens: str = BIAS, names: Sequence[s
     return "" if line is None else line.text
 
 
-def hidden_rows(spec: NetSpec | ModelSpec, lens: str, count: int, include_output: bool = False) -> range:
-    """The rows the headline compares: a built-in net's speeds are its hidden layers already; a
-    watched model's last layer is its output layer, left out unless asked (the book compares
-    hidden layers); the saturation lens's rows are activations, all of them."""
-    if lens != SATURATION and isinstance(spec, ModelSpec) and not include_output and count > 1:
-        return range(count - 1)
-    return range(count)
+def hidden_rows(spec: Subject, lens: str, count: int, include_output: bool = False) -> range:
+    """The rows the headline compares: the subject's hidden layers (a built-in net's speeds are
+    its hidden layers already; a watched model's last layer is its output layer, left out unless
+    asked: the book compares hidden layers); the saturation lens's rows are activations, all."""
+    if lens == SATURATION or include_output or count <= 1:
+        return range(count)
+    return range(min(count, max(1, len(spec.hidden_layers))))
 
 
 def headline_of(values: Sequence[float | None], names: Sequence[str], lens: str = BIAS, smoothed: int = 0) -> str:
@@ -156,7 +155,7 @@ def headline_of(values: Sequence[float | None], names: Sequence[str], lens: str 
     return text + (f" · EMA {smoothed}" if smoothed > 1 else "")
 
 
-def headline_for(spec: NetSpec | ModelSpec, record: StepRecord | None, lens: str = BIAS,
+def headline_for(spec: Subject, record: StepRecord | None, lens: str = BIAS,
                  include_output: bool = False) -> str:
     """The headline of `record` for a net of `spec`, its rows named as every view names them."""
     if record is None:
@@ -169,7 +168,7 @@ def headline_for(spec: NetSpec | ModelSpec, record: StepRecord | None, lens: str
     return headline_of([values[i] for i in rows], [names[i] for i in rows if i < len(names)], lens)
 
 
-def smoothed_headline(history: Sequence[StepRecord], spec: NetSpec | ModelSpec, lens: str = BIAS,
+def smoothed_headline(history: Sequence[StepRecord], spec: Subject, lens: str = BIAS,
                       smoothed: int = 0, include_output: bool = False) -> str:
     """headline_for on the newest record, or, smoothed over N records, on the moving averages of the
     rows it compares (and says so)."""
@@ -240,7 +239,7 @@ class NetSummary:
     total_epochs: int
     message: str = ""
     names: tuple[str, ...] = ()       # the layers' names (h1 … hk, or a watched model's)
-    spec: NetSpec | ModelSpec | None = None
+    spec: Subject | None = None
 
     @property
     def accuracy(self) -> float | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from vgrad.core.errors import InputError
 from vgrad.core.record.step import NEURONS_SHOWN
+from vgrad.core.watch import values as checks
 from vgrad.core.watch.recorder import Recorder
 
 ROOT = "(root)"   # the name of a model that owns parameters itself
@@ -70,8 +71,10 @@ class Watcher:
 
     def log(self, step: int, *, loss=None, accuracy=None) -> None:
         """Record the current gradients as step `step` (only every `every`-th step)."""
+        step = checks.step_number(step)   # bad values are refused here, on the caller's thread
         if step % self.every:
             return
+        loss, accuracy = checks.scalar_later(loss, "loss"), checks.scalar_later(accuracy, "accuracy", checks.fraction)
         import torch
 
         values = self._read_in_memory(torch, loss, accuracy) if self._in_memory else self._read_together(

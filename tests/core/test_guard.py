@@ -36,7 +36,7 @@ def test_force_overwrites_an_existing_file_and_abandoning_keeps_it(tmp_path):
 def test_a_second_writer_of_one_file_is_refused(tmp_path):
     target = tmp_path / "run.jsonl"
     first = claim_output(target, "--record")
-    with pytest.raises(InputError, match="another process is writing it"):
+    with pytest.raises(InputError, match="another vgrad writer has it open"):
         claim_output(target, "--record", force=True)
     with first.text() as file:
         file.write("x")

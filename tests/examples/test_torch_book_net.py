@@ -26,7 +26,7 @@ def test_watch_reads_the_engines_s_l_on_the_same_weights_and_probe_images(tmp_pa
     book = example()
     spec = parse_net("784-30-30-30-30-10")
     trainer = Trainer(spec, mnist, Config(epochs=1, seed=3))
-    engine = trainer.record(0).speed                       # s_l at initialisation, on the 1000 probe images
+    engine = trainer.measure(0).speed                       # s_l at initialisation, on the 1000 probe images
     layout = trainer.layout
     params = [(layout.weight(trainer.params, layer), layout.bias(trainer.params, layer))
               for layer in range(layout.n_layers)]
@@ -46,7 +46,7 @@ def test_the_example_trains_and_writes_a_run_that_replays(tmp_path, monkeypatch)
     monkeypatch.setattr(book, "load_dataset", lambda name: _tiny())
     book.train(str(tmp_path / "run.jsonl"), epochs=1, every=2)
     recording = read_run(tmp_path / "run.jsonl")
-    assert recording.end["status"] == "complete" and [s.step for s in recording.steps] == [0, 2]
+    assert recording.end.status == "complete" and [s.step for s in recording.steps] == [0, 2]
     assert recording.steps[0].accuracy is not None and len(recording.specs[0].layers) == 5
 
 

@@ -67,7 +67,7 @@ class FakeControls:
 class FakeReplayControls(FakeControls):
     """FakeControls with the replay keys as well."""
 
-    speed = 1.0
+    tempo = 1.0
 
     def faster(self) -> None:
         self.calls.append("faster")

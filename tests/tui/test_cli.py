@@ -145,6 +145,15 @@ def test_replay_refuses_a_file_that_is_not_a_run(tmp_path):
     assert result.exit_code == 2 and "not a vgrad run" in result.output
 
 
+@pytest.mark.parametrize("command", ["replay", "plot"])
+def test_a_run_file_from_a_newer_vgrad_is_refused_in_one_line(tmp_path, command):
+    newer = tmp_path / "newer.jsonl"
+    newer.write_text(json.dumps({"type": "run", "format": 99, "nets": []}) + "\n")
+    options = ["--no-ui"] if command == "replay" else ["-o", str(tmp_path / "speed.png")]
+    result = invoke(command, str(newer), *options)
+    assert result.exit_code == 2 and "newer vgrad" in result.output and "Traceback" not in result.output
+
+
 def test_reproduce_json_is_one_document():
     result = runner.invoke(app, ["reproduce", "--seeds", "2", "--epochs", "0", "--json"])
     document = json.loads(result.stdout)
@@ -174,7 +183,7 @@ def test_the_command_exits_fast_and_keeps_every_record_and_its_exit_code(tmp_pat
     assert "784-30-30-10" in done.stdout
     run = read_run(record)
     assert [step.epoch for step in run.steps] == [0, 1, 2]
-    assert run.end["status"] == "complete" and run.warning is None
+    assert run.end.status == "complete" and run.warning is None
     bad = subprocess.run(launch + ["--no-ui", "--epochs", "-1"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--epochs" in bad.stderr
 
@@ -234,7 +243,7 @@ def test_a_reader_that_goes_away_gives_141_and_the_recording_stays_complete(tmp_
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     process.stdout.close()
     assert process.wait(timeout=120) == 141
-    assert read_run(record).end["status"] == "complete"
+    assert read_run(record).end.status == "complete"
     json_out = subprocess.Popen([sys.executable, "-c", "from vgrad.tui import main; main()", "reproduce",
                                  "--seeds", "1", "--epochs", "2", "--json"],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -293,4 +302,4 @@ def test_quitting_the_dashboard_mid_run_records_the_run_as_stopped(monkeypatch, 
     record = tmp_path / "run.jsonl"
     result = invoke("--net", "784-30-30-10", "--epochs", "100000", "--record", str(record))
     assert result.exit_code == 0 and "stopped" in result.output
-    assert read_run(record).end["status"] == "stopped"
+    assert read_run(record).end.status == "stopped"

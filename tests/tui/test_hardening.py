@@ -27,7 +27,7 @@ def test_a_diverging_net_is_marked_and_the_others_go_on(tmp_path):
     assert result.exit_code == 0, result.output
     assert "784-30-30-10:leaky_relu" in result.output and "diverged: non-finite value" in result.output
     assert "done · epoch 30/30" in result.output
-    events = {e["net"]: e["kind"] for e in read_run(record).events}
+    events = {e.net: e.kind for e in read_run(record).events}
     assert events == {0: "done", 1: "diverged"}
 
 
@@ -47,7 +47,7 @@ def test_a_worker_exception_is_shown_recorded_and_exits_1(tmp_path, monkeypatch)
     assert result.exit_code == 1
     assert "error: RuntimeError: injected fault" in result.output
     recording = read_run(record)
-    assert [(e["net"], e["kind"]) for e in recording.events if e["kind"] == "error"] == [(1, "error")]
+    assert [(e.net, e.kind) for e in recording.events if e.kind == "error"] == [(1, "error")]
     assert len(recording.steps_of(0)) == 6 and len(recording.steps_of(1)) == 2
 
 
@@ -88,7 +88,7 @@ def test_a_signal_keeps_a_complete_recording_and_the_summary(tmp_path, signals, 
     assert process.returncode == code, err
     assert "Traceback" not in err and "interrupted" in err
     recording = read_run(record)
-    assert recording.warning is None and recording.end["status"] == "interrupted"
+    assert recording.warning is None and recording.end.status == "interrupted"
     assert len(recording.steps) >= 3 and "784-30-30-10" in out
 
 
@@ -106,7 +106,7 @@ def test_ctrl_c_during_a_cold_compile_ends_the_recording_and_exits_130(tmp_path)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "Traceback" not in err, err[-2000:]
-    assert read_run(record).end["status"] == "interrupted"
+    assert read_run(record).end.status == "interrupted"
 
 
 @pytest.mark.slow

@@ -44,3 +44,30 @@ def test_a_500_layer_model_as_a_heatmap(snap_compare, replay_app):
 def test_a_500_layer_model_folded_into_blocks(snap_compare, replay_app):
     """f: one row per block (root-sum-square of its four layers' norms), the title says so."""
     assert snap_compare(replay_app("deep500.jsonl"), press=["f"], terminal_size=(120, 40))
+
+
+def test_a_ten_thousand_layer_model_opens_as_one_heatmap(tmp_path, drive):
+    """No widget per layer: 10,000 layers binned to the lines of a 100x30 terminal, both ends named."""
+    import json
+
+    from vgrad.core.record.reader import read_run
+    from vgrad.tui.app import make_replay_app
+
+    names = [f"layers.{i}.fc" for i in range(10_000)]
+    path = tmp_path / "deep.jsonl"
+    header = {"type": "run", "format": 3, "vgrad": "x", "source": "test",
+              "nets": [{"id": 0, "name": "big", "layers": names, "lens": "weight"}]}
+    step = {"type": "step", "net": 0, "step": 0, "speed": [None] * 10_000, "neurons": [[]] * 10_000,
+            "cost": 1.0, "weight_grad": [1e-3 * (1 + i / 1000) for i in range(10_000)]}
+    path.write_text(json.dumps(header) + "\n" + json.dumps(step) + "\n")
+    app = make_replay_app(read_run(path), name="deep.jsonl", autoplay=False)
+    app.controls.jump_end()
+
+    async def scenario(pilot):
+        app.poll(force=True)
+        await pilot.pause()
+        panel = app.panels[0]
+        lines = panel.heatmap.drawing[1:-1]
+        assert panel.heatmap_mode and not panel.rows and len(lines) < 30
+        assert lines[0][0][0].strip() == "layers.0.fc" and lines[-1][0][0].strip() == "layers.9999.fc"
+    drive(app, scenario, size=(100, 30))

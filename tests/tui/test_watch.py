@@ -84,12 +84,14 @@ def test_a_file_that_is_not_a_run_is_named_in_one_line_with_exit_2(tmp_path):
 
 
 @pytest.mark.parametrize("args, reason", [(["--layers", "0,first"], "'first'"),
+                                          (["--layers=--1"], "'--1'"), (["--layers", "²"], "'²'"),
+                                          (["--layers", "1,,2"], "'' is not"),
                                           (["a", "b", "c", "d", "e"], "at most 4")])
 def test_bad_watch_arguments_exit_2(tmp_path, args, reason):
     paths = [str(tmp_path / "a.jsonl")] if args[0].startswith("--") else [str(tmp_path / a) for a in args]
     options = args if args[0].startswith("--") else []
     result = cli.invoke(app, ["watch", *paths, *options, "--no-ui"])
-    assert result.exit_code == 2 and reason in result.output
+    assert result.exit_code == 2 and reason in result.output and "Traceback" not in result.output
 
 
 def test_replay_of_a_growing_file_says_so_and_points_to_watch(tmp_path):
@@ -280,3 +282,16 @@ def test_a_silent_writer_at_100x20_keeps_the_border_and_headline_on_screen(tmp_p
         panel = app_.panels[0]
         assert app_.screen.region.contains_region(panel.region) and panel.border_subtitle
     drive(app_, scenario, size=(100, 20))
+
+
+def test_quitting_the_dashboard_names_each_file_that_failed_and_exits_2(tmp_path, monkeypatch, capsys):
+    from vgrad.tui import watch_command
+
+    good, bad = deep_model(tmp_path / "good.jsonl", steps=1), tmp_path / "bad.jsonl"
+    bad.write_text("not a run\n")
+    board, runner = watching([good, bad])
+    runner.poll()
+    monkeypatch.setattr(watch_command, "run_dashboard", lambda app_: 0)
+    assert watch_command.run_watch(board, runner, title="vgrad") == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"vgrad-tui: error: run file {bad}: not a vgrad run (line 1 is not a {{\"type\": \"run\"}} header)"]

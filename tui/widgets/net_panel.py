@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
+from textual.content import Content
 
-from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.run.board import NetView
-from vgrad.core.spec import NetSpec
 from vgrad.core.status import NetState
+from vgrad.core.subject import Subject
 from vgrad.core.view.lens import BIAS, LENSES, shown_lens
 from vgrad.core.view.names import fold_groups, short_names
 from vgrad.core.view.scale import SpeedScale
@@ -55,7 +55,7 @@ class NetPanel(Vertical):
     }
     """
 
-    def __init__(self, spec: NetSpec | ModelSpec, *, batch_size: int | None = None, **options) -> None:
+    def __init__(self, spec: Subject, *, batch_size: int | None = None, **options) -> None:
         super().__init__(**options)
         self.spec = spec
         self.batch_size = batch_size          # sgd: to count the training images in a stall note
@@ -66,14 +66,14 @@ class NetPanel(Vertical):
         self.include_output = False
         self.heatmap_mode = self.deep(spec)
         self.names = short_names(spec.layer_names)
-        self.rows = self._make_rows(self.names)
+        self.rows = [] if self.heatmap_mode else self._make_rows(self.names)   # rows for a deep model: when asked
         self.neuron_bars = NeuronBars(spec.hidden, self.names)
         if not spec.hidden:           # a file not read yet has no layers to draw (an inline style beats the CSS)
             self.neuron_bars.display = False
         self.heatmap = Heatmap(name_width(self.names) + 1)
         self.status = StatusLine()
         self.spec_title = self.title_of(spec)
-        self.border_title = self.spec_title
+        self.border_title = Content(self.spec_title)   # Content: a name's `[bold]` is text, never markup
         self.border_subtitle = ""                                                      # the headline, once measured
         self._state = ""
         self.bias_free = False                # a watched model none of whose layers has a bias
@@ -81,23 +81,23 @@ class NetPanel(Vertical):
         self.set_class(not self.heatmap_mode, "-rows")
 
     @staticmethod
-    def deep(spec: NetSpec | ModelSpec) -> bool:
+    def deep(spec: Subject) -> bool:
         return spec.hidden > HEATMAP_DEPTH
 
     @staticmethod
-    def title_of(spec: NetSpec | ModelSpec) -> str:
+    def title_of(spec: Subject) -> str:
         """The whole spec; a watched file not read yet is waited for, never "0 layers"."""
-        if isinstance(spec, ModelSpec) and spec.hidden == 0:
-            return f"waiting for {spec.name}"
-        return spec.label if isinstance(spec, NetSpec) else spec.widths
+        if spec.hidden == 0:
+            return f"waiting for {spec.label}"
+        return spec.title
 
     @staticmethod
-    def rows_needed(spec: NetSpec | ModelSpec, *, wide: bool, neurons: bool, spark_rows: int = 1,
+    def rows_needed(spec: Subject, *, wide: bool, neurons: bool, spark_rows: int = 1,
                     heat_rows: int = 0, width: int = 0) -> int:
         """Terminal rows the panel takes in `width` columns (0: wide enough): a wide panel puts the
         neuron bars beside the layer rows; with `heat_rows` > 0 the panel is a heatmap of at most
         that many lines. A watched model's status (step, loss, accuracy, steps/s, state) is longer."""
-        status_width = WATCHED_STATUS if isinstance(spec, ModelSpec) else BUILT_IN_STATUS
+        status_width = WATCHED_STATUS if spec.cost_name == "loss" else BUILT_IN_STATUS
         status = 1 if wide and (not width or width - PANEL_FRAME >= status_width) else 2
         if heat_rows:
             return BORDER_ROWS + HEAT_FRAME + min(spec.hidden, max(3, heat_rows)) + status
@@ -144,7 +144,7 @@ class NetPanel(Vertical):
             parts.append(LENSES[self.shown].title + (" (no bias gradients)" if self.bias_free else ""))
         if self.fold:
             parts.append("blocks folded")
-        self.border_title = " · ".join(parts)
+        self.border_title = Content(" · ".join(parts))
 
     def series(self, net: NetView) -> Series:
         return panel_series(net.history, self.spec, self.shown, fold=self.fold, smoothed=self.smoothed)
@@ -165,8 +165,8 @@ class NetPanel(Vertical):
                 row.show(data, steps, scale)
             self.neuron_bars.neurons = () if net.latest is None else net.latest.neurons
         self.status.show(net, stall_note(net.history, self.spec.hidden, self.batch_size))
-        self.border_subtitle = smoothed_headline(net.history, self.spec, self.shown, self.smoothed,
-                                                 self.include_output)
+        self.border_subtitle = Content(smoothed_headline(net.history, self.spec, self.shown, self.smoothed,
+                                                         self.include_output))
         if net.state != self._state:
             self._state = net.state
             self.set_class(net.state.problem, "-problem")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
 from numba.extending import intrinsic, models, register_model
 
+from vgrad.core.engine.numba_private import get_or_insert_function
 from vgrad.core.engine.simd.target import PATH, VECTOR_BITS
 
 
@@ -49,7 +49,7 @@ def element_pointer(context, builder, array_type, array, index):
 def fma_function(builder, vty):
     """llvm.fma for the vector type vty (one fused multiply-add per lane)."""
     bits = 64 if isinstance(vty.element, ir.DoubleType) else 32
-    return cgutils.get_or_insert_function(builder.module, ir.FunctionType(vty, [vty, vty, vty]),
+    return get_or_insert_function(builder.module, ir.FunctionType(vty, [vty, vty, vty]),
                                           f"llvm.fma.v{vty.count}f{bits}")
 
 
@@ -137,7 +137,7 @@ def vsum(typingctx, vector):
     def codegen(context, builder, sig, args):
         vty = args[0].type
         bits = 64 if isinstance(vty.element, ir.DoubleType) else 32
-        reduce = cgutils.get_or_insert_function(
+        reduce = get_or_insert_function(
             builder.module, ir.FunctionType(vty.element, [vty.element, vty]),
             f"llvm.vector.reduce.fadd.v{vty.count}f{bits}")
         return builder.call(reduce, [ir.Constant(vty.element, -0.0), args[0]])
@@ -164,7 +164,7 @@ def _masked(builder, vty, what):
         signature = ir.FunctionType(vty, [vty.as_pointer(), ir.IntType(32), mask, vty])
     else:
         signature = ir.FunctionType(ir.VoidType(), [vty, vty.as_pointer(), ir.IntType(32), mask])
-    return cgutils.get_or_insert_function(builder.module, signature, f"llvm.masked.{what}.v{vty.count}f{bits}.p0")
+    return get_or_insert_function(builder.module, signature, f"llvm.masked.{what}.v{vty.count}f{bits}.p0")
 
 
 @intrinsic

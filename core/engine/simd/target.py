@@ -4,14 +4,18 @@ The path follows numba's target, not the host: NUMBA_CPU_NAME and NUMBA_CPU_FEAT
 (LLVM's comma-separated "+feature,-feature" list, as llvmlite's
 get_host_cpu_features().flatten() writes it) pick it, so an AVX2 or a 128-bit build can be
 compiled, tested and timed on an AVX-512 host. numba's cache keys every entry by CPU
-name and features, so the paths' compiled kernels never mix.
+name and features, so the paths' compiled kernels never mix. VGRAD_SIMD=0 takes no path at
+all: the engine runs its portable kernels (kernel_set.py).
 """
 
 from __future__ import annotations
 
+import os
+
 import llvmlite.binding as llvm
 import numba
-from numba.core import codegen
+
+from vgrad.core.engine.numba_private import host_cpu_features
 
 PATHS = ("avx512", "avx2", "128-bit")  # widest first
 
@@ -25,7 +29,7 @@ def target_features() -> frozenset[str]:
     """The features numba compiles for (those switched on), as numba itself chooses them."""
     flat = numba.config.CPU_FEATURES
     if flat is None:
-        flat = codegen.get_host_cpu_features()
+        flat = host_cpu_features()
     return frozenset(item[1:] for item in flat.split(",") if item.startswith("+"))
 
 
@@ -66,6 +70,6 @@ def path_environment(path: str) -> dict[str, str]:
 
 
 FEATURES = target_features()
-PATH = simd_path(FEATURES)
+PATH = None if os.environ.get("VGRAD_SIMD") == "0" else simd_path(FEATURES)  # VGRAD_SIMD=0: no SIMD path
 VECTOR_BITS = {"avx512": 512, "avx2": 256}.get(PATH or "", 128)
 REGISTERS = 32 if PATH == "avx512" or "neon" in FEATURES else 16  # vector registers

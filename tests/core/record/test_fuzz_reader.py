@@ -2,6 +2,7 @@
 InputError (header) or a damaged tail (steps), never another exception."""
 
 import json
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -9,8 +10,12 @@ from hypothesis import strategies as st
 from vgrad.core.config import Config
 from vgrad.core.errors import InputError
 from vgrad.core.record.format import run_header
-from vgrad.core.record.reader import read_run
+from vgrad.core.record.reader import LineParser, read_run
+from vgrad.core.run.board import Board
+from vgrad.core.run.follow_runner import FollowRunner, plan
 from vgrad.core.spec import parse_net
+from vgrad.core.text import printable
+from vgrad.tui.watch_command import record_line
 
 SPECS = (parse_net("784-30-30-10"),)
 HEADER = run_header(SPECS, Config(epochs=5), "mnist", {"probe": 1000})
@@ -74,3 +79,40 @@ def test_any_value_in_a_step_line_is_a_damaged_tail_at_worst(tmp_path, key, valu
     assert recording is not None and len(recording.steps) in (1, 2)
     for step in recording.steps:
         assert 0 <= step.epoch <= 5 and len(step.speed) == 2
+
+
+NAMES = [f"layer.{i}" for i in range(12)]
+WATCHED = json.dumps({"type": "run", "format": 2, "vgrad": "x", "source": "test",
+                      "nets": [{"id": 0, "name": "m", "layers": NAMES}]})
+DEEP_STEP = {"type": "step", "net": 0, "step": 1, "speed": [0.1] * 12, "neurons": [[0.1]] * 12, "cost": 1.0}
+LINES = st.binary(max_size=200) | st.text(max_size=60).map(str.encode) | JSON.map(lambda v: json.dumps(v).encode())
+LISTS = st.lists(st.none() | st.floats() | st.lists(st.floats(allow_nan=False), max_size=7), max_size=14)
+
+
+@SETTINGS
+@given(lines=st.lists(LINES, max_size=6))
+def test_any_bytes_after_a_header_parse_to_records_or_one_printable_reason(lines):
+    parser = LineParser(Path("run.jsonl"), WATCHED)
+    batch = parser.parse(line.replace(b"\n", b" ") for line in lines)
+    if batch.problem is not None:
+        assert printable(batch.problem[1]) == batch.problem[1]
+
+
+@SETTINGS
+@given(key=st.sampled_from(["speed", "neurons", "weight_grad"]), values=LISTS, layers=st.sampled_from([None, "all",
+                                                                                                      "0,-1,mid"]))
+def test_any_list_in_a_deep_models_step_reaches_the_watch_or_is_one_failure(tmp_path, key, values, layers):
+    """A short `neurons` once raised IndexError in the poller; now every record the reader lets
+    through can be projected, published and printed in one line."""
+    path = tmp_path / "run.jsonl"
+    path.write_text("\n".join([WATCHED, json.dumps(DEEP_STEP), json.dumps({**DEEP_STEP, "step": 2, key: values})])
+                    + "\n")
+    specs, files = plan([path], layers)
+    board = Board(specs, 0)
+    lines: list[str] = []
+    runner = FollowRunner(files, board, layers=layers,
+                          listener=lambda p, record, spec: lines.append(record_line(p, record, spec)))
+    runner.poll()
+    net = board.snapshot().nets[0]
+    assert len(lines) in (1, 2) and all("\n" not in line for line in lines)
+    assert net.state == ("running" if len(lines) == 2 else "error")

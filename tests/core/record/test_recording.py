@@ -1,6 +1,8 @@
 """The JSONL run file: written as a run goes, read back whole or as a valid prefix."""
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 
 from vgrad.core.config import Config
 from vgrad.core.errors import InputError
+from vgrad.core.guard import Output
 from vgrad.core.record.format import RESTART, run_header
 from vgrad.core.record.reader import read_run
 from vgrad.core.record.step import StepRecord
@@ -43,15 +46,18 @@ def test_a_complete_run_reads_back_exactly(tmp_path):
     assert recording.warning is None
     assert recording.specs == SPECS and recording.config.n_epochs == 3
     assert recording.steps_of(1) == [step(1, e) for e in range(3)]
-    assert recording.events[0]["kind"] == "diverged" and recording.end["status"] == "complete"
+    assert recording.events[0].kind == "diverged" and recording.end.status == "complete"
 
 
-def test_every_line_is_flushed_as_written(tmp_path):
+def test_every_line_reaches_the_disk_while_the_run_goes_on(tmp_path):
     path = tmp_path / "run.jsonl"
     recorder = JsonlRecorder(path, run_header(SPECS, Config(), "mnist", {}))
     recorder.step(step(0, 0))
-    lines = path.read_text().splitlines()
-    assert [json.loads(line)["type"] for line in lines] == ["run", "step"]
+    deadline = time.monotonic() + 30   # within WRITE_PAUSE_S; the deadline only guards against a hang
+    while len(path.read_text().splitlines()) < 2:
+        assert time.monotonic() < deadline, "the step never reached the disk"
+        time.sleep(0.01)
+    assert [json.loads(line)["type"] for line in path.read_text().splitlines()] == ["run", "step"]
     recorder.close()
 
 
@@ -116,25 +122,15 @@ def test_csv_has_one_row_per_step_and_a_column_per_layer(tmp_path):
     assert rows[1].endswith(",0.5,0.5,") and len(rows) == 3
 
 
-def test_a_failing_disk_is_reported_and_never_raises(tmp_path):
-    recorder = JsonlRecorder(tmp_path / "run.jsonl", run_header(SPECS, Config(), "mnist", {}))
-
-    class FullDisk:
-        closed = False
-
-        def write(self, text):
-            raise OSError(28, "No space left on device")
-
-        def flush(self):
-            pass
-
-        def close(self):
-            pass
-
-    recorder._file = FullDisk()
+def test_a_failing_destination_is_reported_and_never_raises(tmp_path):
+    read, write = os.pipe()
+    os.close(read)   # every write now fails (EPIPE)
+    recorder = JsonlRecorder(Output(tmp_path / "run.jsonl", write, created=False),
+                             run_header(SPECS, Config(), "mnist", {}))
     recorder.step(step(0, 0))
     recorder.step(step(0, 1))
-    assert "No space left on device" in recorder.failure
+    recorder.end("complete", 1.0)
+    assert "writing failed (Broken pipe)" in recorder.failure and "4 lines not written" in recorder.failure
 
 
 def test_format_1_files_still_read():
@@ -144,7 +140,7 @@ def test_format_1_files_still_read():
 
 def test_a_new_header_names_each_nets_layers(tmp_path):
     header = run_header(SPECS, Config(), "mnist", {})
-    assert header["format"] == 2
+    assert header["format"] == 3
     assert [net["layers"] for net in header["nets"]] == [[f"h{k + 1}" for k in range(spec.hidden)]
                                                          for spec in SPECS]
 

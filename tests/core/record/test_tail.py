@@ -2,6 +2,7 @@
 a late file, a silent writer, a file that is not a run, and a writer thread feeding the board."""
 
 import json
+import os
 import threading
 import time
 
@@ -77,7 +78,7 @@ def test_a_truncated_or_replaced_file_is_a_new_run(tmp_path, how):
     else:                                       # rewritten in place, longer than before
         path.write_bytes(new)
     items = follower.poll()
-    assert isinstance(items[0], Started) and items[0].again and items[0].parser.specs[0].name == "second"
+    assert isinstance(items[0], Started) and items[0].again and items[0].specs[0].name == "second"
     assert steps(items) == [0, 1, 2]
 
 
@@ -145,7 +146,7 @@ def test_a_deep_models_records_reach_the_board_projected(tmp_path):
     FollowRunner(files, board, layers="0,1,mid,-2,-1").poll()
     net = board.snapshot().nets[0]
     assert net.spec.layer_names == ("layers.0", "layers.1", "layers.6", "layers.10", "layers.11")
-    assert net.spec.widths.endswith("5 of 12 layers") and net.latest.speed == (1.0, 2.0, 7.0, 11.0, 12.0)
+    assert net.spec.title.endswith("5 of 12 layers") and net.latest.speed == (1.0, 2.0, 7.0, 11.0, 12.0)
 
 
 def test_more_than_four_panels_are_refused(tmp_path):
@@ -197,3 +198,104 @@ def test_a_writer_thread_feeds_the_board_record_by_record(tmp_path):
     finally:
         runner.stop()
         runner.join()
+
+
+def poll_within(follower, timeout=30.0):
+    """follower.poll() on a thread: the deadline only guards against a poll that blocks for ever."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(follower.poll()), daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), "poll blocked"
+    return result[0]
+
+
+def test_a_fifo_is_refused_at_once_never_opened(tmp_path):
+    """open() on a FIFO blocks until a writer comes: a watch on one froze every panel."""
+    fifo = tmp_path / "run.jsonl"
+    os.mkfifo(fifo)
+    items = poll_within(Follower(fifo))
+    assert len(items) == 1 and isinstance(items[0], Failed)
+    assert items[0].message == f"run file {fifo}: is a FIFO, not a run file"
+
+
+def test_a_followed_symlink_retargeted_to_a_fifo_fails_without_blocking(tmp_path):
+    run, fifo, link = tmp_path / "run.jsonl", tmp_path / "pipe", tmp_path / "link.jsonl"
+    run.write_bytes(header() + step_line(0))
+    os.mkfifo(fifo)
+    link.symlink_to(run)
+    follower = Follower(link)
+    assert steps(poll_within(follower)) == [0]
+    link.unlink()
+    link.symlink_to(fifo)
+    items = poll_within(follower)
+    assert [type(item) for item in items] == [Failed] and "FIFO" in items[0].message
+    assert poll_within(follower) == []                      # said once
+
+
+def test_a_folder_is_named_as_one(tmp_path):
+    items = Follower(tmp_path).poll()
+    assert [item.message for item in items] == [f"run file {tmp_path}: is a folder, not a run file"]
+
+
+def test_a_file_rewritten_in_place_with_the_same_header_is_a_new_run(tmp_path):
+    """The same model run again into the same file: never a continuation of the old run."""
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(header() + step_line(0) + step_line(1))
+    follower = Follower(path)
+    assert steps(follower.poll()) == [0, 1]
+    with open(path, "r+b") as file:                   # same inode, same header, longer than before
+        file.write(header() + step_line(0, value=0.25) + step_line(1, value=0.25) + step_line(2, value=0.25))
+    items = follower.poll()
+    assert isinstance(items[0], Started) and items[0].again
+    assert steps(items) == [0, 1, 2] and {item.speed[0] for item in items if isinstance(item, StepRecord)} == {0.25}
+
+
+def test_a_read_error_mid_follow_fails_naming_the_file(tmp_path, monkeypatch):
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(header() + step_line(0))
+    follower = Follower(path)
+    assert steps(follower.poll()) == [0]
+    append(path, step_line(1))
+
+    def broken(size=-1):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(follower._file, "read", broken)
+    items = follower.poll()
+    assert [item.message for item in items] == [f"run file {path}: cannot read (Input/output error)"]
+
+
+def test_a_step_shorter_than_the_layers_is_a_damaged_line_not_an_index_error(tmp_path):
+    """Twelve layers shown as 0,1,mid,-2,-1: a record with one neuron list once raised IndexError
+    in the poller (the watch dashboard froze without a word)."""
+    names = [f"l{i}" for i in range(12)]
+    path = tmp_path / "run.jsonl"
+    short = json.dumps({"type": "step", "net": 0, "step": 1, "speed": [0.5] * 12, "neurons": [[0.1]],
+                        "cost": 1.0}).encode() + b"\n"
+    path.write_bytes(header(names) + step_line(0, layers=12) + short)
+    specs, files = plan([path])
+    board = Board(specs, 0)
+    runner = FollowRunner(files, board)
+    runner.poll()
+    net = board.snapshot().nets[0]
+    assert net.state == "error" and net.latest.step == 0
+    assert net.message == f"run file {path}: line 3 has 1 neuron lists for a net with 12 layers"
+
+
+def test_a_fault_while_polling_is_shown_on_every_panel_not_a_silently_dead_poller(tmp_path, monkeypatch):
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(header() + step_line(0))
+    specs, files = plan([path])
+    board = Board(specs, 0)
+    runner = FollowRunner(files, board)
+
+    def fault():
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(files[0].follower, "poll", fault)
+    files[0].pending = []
+    runner._tick(0.05)
+    net = board.snapshot().nets[0]
+    assert net.state == "error" and net.message == "watch stopped reading: RuntimeError: injected"
+    assert runner.crash == net.message

@@ -1,4 +1,4 @@
-"""Replaying a recorded run into a Board: rate, speed, pause/step, jumps and final states."""
+"""Replaying a recorded run into a Board: rate, tempo, pause/step, jumps and final states."""
 
 import time
 from pathlib import Path
@@ -8,7 +8,7 @@ import pytest
 from vgrad.core.record.reader import read_run
 from vgrad.core.run.board import Board
 from vgrad.core.run.controls import Controls, ReplayControls
-from vgrad.core.run.replay import CUT_SHORT, SPEEDS, Replayer
+from vgrad.core.run.replay import CUT_SHORT, TEMPOS, Replayer
 from vgrad.core.run.runner import Runner
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
@@ -51,28 +51,28 @@ def test_a_diverged_net_stops_early_with_its_reason():
     assert len(leaky.history) < len(sigmoid.history)
 
 
-def test_advance_plays_rate_times_speed_records_per_second():
+def test_advance_plays_rate_times_tempo_records_per_second():
     replay, board = replayer(rate=10.0)
     assert replay.advance(0.5) == 5
     assert [net.latest.step for net in board.snapshot().nets] == [4, 4, 4]
     replay.faster()
-    assert replay.speed == 2.0
+    assert replay.tempo == 2.0
     assert replay.advance(0.5) == 10
     replay.slower()
     replay.slower()
-    assert replay.speed == 0.5
+    assert replay.tempo == 0.5
     assert replay.advance(0.1) == 0
     assert replay.advance(0.1) == 1  # fractions carry over
 
 
-def test_speed_stays_within_its_ladder():
+def test_tempo_stays_within_its_ladder():
     replay, _ = replayer()
     for _ in range(20):
         replay.faster()
-    assert replay.speed == SPEEDS[-1]
+    assert replay.tempo == TEMPOS[-1]
     for _ in range(20):
         replay.slower()
-    assert replay.speed == SPEEDS[0]
+    assert replay.tempo == TEMPOS[0]
 
 
 def test_pause_holds_and_step_adds_exactly_one_record():

@@ -53,7 +53,7 @@ def test_runs_every_net_to_done_and_records_it(mnist, tmp_path):
     assert [net.latest.epoch for net in view.nets] == [4, 4]
     recording = read_run(tmp_path / "run.jsonl")
     assert recording.warning is None and len(recording.steps) == 10
-    assert sorted(e["net"] for e in recording.events if e["kind"] == "done") == [0, 1]
+    assert sorted(e.net for e in recording.events if e.kind == "done") == [0, 1]
 
 
 def test_pause_holds_every_net_and_step_advances_each_by_one():
@@ -218,7 +218,7 @@ def test_a_failed_compile_is_an_error_on_every_net_and_in_the_recording(tmp_path
     assert {net.state for net in board.snapshot().nets} == {NetState.ERROR}
     assert "no LLVM today" in board.snapshot().nets[0].message and "RuntimeError" in runner.errors[1]
     events = read_run(tmp_path / "run.jsonl").events
-    assert [(event["net"], event["kind"]) for event in events] == [(0, "error"), (1, "error")]
+    assert [(event.net, event.kind) for event in events] == [(0, "error"), (1, "error")]
 
 
 def test_a_sink_that_fails_becomes_a_notice_and_training_goes_on():

@@ -8,7 +8,8 @@ from vgrad.core.config import Config
 from vgrad.core.engine.batchnorm_reference import reference_bn_backward
 from vgrad.core.spec import parse_net
 from vgrad.core.train.batchnorm_trainer import BatchNormTrainer
-from vgrad.core.train.trainer import Trainer, make_trainer, run_experiment
+from vgrad.core.train.experiment import make_trainer, run_experiment
+from vgrad.core.train.trainer import Trainer
 
 DEEP_DIGITS = "64-20-20-20-10"
 

@@ -8,7 +8,8 @@ from vgrad.core.data import one_hot
 from vgrad.core.engine.net import make_layout, reference_backward
 from vgrad.core.lab.book import BOOK_NETS
 from vgrad.core.spec import parse_net
-from vgrad.core.train.trainer import Trainer, run_experiment
+from vgrad.core.train.experiment import run_experiment
+from vgrad.core.train.trainer import Trainer
 
 
 def records(spec, data, **config):

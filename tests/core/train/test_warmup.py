@@ -16,7 +16,7 @@ from vgrad.core.data import load_dataset
 from vgrad.core.engine import kernels
 from vgrad.core.spec import parse_net
 from vgrad.core.train import warmup
-from vgrad.core.train.trainer import run_experiment
+from vgrad.core.train.experiment import run_experiment
 from vgrad.core.train.warmup import off_the_main_thread
 from vgrad.core.train.warmup_helper import ORPHANED
 

@@ -57,7 +57,7 @@ def test_a_bias_free_model_opens_on_the_weight_lens_unless_its_file_says_otherwi
     free = StepRecord(net=0, epoch=0, step=0, speed=(None, None), neurons=((), ()), cost=1.0, weight_grad=(1.0, 2.0))
     assert default_lens(spec, [free]) == WEIGHT
     assert default_lens(spec, [RECORD]) == BIAS
-    assert default_lens(replace(spec, lens="bias"), [free]) == BIAS
+    assert default_lens(replace(spec, lens="weight"), [RECORD]) == WEIGHT        # a format 3 header says so
     assert default_lens(parse_net("4-3-3-2")) == BIAS
 
 
