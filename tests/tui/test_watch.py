@@ -295,3 +295,22 @@ def test_quitting_the_dashboard_names_each_file_that_failed_and_exits_2(tmp_path
     assert watch_command.run_watch(board, runner, title="vgrad") == 2
     assert capsys.readouterr().err.splitlines() == [
         f"vgrad-tui: error: run file {bad}: not a vgrad run (line 1 is not a {{\"type\": \"run\"}} header)"]
+
+
+def test_o_puts_a_watched_models_output_layer_into_the_headline_and_out_again(tmp_path, drive):
+    board, runner = watching([deep_model(tmp_path / "deep.jsonl", layers=3, steps=2)])
+    runner.poll()
+    app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
+
+    async def scenario(pilot):
+        app_.poll(force=True)
+        await pilot.pause()
+        panel = app_.panels[0]
+        assert str(panel.border_subtitle).startswith("b.0.linear → b.1.linear = ")
+        await pilot.press("o")
+        await pilot.pause()
+        assert str(panel.border_subtitle).startswith("b.0.linear → head = ")
+        await pilot.press("o")
+        await pilot.pause()
+        assert str(panel.border_subtitle).startswith("b.0.linear → b.1.linear = ")
+    drive(app_, scenario)
