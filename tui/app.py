@@ -206,12 +206,14 @@ class VgradApp(App[None]):
         self._arrange(self.size)
 
     def _choose_lens(self, view: BoardView) -> None:
-        """Open on the lens the files say (format 3) or need: the weight lens when no watched layer
-        has a bias gradient. Chosen once, when the first records are in."""
-        if self._lens_chosen or not any(net.history for net in view.nets):
+        """Open on the lens the files say (format 3) or need: the weight lens when every net's
+        first record has no bias gradient. Chosen once, when every net has records
+        (until then, and after, a panel whose net never measured the lens shows its own)."""
+        nets = view.nets            # a file still awaited counts: its model may have biases
+        if self._lens_chosen or not nets or not all(net.history for net in nets):
             return
         self._lens_chosen = True
-        lenses = {default_lens(net.spec, net.history[:1]) for net in view.nets if net.history}
+        lenses = {default_lens(net.spec, net.history[:1]) for net in nets}
         chosen = WEIGHT if lenses == {WEIGHT} else BIAS
         if chosen != self.lens:
             self.set_reactive(VgradApp.lens, chosen)

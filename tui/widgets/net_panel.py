@@ -142,7 +142,7 @@ class NetPanel(Vertical):
         parts = [self.spec_title]
         if self.shown != BIAS:
             parts.append(LENSES[self.shown].title + (" (no bias gradients)" if self.bias_free else ""))
-        if self.fold:
+        if self.fold and self.foldable:
             parts.append("blocks folded")
         self.border_title = Content(" · ".join(parts))
 

@@ -18,12 +18,13 @@ from textual_plotext import PlotextPlot
 from vgrad.core.run.board import BoardView, NetView
 from vgrad.core.view.lens import BIAS, LENSES, shown_lens
 from vgrad.core.view.scale import SpeedScale, shared_scale
-from vgrad.core.view.series import Series, panel_series
+from vgrad.core.view.series import Series, grouped, panel_series
 from vgrad.core.view.summary import ZERO_FLOOR, smoothed_headline
 from vgrad.tui.widgets.log_sparkline import run_steps
 from vgrad.tui.widgets.status_line import state_text
 
 REDRAW_SECONDS = 0.25
+MAX_LINES = 16                # a deeper model's chart draws its first, last hidden and output layers
 BAND_COLOUR = (80, 80, 80)    # a smoothed line's raw min–max, faint behind it
 # one colour per hidden layer as RGB (Okabe-Ito), so the chart and its caption agree on any terminal theme
 LAYER_COLOURS = ((86, 180, 233), (230, 159, 0), (0, 158, 115), (204, 121, 167), (240, 228, 66),
@@ -71,6 +72,16 @@ def step_ticks(last: int, count: int = 5) -> list[int]:
     size = 10 ** math.floor(math.log10(raw))
     step = min((size * m for m in (1, 2, 5, 10)), key=lambda candidate: abs(candidate - raw))
     return list(range(0, last + 1, max(1, int(step))))
+
+
+def few_lines(data: Series, spec) -> Series:
+    """A deep model's chart: the rows its headline compares and the last (its output), not a
+    line per layer (the panels' heatmap shows every layer)."""
+    if data.rows <= MAX_LINES:
+        return data
+    last_hidden = max(0, min(data.rows, len(spec.hidden_layers)) - 1)
+    rows = sorted({0, last_hidden, data.rows - 1})
+    return grouped(data, [(data.names[row], (row,)) for row in rows])
 
 
 class SpeedPlot(PlotextPlot):
@@ -158,7 +169,7 @@ class PlotScreen(Screen[None]):
         self._scale = scale
         for net in view.nets:
             shown = shown_lens(net.spec, net.history, lens)     # a bias-free model: its own lens
-            data = panel_series(net.history, net.spec, shown, smoothed=smoothed)
+            data = few_lines(panel_series(net.history, net.spec, shown, smoothed=smoothed), net.spec)
             self.query_one(f"#caption-{net.index}", Static).update(caption(net, (shown, *look[1:]), data.names))
             self.query_one(f"#plot-{net.index}", SpeedPlot).show(net, scale, data)
 
