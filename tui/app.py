@@ -39,6 +39,11 @@ MAX_POLL_HZ = 20.0
 QUIT_JOIN_SECONDS = 0.5
 REPLAY_ACTIONS = ("faster", "slower", "jump_start", "jump_end")
 TRAINING_ACTIONS = ("restart",)               # only a run this process trains starts again
+WATCH_WORDS = {"toggle_pause": "pause the display (the writers go on); end: back to live",
+               "plot": "the figure: each layer against steps, log axis",
+               "quit": "quit and print each file's summary", "interrupt": "quit with status 130"}
+REPLAY_WORDS = {"toggle_pause": "pause or resume the playback", "step": "while paused: one more record",
+                "quit": "quit and print the run's summary", "interrupt": "quit with status 130"}
 DEFAULT_SMOOTH = 20                           # records the s key averages over unless --smooth says
 UI_CPU_SHARE = 0.06           # while nets just run, redraws keep the UI thread near 6% of a core
 CPU_DECAY = 0.8               # the UI's measured CPU share follows the last ~5 polls
@@ -296,8 +301,9 @@ class VgradApp(App[None]):
         return True
 
     def key_list(self) -> list[tuple[str, str]]:
-        """(key, description) of every binding that works here."""
-        return [(binding.key_display or binding.key, binding.tooltip or binding.description)
+        """(key, description) of every binding that works here, in the words of this screen."""
+        words = {"watch": WATCH_WORDS, "replay": REPLAY_WORDS}.get(self.kind, {})
+        return [(binding.key_display or binding.key, words.get(binding.action, binding.tooltip or binding.description))
                 for binding in self.BINDINGS if self.offers(binding.action)]
 
     def action_toggle_pause(self) -> None:

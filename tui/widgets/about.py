@@ -4,7 +4,7 @@ or a watch of files other processes write."""
 from __future__ import annotations
 
 from vgrad.core.lab.book import ADJACENT_RATIO
-from vgrad.core.view.lens import HEALTHY_UPDATE, UPDATE_BAND
+from vgrad.core.view.lens import HEALTHY_UPDATE, UPDATE_BAND, power
 from vgrad.core.view.summary import ZERO_FLOOR
 
 NUMBERS = (
@@ -13,7 +13,7 @@ NUMBERS = (
     "it means nothing). The bottom border holds the headline: the first hidden layer against the last, "
     "h1:h4 = 1:N when the first learns 1/N as fast. ≈0 (drawn ·) is a value under {floor:g}: underflow. "
     "w cycles the lenses the file has: s_l = ‖∂C/∂b‖ (the book's), ‖∂C/∂W‖ (sees what batch norm does), "
-    "the update ratio ‖Δθ‖/‖θ‖ (about {healthy:g} is healthy; ↓ under {low:g} barely moves, ↑ over {high:g} "
+    "the update ratio ‖Δθ‖/‖θ‖ (about {healthy} is healthy; ↓ under {low} barely moves, ↑ over {high} "
     "thrashes) and the fraction of saturated or dead units (the headline names the worst layer). "
     "s averages over N records; f folds repeated blocks (root-sum-square of their norms)."
 )
@@ -30,5 +30,5 @@ WATCH = ("Files other processes write (vgrad.watch, vgrad.Recorder, --record), f
 def about_text(kind: str) -> str:
     """The help text for a "live", "replay" or "watch" screen."""
     lead = {"watch": WATCH, "replay": REPLAY}.get(kind, LIVE)
-    return lead + NUMBERS.format(ratio=ADJACENT_RATIO.median, floor=ZERO_FLOOR, healthy=HEALTHY_UPDATE,
-                                 low=UPDATE_BAND[0], high=UPDATE_BAND[1])
+    return lead + NUMBERS.format(ratio=ADJACENT_RATIO.median, floor=ZERO_FLOOR, healthy=power(HEALTHY_UPDATE),
+                                 low=power(UPDATE_BAND[0]), high=power(UPDATE_BAND[1]))
