@@ -1,4 +1,6 @@
-"""The weight lens (`w`): the dashboard shows ‖∂C/∂W^l‖ instead of s_l, and says so."""
+"""The lenses (`w`): s_l, ‖∂C/∂W^l‖, the update ratio and the saturated/dead fraction; each panel says which."""
+
+import pytest
 
 from vgrad.core.view.lens import WEIGHT
 from vgrad.core.view.summary import speed_text
@@ -45,11 +47,13 @@ def test_the_saturation_lens(snap_compare, replay_app):
     assert snap_compare(replay_app("lenses_mlp.jsonl"), press=["w", "w", "w"], terminal_size=(120, 40))
 
 
+@pytest.mark.slow  # 2-3 s: a Textual pilot drives several keys or a plot
 def test_the_smoothed_plot(snap_compare, replay_app):
     """s then p: the moving average over 20 records, the raw min–max band faint behind, the caption says EMA 20."""
     assert snap_compare(replay_app("lenses_mlp.jsonl"), press=["s", "p"], terminal_size=(120, 40))
 
 
+@pytest.mark.slow  # 2-3 s: a Textual pilot drives several keys or a plot
 def test_w_cycles_every_lens_the_file_has_and_the_plot_follows(replay_app, drive):
     app = replay_app("lenses_mlp.jsonl")
 

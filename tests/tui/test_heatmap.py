@@ -1,5 +1,7 @@
 """Every layer of a deep model in one view: the heatmap, binned to fit, folded and unfolded."""
 
+import pytest
+
 from vgrad.core.view.lens import WEIGHT
 from vgrad.tui.widgets.heatmap import line_groups, line_label
 
@@ -46,6 +48,7 @@ def test_a_500_layer_model_folded_into_blocks(snap_compare, replay_app):
     assert snap_compare(replay_app("deep500.jsonl"), press=["f"], terminal_size=(120, 40))
 
 
+@pytest.mark.slow  # 2-3 s: a Textual pilot drives several keys or a plot
 def test_a_ten_thousand_layer_model_opens_as_one_heatmap(tmp_path, drive):
     """No widget per layer: 10,000 layers binned to the lines of a 100x30 terminal, both ends named."""
     import json

@@ -127,6 +127,7 @@ def test_a_live_file_beside_a_built_in_recording(snap_compare, tmp_path):
     assert snap_compare(app_, terminal_size=(120, 36))
 
 
+@pytest.mark.slow  # 2-3 s: a Textual pilot drives several keys or a plot
 def test_a_fifty_layer_model_opens_as_a_heatmap_and_m_gives_rows_that_scroll(tmp_path, drive):
     """Deeper than HEATMAP_DEPTH: one heatmap line per layer, first and last in view; `m`: a sparkline
     row per layer, the panels scroll, and the last layer's row can be scrolled into view."""
@@ -297,6 +298,7 @@ def test_quitting_the_dashboard_names_each_file_that_failed_and_exits_2(tmp_path
         f"vgrad-tui: error: run file {bad}: not a vgrad run (line 1 is not a {{\"type\": \"run\"}} header)"]
 
 
+@pytest.mark.slow  # 2-3 s: a Textual pilot drives several keys or a plot
 def test_o_puts_a_watched_models_output_layer_into_the_headline_and_out_again(tmp_path, drive):
     board, runner = watching([deep_model(tmp_path / "deep.jsonl", layers=3, steps=2)])
     runner.poll()
