@@ -16,7 +16,7 @@ from textual.widgets import Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from vgrad.core.run.board import BoardView, NetView
-from vgrad.core.view.lens import BIAS, LENSES, shown_lens
+from vgrad.core.view.lens import BIAS, HEALTHY_UPDATE, LENSES, shown_lens
 from vgrad.core.view.scale import SpeedScale, shared_scale
 from vgrad.core.view.series import Series, grouped, panel_series
 from vgrad.core.view.summary import ZERO_FLOOR, smoothed_headline
@@ -25,7 +25,8 @@ from vgrad.tui.widgets.status_line import state_text
 
 REDRAW_SECONDS = 0.25
 MAX_LINES = 16                # a deeper model's chart draws its first, last hidden and output layers
-BAND_COLOUR = (80, 80, 80)    # a smoothed line's raw min–max, faint behind it
+BAND_COLOUR = (80, 80, 80)    # a smoothed line's raw min–max, faint behind it; the update ratio's band edges
+HEALTHY_COLOUR = (0, 120, 80)  # the healthy update ratio, 1e-3
 # one colour per hidden layer as RGB (Okabe-Ito), so the chart and its caption agree on any terminal theme
 LAYER_COLOURS = ((86, 180, 233), (230, 159, 0), (0, 158, 115), (204, 121, 167), (240, 228, 66),
                  (0, 114, 178), (213, 94, 0), (200, 200, 200))
@@ -94,6 +95,10 @@ class SpeedPlot(PlotextPlot):
         history = net.history
         data = panel_series(history, net.spec, BIAS) if data is None else data
         x = [record.step for record in history]
+        band = LENSES[data.lens].band
+        if band is not None:            # the update ratio's healthy band: 1e-4 … 1e-2 around 1e-3
+            for edge in (*band, HEALTHY_UPDATE):
+                plt.hline(math.log10(edge), color=BAND_COLOUR if edge in band else HEALTHY_COLOUR)
         bands = [] if data.low is None or data.high is None else [data.low, data.high]
         for layer in range(data.rows):    # smoothed: the raw min–max band first, faint, behind every line
             for band in bands:
