@@ -134,9 +134,11 @@ def watch_table(result: dict) -> Table | None:
             ("vgrad.watch, every=1", f"{step['every_1'] * 1e3:.2f}", f"{extra['every_1']:+.1f} %",
              f"{in_log['every_1']:.1f} %"),
             ("vgrad.watch, every=10", f"{step['every_10'] * 1e3:.2f}", f"{extra['every_10']:+.1f} %",
-             f"{in_log['every_10']:.1f} %"))
+             f"{in_log['every_10']:.1f} %"),
+            *((("optimizer= + activations, every=10", f"{step['full_10'] * 1e3:.2f}",
+                f"{extra['full_10']:+.1f} %", "in the step"),) if "full_10" in step else ()))
     return Table(f"vgrad.watch on a PyTorch MLP {watch['net']}, batch {watch['batch']}, 1 thread "
-                 f"({watch['windows']} rounds of three alternating windows of {watch['steps_per_window']} steps; "
+                 f"({watch['windows']} rounds of {len(step)} alternating windows of {watch['steps_per_window']} steps; "
                  "extra: the median round's ratio to its unwatched window)",
                  ("", "ms per step (CPU)", "extra", "in watch.log"), rows,
                  caption=f"a written record reaches the board in {latency['median_s'] * 1e3:.0f} ms "

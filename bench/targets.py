@@ -122,9 +122,23 @@ def _watch_targets(watch: dict | None) -> list[Target]:
             Target("watch_every_10", "vgrad.watch every=10: extra training-step time ≤ 1 %",
                    watch["extra_percent"]["every_10"], 1.0, "%", higher_is_better=False,
                    note=f"{note}; watch.log itself {in_log['every_10']:.1f} % of a step"),
+            Target("watch_full_10", "vgrad.watch optimizer= + update ratio + activations, every=10: extra ≤ 2 %",
+                   watch["extra_percent"]["full_10"], 2.0, "%", higher_is_better=False,
+                   note=f"{note}; recorded inside optimizer.step()"),
+            *_watch_memory_target(watch.get("memory")),
             Target("watch_latency", "vgrad-tui watch: a written record on screen ≤ 0.5 s",
                    latency["max_s"] + latency["frame_s"], 0.5, "s", higher_is_better=False,
                    note=f"worst of {latency['records']} to the board, plus one frame")]
+
+
+def _watch_memory_target(memory: dict | None) -> list[Target]:
+    """A recorded step's extra peak memory with everything on, in copies of the parameters (Linux)."""
+    if memory is None:
+        return []
+    return [Target("watch_memory", "vgrad.watch: a recorded step's extra peak memory ≤ one copy of the parameters",
+                   memory["peak_copies"], 1.0, "x", higher_is_better=False,
+                   note=f"peak resident memory beyond an unwatched step's (median of {memory['rounds']}); "
+                        f"{memory['left_copies']:+.2f} copies still resident after it")]
 
 
 def failed(result: dict) -> list[str]:

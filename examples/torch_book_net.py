@@ -67,7 +67,9 @@ def train(path: str, epochs: int = 3, every: int = 10, overwrite: bool = False) 
                                  {"params": [m.bias for m in linears], "weight_decay": 0.0}], lr=ETA)
     generator = torch.Generator().manual_seed(0)
     step = 0
-    with vgrad.watch(model, path, every=every, name="book net (PyTorch)", overwrite=overwrite) as watcher:
+    # recorded at optimizer.step(): s_l, ‖Δθ‖/‖θ‖ per layer, and the saturated sigmoids of each hidden layer
+    with vgrad.watch(model, path, optimizer=optimizer, every=every, activations=True, name="book net (PyTorch)",
+                     overwrite=overwrite) as watcher:
         for epoch in range(epochs):
             order = torch.randperm(len(x), generator=generator)
             for first in range(0, len(x), BATCH):
@@ -77,8 +79,8 @@ def train(path: str, epochs: int = 3, every: int = 10, overwrite: bool = False) 
                 loss.backward()
                 with torch.no_grad():   # at each epoch's start (a step every divides, for every ≤ 400)
                     accuracy = (model(test_x).argmax(1) == test_y).double().mean() if first == 0 else None
-                watcher.log(step, loss=loss, accuracy=accuracy)
                 optimizer.step()
+                watcher.log(step, loss=loss, accuracy=accuracy)   # after the step: to that step's record
                 step += 1
             print(f"epoch {epoch + 1}/{epochs} done, {step} steps")
 

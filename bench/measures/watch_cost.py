@@ -1,11 +1,14 @@
 """What `vgrad.watch` costs the training it watches, and how soon `vgrad-tui watch` shows a record.
 
 Overhead: a PyTorch MLP 784-256×8-10 (8 hidden layers of 256, sigmoid) at batch 64 on one
-CPU thread, training steps timed (this thread's CPU time) in rounds of three short windows: without a
-watcher, with `every=1` and with `every=10`, each first in turn, so the three share the host's
-load; the extra time per step in % is the median over rounds of a watched window against the
-unwatched one of its round. Latency: a writer appends a record, and the
-time until a FollowRunner polling as `watch` does has put it on the board; the screen
+CPU thread, training steps timed (this thread's CPU time) in rounds of four short windows: without a
+watcher, gradients only with `every=1` and with `every=10` (`log` after backward), and everything
+(`optimizer=`, so the update ratio, and `activations=True`) with `every=10`, each first in turn,
+so the four share the host's load; the extra time per step in % is the median over rounds of a
+watched window against the unwatched one of its round. Memory: the peak resident memory of a
+recorded step with everything on, beyond an unwatched step's, in copies of the parameters, and
+what stays resident after it (Linux: VmHWM reset through /proc/self/clear_refs). Latency: a
+writer appends a record, and the time until a FollowRunner polling as `watch` does has put it on the board; the screen
 adds at most one dashboard frame (1/15 s) on top.
 """
 
@@ -37,7 +40,8 @@ def _mlp(torch):
 def _window(torch, model, optimizer, x, y, steps: int, watcher, first: int) -> tuple[float, float]:
     """CPU seconds of this thread per training step over `steps` steps (watched if `watcher`), and
     of those the seconds inside watcher.log: thread time, so other processes on a shared host do
-    not count."""
+    not count. A watcher with its optimizer records inside optimizer.step(): all of its cost is in
+    the step's time."""
     start, in_log = time.thread_time(), 0.0
     for step in range(first, first + steps):
         optimizer.zero_grad()
@@ -51,10 +55,14 @@ def _window(torch, model, optimizer, x, y, steps: int, watcher, first: int) -> t
     return (time.thread_time() - start) / steps, in_log / steps
 
 
+WATCHED = ("every_1", "every_10", "full_10")
+
+
 def watch_overhead(quick: bool = False) -> dict | None:
-    """Median seconds per step without and with watch (every 1, every 10), the extra in %, and
-    watch.log's own share of a step in % (the direct cost, free of the windows' noise); None when
-    torch cannot be imported."""
+    """Median seconds per step without and with watch (gradients every 1 and every 10, everything
+    every 10), the extra in %, watch.log's own share of a step in % (the direct cost, free of the
+    windows' noise), the memory of a recorded step and the latency; None when torch cannot be
+    imported."""
     try:
         import torch
     except Exception:  # not installed: skipped with a note
@@ -64,28 +72,34 @@ def watch_overhead(quick: bool = False) -> dict | None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        # one model for all three: a watcher only reads the gradients when it logs (no hooks), and
-        # copies of the model would differ in where their tensors lie, which alone moved a step's time
+        # one model for all four: a watcher reads nothing between its records (the full one's
+        # forward hooks exist only during a recorded step's forward), and copies of the model would
+        # differ in where their tensors lie, which alone moved a step's time
         model = _mlp(torch)
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+        optimizers = {name: torch.optim.SGD(model.parameters(), lr=0.01) for name in ("off", *WATCHED)}
         generator = torch.Generator().manual_seed(0)
         x, y = torch.rand(BATCH, 784, generator=generator), torch.randint(0, 10, (BATCH,), generator=generator)
         windows, steps = (QUICK_WINDOWS, QUICK_STEPS) if quick else (WINDOWS, STEPS)
-        times: dict[str, list[float]] = {"off": [], "every_1": [], "every_10": []}
-        in_log: dict[str, list[float]] = {"off": [], "every_1": [], "every_10": []}
+        times: dict[str, list[float]] = {name: [] for name in optimizers}
+        in_log: dict[str, list[float]] = {name: [] for name in optimizers}
         with tempfile.TemporaryDirectory() as folder:
             watchers = {"off": None,
                         "every_1": vgrad.watch(model, Path(folder) / "every1.jsonl", every=1),
-                        "every_10": vgrad.watch(model, Path(folder) / "every10.jsonl", every=10)}
+                        "every_10": vgrad.watch(model, Path(folder) / "every10.jsonl", every=10),
+                        "full_10": vgrad.watch(model, Path(folder) / "full10.jsonl", every=10,
+                                               optimizer=optimizers["full_10"], activations=True)}
+            logged = {name: None if name == "full_10" else watcher for name, watcher in watchers.items()}
             names = list(watchers)
-            for watcher in watchers.values():   # warm up, and compile the CPU norms' kernel
-                _window(torch, model, optimizer, x, y, 1, watcher, 0)
+            for name in names:   # warm up; the full watcher's record falls mid-window from here on, so
+                # its forward hooks are never left on for another window's forwards
+                _window(torch, model, optimizers[name], x, y, 5 if name == "full_10" else 1, logged[name], 0)
             gc.collect()
             gc.disable()   # as timeit does: a collection's pause would land in one window at random
             try:
                 for window in range(windows):
-                    for name in names[window % 3:] + names[:window % 3]:     # each goes first in turn
-                        step_s, log_s = _window(torch, model, optimizer, x, y, steps, watchers[name],
+                    shift = window % len(names)
+                    for name in names[shift:] + names[:shift]:     # each goes first in turn
+                        step_s, log_s = _window(torch, model, optimizers[name], x, y, steps, logged[name],
                                                 window * steps)
                         times[name].append(step_s)
                         in_log[name].append(log_s)
@@ -94,18 +108,70 @@ def watch_overhead(quick: bool = False) -> dict | None:
             for watcher in watchers.values():
                 if watcher is not None:
                     watcher.close()
+            memory = watch_memory(torch, model, x, y, Path(folder) / "memory.jsonl")
     finally:
         torch.set_num_threads(threads)
     median = {name: statistics.median(values) for name, values in times.items()}
     # each window against the unwatched one of its own round: the host's drift cancels out
-    ratios = {name: [watched / off for watched, off in zip(times[name], times["off"])]
-              for name in ("every_1", "every_10")}
+    ratios = {name: [watched / off for watched, off in zip(times[name], times["off"])] for name in WATCHED}
     return {"net": f"784-{WIDTH}x{HIDDEN}-10", "batch": BATCH, "threads": 1, "windows": windows,
             "steps_per_window": steps, "step_s": median,
-            "extra_percent": {name: 100 * (statistics.median(ratios[name]) - 1) for name in ("every_1", "every_10")},
+            "extra_percent": {name: 100 * (statistics.median(ratios[name]) - 1) for name in WATCHED},
             "log_percent": {name: 100 * statistics.median(in_log[name]) / median["off"]
                             for name in ("every_1", "every_10")},
-            "latency": watch_latency(quick)}
+            "memory": memory, "latency": watch_latency(quick)}
+
+
+def _resident() -> tuple[int, int] | None:
+    """(resident, peak resident) bytes of this process (Linux), or None."""
+    try:
+        fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+        return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _reset_peak() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")   # the peak resident memory starts again from now
+        return True
+    except OSError:
+        return False
+
+
+def watch_memory(torch, model, x, y, path: Path, rounds: int = 7) -> dict | None:
+    """The peak resident memory of a training step with everything recorded (optimizer=,
+    activations, every=1) beyond an unwatched step's, and the resident memory left after it, in
+    copies of the parameters (medians over rounds); None where the peak cannot be reset."""
+    import vgrad
+
+    params = sum(p.numel() * p.element_size() for p in model.parameters())
+    plain = torch.optim.SGD(model.parameters(), lr=0.01)
+    watched = torch.optim.SGD(model.parameters(), lr=0.01)
+    watcher = vgrad.watch(model, path, every=1, optimizer=watched, activations=True)
+    peaks: dict[str, list[int]] = {"off": [], "on": []}
+    left: dict[str, list[int]] = {"off": [], "on": []}
+    try:
+        for _ in range(2):   # warm both paths up: the allocator's pools settle
+            _window(torch, model, plain, x, y, 1, None, 0)
+            _window(torch, model, watched, x, y, 1, None, 0)
+        for _ in range(rounds):
+            for name, optimizer in (("off", plain), ("on", watched)):
+                before = _resident()
+                if before is None or not _reset_peak():
+                    return None
+                _window(torch, model, optimizer, x, y, 1, None, 0)
+                after = _resident()
+                if after is None:
+                    return None
+                peaks[name].append(after[1] - before[0])
+                left[name].append(after[0] - before[0])
+    finally:
+        watcher.close()
+    return {"parameter_bytes": params,
+            "peak_copies": (statistics.median(peaks["on"]) - statistics.median(peaks["off"])) / params,
+            "left_copies": (statistics.median(left["on"]) - statistics.median(left["off"])) / params,
+            "rounds": rounds}
 
 
 def watch_latency(quick: bool = False) -> dict:

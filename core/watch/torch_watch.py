@@ -1,244 +1,521 @@
 """`vgrad.watch`: a PyTorch module's per-layer gradient norms, written as a vgrad run file.
 
-Layers are the modules that own parameters directly (nn.Linear, nn.Conv2d, norm layers, …),
-in registration order, named by their qualified names. Per layer: speed = ‖∂L/∂b‖₂ (the
-book's s_l when the loss is the batch mean; None without a bias gradient), weight_grad =
-‖∂L/∂W‖₂ over the layer's other parameters, and the first min(6, width) entries of ∂L/∂b.
-The norms are computed where the tensors live; one host sync per record. On the CPU one compiled
-pass reads every gradient in place (_InMemory). torch is imported here only, when `watch` is called.
+Layers and bias-like parameters: layers.py. Per layer: speed = ‖∂L/∂b‖₂ over its bias-like
+parameters (the book's s_l when the loss is the batch mean; None without one), weight_grad =
+‖∂L/∂W‖₂ over its other parameters, the first min(6, width) entries of ∂L/∂b; with `optimizer=`
+also ‖Δθ‖₂/‖θ‖₂ over all its parameters; with `activations=True` the saturated and dead
+fractions per activation module (activations.py). Norms are computed by torch where the tensors
+live (norms.py), one host transfer per record. torch is imported only when `watch` is called.
+
+When it records:
+- without `optimizer=`: at `watcher.log(step)`, called after `backward()` and before the step:
+  the gradients as they are then (half-accumulated under accumulation, scaled under AMP).
+- with `optimizer=`: at `optimizer.step()` (a step pre-hook), whatever calls it: once per real
+  step under gradient accumulation; under AMP, GradScaler.step calls optimizer.step() only when
+  the gradients are finite and after unscale_, so the gradients are unscaled and a skipped step
+  is not recorded (an optimizer that unscales inside its fused step gets its gradients divided
+  by the scale it is given, and a step it skips is not recorded; between records such a skip
+  counts as a step, to spare a host sync per step). Gradients clipped before the
+  step (clip_grad_norm_ after scaler.unscale_) are recorded clipped: what the step uses.
+  Records are numbered by the optimizer steps the watcher saw, from 0; `log(step, loss=…)`
+  after the step gives the loss and accuracy to that step's record (it ignores `step`); a record
+  nobody logs for is written without them at the next record or at close.
+- Sharded (FSDP2 fully_shard, parameters are DTensors): call `watch` on every rank; each rank
+  sums the squares of its shards (gradients, θ, Δθ), one all-reduce per record, rank 0 writes;
+  no full gradient is gathered. Every rank must step (and log) alike. The neuron bars are the
+  first entries of rank 0's shard of each bias gradient, and activation counts are rank 0's
+  batch. Under DDP gradients are already averaged: watch on rank 0 only.
+
+What it does with a model that changes: see `Watcher`.
 """
 
 from __future__ import annotations
 
-import functools
+import atexit
 import math
+import os
+import warnings
 from pathlib import Path
 
 from vgrad.core.errors import InputError
 from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.watch import values as checks
+from vgrad.core.watch.activations import Activations
+from vgrad.core.watch.layers import ROOT, Layer, default_lens, find_activations, find_layers
+from vgrad.core.watch.norms import Norms, strided, to_host
 from vgrad.core.watch.recorder import Recorder
 
-ROOT = "(root)"   # the name of a model that owns parameters itself
+__all__ = ["ROOT", "Watcher", "watch"]
 
 
-def watch(model, path: str | Path, *, every: int = 1, name: str | None = None,
-          overwrite: bool = False) -> Watcher:
-    """Watch `model` (a torch.nn.Module): call `.log(step)` after `loss.backward()` and before
-    `optimizer.step()`, every step; it records every `every`-th. Use it in a `with` or `.close()`."""
+def watch(model, path: str | Path, *, optimizer=None, every: int = 1, name: str | None = None,
+          overwrite: bool = False, activations: bool = False) -> Watcher:
+    """Watch `model` (a torch.nn.Module). With `optimizer=` it records at every `every`-th
+    optimizer step by itself; without, call `.log(step)` after `loss.backward()` and before
+    `optimizer.step()`. Use it in a `with` or `.close()` it."""
     import torch
 
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"vgrad.watch: model must be a torch.nn.Module, not {type(model).__name__}")
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise InputError(f"vgrad.watch: every={every!r} must be a whole number ≥ 1")
-    layers = [(qualified or ROOT, module) for qualified, module in model.named_modules()
-              if next(iter(module.parameters(recurse=False)), None) is not None]
+    if not isinstance(activations, bool):
+        raise InputError(f"vgrad.watch: activations={activations!r} must be True or False")
+    if optimizer is not None:
+        _check_optimizer(torch, model, optimizer)
+    layers = find_layers(model)
     if not layers:
         raise InputError(f"vgrad.watch: {type(model).__name__} has no parameters: there is no gradient to watch")
-    recorder = Recorder(path, [layer for layer, _ in layers], name=name or type(model).__name__,
-                        overwrite=overwrite, source="vgrad.watch")
-    return Watcher(recorder, [module for _, module in layers], every)
+    found = find_activations(model) if activations else []
+    if activations and not found:
+        raise InputError(f"vgrad.watch: {type(model).__name__} has no activation modules (nn.Sigmoid, nn.Tanh, "
+                         "nn.ReLU, …) to count; activations called as functions cannot be watched")
+    sharded = _sharded(torch, model)
+    recorder = None
+    if not sharded or torch.distributed.get_rank() == 0:
+        recorder = Recorder(path, [layer.name for layer in layers], name=name or type(model).__name__,
+                            overwrite=overwrite, source="vgrad.watch", lens=default_lens(layers),
+                            activations=[n for n, _, _ in found] if found else None,
+                            activation_kinds=[k for _, _, k in found] if found else None)
+    return Watcher(torch, model, recorder, layers, every=every, optimizer=optimizer,
+                   activations=Activations(torch, model, found) if found else None, sharded=sharded)
 
 
 class Watcher:
-    """Reads the gradients of each watched layer when `log` is called."""
+    """Records the watched layers' gradients at `log` or at the optimizer's step.
 
-    def __init__(self, recorder: Recorder, modules: list, every: int) -> None:
-        import torch
+    A model that changes after `watch()`: a layer replaced under the same name (model.fc =
+    nn.Linear(…)) is read from its new parameters; a model cast to another dtype or device is
+    read as it is now; layers added under new names are not recorded (the file's layers are
+    fixed: watch again, with a new file, to see them) and layers removed are recorded as null;
+    each change is warned about once. A shared module is one layer: its gradient is the sum over
+    its uses, as the step sees it. In a process forked after `watch()` the watcher does nothing:
+    only the process that called `watch()` writes the file."""
 
+    def __init__(self, torch, model, recorder: Recorder | None, layers: list[Layer], *, every: int,
+                 optimizer=None, activations: Activations | None = None, sharded: bool = False) -> None:
+        self._torch = torch
         self.recorder = recorder
         self.every = every
-        self._layers = [_split(module) for module in modules]
-        self._biases = [bias for bias, _ in self._layers if bias is not None]
-        self._others = [p for _, others in self._layers for p in others]
-        self._heads = [min(NEURONS_SHOWN, bias.numel()) for bias in self._biases]
-        kinds = {(p.dtype, p.device) for p in self._biases + self._others}
-        self._kind = next(iter(kinds)) if len(kinds) == 1 and _plain(torch, next(iter(kinds))[0]) else None
-        starts = [0]
-        for bias in self._biases:
-            starts.append(starts[-1] + bias.numel())
-        self._head_index = None if self._kind is None else torch.tensor(
-            [start + k for start, count in zip(starts, self._heads) for k in range(count)],
-            dtype=torch.long, device=self._kind[1])
-        on_cpu = self._kind is not None and self._kind[1].type == "cpu" and self._kind[0] in (
-            torch.float32, torch.float64)
-        self._in_memory = _InMemory(self._biases + self._others, self._heads) if on_cpu else None
+        self._model = model
+        self._names = [layer.name for layer in layers]
+        self._layers: list[Layer | None] = list(layers)
+        self._plan = _Plan(torch, self._layers)
+        self._signature = _signature(model)
+        self._optimizer = optimizer
+        self._activations = activations
+        self._sharded = sharded
+        self._pid = os.getpid()
+        self._steps = 0            # optimizer steps seen (not those a GradScaler skipped)
+        self._pending: _Measure | None = None   # between the step's pre- and post-hook
+        self._held: tuple | None = None         # a record made at a step, waiting for log's loss
+        self._warned: set[str] = set()
+        self._handles = []
+        if optimizer is not None:
+            self._handles = [optimizer.register_step_pre_hook(self._guarded(self._before_step)),
+                             optimizer.register_step_post_hook(self._guarded(self._after_step))]
+            atexit.register(self._flush)   # before the recorder's own close at exit: the last step is kept
+        if activations is not None:
+            activations.arm()
 
     @property
-    def path(self) -> Path:
-        return self.recorder.path
+    def path(self) -> Path | None:
+        return None if self.recorder is None else self.recorder.path
 
     def log(self, step: int, *, loss=None, accuracy=None) -> None:
-        """Record the current gradients as step `step` (only every `every`-th step)."""
+        """Without an optimizer: record the current gradients as step `step` (every `every`-th).
+        With one: give loss and accuracy to the record of the latest step (see the module)."""
+        if os.getpid() != self._pid:
+            return
         step = checks.step_number(step)   # bad values are refused here, on the caller's thread
-        if step % self.every:
-            return
         loss, accuracy = checks.scalar_later(loss, "loss"), checks.scalar_later(accuracy, "accuracy", checks.fraction)
-        import torch
-
-        values = self._read_in_memory(torch, loss, accuracy) if self._in_memory else self._read_together(
-            torch, loss, accuracy)
-        if values is not None:   # the writer thread lays the values out
-            given = tuple(None if torch.is_tensor(v) else v for v in (loss, accuracy))
-            taken = tuple(torch.is_tensor(v) for v in (loss, accuracy))
-            self.recorder.log_later(functools.partial(self._unpack, step, values, given, taken))
+        if self._optimizer is not None:
+            if self._held is not None:
+                self._write(*self._held, loss=_host(self._torch, loss), accuracy=_host(self._torch, accuracy))
+                self._held = None
             return
-        biases = [None if bias is None else _strided(torch, bias.grad, dense=True) for bias, _ in self._layers]
-        weights = [[_strided(torch, p.grad) for p in others if p.grad is not None] for _, others in self._layers]
-        grads = [g for g in biases if g is not None] + [g for group in weights for g in group]
-        scalars = [v.detach().reshape(1) for v in (loss, accuracy) if torch.is_tensor(v)]
-        values = iter(_to_host(grads, [g for g in biases if g is not None], scalars))   # the one host sync
-        bias_norms = [None if g is None else next(values) for g in biases]
-        weight_grad = [None if not group else math.hypot(*(next(values) for _ in group)) for group in weights]
-        bars = [() if g is None else [next(values) for _ in range(min(NEURONS_SHOWN, g.numel()))] for g in biases]
-        loss_value, accuracy_value = (next(values) if torch.is_tensor(v) else v for v in (loss, accuracy))
-        self.recorder.log(step, speed=bias_norms, weight_grad=weight_grad, neurons=bars, loss=loss_value,
-                          accuracy=accuracy_value)
+        if step % self.every:
+            self._arm_for(step + 1)
+            return
+        measure = self._measure(step)
+        scalars = [v.detach().reshape(1) for v in (loss, accuracy) if self._torch.is_tensor(v)]
+        values = measure.finish(scalars)
+        given = iter(values[len(values) - len(scalars):])
+        loss, accuracy = (next(given) if self._torch.is_tensor(v) else v for v in (loss, accuracy))
+        self._write(step, values[:len(values) - len(scalars)], measure, loss=loss, accuracy=accuracy)
+        self._arm_for(step + 1)
 
     def close(self) -> None:
-        self.recorder.close()
+        """Write what is held and the end line; remove the hooks (again: nothing)."""
+        if self._stop():
+            self.recorder.close()
 
     def __enter__(self) -> Watcher:
         return self
 
     def __exit__(self, kind, error, traceback) -> None:
-        self.recorder.__exit__(kind, error, traceback)
+        if self._stop():
+            self.recorder.__exit__(kind, error, traceback)
 
-    def _read_in_memory(self, torch, loss, accuracy) -> list[float] | None:
-        """`_read_together`'s values for CPU tensors of float32 or float64, read in place by one
-        compiled pass (_InMemory). None where a gradient is missing or not one dense block."""
-        values = self._in_memory.read()
-        if values is None:
-            return None
-        return values + [v.item() for v in (loss, accuracy) if torch.is_tensor(v)]
-
-    def _read_together(self, torch, loss, accuracy) -> list[float] | None:
-        """The common case in a handful of kernels: every parameter has a gradient, all of one
-        dtype (not half) on one device, like the scalars. ‖g‖₂ of the biases' then the others'
-        gradients, the first entries of each bias gradient (one gather from their concatenation),
-        the scalars; one host transfer. None otherwise."""
-        if self._kind is None:
-            return None
-        biases = [p.grad for p in self._biases]
-        others = [p.grad for p in self._others]
-        if any(g is None or g.layout != torch.strided for g in biases + others):
-            return None
-        scalars = [v.detach().reshape(1) for v in (loss, accuracy) if torch.is_tensor(v)]
-        if any((s.dtype, s.device) != self._kind for s in scalars):
-            return None
-        heads = [torch.cat([g.reshape(-1) for g in biases])[self._head_index]] if biases else []
-        return torch.cat([torch.stack(torch._foreach_norm(biases + others)), *heads, *scalars]).tolist()
-
-    def _unpack(self, step: int, values: list[float], given: tuple, taken: tuple) -> tuple:
-        """Recorder.log's arguments from `_read_together`'s values (on the writer thread)."""
-        values = iter(values)
-        speed = [None if bias is None else next(values) for bias, _ in self._layers]
-        weight_grad = [math.hypot(*(next(values) for _ in others)) if others else None for _, others in self._layers]
-        heads = iter(self._heads)
-        bars = [() if bias is None else [next(values) for _ in range(next(heads))] for bias, _ in self._layers]
-        loss, accuracy = (next(values) if tensor else value for value, tensor in zip(given, taken))
-        return step, speed, weight_grad, bars, loss, accuracy
-
-
-class _InMemory:
-    """The norms and first bias entries of CPU gradients, read where they lie: one call of a
-    compiled kernel (engine/gradient_norms.py) instead of a numpy view and a dot product per
-    tensor, which cost as much again as reading the gradients themselves."""
-
-    def __init__(self, parameters: list, heads: list[int]) -> None:
-        import numpy as np
-
-        from vgrad.core.engine import gradient_norms
-
-        self._parameters = parameters
-        self._kernel = gradient_norms.norms_and_heads
-        count = len(parameters)
-        self._numels = [p.numel() for p in parameters]
-        self._counts = np.array(self._numels, dtype=np.int64)
-        self._heads = np.zeros(count, dtype=np.int64)
-        self._heads[:len(heads)] = heads
-        self._dtype = parameters[0].dtype
-        self._like = parameters[0].detach().new_empty(0).numpy()   # an empty array of the gradients' numpy dtype
-        self._size = count + sum(heads)
-
-    def read(self) -> list[float] | None:
-        """‖g‖₂ of every parameter's gradient, then the first entries of each bias gradient;
-        None unless every gradient is still what the kernel reads: on the CPU, of the dtype and
-        size the watcher was made for (a model cast or resized since is not), one dense block."""
-        import numpy as np
-
-        grads = [p.grad for p in self._parameters]   # held, so that no gradient is freed meanwhile
-        try:
-            if not all(g.dtype == self._dtype and g.numel() == n and g.is_cpu and _one_block(g)
-                       for g, n in zip(grads, self._numels)):
-                return None
-        except AttributeError:   # a gradient never computed is None
-            return None
-        out = np.empty(self._size)   # per call: two threads may log at once
-        addresses = np.array([g.data_ptr() for g in grads], dtype=np.int64)
-        self._kernel(addresses, self._counts, self._heads, self._like, out)
-        return out.tolist()
-
-
-def _one_block(tensor) -> bool:
-    """Whether the tensor's elements fill numel() places from data_ptr() on, in any order:
-    contiguous, or dense in another order (a channels_last convolution's weight). Heads are
-    read from biases, which are one-dimensional, so the order matters only for norms."""
-    try:
-        if tensor.is_contiguous():
-            return True
-    except RuntimeError:   # sparse layouts have no strides
-        return False
-    span = 1
-    for stride, size in sorted(zip(tensor.stride(), tensor.shape)):
-        if size != 1 and stride != span:
+    def _stop(self) -> bool:
+        """Write what is held, remove every hook; whether there is a recorder to close here."""
+        if os.getpid() != self._pid:
             return False
-        span *= size
-    return True
+        self._flush()
+        atexit.unregister(self._flush)
+        self._unhook()
+        return self.recorder is not None
+
+    def _unhook(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        if self._activations is not None:
+            self._activations.disarm()
+
+    # the optimizer's hooks
+
+    def _guarded(self, hook):
+        """`hook`, which never breaks the training it watches: a failure stops the watching, with
+        one warning naming it, and the step goes on."""
+        def guarded(optimizer, args, kwargs) -> None:
+            try:
+                hook(optimizer, args, kwargs)
+            except Exception as error:   # noqa: BLE001 - whatever it is, the user's step must go on
+                self._pending = self._held = None
+                self._unhook()
+                self._warn(f"vgrad.watch: stopped recording at step {self._steps} ({type(error).__name__}: "
+                           f"{error}); training goes on")
+        return guarded
+
+    def _before_step(self, optimizer, args, kwargs) -> None:
+        """Measure the gradients the step is about to use, and copy θ, on a recorded step."""
+        if os.getpid() != self._pid:
+            return
+        torch = self._torch
+        step = self._steps
+        if step % self.every == 0:
+            # a fused step that GradScaler hands its inf check to skips itself: looked at (a host
+            # sync) only where a record would be made, so such a skip between records is counted
+            found_inf = getattr(optimizer, "found_inf", None)
+            if torch.is_tensor(found_inf) and found_inf.item():
+                return
+        self._steps += 1
+        self._flush()
+        if step % self.every:
+            return
+        scale = getattr(optimizer, "grad_scale", None)     # gradients still scaled, unscaled in the step
+        self._pending = self._measure(step, scale=scale.item() if torch.is_tensor(scale) else 1.0,
+                                      updates=self._updated(optimizer))
+
+    def _after_step(self, optimizer, args, kwargs) -> None:
+        if os.getpid() != self._pid:
+            return
+        measure, self._pending = self._pending, None
+        if measure is not None:
+            self._held = (measure.step, measure.finish([]), measure)
+        self._arm_for(self._steps)
+
+    # measuring
+
+    def _measure(self, step: int, *, scale: float = 1.0, updates: set | None = None) -> _Measure:
+        self._refresh()
+        counts = self._activations.parts() if self._activations is not None else ([], [])
+        if self._activations is not None:
+            self._activations.disarm()
+        return _Measure(self._torch, step, self._plan, scale=scale, updates=updates, activations=counts,
+                        sharded=self._sharded)
+
+    def _updated(self, optimizer) -> set[int]:
+        return {id(p) for group in optimizer.param_groups for p in group["params"]}
+
+    def _arm_for(self, step: int) -> None:
+        """Count activations in the forwards before `step` when it will be recorded."""
+        if self._activations is None:
+            return
+        if step % self.every == 0:
+            self._activations.arm()
+        elif self._activations.armed:
+            self._activations.disarm()
+            self._activations.reset()
+
+    def _write(self, step: int, values: list[float], measure: _Measure, *, loss=None, accuracy=None) -> None:
+        if self.recorder is None:
+            return
+        self.recorder.log_later(lambda: (step, *measure.unpack(values), loss, accuracy, *measure.extras(values)))
+
+    def _flush(self) -> None:
+        """Write a held record that no `log` came for (only in the process that called watch())."""
+        if self._held is not None and os.getpid() == self._pid:
+            self._write(*self._held)
+            self._held = None
+
+    def _refresh(self) -> None:
+        """Follow the model's parameters if they changed since the last record (see the class)."""
+        signature = _signature(self._model)
+        if signature == self._signature:
+            return
+        self._signature = signature
+        now = {layer.name: layer for layer in find_layers(self._model)}
+        self._layers = [now.get(name) for name in self._names]
+        self._plan = _Plan(self._torch, self._layers)
+        added = [name for name in now if name not in self._names]
+        removed = [name for name, layer in zip(self._names, self._layers) if layer is None]
+        if added:
+            self._warn(f"vgrad.watch: layers added after watch() are not recorded ({', '.join(added[:3])}"
+                       f"{', …' if len(added) > 3 else ''}): watch the model again, with a new file, to see them")
+        if removed:
+            self._warn(f"vgrad.watch: layers removed after watch() are recorded as null ({', '.join(removed[:3])}"
+                       f"{', …' if len(removed) > 3 else ''})")
+
+    def _warn(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=4)
 
 
-def _strided(torch, grad, *, dense: bool = False):
-    """A gradient as a strided tensor with the same norm: a sparse one (nn.Embedding(sparse=True))
-    by its coalesced values, or whole when `dense` (a bias, whose first entries are shown)."""
-    if grad is None or grad.layout == torch.strided:
-        return grad
-    if dense:
-        return grad.to_dense()
-    return grad.coalesce().values() if grad.is_sparse else grad.values()
+class _Measure:
+    """One record's device work: gradient norms and bias heads at once, θ copied when the step's
+    update is measured; `finish` adds the update's norms and brings everything to the host."""
+
+    def __init__(self, torch, step: int, plan: _Plan, *, scale: float, updates: set | None,
+                 activations: tuple, sharded: bool) -> None:
+        self._torch = torch
+        self.step = step
+        self._scale = scale
+        self._sharded = sharded
+        self._activation_parts, self._activation_plan = activations
+        layers = plan.layers
+        fast = None if sharded else plan.read(torch)
+        if fast is not None:
+            self._grads, self._heads = fast
+            self._grad_slots, self._head_counts = plan.slots, plan.head_counts
+        else:
+            self._read_each(torch, layers)
+        self._params: list = []
+        self._theta: Norms | None = None
+        self._copy = None
+        if updates is not None:   # θ before the step: one flat copy of the parameters the optimizer updates
+            self._params = [[p for p in layer.parameters if id(p) in updates] if layer is not None else []
+                            for layer in layers]
+            flat = [strided(torch, p.detach()) for group in self._params for p in group]
+            self._theta = Norms(torch, flat, float64=sharded)
+            self._copy = _flat_copy(torch, flat)
+
+    def _read_each(self, torch, layers: list) -> None:
+        """Gradients of any kind: missing, sparse, sharded, of mixed dtypes or devices."""
+        grads: list = []
+        heads = []
+        self._grad_slots: list[tuple] = []   # per layer: has a bias gradient, indices of its biases', others'
+        self._head_counts: list[int] = []
+        for layer in layers:
+            if layer is None:
+                self._grad_slots.append((False, (), ()))
+                self._head_counts.append(0)
+                continue
+            biases = [strided(torch, p.grad, dense=True) for p in layer.biases]
+            others = [strided(torch, p.grad) for p in layer.others]
+            start = len(grads)
+            grads += [g for g in biases if g is not None]
+            middle = len(grads)
+            grads += [g for g in others if g is not None]
+            first = biases[0] if biases else None
+            self._grad_slots.append((first is not None, range(start, middle), range(middle, len(grads))))
+            count = 0 if first is None else min(NEURONS_SHOWN, first.numel())
+            if count:
+                heads.append(first[:count] if first.dim() == 1 else first.reshape(-1)[:count])
+            self._head_counts.append(count)
+        self._grads = Norms(torch, grads, float64=self._sharded)
+        self._heads = torch.cat(heads) if heads else None   # a copy: the step may change the gradients
+
+    def finish(self, scalars: list) -> list[float]:
+        """Every value on the host, after the step (when θ was copied): one transfer per device,
+        and one all-reduce of the squares when sharded."""
+        torch = self._torch
+        deltas = None
+        if self._copy is not None:
+            now = [strided(torch, p.detach()) for group in self._params for p in group]
+            copies = self._copy
+            if len(now) == len(copies) and all(c.shape == n.shape and c.dtype == n.dtype for c, n in zip(copies, now)):
+                if now:
+                    torch._foreach_sub_(copies, now)   # θ_before − θ_after, in place of the copy
+                deltas = Norms(torch, copies, float64=self._sharded)
+        norms = [*self._grads.parts, *(self._theta.parts if self._theta else ()), *(deltas.parts if deltas else ())]
+        if self._sharded:
+            norms = _all_reduce_squares(torch, norms)
+        heads = [self._heads] if self._heads is not None else []
+        counts = [c if torch.is_tensor(c) else torch.tensor(float(c)) for c in self._activation_parts]
+        host = to_host(torch, [*norms, *heads, *counts, *scalars])
+        self._copy = None   # θ's copy freed
+        count_g = len(self._grads.tensors)
+        count_t = len(self._theta.tensors) if self._theta else 0
+        count_d = len(deltas.tensors) if deltas else 0
+        grads = self._grads.values(host[:count_g])
+        theta = self._theta.values(host[count_g:count_g + count_t]) if self._theta else []
+        delta = deltas.values(host[count_g + count_t:count_g + count_t + count_d]) if deltas else []
+        rest = host[count_g + count_t + count_d:]
+        self._layout = (len(grads), len(theta), len(delta))
+        self._groups = [len(group) for group in self._params] if self._theta is not None else None
+        self._grads = self._theta = None   # the gradients and parameters are not held any longer
+        self._params = []
+        return [*grads, *theta, *delta, *rest]
+
+    def unpack(self, values: list[float]) -> tuple:
+        """(speed, weight_grad, neurons) per layer from `finish`'s values (on the writer thread)."""
+        count_g, _, _ = self._layout
+        grads = values[:count_g]
+        scale = self._scale
+        speed, weight = [], []
+        for has_bias, slot_b, slot_o in self._grad_slots:
+            speed.append(math.hypot(*(grads[i] for i in slot_b)) / scale if has_bias else None)
+            weight.append(math.hypot(*(grads[i] for i in slot_o)) / scale if slot_o else None)
+        heads = iter(values[sum(self._layout):])
+        bars = [[next(heads) / scale for _ in range(count)] if count else () for count in self._head_counts]
+        return speed, weight, bars
+
+    def extras(self, values: list[float]) -> tuple:
+        """(update_ratio, saturated, dead) from `finish`'s values; None where not measured."""
+        count_g, count_t, count_d = self._layout
+        ratio = None
+        if self._groups is not None and count_d == count_t:
+            theta, delta = values[count_g:count_g + count_t], values[count_g + count_t:count_g + count_t + count_d]
+            ratio, position = [], 0
+            for size in self._groups:
+                before = math.hypot(*theta[position:position + size])
+                moved = math.hypot(*delta[position:position + size])
+                position += size
+                ratio.append(moved / before if size and before > 0 else None)
+        saturated = dead = None
+        if self._activation_plan:
+            start = sum(self._layout) + sum(self._head_counts)
+            host = values[start:start + len(self._activation_parts)]
+            saturated, dead = _fractions(host, self._activation_plan)
+        return ratio, saturated, dead
 
 
-def _plain(torch, dtype) -> bool:
-    """A real floating dtype whose norms need no wider accumulator."""
-    return dtype.is_floating_point and dtype not in (torch.float16, torch.bfloat16)
+class _Plan:
+    """The watched layers' parameters in reading order (per layer its biases, then the others) and
+    where each layer's values fall: the common record (every gradient there, dense, of the dtype
+    and on the one device planned) is read in one pass with no per-layer work."""
 
+    def __init__(self, torch, layers: list) -> None:
+        self.layers = layers
+        self.params = [p for layer in layers if layer is not None for p in layer.parameters]
+        self.dtypes = [p.dtype for p in self.params]
+        self.slots: list[tuple] = []
+        self.head_counts: list[int] = []
+        self.heads: list[tuple[int, int]] = []   # (index in params, entries) of each layer's first bias
+        self._numels: list[int] = []             # and its size
+        position = 0
+        for layer in layers:
+            if layer is None:
+                self.slots.append((False, (), ()))
+                self.head_counts.append(0)
+                continue
+            count_b, count_o = len(layer.biases), len(layer.others)
+            self.slots.append((count_b > 0, range(position, position + count_b),
+                               range(position + count_b, position + count_b + count_o)))
+            count = min(NEURONS_SHOWN, layer.biases[0].numel()) if count_b else 0
+            self.head_counts.append(count)
+            if count:
+                self.heads.append((position, count))
+                self._numels.append(layer.biases[0].numel())
+            position += count_b + count_o
+        self._plain = (len({(p.dtype, p.device) for p in self.params}) == 1   # none: every layer gone
+                       and self.dtypes[0] not in (torch.float16, torch.bfloat16))
+        starts = [0]
+        for size in self._numels:
+            starts.append(starts[-1] + size)
+        # the heads' places in the concatenation of the first bias gradients: one gather
+        self._head_index = torch.tensor([start + k for start, (_, count) in zip(starts, self.heads)
+                                         for k in range(count)], dtype=torch.long,
+                                        device=self.params[0].device if self.params else None)
 
-def _split(module) -> tuple:
-    """(the bias parameter or None, the other parameters) that `module` owns directly."""
-    own = dict(module.named_parameters(recurse=False))
-    bias = own.pop("bias", None)
-    return bias, list(own.values())
-
-
-def _to_host(grads: list, biases: list, scalars: list) -> list[float]:
-    """‖g‖₂ of every gradient, the first NEURONS_SHOWN entries of each bias gradient, then the
-    scalars: computed on the tensors' device (half precisions in float32) and brought to the
-    host in one transfer."""
-    import torch
-
-    if not grads and not scalars:
-        return []
-    low = (torch.float16, torch.bfloat16)
-    slices = [b.view(-1)[:NEURONS_SHOWN] for b in biases]
-    dtypes = {t.dtype for t in (*grads, *scalars)}
-    if len(dtypes) == 1 and not dtypes & set(low):   # the common case: one dtype, not half
+    def read(self, torch) -> tuple | None:
+        """(Norms of every gradient, a copy of the heads) in one pass, or None when a gradient is
+        missing, not dense, or not of the dtype planned."""
+        if not self._plain:
+            return None
+        grads = [p.grad for p in self.params]
+        if any(g is None or g.layout != torch.strided or g.dtype != d for g, d in zip(grads, self.dtypes)):
+            return None
+        if any(grads[i].numel() != n for (i, _), n in zip(self.heads, self._numels)):
+            return None   # a bias resized since
         try:
-            norms = [torch.stack(torch._foreach_norm(grads))] if grads else []
-            return torch.cat([*norms, *slices, *scalars]).tolist()
-        except RuntimeError:   # tensors on several devices
-            pass
-    norms = [torch.linalg.vector_norm(g, dtype=torch.float32 if g.dtype in low else None) for g in grads]
-    parts = [n.reshape(1) for n in norms] + slices + scalars
-    first = parts[0]
-    dtype = torch.float64 if first.device.type == "cpu" or first.dtype == torch.float64 else torch.float32
-    return torch.cat([p.to(first.device, dtype) for p in parts]).tolist()   # mixed dtypes or devices
+            norms = Norms.together(torch, grads)
+        except RuntimeError:   # the model moved to several devices since
+            return None
+        if not self.heads:
+            return norms, None
+        return norms, torch.cat([grads[i].reshape(-1) for i, _ in self.heads])[self._head_index]
+
+
+def _fractions(host: list[float], plan: list) -> tuple[list, list]:
+    """(saturated, dead) per activation module from its counts (Activations.parts' plan)."""
+    saturated: list = []
+    dead: list = []
+    position = 0
+    for values, units, saturating, count in plan:
+        total = sum(host[position:position + count])
+        position += count
+        saturated.append((total / values if values else None) if saturating else None)
+        dead.append(None if saturating else (total / units if units else None))
+    return saturated, dead
+
+
+def _flat_copy(torch, tensors: list) -> list:
+    """A copy of `tensors` as views of one flat buffer per (dtype, device): one allocation each."""
+    groups: dict = {}
+    for index, tensor in enumerate(tensors):
+        groups.setdefault((tensor.dtype, tensor.device), []).append(index)
+    copies: list = [None] * len(tensors)
+    for indices in groups.values():
+        flat = torch.cat([tensors[i].reshape(-1) for i in indices])
+        for i, view in zip(indices, flat.split([tensors[i].numel() for i in indices])):
+            copies[i] = view.view(tensors[i].shape)
+    return copies
+
+
+def _all_reduce_squares(torch, norms: list) -> list:
+    """Each rank's shard norms → the whole tensors' norms: √(Σ_ranks ‖shard‖²), one all-reduce."""
+    if not norms:
+        return norms
+    squares = torch.cat([n.to(torch.float64) for n in norms]).square()
+    torch.distributed.all_reduce(squares)
+    return list(squares.sqrt().split([n.numel() for n in norms]))
+
+
+def _host(torch, value):
+    """A loss or accuracy as a float now (a tensor leaves the step's graph), else as given."""
+    return value.detach().item() if torch.is_tensor(value) else value
+
+
+def _signature(model) -> list[int]:
+    """Which parameters the model holds now, by identity: a layer replaced or added changes it.
+    (The watcher holds the watched parameters, so no id is reused meanwhile.) A walk of the
+    modules' own tables: model.parameters() costs as much as the rest of a record."""
+    ids: list[int] = []
+    stack = [model]
+    while stack:
+        module = stack.pop()
+        ids += map(id, module._parameters.values())
+        stack += (child for child in module._modules.values() if child is not None)
+    return ids
+
+
+def _sharded(torch, model) -> bool:
+    """Whether the model's parameters are sharded over ranks (FSDP2's DTensors)."""
+    return (torch.distributed.is_available() and torch.distributed.is_initialized()
+            and any(hasattr(p, "to_local") for p in model.parameters()))
+
+
+def _check_optimizer(torch, model, optimizer) -> None:
+    """A torch optimizer over parameters of this model, or InputError naming the culprit."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise InputError(f"vgrad.watch: optimizer= must be a torch.optim.Optimizer, not {type(optimizer).__name__}")
+    own = {id(p) for p in model.parameters()}
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            if id(p) not in own:
+                raise InputError(f"vgrad.watch: the optimizer updates a parameter of shape {tuple(p.shape)} that is "
+                                 f"not in {type(model).__name__}: pass the model the optimizer trains")

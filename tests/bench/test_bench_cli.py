@@ -19,14 +19,14 @@ def test_json_is_one_document_with_the_verdicts(stubbed_bench):
     result = runner.invoke(app, ["bench", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["passed"] is True and len(report["targets"]) == 21  # 11, 7 of the two SIMD paths, 3 of vgrad.watch
+    assert report["passed"] is True and len(report["targets"]) == 23  # 11, 7 of the two SIMD paths, 5 of vgrad.watch
 
 
 def test_the_tables_name_every_target_with_its_verdict(stubbed_bench):
     result = runner.invoke(app, ["bench"])
     assert result.exit_code == 0, result.output
     assert "Targets" in result.stdout and "cold compile ≤ 15 s" in result.stdout
-    assert result.stdout.count("PASS") == 21
+    assert result.stdout.count("PASS") == 23
 
 
 def test_a_failed_target_is_reported_but_plain_bench_still_exits_0(stubbed_bench):

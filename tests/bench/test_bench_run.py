@@ -18,7 +18,7 @@ TARGETS = {"numpy_batch10", "book_batch10", "torch_batch10", "matmul_share", "tw
            "experiment_vs_numpy", "command_vs_numpy", "warm_start", "cold_compile", "accuracy_time",
            "avx512_cold_compile", "avx2_float64_b10", "avx2_float32_b10", "avx2_float64_b1000", "avx2_float32_b1000",
            "avx2_experiment", "avx2_cold_compile",
-           "watch_every_1", "watch_every_10", "watch_latency"}
+           "watch_every_1", "watch_every_10", "watch_full_10", "watch_memory", "watch_latency"}
 
 
 @pytest.mark.parametrize("quick", [False, True])

@@ -11,11 +11,15 @@ def verdicts(watch):
 
 
 def test_the_watch_targets_follow_the_measured_overhead_and_latency(watch_figures):
-    assert verdicts(watch_figures) == {"watch_every_1": True, "watch_every_10": True, "watch_latency": True}
+    keys = ("watch_every_1", "watch_every_10", "watch_full_10", "watch_memory", "watch_latency")
+    assert verdicts(watch_figures) == dict.fromkeys(keys, True)
     slow = watch_figures
-    slow["extra_percent"] = {"every_1": 12.0, "every_10": 1.5}
+    slow["extra_percent"] = {"every_1": 12.0, "every_10": 1.5, "full_10": 2.5}
+    slow["memory"]["peak_copies"] = 1.2
     slow["latency"]["max_s"] = 0.45
-    assert verdicts(slow) == {"watch_every_1": False, "watch_every_10": False, "watch_latency": False}
+    assert verdicts(slow) == dict.fromkeys(keys, False)
+    slow["memory"] = None     # no /proc here: not measured, no target
+    assert "watch_memory" not in verdicts(slow)
     assert _watch_targets(None) == []
 
 
@@ -23,8 +27,11 @@ def test_the_watch_targets_follow_the_measured_overhead_and_latency(watch_figure
 def test_a_quick_measurement_carries_every_field():
     pytest.importorskip("torch")
     result = watch_overhead(quick=True)
-    assert set(result["step_s"]) == {"off", "every_1", "every_10"} and all(v > 0 for v in result["step_s"].values())
-    assert set(result["extra_percent"]) == {"every_1", "every_10"}
+    assert set(result["step_s"]) == {"off", "every_1", "every_10", "full_10"}
+    assert all(v > 0 for v in result["step_s"].values())
+    assert set(result["extra_percent"]) == {"every_1", "every_10", "full_10"}
+    parameters = 784 * 256 + 7 * 256 * 256 + 256 * 10 + 8 * 256 + 10
+    assert result["memory"] is None or result["memory"]["parameter_bytes"] == 4 * parameters
     # every=1 spends time in watch.log at every step, every=10 at one in ten
     assert result["log_percent"]["every_1"] > result["log_percent"]["every_10"] > 0
 

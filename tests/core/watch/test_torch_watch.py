@@ -80,7 +80,7 @@ def test_non_finite_gradients_mark_the_run_diverged(tmp_path):
     assert [row["kind"] for row in rows if row["type"] == "event"] == ["diverged"]
 
 
-def test_layers_of_mixed_precision_are_read_in_one_transfer(tmp_path):
+def test_layers_of_mixed_precision_are_each_read_in_their_dtype(tmp_path):
     model = torch.nn.Sequential(torch.nn.Linear(3, 4).double(), torch.nn.Linear(4, 2).half())
     for layer in model:
         for p in layer.parameters():
@@ -108,8 +108,8 @@ def test_gradients_accumulated_over_two_backward_passes_are_recorded_as_accumula
 
 @pytest.mark.parametrize("scale", [1e-25, 1.0, 1e25])
 def test_float32_norms_on_the_cpu_read_right_from_vanishing_to_exploding(tmp_path, scale):
-    """The CPU path sums float32 squares in float64, where a vanishing gradient's squares do not
-    underflow nor an exploding one's overflow: the norm reads as torch's."""
+    """float32 squares underflow for a vanishing gradient and overflow for an exploding one: those
+    norms are computed again in float64, and read right."""
     model = torch.nn.Sequential(torch.nn.Linear(300, 40), torch.nn.Linear(40, 3))
     for parameter in model.parameters():
         parameter.grad = torch.full_like(parameter, scale)
@@ -125,7 +125,7 @@ def test_float32_norms_on_the_cpu_read_right_from_vanishing_to_exploding(tmp_pat
 
 @pytest.mark.filterwarnings(r"ignore:Using backward\(\) with create_graph")
 def test_gradients_that_need_grad_themselves_are_read_too(tmp_path):
-    """backward(create_graph=True) leaves gradients that numpy cannot view: the torch path reads them."""
+    """backward(create_graph=True) leaves gradients that need grad themselves: read without a graph."""
     model = torch.nn.Linear(4, 2)
     loss = model(torch.ones(3, 4)).square().mean()
     loss.backward(create_graph=True)
@@ -138,7 +138,7 @@ def test_gradients_that_need_grad_themselves_are_read_too(tmp_path):
 
 
 def test_cpu_gradients_of_any_size_read_as_torchs_norms(tmp_path):
-    """Lengths with every kind of tail after the kernel's vector blocks, in float32."""
+    """Lengths of every kind, in float32."""
     model = torch.nn.Sequential(torch.nn.Linear(37, 1), torch.nn.Linear(1, 65), torch.nn.Linear(65, 7))
     backward_once = model(torch.randn(3, 37)).square().mean()
     backward_once.backward()
@@ -151,7 +151,7 @@ def test_cpu_gradients_of_any_size_read_as_torchs_norms(tmp_path):
 
 
 def test_a_gradient_that_is_not_one_dense_block_is_read_too(tmp_path):
-    """A strided gradient (here a transposed view) is not read in place; the torch path reads it."""
+    """A strided gradient (here a transposed view) reads as its norm."""
     model = torch.nn.Linear(4, 4)
     model.weight.grad = torch.arange(16.0).reshape(4, 4).t()
     model.bias.grad = torch.ones(4)
@@ -164,8 +164,7 @@ def test_a_gradient_that_is_not_one_dense_block_is_read_too(tmp_path):
 
 
 def test_a_model_cast_or_resized_after_watch_is_read_as_it_is_now(tmp_path):
-    """The in-place reader knows each gradient's dtype and size from the start: a model cast to
-    float32 or a parameter replaced by a smaller one is read by torch instead, right."""
+    """A model cast to float32 or a parameter replaced by a smaller one is read as it is now."""
     cast = torch.nn.Linear(300, 200, dtype=torch.float64)
     resized = torch.nn.Linear(300, 200)
     changes = ((cast, lambda m: m.float()), (resized, lambda m: setattr(m.weight, "data", torch.randn(2, 300))))
@@ -181,8 +180,8 @@ def test_a_model_cast_or_resized_after_watch_is_read_as_it_is_now(tmp_path):
         assert step.weight_grad == pytest.approx([model.weight.grad.norm().item()], rel=1e-6)
 
 
-def test_a_channels_last_convolution_is_read_in_place_even_when_vanishing(tmp_path):
-    """Its weight gradient is dense in another order: read where it lies, squares in float64."""
+def test_a_channels_last_convolution_is_read_right_even_when_vanishing(tmp_path):
+    """Its weight gradient is dense in another order; its vanishing norm is computed again in float64."""
     conv = torch.nn.Conv2d(3, 8, 3).to(memory_format=torch.channels_last)
     for parameter in conv.parameters():
         parameter.grad = torch.full_like(parameter, 1e-25)

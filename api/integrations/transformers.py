@@ -1,0 +1,55 @@
+"""A Hugging Face `TrainerCallback` that watches the Trainer's model with `vgrad.watch`.
+
+    trainer = Trainer(model, args, train_dataset=data, callbacks=[VgradCallback("run.jsonl", every=10)])
+
+It records at `on_optimizer_step`: after `optimizer.step()`, before the gradients are zeroed, so
+the gradients are the ones the step used: once per optimizer step under
+`gradient_accumulation_steps`, unscaled under fp16 AMP (the GradScaler's step unscales them in
+place), and clipped to `max_grad_norm` (on by default, 1.0) when the Trainer clips. A step the
+GradScaler skips (an inf/NaN gradient) is not recorded. The step is `state.global_step`, the
+optimizer steps taken before this one. Only the world's process zero watches, or every process
+for a model sharded by FSDP2, as `vgrad.watch` asks (rank 0 writes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vgrad.integrations import require, watch_options, watches_here
+
+require("transformers", "transformers")
+
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments  # noqa: E402
+
+import vgrad  # noqa: E402
+
+
+class VgradCallback(TrainerCallback):
+    """Write the model's per-layer gradient norms to `path` while `trainer.train()` runs.
+
+    `every`, `name`, `overwrite` and any other keyword go to `vgrad.watch`."""
+
+    def __init__(self, path: str | Path, *, every: int = 1, name: str | None = None, overwrite: bool = False,
+                 **options: Any) -> None:
+        self.path = Path(path)
+        self.options = watch_options("transformers VgradCallback", dict(every=every, name=name, overwrite=overwrite,
+                                                                        **options))
+        self.watcher: Any = None
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
+                       model: Any = None, **kwargs: Any) -> None:
+        if watches_here(model, state.is_world_process_zero):
+            self.watcher = vgrad.watch(model, self.path, **self.options)
+
+    def on_optimizer_step(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
+                          optimizer: Any = None, **kwargs: Any) -> None:
+        # accelerate's AcceleratedOptimizer tells whether the GradScaler skipped the step
+        if self.watcher is not None and not getattr(optimizer, "step_was_skipped", False):
+            self.watcher.log(state.global_step)
+
+    def on_train_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
+                     **kwargs: Any) -> None:
+        watcher, self.watcher = self.watcher, None
+        if watcher is not None:
+            watcher.close()

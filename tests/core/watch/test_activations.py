@@ -1,0 +1,107 @@
+"""vgrad.watch(activations=True): per activation module, the fraction of saturated units
+(sigmoid σ'(z) < 0.01, tanh |a| > 0.97) and of dead ones (ReLU family: ≤ 0 for every example),
+counted only in the forwards of recorded steps."""
+
+import json
+
+import pytest
+
+import vgrad
+from vgrad.core.errors import InputError
+from vgrad.core.record.reader import read_run
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+
+def fixed(layer, weight, bias):
+    with torch.no_grad():
+        layer.weight.copy_(torch.as_tensor(weight, dtype=torch.float64))
+        layer.bias.copy_(torch.as_tensor(bias, dtype=torch.float64))
+    return layer
+
+
+def test_saturated_and_dead_fractions_are_counted_per_activation_module(tmp_path):
+    # z = x·w + b per unit with x ∈ {1, 2}: unit 0 at z = 10 or 20 (saturated), unit 1 at z = 0.1 or 0.2
+    first = fixed(nn.Linear(1, 2).double(), [[10.0], [0.1]], [0.0, 0.0])
+    # relu inputs: unit 0 always negative (dead), unit 1 positive for x = 2 only, unit 2 always positive
+    second = fixed(nn.Linear(2, 3).double(), [[-1.0, 0.0], [0.0, 0.0], [1.0, 0.0]], [-1.0, 0.0, 1.0])
+    model = nn.Sequential(first, nn.Sigmoid(), second, nn.ReLU(), nn.Linear(3, 1).double(), nn.Tanh())
+    x = torch.tensor([[1.0], [2.0]], dtype=torch.float64)
+    with torch.no_grad():
+        second.weight[1, 0] = 0.0
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    with vgrad.watch(model, tmp_path / "run.jsonl", optimizer=optimizer, activations=True):
+        model(x).sum().backward()
+        optimizer.step()
+    net = json.loads((tmp_path / "run.jsonl").read_text().splitlines()[0])["nets"][0]
+    assert net["activations"] == ["1", "3", "5"] and net["activation_kinds"] == ["sigmoid", "relu", "tanh"]
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    tanh_out = model(x).detach()
+    assert step.saturated[0] == pytest.approx(0.5)           # unit 0 on both examples: 2 of 4 values
+    assert step.dead[1] == pytest.approx(2 / 3)               # units 0 and 1 (zero pre-activation) of 3
+    assert step.saturated[2] == pytest.approx((tanh_out.abs() > 0.97).double().mean().item())
+    assert step.dead[0] is None and step.saturated[1] is None and step.dead[2] is None
+
+
+def test_a_unit_alive_in_one_micro_batch_is_not_dead_under_accumulation(tmp_path):
+    layer = fixed(nn.Linear(1, 1).double(), [[1.0]], [0.0])
+    model = nn.Sequential(layer, nn.ReLU())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    with vgrad.watch(model, tmp_path / "run.jsonl", optimizer=optimizer, activations=True):
+        model(torch.tensor([[-1.0]], dtype=torch.float64)).sum().backward()
+        model(torch.tensor([[1.0]], dtype=torch.float64)).sum().backward()
+        optimizer.step()
+        model(torch.tensor([[-1.0]], dtype=torch.float64)).sum().backward()
+        optimizer.step()
+    assert [s.dead for s in read_run(tmp_path / "run.jsonl").steps] == [(0.0,), (1.0,)]
+
+
+def test_a_shared_relu_counts_each_call_as_its_own_units(tmp_path):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.relu = nn.Linear(2, 4).double(), nn.Linear(4, 3).double(), nn.ReLU()
+            fixed(self.a, [[1.0, 0.0]] * 4, [-10.0, -10.0, 1.0, 1.0])    # 2 of 4 dead
+            fixed(self.b, [[0.0] * 4] * 3, [1.0, 1.0, 1.0])              # none dead
+
+        def forward(self, x):
+            return self.relu(self.b(self.relu(self.a(x))))    # one ReLU after both layers
+
+    net = Net()
+    with vgrad.watch(net, tmp_path / "run.jsonl", activations=True) as watcher:
+        net(torch.ones(3, 2, dtype=torch.float64)).sum().backward()
+        net(torch.ones(3, 2, dtype=torch.float64)).sum().backward()    # a second forward: the same units
+        watcher.log(0)
+    assert read_run(tmp_path / "run.jsonl").steps[0].dead == (pytest.approx(2 / 7),)   # 2 of 4, then 0 of 3
+
+
+def test_forward_hooks_exist_only_for_the_forwards_of_recorded_steps(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with vgrad.watch(model, tmp_path / "run.jsonl", optimizer=optimizer, every=3, activations=True):
+        hooked = []
+        for _ in range(6):
+            hooked.append(bool(model[1]._forward_hooks))
+            model(torch.ones(1, 2)).sum().backward()
+            optimizer.step()
+    assert hooked == [True, False, False, True, False, False]
+    assert not model[1]._forward_hooks
+    assert [s.saturated is not None for s in read_run(tmp_path / "run.jsonl").steps] == [True, True]
+
+
+def test_activations_without_activation_modules_are_refused_clearly(tmp_path):
+    with pytest.raises(InputError, match="no activation modules"):
+        vgrad.watch(nn.Linear(2, 2), tmp_path / "run.jsonl", activations=True)
+    with pytest.raises(InputError, match="activations='yes'"):
+        vgrad.watch(nn.Linear(2, 2), tmp_path / "run.jsonl", activations="yes")
+
+
+def test_an_evaluation_under_no_grad_is_not_counted(tmp_path):
+    model = nn.Sequential(fixed(nn.Linear(1, 1).double(), [[1.0]], [0.0]), nn.ReLU())
+    with vgrad.watch(model, tmp_path / "run.jsonl", activations=True) as watcher:
+        model(torch.tensor([[1.0]], dtype=torch.float64)).sum().backward()     # alive
+        with torch.no_grad():
+            model(torch.tensor([[-1.0]] * 3, dtype=torch.float64))            # another batch's shape: not counted
+        watcher.log(0)
+    assert read_run(tmp_path / "run.jsonl").steps[0].dead == (0.0,)
