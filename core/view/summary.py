@@ -136,13 +136,13 @@ def hidden_rows(spec: Subject, lens: str, count: int, include_output: bool = Fal
 def headline_of(values: Sequence[float | None], names: Sequence[str], lens: str = BIAS, smoothed: int = 0) -> str:
     """The headline of one net's newest `values` (its headline rows, named): first against last
     (`h1:h4 = 1:124`, `0 → 6 = 1:101`); the update ratio adds the layers outside its healthy band;
-    a fraction lens names its worst row (`worst h3 42%`). Says when the values are smoothed."""
+    a fraction lens names its worst row (`worst h3: 42%`). Says when the values are smoothed."""
     if LENSES[lens].fraction:
         measured = [(value, name) for value, name in zip(values, names) if value is not None and math.isfinite(value)]
         if not measured:
             return ""
         worst, name = max(measured, key=lambda pair: pair[0])
-        text = f"worst {name} {worst:.0%}"
+        text = f"worst {name}: {value_text(worst, lens)}"
     else:
         line = headline(values, names)
         if line is None:

@@ -67,7 +67,7 @@ def test_w_cycles_every_lens_the_file_has_and_the_plot_follows(replay_app, drive
             await pilot.press("w")
             await pilot.pause()
         assert [lens for lens, _ in seen] == ["bias", "weight", "update", "saturation"] and app.lens == "bias"
-        assert seen[2][1].endswith("· 2 outside 1e-4…1e-2") and seen[3][1].startswith("worst net.1 ")
+        assert seen[2][1].endswith("· 2 outside 1e-4…1e-2") and seen[3][1].startswith("worst net.1: ")
         assert [row.name_text for row in panel.rows] == list(app.board.snapshot().nets[0].spec.layer_names)
         await pilot.press("p")
         await pilot.pause()
