@@ -231,6 +231,8 @@ class VgradApp(App[None]):
         scale = shared_scale(view.nets, log=self.log_scale, previous=self.legend.scale, lens=self.lens)
         for panel, net in zip(self.panels, view.nets):
             panel.show(net, scale)
+        own = any(panel.shown != self.lens for panel in self.panels)   # a net that never measured this lens
+        self.legend.symbol = LENSES[self.lens].symbol + (" (or the lens a panel names)" if own else "")
         notes = tuple(panel.status.below for panel in self.panels)   # a reason (silent, error) or note takes rows
         if notes != self._notes:   # a note (sgd: why a net stalls) takes rows: lay out again
             self._notes = notes
