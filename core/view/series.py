@@ -52,42 +52,35 @@ class Series:
 
 class _Rows:
     """Records already read through a lens, by identity: a board's history keeps the same record
-    objects from one snapshot to the next, so each is converted once."""
+    objects from one snapshot to the next, so each is converted once (values and what is missing)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._rows: dict[tuple[int, str, int], tuple[StepRecord, np.ndarray]] = {}
+        self._rows: dict[tuple[int, str, int], tuple[StepRecord, np.ndarray, np.ndarray]] = {}
 
-    def row(self, record: StepRecord, lens: str, count: int) -> np.ndarray:
+    def row(self, record: StepRecord, lens: str, count: int) -> tuple[np.ndarray, np.ndarray]:
         key = (id(record), lens, count)
         with self._lock:
             hit = self._rows.get(key)
             if hit is not None and hit[0] is record:
-                return hit[1]
+                return hit[1], hit[2]
         values = lens_values(record, lens)
         row = np.full(count, np.nan)
+        missing = np.ones(count, bool)
         if values is not None:
-            row[:min(count, len(values))] = [math.nan if v is None else v for v in values[:count]]
-            if len(values) < count:
-                row[len(values):] = np.nan
+            shown = values[:count]
+            row[:len(shown)] = [math.nan if v is None else v for v in shown]
+            missing[:len(shown)] = [v is None for v in shown]
         row.setflags(write=False)
+        missing.setflags(write=False)
         with self._lock:
             if len(self._rows) >= _CACHE_SIZE:
                 self._rows.clear()
-            self._rows[key] = (record, row)
-        return row
+            self._rows[key] = (record, row, missing)
+        return row, missing
 
 
 _ROWS = _Rows()
-
-
-def _missing(record: StepRecord, lens: str, count: int) -> np.ndarray:
-    values = lens_values(record, lens)
-    if values is None:
-        return np.ones(count, bool)
-    out = np.ones(count, bool)
-    out[:min(count, len(values))] = [v is None for v in values[:count]]
-    return out
 
 
 def series(history: Sequence[StepRecord], lens: str, names: Sequence[str]) -> Series:
@@ -97,8 +90,9 @@ def series(history: Sequence[StepRecord], lens: str, names: Sequence[str]) -> Se
     if not history:
         empty = np.empty((0, count))
         return Series(lens, tuple(names), steps, empty, np.zeros((0, count), bool))
-    values = np.vstack([_ROWS.row(record, lens, count) for record in history])
-    missing = np.vstack([_missing(record, lens, count) for record in history])
+    rows = [_ROWS.row(record, lens, count) for record in history]
+    values = np.vstack([row for row, _ in rows])
+    missing = np.vstack([absent for _, absent in rows])
     return Series(lens, tuple(names), steps, values, missing)
 
 
