@@ -174,16 +174,20 @@ def smoothed_headline(history: Sequence[StepRecord], spec: Subject, lens: str = 
     rows it compares (and says so)."""
     if smoothed <= 1 or not history:
         return headline_for(spec, history[-1] if history else None, lens, include_output)
-    from vgrad.core.view.series import series, smooth
+    from vgrad.core.view.series import grouped, series, smooth
 
     values = lens_values(history[-1], lens)
     if values is None:
         return ""
     names = short_names(row_names(spec, lens))
     rows = list(hidden_rows(spec, lens, len(values), include_output))
-    data = smooth(series(history, lens, row_names(spec, lens)), smoothed)
-    latest = data.latest()
-    return headline_of([latest[i] for i in rows], [names[i] for i in rows], lens, smoothed)
+    if not rows:
+        return ""
+    if not LENSES[lens].fraction and LENSES[lens].band is None:
+        rows = sorted({rows[0], rows[-1]})      # only the two it compares need averaging
+    data = series(history, lens, row_names(spec, lens))
+    latest = smooth(grouped(data, [(names[i], (i,)) for i in rows]), smoothed).latest()
+    return headline_of(list(latest), [names[i] for i in rows], lens, smoothed)
 
 
 def book_accuracy(hidden: int) -> float | None:
