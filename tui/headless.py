@@ -131,6 +131,8 @@ def _net_table(summary: NetSummary, net, mode: str) -> Table:
         table.add_row(pair, _ratio(first, BIAS, net.spec), _ratio(last, BIAS, net.spec))
         table.add_row(f"{SYMBOLS[WEIGHT]} {pair}", _ratio(first, WEIGHT, net.spec), _ratio(last, WEIGHT, net.spec))
     table.add_row("cost", number(first.cost) if first else UNDEFINED, number(last.cost) if last else UNDEFINED)
+    if not net.total_epochs:          # a watched model's run: how much of it was read
+        table.add_row("records read", "", f"{net.records:,}")
     if mode == "sgd":
         table.add_row("test accuracy", accuracy_text(first.accuracy if first else None),
                       accuracy_text(summary.accuracy))

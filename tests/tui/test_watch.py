@@ -316,3 +316,10 @@ def test_o_puts_a_watched_models_output_layer_into_the_headline_and_out_again(tm
         await pilot.pause()
         assert str(panel.border_subtitle).startswith("b.0.linear → b.1.linear = ")
     drive(app_, scenario)
+
+
+def test_the_summary_of_a_watched_run_counts_the_records_read():
+    """What quitting watch (or replay) prints: the headline, the last values, the records read."""
+    result = cli.invoke(app, ["replay", "--no-ui", str(FIXTURES / "lenses_mlp.jsonl")])
+    words = " ".join(result.output.split())
+    assert result.exit_code == 0 and "net.0 → net.8 = 1:103" in words and "records read │ │ 40 │" in words
