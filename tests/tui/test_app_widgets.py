@@ -14,7 +14,7 @@ from vgrad.core.view.scale import SpeedScale, shared_scale
 from vgrad.core.view.series import series
 from vgrad.tui.widgets import NeuronBars
 from vgrad.tui.widgets.formatting import gain
-from vgrad.tui.widgets.log_sparkline import BAD, ZERO, columns_of, levels, row_runs, run_steps
+from vgrad.tui.widgets.log_sparkline import BAD, ZERO, column_indices, levels, row_runs, run_steps
 from vgrad.tui.widgets.net_panel import NetPanel
 from vgrad.tui.widgets.neuron_bars import bar, drawing, largest
 from vgrad.tui.widgets.plot_screen import decade_ticks, step_ticks
@@ -76,8 +76,7 @@ def test_old_columns_hold_still_as_a_run_goes_on():
 
 def test_columns_carry_the_last_record_across_gaps():
     history = (record(0, epoch=0), record(100, epoch=1))
-    picked = columns_of(history, 4, 200)
-    assert [r.step for r in picked] == [0, 0, 100]
+    assert column_indices([r.step for r in history], 4, 200) == [0, 0, 1]
 
 
 def test_sgd_steps_per_epoch_come_from_epoch_end_records():

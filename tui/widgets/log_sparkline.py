@@ -32,23 +32,10 @@ def run_steps(history: tuple[StepRecord, ...], total_epochs: int) -> int | None:
     return None if per_epoch is None or total_epochs <= 0 else round(per_epoch * total_epochs)
 
 
-def columns_of(history: tuple[StepRecord, ...], width: int, steps: int | None) -> list[StepRecord]:
-    """One record per column, column c covering steps [c·S/width, (c+1)·S/width): its newest
-    record, or the one before where a column has none. Old columns hold still as a run goes on."""
-    if not history or width <= 0:
-        return []
-    newest: dict[int, StepRecord] = {}
-    for record in history:
-        newest[0 if not steps else min(width - 1, record.step * width // steps)] = record
-    out, carried = [], history[0]
-    for column in range(max(newest) + 1):
-        carried = newest.get(column, carried)
-        out.append(carried)
-    return out
-
-
 def column_indices(steps: Sequence[int], width: int, total: int | None) -> list[int]:
-    """columns_of by index: per column, the index of its newest record (or the one before)."""
+    """Per column of `width`, the index of its newest record, column c covering steps
+    [c·S/width, (c+1)·S/width) of the run's `total` steps S (or the record before, where a column
+    has none). Old columns hold still as a run goes on."""
     if not len(steps) or width <= 0:
         return []
     newest: dict[int, int] = {}
