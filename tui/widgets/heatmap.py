@@ -111,9 +111,13 @@ class Heatmap(StyledWidget):
     def __init__(self, name_width: int = 15, **options) -> None:
         super().__init__(**options)
         self.name_width = name_width
+        self.unit = "step"
         self._source: tuple[Series | None, int | None, SpeedScale | None] = (None, None, None)
 
-    def show(self, data: Series, steps: int | None, scale: SpeedScale) -> None:
+    def show(self, data: Series, steps: int | None, scale: SpeedScale, unit: str = "step") -> None:
+        """Draw `data` on `scale`, the width standing for the run's `steps` (counted in `unit`s:
+        "epoch" where a record is an epoch, as in the speed experiment)."""
+        self.unit = unit
         self._source = (data, steps, scale)
         self.drawing = self._draw(self.size.width)
 
@@ -152,7 +156,7 @@ class Heatmap(StyledWidget):
             parts.append((mark.ljust(MARK_WIDTH), MARK_STYLE))
             lines.append(parts)
         first, last = (int(shown.steps[0]), steps or int(shown.steps[-1])) if len(shown.steps) else (0, 0)
-        axis_left, axis_right = f"step {first}", f"step {last}"
+        axis_left, axis_right = f"{self.unit} {first}", f"{self.unit} {last}"
         if cells < len(axis_left) + len(axis_right) + 1:
             axis_left = ""
         lines.append([(" " * self.name_width + axis_left + axis_right.rjust(max(0, cells - len(axis_left))), "")])

@@ -158,7 +158,8 @@ class NetPanel(Vertical):
         data = self.series(net) if data is None else data
         steps = run_steps(net.history, net.total_epochs)
         if self.heatmap_mode:
-            self.heatmap.show(data, steps, scale)
+            by_epoch = bool(net.history) and all(record.step == record.epoch for record in net.history)
+            self.heatmap.show(data, steps, scale, "epoch" if by_epoch else "step")
         else:
             self._sync_rows(data.names)
             for row in self.rows:
