@@ -206,6 +206,7 @@ def claim_output(path: str | Path, what: str, *, force: bool = False,
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
+            output.created = False   # made by this claim, but the writer that locked it first owns it now
             raise InputError(f"{what} {path}: {LOCKED}") from None
         os.ftruncate(fd, 0)
         os.set_blocking(fd, True)

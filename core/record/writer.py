@@ -168,19 +168,16 @@ class RunWriter:
         if self._thread.is_alive():
             with self._cond:
                 left = len(self._items) + self._in_flight
-            self._say(f"{left} lines{' (the end line among them)' * (end is not None and left > 0)} not written: "
-                      f"the destination took none for {self._close_wait:g} s", count=0)
-            self.unwritten += left
+            among = ", the end line among them" if end is not None and left > 0 else ""
+            self._lose(f"close() stopped waiting after {self._close_wait:g} s: the destination took nothing{among}",
+                       count=left)
 
     def _lose(self, reason: str, count: int = 1) -> None:
         """Count `count` items as not written, for `reason`."""
-        self.unwritten += count
-        self._say(reason, count)
-
-    def _say(self, reason: str, count: int) -> None:
         with self._cond:
+            self.unwritten += count
             self.reasons[reason] = self.reasons.get(reason, 0) + count
-            parts = [f"{reason}" + (f" ({n} lines not written)" if n else "") for reason, n in self.reasons.items()]
+            parts = [f"{why} ({n} lines not written)" if n else why for why, n in self.reasons.items()]
             self.failure = "; ".join(parts)
 
     def why(self) -> list[str]:
@@ -257,7 +254,7 @@ class RunWriter:
             try:
                 os.close(fd)
             except OSError as error:
-                self._say(f"closing failed ({error.strerror or error})", count=0)
+                self._lose(f"closing failed ({error.strerror or error})", count=0)
         _LIVE.discard(self)
 
     def _forget(self) -> None:

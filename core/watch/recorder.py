@@ -102,13 +102,20 @@ class Recorder:
         return self.model.layers
 
     @property
+    def closed(self) -> bool:
+        """Closed by `close`, or by a newer Recorder of this process that replaced its file: a
+        watcher holding it can let go of its hooks."""
+        return self._closed
+
+    @property
     def failure(self) -> str | None:
         """Why lines were not written (a full disk, a stalled destination, …), else None."""
         failure = self._writer.failure
         return None if failure is None else f"vgrad: run file {self.path}: {failure}"
 
-    def log(self, step: int, *, speed, weight_grad=None, neurons=None, loss=None, accuracy=None,
-            update_ratio=None, saturated=None, dead=None) -> None:
+    def log(self, step: object, *, speed: object, weight_grad: object = None, neurons: object = None,
+            loss: object = None, accuracy: object = None, update_ratio: object = None, saturated: object = None,
+            dead: object = None) -> None:
         """Record step `step`: per layer s_l (None where a layer has no bias gradient), and
         optionally ‖∂L/∂W‖ per layer, the first ∂L/∂b entries per layer, the loss, the accuracy
         (a fraction), ‖Δθ‖/‖θ‖ per layer, and per activation the saturated and dead shares.
@@ -118,7 +125,7 @@ class Recorder:
             self._usable(f"step {record.step}")   # closed by another thread meanwhile
         self._tell()
 
-    def log_later(self, make: Callable[[], tuple | dict]) -> None:
+    def log_later(self, make: Callable[[], tuple[Any, ...] | dict[str, Any]]) -> None:
         """Queue a record whose values the writer thread gets by calling `make()` (the arguments
         of `log` as a tuple in its order, or a dict by name) and checks as `log` does: a caller
         whose values are known to be well formed (`vgrad.watch`) hands that work to the writer
@@ -127,8 +134,9 @@ class Recorder:
             self._usable("a record")
         self._tell()
 
-    def _record(self, step, speed, weight_grad=None, neurons=None, loss=None, accuracy=None,
-                update_ratio=None, saturated=None, dead=None) -> StepRecord:
+    def _record(self, step: object, speed: object, weight_grad: object = None, neurons: object = None,
+                loss: object = None, accuracy: object = None, update_ratio: object = None, saturated: object = None,
+                dead: object = None) -> StepRecord:
         count, activations = self.model.hidden, len(self.model.activations)
         return StepRecord(
             net=0, epoch=0, step=values.step_number(step), speed=values.series(speed, "speed", count),
@@ -160,9 +168,9 @@ class Recorder:
     def __enter__(self) -> Recorder:
         return self
 
-    def __exit__(self, kind, error, traceback) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> None:
         if error is not None and not isinstance(error, KeyboardInterrupt) and not self._closed:
-            self._writer.put(Event(0, str(NetState.ERROR), message=f"{kind.__name__}: {error}"))
+            self._writer.put(Event(0, str(NetState.ERROR), message=f"{type(error).__name__}: {error}"))
         self.close(EndStatus.COMPLETE if error is None else EndStatus.STOPPED)
 
     def _usable(self, what: str) -> bool:
@@ -228,7 +236,8 @@ def _listed(names: object) -> object:
     """A caller's iterable of names as a list (anything else is left for model_spec to refuse)."""
     if isinstance(names, (str, list, tuple)) or not hasattr(names, "__iter__"):
         return names
-    return list(names)   # type: ignore[call-overload]
+    items: Any = names
+    return list(items)
 
 
 def _lens(record: StepRecord | None) -> str:

@@ -20,6 +20,7 @@ import math
 import numbers
 import operator
 from collections.abc import Callable
+from typing import Any
 
 from vgrad.core.errors import InputError
 from vgrad.core.record.format import MAX_STEP
@@ -100,12 +101,13 @@ def optional(value: object, what: str, check: Check = any_sign) -> float | None:
 def scalar_later(value: object, what: str, check: Check = any_sign) -> object:
     """A number checked now, or a one-element real tensor left where it is (vgrad.watch reads it
     with the gradients, in one host transfer; its value is checked on the writer thread)."""
-    is_complex = getattr(value, "is_complex", None)
-    if callable(is_complex) and callable(getattr(value, "numel", None)) and hasattr(value, "dtype"):
-        if value.numel() != 1:   # type: ignore[attr-defined]
-            raise _refuse(what, value, f"holds {value.numel()} values; give one number")   # type: ignore[attr-defined]
-        if is_complex() or not (value.dtype.is_floating_point or "int" in str(value.dtype)):   # type: ignore[attr-defined]
-            raise _refuse(what, value, f"a {value.dtype} tensor, not a real number")   # type: ignore[attr-defined]
+    tensor: Any = value
+    is_complex = getattr(tensor, "is_complex", None)
+    if callable(is_complex) and callable(getattr(tensor, "numel", None)) and hasattr(tensor, "dtype"):
+        if tensor.numel() != 1:
+            raise _refuse(what, value, f"holds {tensor.numel()} values; give one number")
+        if is_complex() or not (tensor.dtype.is_floating_point or "int" in str(tensor.dtype)):
+            raise _refuse(what, value, f"a {tensor.dtype} tensor, not a real number")
         return value
     return optional(value, what, check)
 
@@ -123,7 +125,7 @@ def step_number(step: object) -> int:
     return value
 
 
-def _listed(values: object, what: str) -> list:
+def _listed(values: object, what: str) -> list[Any]:
     """A sequence, array or tensor as a list of its entries (one host transfer for a tensor)."""
     if isinstance(values, list):
         return values
@@ -137,8 +139,9 @@ def _listed(values: object, what: str) -> list:
         except Exception as error:
             raise _refuse(what, values, f"cannot read its values ({type(error).__name__}: {error})") from None
         return flat if isinstance(flat, list) else [flat]
+    items: Any = values
     try:
-        return list(values)   # type: ignore[call-overload]
+        return list(items)
     except TypeError:
         raise _refuse(what, values, "give one value per entry (a list, an array or a tensor)") from None
 

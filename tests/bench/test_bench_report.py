@@ -43,3 +43,20 @@ def test_a_quick_run_shows_the_extrapolated_column(mnist, stubbed_bench):
     assert experiment.header[-1] == "× 20 (500 epochs)"
     assert experiment.rows[1][1:] == ("1.30", "26.00")
     assert "QUICK run" in report(result)[0]
+
+
+def test_the_tables_are_written_between_the_markers_and_nothing_else_changes():
+    """docs/performance.md keeps its prose; only the text between the bench markers is the bench's."""
+    from vgrad.bench.readme_table import BEGIN, END, replace_between_markers
+
+    document = f"intro\n{BEGIN}\nold tables\n{END}\noutro\n"
+    assert replace_between_markers(document, "| new |") == f"intro\n{BEGIN}\n| new |\n{END}\noutro\n"
+
+
+def test_the_performance_page_has_the_markers_the_bench_writes_between():
+    from pathlib import Path
+
+    from vgrad.bench.readme_table import BEGIN, END
+
+    page = (Path(__file__).parents[2] / "docs" / "performance.md").read_text(encoding="utf-8")
+    assert page.index(BEGIN) < page.index(END)

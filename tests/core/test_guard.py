@@ -117,3 +117,24 @@ def test_gunzip_stops_past_the_expected_size():
     assert gunzip(two_members, 4, "x") == b"abcd"
     with pytest.raises(InputError, match="cut short"):
         gunzip(two_members[:-9], 4, "x")
+
+
+def test_a_file_this_claim_made_but_another_writer_locked_first_is_left_to_that_writer(tmp_path, monkeypatch):
+    """Two writers start at once: this one creates the file, the other opens and locks it first.
+    This claim is refused, and must not remove the file the other one is now writing."""
+    import fcntl
+    import os
+
+    target = tmp_path / "run.jsonl"
+    real_flock, other = fcntl.flock, []
+
+    def the_other_writer_wins(fd, operation):
+        other.append(os.open(target, os.O_WRONLY))
+        real_flock(other[0], fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return real_flock(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", the_other_writer_wins)
+    with pytest.raises(InputError, match="another vgrad writer has it open"):
+        claim_output(target, "--record")
+    assert target.exists()
+    os.close(other[0])

@@ -54,11 +54,11 @@ def test_a_worker_exception_is_shown_recorded_and_exits_1(tmp_path, monkeypatch)
 def test_a_full_disk_is_reported_training_finishes_and_the_exit_status_says_so(tmp_path, monkeypatch):
     """The recording's writes fail as on a full disk: the nets finish, the summary names the
     incomplete recording and the exit status is 1, not 0."""
-    monkeypatch.setattr(Output, "text", lambda self: open("/dev/full", "w"))
+    monkeypatch.setattr(Output, "descriptor", lambda self: os.open("/dev/full", os.O_WRONLY))
     record = tmp_path / "run.jsonl"
     result = cli.invoke(app, ["run", "--no-ui", "--epochs", "5", "--net", "784-30-30-10", "--record", str(record)])
     assert result.exit_code == 1
-    assert "No space left on device; training goes on" in result.output
+    assert "No space left on device); training goes on" in result.output
     assert f"error: {record} is incomplete" in result.output
     assert "done · epoch 5/5" in result.output
 

@@ -294,6 +294,7 @@ def test_a_recorder_never_writes_a_file_that_record_is_writing_nor_the_reverse(t
     assert read_run(other).warning is None and len(read_run(other).steps) == 1
 
 
+@pytest.mark.slow
 def test_record_with_force_on_a_file_a_recorder_writes_is_refused_in_one_line(tmp_path):
     from typer.testing import CliRunner
 
@@ -317,6 +318,7 @@ def test_a_second_recorder_with_overwrite_replaces_an_unclosed_one_of_this_proce
     first.log(0, speed=[0.1, 0.2, 0.3])
     with pytest.warns(RuntimeWarning, match="closing the earlier Recorder"):
         second = vgrad.Recorder(path, LAYERS, name="second", overwrite=True)
+    assert first.closed and not second.closed
     with pytest.warns(RuntimeWarning, match="a newer Recorder replaced this one"):
         first.log(1, speed=[0.1, 0.2, 0.3])
     second.log(5, speed=[0.4, 0.5, 0.6])
