@@ -252,6 +252,8 @@ def _print_summary(view, mode: str) -> None:
 def replay_command(
     path: Path = typer.Argument(..., metavar="RUN.jsonl", help="A JSONL file written with --record."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Print the final table instead of playing."),
+    smooth: int = typer.Option(0, "--smooth", metavar="N", min=0,
+                               help="Open with a moving average over N records (s toggles it)."),
 ) -> None:
     """Play a recorded run back in the dashboard (+/- speed, home/end jump), then print its summary."""
     from vgrad.core.record.reader import read_run
@@ -273,7 +275,7 @@ def replay_command(
     else:
         from vgrad.tui.app import make_replay_app, run_dashboard
 
-        app = make_replay_app(recording, name=printable(path.name))
+        app = make_replay_app(recording, name=printable(path.name), smooth=smooth)
         code = run_dashboard(app)
         replayer = app.controls
     replayer.jump_end()  # the summary is the whole recording's, wherever playback stopped
@@ -291,10 +293,12 @@ def watch_command(
              "a file not there yet is waited for."),
     layers: str | None = typer.Option(
         None, "--layers", metavar="LIST",
-        help="A deep model's layers to show: indices from 0 (negative from the end), mid, or all (up to 64, "
-             "evenly spread); default over 8 layers 0,1,mid,-2,-1. The first and the last are always shown."),
+        help="A deep model's layers to show: indices from 0 (negative from the end), mid, or all; "
+             "default all (a heatmap over 16 layers). The first and the last are always shown."),
     no_ui: bool = typer.Option(
         False, "--no-ui", help="Print each new record as one line until every writer has ended (Ctrl+C: exit 130)."),
+    smooth: int = typer.Option(0, "--smooth", metavar="N", min=0,
+                               help="Open with a moving average over N records (s toggles it)."),
 ) -> None:
     """Follow run files as they are written: your model next to the book's nets, live."""
     from vgrad.core.run.board import Board
@@ -322,7 +326,10 @@ def watch_command(
         else:
             from vgrad.tui.watch_command import run_watch
 
-            code = run_watch(runner.board, runner, title=f"vgrad — watching {names}")
+            code = run_watch(runner.board, runner, title=f"vgrad — watching {names}", smooth=smooth,
+                             summary=lambda view: _print_summary(view, "sgd" if any(
+                                 net.latest is not None and net.latest.accuracy is not None for net in view.nets)
+                                 else "speed"))
         if code == ExitCode.INTERRUPTED and signals.caught:
             code = signals.code             # 129 after SIGHUP (the terminal went away)
     finally:
@@ -438,12 +445,18 @@ def bench_command(
 
 @app.command("plot", cls=HelpCommand, epilog=examples(
     "vgrad-tui plot run.jsonl -o speed.png",
-    "vgrad-tui plot run.jsonl -o weights.svg --lens weight --separate-y"))
+    "vgrad-tui plot run.jsonl -o weights.svg --lens weight --separate-y",
+    "vgrad-tui plot deep.jsonl -o deep.png --heatmap --fold --smooth 20"))
 def plot_command(
     path: Path = typer.Argument(..., metavar="RUN.jsonl", help="A JSONL file written with --record."),
     out: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="Figure file: .png, .svg or .pdf."),
-    lens: str = typer.Option("bias", "--lens", metavar=choices(("bias", "weight")),
-                             help="bias: s_l = ‖∂C/∂b‖, the book's; weight: ‖∂C/∂W‖ (shows batch norm)."),
+    lens: str = typer.Option("bias", "--lens", metavar=choices(("bias", "weight", "update", "saturation")),
+                             help="bias: s_l = ‖∂C/∂b‖, the book's; weight: ‖∂C/∂W‖ (shows batch norm); "
+                                  "update: ‖Δθ‖/‖θ‖; saturation: saturated or dead units."),
+    smooth: int = typer.Option(0, "--smooth", metavar="N", min=0,
+                               help="A moving average over N records, the raw min–max band faint behind."),
+    heatmap: bool = typer.Option(False, "--heatmap", help="A layer × time heatmap per net instead of lines."),
+    fold: bool = typer.Option(False, "--fold", help="Repeated blocks (layers.0 …) as one row each."),
     separate_y: bool = typer.Option(False, "--separate-y",
                                     help="Give each net its own y range (default: one shared, so heights compare)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing figure file."),
@@ -471,7 +484,8 @@ def plot_command(
         from vgrad.tui.headless import phase
 
         with phase(stderr_console(), f"drawing {out}…"), figure.binary() as file:
-            plot_recording(recording, file, lens=lens, share_y=not separate_y, fmt=out.suffix.lower().lstrip("."))
+            plot_recording(recording, file, lens=lens, share_y=not separate_y, fmt=out.suffix.lower().lstrip("."),
+                           smooth=smooth, heatmap=heatmap, fold=fold)
     except InputError as error:
         if figure is not None:
             figure.abandon()

@@ -14,8 +14,9 @@ from vgrad.core.guard import expand
 from vgrad.core.record.reader import Recording
 from vgrad.core.status import EndStatus, NetState
 from vgrad.core.text import literal_for_mathtext
-from vgrad.core.view.lens import BIAS, LENSES, SYMBOLS, WEIGHT, lens_values
-from vgrad.core.view.summary import ZERO_FLOOR, epoch_progress, headline_text
+from vgrad.core.view.lens import BIAS, HEALTHY_UPDATE, LENSES, SYMBOLS, WEIGHT, lens_values, shown_lens
+from vgrad.core.view.series import Series, panel_series
+from vgrad.core.view.summary import ZERO_FLOOR, epoch_progress, smoothed_headline
 from vgrad.tui.headless import measured_when
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -61,16 +62,18 @@ def net_state(recording: Recording, net: int) -> str:
 def underflow_note(steps: list, lens: str) -> str:
     """How many measurements had a layer under ZERO_FLOOR (σ'(z) underflowed), left out of the plot."""
     hidden = [step for step in steps if step.is_finite and any(v is not None and 0 <= v < ZERO_FLOOR
-                                                               for v in lens_values(step, lens))]
+                                                               for v in lens_values(step, lens) or ())]
     if not hidden:
         return ""
     return (f"{SYMBOLS[lens]} ≈ 0 (< {ZERO_FLOOR:g}, saturated) in\n"
             f"{len(hidden)} of {len(steps)} measurements: not drawn")
 
 
-def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
+def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True, smooth: int = 0,
+                heatmap: bool = False, fold: bool = False):
     """The matplotlib Figure of `recording` through `lens`: s_l (bias, the book's) or ‖∂C/∂W^l‖
-    (weight); one y axis for every net's speeds (and one for its bars) unless not share_y."""
+    (weight), the update ratio or a saturated fraction; one y axis for every net's lines unless not
+    share_y (a heatmap's rows are each net's own layers); each net's bars on their own y range."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -82,46 +85,43 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
     sgd = recording.config.mode == "sgd" or watched
     fig, axes = plt.subplots(2, n_nets, figsize=(4.6 * n_nets, 7.8), squeeze=False,
                              gridspec_kw={"height_ratios": [3, 2]})
-    if share_y:   # the speeds share one axis so heights compare; each net's bars keep their own range
+    if share_y and not heatmap:   # the speeds share one axis so heights compare; each net's bars keep their own range
         for axis in axes[0][1:]:
             axis.sharey(axes[0][0])
     for index, spec in enumerate(recording.specs):
         steps = recording.steps_of(index)
         speed_axis, neuron_axis = axes[0][index], axes[1][index]
         x = [step.step if sgd else step.epoch for step in steps]
-        for layer in range(spec.hidden):
-            values = [_drawn(lens_values(step, lens)[layer]) for step in steps]
-            shown = sum(math.isfinite(v) for v in values)
-            label = literal_for_mathtext(spec.layer_names[layer])
-            (line,) = speed_axis.plot(x, values, label=label,
-                                      marker="o" if shown < 30 else None, markersize=3)
-            alone = isolated(values)
-            if alone:
-                speed_axis.plot([x[i] for i in alone], [values[i] for i in alone], linestyle="none",
-                                marker="o", markersize=4, color=line.get_color(), clip_on=False)
-        speed_axis.set_yscale("log")
+        shown = shown_lens(spec, steps, lens)     # a bias-free model through s_l: its own ‖∂C/∂W‖
+        data = panel_series(steps, spec, shown, fold=fold, smoothed=smooth)
+        if heatmap:
+            _heatmap(fig, speed_axis, data, x, shown)
+        else:
+            _lines(speed_axis, data, x, shown)
         if not sgd:
             speed_axis.set_xlim(0, max(recording.config.n_epochs - 1, 1))
         state = net_state(recording, index)
         last = steps[-1] if steps else None
         details = " · ".join(part for part in (state, epoch_progress(state, last, recording.config.n_epochs),
-                                               headline_text(last, lens, spec.layer_names)) if part)
+                                               smoothed_headline(steps, spec, shown, smooth)) if part)
         speed_axis.set_title(f"{literal_for_mathtext(spec.label)}\n{literal_for_mathtext(details)}", fontsize=9,
                              pad=LEGEND_PAD)
         note = underflow_note(steps, lens)
         speed_axis.set_xlabel(("mini-batch step" if sgd else "epoch") + (f"\n{note}" if note else ""),
                               fontsize=9 if note else None)
         speed_axis.grid(True, which="major", alpha=0.3)
-        if index == 0 or not share_y:
-            speed_axis.set_ylabel(QUANTITIES[lens])
-        # above the axes, between them and the title: a legend inside would sit on some net's lines
-        speed_axis.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.01, 1, 0.1), mode="expand",
-                          ncol=min(spec.hidden, 4), frameon=False, borderaxespad=0, handlelength=1.5)
+        if (index == 0 or not share_y) and not heatmap:
+            speed_axis.set_ylabel(QUANTITIES.get(shown, LENSES[shown].title))
+        if not heatmap:   # above the axes, between them and the title: a legend inside would sit on some net's lines
+            speed_axis.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.01, 1, 0.1), mode="expand",
+                              ncol=min(data.rows, 4), frameon=False, borderaxespad=0, handlelength=1.5)
         finite = [step for step in steps if step.is_finite]
-        _neuron_bars(neuron_axis, spec.hidden, finite[-1] if finite else None)
+        _neuron_bars(neuron_axis, spec.hidden, finite[-1] if finite else None, panel_series((), spec, BIAS).names,
+                     watched)
         neuron_axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
     mode = "mini-batch SGD" if sgd else "full-batch gradient descent"
-    seen = "" if lens == BIAS else f" through the weight lens {SYMBOLS[lens]}"
+    seen = "" if lens == BIAS else f" through the {lens} lens {LENSES[lens].title}"
+    seen += f", moving average over {smooth} records" if smooth > 1 else ""
     where = f"watched with {recording.header['source']}" if watched else f"{mode} on {recording.data_name}"
     fig.suptitle(f"Speed of learning{seen}, {literal_for_mathtext(where)}", fontsize=12)
     fig.tight_layout()
@@ -129,21 +129,27 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
 
 
 def plot_recording(recording: Recording, out, dpi: int = 110, lens: str = BIAS,
-                   share_y: bool = True, fmt: str | None = None):
+                   share_y: bool = True, fmt: str | None = None, smooth: int = 0, heatmap: bool = False,
+                   fold: bool = False):
     """Draw the figure of `recording` (see draw_figure) into `out`."""
     import matplotlib.pyplot as plt
 
-    fig = draw_figure(recording, lens, share_y)
+    fig = draw_figure(recording, lens, share_y, smooth, heatmap, fold)
     fig.savefig(out, dpi=dpi, format=fmt)  # out: a path, or a claimed file and its format
     plt.close(fig)
     return out
 
 
-def _neuron_bars(axis, hidden: int, step) -> None:
-    """Grouped bars: the first min(6, width) neurons' signed mean ∂C/∂b, one group per hidden layer."""
+def _neuron_bars(axis, hidden: int, step, names: tuple[str, ...], watched: bool = False) -> None:
+    """Grouped bars: the first min(6, width) neurons' signed mean ∂C/∂b, one group per hidden
+    layer, named as the lines are."""
     axis.axhline(0, color="grey", linewidth=0.8)
     axis.set_xlim(-0.5, hidden - 0.5)
-    axis.set_xticks(list(range(hidden)), [f"h{layer + 1}" for layer in range(hidden)])
+    if step is not None and not any(step.neurons):
+        axis.set_xticks([])
+        axis.set_title("∂C/∂b_j: not recorded", fontsize=9)
+        return
+    axis.set_xticks(list(range(hidden)), [literal_for_mathtext(name) for name in names])
     if step is None:
         axis.set_title("no finite measurement", fontsize=9)
         return
@@ -155,7 +161,63 @@ def _neuron_bars(axis, hidden: int, step) -> None:
     shown = max((len(values) for values in step.neurons), default=0)
     neurons = "neuron 1" if shown == 1 else f"neurons 1–{shown}"
     if all(value == 0 for values in step.neurons for value in values):
-        axis.set_title(f"∂C/∂b_j of {neurons} {measured_when(step)}: every one is 0", fontsize=9)
+        axis.set_title(f"∂C/∂b_j of {neurons} {measured_when(step, watched)}: every one is 0", fontsize=9)
     else:
-        axis.set_title(f"∂C/∂b_j of {neurons} {measured_when(step)} (orange < 0)", fontsize=9)
+        axis.set_title(f"∂C/∂b_j of {neurons} {measured_when(step, watched)} (orange < 0)", fontsize=9)
     axis.set_ylabel("∂C/∂b_j")
+
+
+def _lines(axis, data: Series, x: list, lens: str) -> None:
+    """One line per row of `data` (the panel's names); smoothed, the raw min–max band faint
+    behind it; the update ratio's healthy band; a fraction lens on a linear 0–100 % axis."""
+    fraction = LENSES[lens].fraction
+    for row, label in enumerate(data.names):
+        values = [_shown(data.value(t, row), fraction) for t in range(len(x))]
+        shown = sum(math.isfinite(v) for v in values)
+        (line,) = axis.plot(x, values, label=literal_for_mathtext(label), marker="o" if shown < 30 else None,
+                            markersize=3)
+        if data.low is not None and data.high is not None:
+            axis.fill_between(x, [_shown(float(v), fraction) for v in data.low[:, row]],
+                              [_shown(float(v), fraction) for v in data.high[:, row]],
+                              color=line.get_color(), alpha=0.15, linewidth=0)
+        alone = isolated(values)
+        if alone:
+            axis.plot([x[i] for i in alone], [values[i] for i in alone], linestyle="none",
+                      marker="o", markersize=4, color=line.get_color(), clip_on=False)
+    band = LENSES[lens].band
+    if band is not None:
+        axis.axhspan(*band, color="tab:green", alpha=0.08, linewidth=0)
+        axis.axhline(HEALTHY_UPDATE, color="tab:green", linewidth=0.8, alpha=0.6)
+    if fraction:
+        axis.set_ylim(0, 100)
+        axis.set_ylabel("% of units")
+    else:
+        axis.set_yscale("log")
+
+
+def _shown(value: float | None, fraction: bool) -> float:
+    if fraction:
+        return 100 * value if value is not None and math.isfinite(value) else math.nan
+    return _drawn(value)
+
+
+def _heatmap(fig, axis, data: Series, x: list, lens: str) -> None:
+    """Rows × time, colour on a log scale (linear 0–100 % for a fraction lens) with its colour bar;
+    the first row at the top, as on screen."""
+    import numpy as np
+    from matplotlib.colors import LogNorm, Normalize
+
+    fraction = LENSES[lens].fraction
+    values = np.where(data.missing, np.nan, data.values).T
+    values = np.where(np.isfinite(values) & ((values >= ZERO_FLOOR) | fraction), values, np.nan)
+    if fraction:
+        values = 100 * values
+    finite = values[np.isfinite(values)]
+    norm = Normalize(0, 100) if fraction else LogNorm(float(finite.min()), float(finite.max())) if finite.size else None
+    edges = [*x, x[-1] + 1] if x else [0, 1]
+    image = axis.pcolormesh(edges, np.arange(data.rows + 1), np.ma.masked_invalid(values), norm=norm,
+                            cmap="viridis", shading="flat")
+    axis.set_ylim(data.rows, 0)
+    ticks = sorted({0, data.rows - 1, *range(0, data.rows, max(1, data.rows // 12))})
+    axis.set_yticks([t + 0.5 for t in ticks], [literal_for_mathtext(data.names[t]) for t in ticks], fontsize=7)
+    fig.colorbar(image, ax=axis, label="% of units" if fraction else LENSES[lens].title)

@@ -15,19 +15,23 @@ from rich.table import Table
 
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board, BoardView
-from vgrad.core.view.lens import BIAS, SYMBOLS, WEIGHT
+from vgrad.core.view.lens import BIAS, LENSES, SYMBOLS, WEIGHT, default_lens, lens_values
+from vgrad.core.view.names import short_names
 from vgrad.core.view.summary import (
     UNDEFINED,
     NetSummary,
     accuracy_text,
     epoch_progress,
     epochs_done,
-    headline_text,
+    headline_for,
+    hidden_rows,
     layer_pair,
     number,
     speed_text,
     summarise,
 )
+
+TABLE_LAYERS = 12          # a deeper net's table lists its first and last layers, and says how many between
 
 POLL_SECONDS = 0.1
 MIN_TABLE_WIDTH = 60
@@ -87,7 +91,7 @@ def follow_progress(board: Board, runner, console: Console) -> None:
                 rate = f"{net.steps_per_second:,.0f} steps/s" if net.steps_per_second else net.state
                 progress.update(task, completed=epochs_done(net.state, net.latest, net.total_epochs), rate=rate,
                                 epochs=epoch_progress(net.state, net.latest, net.total_epochs),
-                                headline=headline_text(net.latest, names=net.spec.layer_names))
+                                headline=headline_for(net.spec, net.latest))
             if not alive:
                 break
             runner.join(POLL_SECONDS)  # wakes as soon as the last worker ends
@@ -108,28 +112,42 @@ def _net_table(summary: NetSummary, net, mode: str) -> Table:
     title_lines = (summary.label, details)
     table = Table(title="\n".join(title_lines), title_justify="left",
                   min_width=max(MIN_TABLE_WIDTH, *(len(line) for line in title_lines)))
+    lens = default_lens(net.spec, net.history[:1])     # a bias-free model's table reads ‖∂C/∂W‖
+    symbol = LENSES[lens].symbol
     records = [first] if last is None or last is first else [first, last]   # --epochs 0: one measurement
-    table.add_column("hidden layer")
+    watched = net.spec.hidden_layers != net.spec.layer_names    # a watched model's last layer is its output
+    table.add_column("layer" if watched else "hidden layer")
     for index, record in enumerate(records):
-        when = UNDEFINED if record is None else measured_when(record)
-        table.add_column(f"s_l {when}" if index == 0 else when, justify="right")
-    for layer in range(net.spec.hidden):
-        table.add_row(net.spec.layer_names[layer], *(_speed(record, layer) for record in records),
-                      end_section=layer == net.spec.hidden - 1)
-    if net.spec.hidden > 1:  # with one hidden layer there is nothing to compare
-        pair = layer_pair(net.spec.hidden, net.spec.layer_names)
-        table.add_row(pair, *(_ratio(record, BIAS) for record in records))
-        table.add_row(f"{SYMBOLS[WEIGHT]} {pair}", *(_ratio(record, WEIGHT) for record in records))
+        when = UNDEFINED if record is None else measured_when(record, watched)
+        table.add_column(f"{symbol} {when}" if index == 0 else when, justify="right")
+    names = short_names(net.spec.layer_names)
+    hidden = net.spec.hidden
+    listed = range(hidden) if hidden <= TABLE_LAYERS else [*range(TABLE_LAYERS // 2), *range(hidden - 3, hidden)]
+    for row, layer in enumerate(listed):
+        if hidden > TABLE_LAYERS and row == TABLE_LAYERS // 2:
+            table.add_row(f"… {hidden - len(listed)} more", *("" for _ in records))
+        table.add_row(names[layer], *(_value(record, layer, lens) for record in records),
+                      end_section=layer == hidden - 1)
+    rows = hidden_rows(net.spec, BIAS, hidden)
+    if len(rows) > 1:  # with one hidden layer there is nothing to compare
+        pair = layer_pair(len(rows), [names[rows[0]], names[rows[-1]]])
+        table.add_row(pair, *(_ratio(record, BIAS, net.spec) for record in records))
+        table.add_row(f"{SYMBOLS[WEIGHT]} {pair}", *(_ratio(record, WEIGHT, net.spec) for record in records))
     table.add_row("cost", *(number(record.cost) if record else UNDEFINED for record in records))
+    if watched:          # a watched model's run: how much of it was read
+        table.add_row("records read", *("" for _ in records[1:]), f"{net.records:,}")
     if mode == "sgd":
         table.add_row("test accuracy", *(accuracy_text(record.accuracy if record else None) for record in records))
     return table
 
 
-def measured_when(record: StepRecord) -> str:
+def measured_when(record: StepRecord, watched: bool = False) -> str:
     """When a measurement was taken, counted as the dashboard counts `epoch e/E` (epochs trained):
     "at init", "after 499 epochs" (speed mode measures before each step, so the last of 500
-    epochs is measured after 499), "after step 1200" inside an sgd epoch."""
+    epochs is measured after 499), "after step 1200" inside an sgd epoch; a watched model's run,
+    which has no epochs, "at step 1200"."""
+    if watched:
+        return f"at step {record.step}"
     if record.step == 0:
         return "at init"
     if record.step == record.epoch or record.accuracy is not None:    # speed mode, or an sgd epoch's end
@@ -137,10 +155,11 @@ def measured_when(record: StepRecord) -> str:
     return f"after step {record.step}"
 
 
-def _speed(record, layer: int) -> str:
-    return UNDEFINED if record is None else speed_text(record.speed[layer])
+def _value(record, layer: int, lens: str = BIAS) -> str:
+    values = None if record is None else lens_values(record, lens)
+    return UNDEFINED if values is None else speed_text(values[layer])
 
 
-def _ratio(record, lens: str) -> str:
+def _ratio(record, lens: str, spec) -> str:
     """The right side of the headline through `lens`, "1:124" ("—" where not measured)."""
-    return headline_text(record, lens).partition(" = ")[2] or UNDEFINED
+    return headline_for(spec, record, lens).partition(" = ")[2] or UNDEFINED

@@ -17,8 +17,8 @@ from vgrad.core.run.follow_runner import FollowRunner
 from vgrad.core.status import ExitCode
 from vgrad.core.subject import Subject
 from vgrad.core.text import printable
-from vgrad.core.view.lens import BIAS
-from vgrad.core.view.summary import accuracy_text, headline_text, number, speed_text
+from vgrad.core.view.lens import default_lens, lens_values
+from vgrad.core.view.summary import accuracy_text, headline_for, number, speed_text
 from vgrad.tui.app import VgradApp, run_dashboard
 from vgrad.tui.console import stderr_console
 from vgrad.tui.widgets import NetPanel
@@ -27,7 +27,8 @@ WAIT_SECONDS = 0.1    # how often the headless loop checks whether every writer 
 
 
 def record_line(path: Path, record: StepRecord, spec: Subject) -> str:
-    """`run.jsonl  step 120  loss 0.412  conv 1.20e-03 … head 0.310  conv:head = 1:258`."""
+    """`run.jsonl  step 120  loss 0.412  conv 1.20e-03 … head 0.310  conv → fc = 1:258`: the
+    headline compares the hidden layers (a watched model's last layer is its output)."""
     names = spec.layer_names
     parts = [printable(path.name), f"step {record.step}"]
     if record.epoch:
@@ -35,8 +36,10 @@ def record_line(path: Path, record: StepRecord, spec: Subject) -> str:
     parts.append(f"{spec.cost_name} {number(record.cost)}")
     if record.accuracy is not None:
         parts.append(f"acc {accuracy_text(record.accuracy)}")
-    parts.append(" ".join(f"{name} {speed_text(value)}" for name, value in zip(names, record.speed)))
-    line = headline_text(record, BIAS, names)
+    lens = default_lens(spec, (record,))
+    values = lens_values(record, lens) or record.speed
+    parts.append(" ".join(f"{name} {speed_text(value)}" for name, value in zip(names, values)))
+    line = headline_for(spec, record, lens)
     return "  ".join([*parts, line] if line else parts)
 
 
@@ -74,6 +77,8 @@ def follow_lines(runner: FollowRunner, emit: Callable[[str], None], wait=time.sl
 class WatchApp(VgradApp):
     """The dashboard over followed files: a panel is rebuilt when its file's model changes."""
 
+    watching = True
+
     def __init__(self, board: Board, runner: FollowRunner, **options) -> None:
         super().__init__(board, runner, **options)
         self._built = 0
@@ -93,6 +98,7 @@ class WatchApp(VgradApp):
                 continue
             self._built += 1
             new = NetPanel(net.spec, id=f"net-{index}-{self._built}")
+            new.look(lens=self.lens, fold=self.fold, smoothed=self.smoothed, include_output=self.include_output)
             old.parent.mount(new, after=old)
             old.remove()
             self.panels[index] = new
@@ -101,15 +107,18 @@ class WatchApp(VgradApp):
 
 
 def make_watch_app(board: Board, runner: FollowRunner, *, title: str, subtitle: str = "",
-                   start_controls: bool = True) -> WatchApp:
+                   start_controls: bool = True, smooth: int = 0) -> WatchApp:
     """The dashboard following `runner`'s files (the CLI's and the snapshot tests' factory)."""
-    return WatchApp(board, runner, title=title, subtitle=subtitle, start_controls=start_controls)
+    return WatchApp(board, runner, title=title, subtitle=subtitle, start_controls=start_controls, smooth=smooth)
 
 
-def run_watch(board: Board, runner: FollowRunner, *, title: str) -> int:
-    """Run the watch dashboard until the user quits; its exit status (130 after Ctrl+C, 2 when a
-    file could not be followed: each such file's reason is printed in one line once it closes)."""
-    code = run_dashboard(make_watch_app(board, runner, title=title))
+def run_watch(board: Board, runner: FollowRunner, *, title: str, smooth: int = 0,
+              summary: Callable[[BoardView], None] = lambda view: None) -> int:
+    """Run the watch dashboard until the user quits, then hand the board's last view to `summary`
+    (the CLI prints the table replay prints); its exit status (130 after Ctrl+C, 2 when a file
+    could not be followed: each such file's reason is printed in one line once it closes)."""
+    code = run_dashboard(make_watch_app(board, runner, title=title, smooth=smooth))
+    summary(board.snapshot())
     failures = [file.follower.failure for file in runner.files if file.follower.failure is not None]
     for failure in [*failures, *([runner.crash] if runner.crash else [])]:
         stderr_console().print(f"vgrad-tui: error: {failure}")

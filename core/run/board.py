@@ -32,6 +32,7 @@ class NetView:
     total_epochs: int
     steps_per_second: float           # parameter updates per second, recent
     message: str = ""                 # the error or divergence reason
+    records: int = 0                  # records published since the net (re)started, kept or thinned
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", NetState(self.state))  # "running" given as a word is the state
@@ -139,7 +140,7 @@ class Board:
             nets = tuple(
                 NetView(index=i, spec=s.spec, state=self._shown_state(s.state), latest=s.latest,
                         history=s.history.view(s.latest), total_epochs=s.total_epochs,
-                        steps_per_second=s.rate, message=s.message)
+                        steps_per_second=s.rate, message=s.message, records=s.history.seen)
                 for i, s in enumerate(self._slots))
             return BoardView(version=self._version, nets=nets, notices=tuple(self._notices),
                              paused=self._paused)

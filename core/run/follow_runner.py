@@ -3,9 +3,9 @@
 Each file owns fixed board slots (its nets when the watch starts, else one). Records go
 to the board as they are read; a new run in a file restarts its slots; a file not there
 yet shows "waiting", a writer quiet for SILENT_AFTER seconds "no new data for N s", a file
-that is not a vgrad run its error, while the other panels go on. Deep models show the
-layers `--layers` picks (by default, over DEEP layers: 0,1,mid,-2,-1); the first and the
-last are always among them, so the headline is the model's.
+that is not a vgrad run its error, while the other panels go on. A model shows every layer
+(a deep one's panel is a heatmap), or the layers `--layers` picks (core/run/layers.py); the
+first and the last are always among them, so the headline is the model's.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Which layers of a deep model a panel shows (`--layers`), and records cut down to them.
 
-A panel has a row per layer shown: the first and the last always (the headline compares
-them), by default over DEEP layers `0,1,mid,-2,-1`, and never more than MAX_SHOWN rows, so
-a model of 10,000 layers opens as fast as one of ten. `watch` and `replay` share this.
+A panel shows every layer by default (a deep model's panel is a layer × time heatmap, its
+layers binned to the lines there are), or the layers `--layers` names, at most MAX_SHOWN, the
+first and the last always (the headline compares them). `watch` and `replay` share this.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from vgrad.core.record.reader import Recording
 from vgrad.core.record.step import StepRecord
 from vgrad.core.subject import Subject
 
-DEEP = 8                    # more layers than this: show a selection
-DEFAULT_LAYERS = "0,1,mid,-2,-1"
-MAX_SHOWN = 64              # rows a panel shows at most: `all` on a deeper model shows 64 evenly spaced
+DEFAULT_LAYERS = "0,1,mid,-2,-1"   # what `--layers` names when it names no index
+MAX_SHOWN = 64              # layers `--layers` may name
 LAYER_INDEX = re.compile(r"-?[0-9]{1,9}", re.ASCII)   # 0, 12, -1: never `--1`, `²` or `+3`
 PER_LAYER = tuple(name for name in ("weight_grad", "update_ratio")   # a record's other per-layer values
                   if name in {field.name for field in fields(StepRecord)})
@@ -42,10 +41,8 @@ def parse_layers(text: str | None) -> tuple[str, ...] | None:
 
 def select(count: int, words: tuple[str, ...] | None) -> tuple[int, ...]:
     """The layers shown of a model with `count` layers, in order; always the first and the last."""
-    if words == ("all",) or (words is None and count <= DEEP):
-        if count <= MAX_SHOWN:
-            return tuple(range(count))
-        return tuple(sorted({round(i * (count - 1) / (MAX_SHOWN - 1)) for i in range(MAX_SHOWN)}))
+    if words is None or words == ("all",):     # every layer: the heatmap bins what does not fit
+        return tuple(range(count))
     chosen = {0, count - 1}
     for word in words or DEFAULT_LAYERS.split(","):
         index = count // 2 if word == "mid" else int(word)
@@ -80,7 +77,7 @@ def shown_of(spec: Subject, words: tuple[str, ...] | None) -> tuple[int, ...] | 
 
 def shown_recording(recording: Recording, words: tuple[str, ...] | None = ("all",)) -> Recording:
     """`recording` with each watched model cut down to the layers a panel shows (replay: all of
-    them up to MAX_SHOWN, so a 10,000-layer model's panel opens at once); the same if none is cut."""
+    them); the same if none is cut."""
     shown = [shown_of(spec, words) for spec in recording.specs]
     if all(layers is None for layers in shown):
         return recording

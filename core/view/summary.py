@@ -5,6 +5,7 @@ s_l, cost and accuracy as text, the epochs done, and the end-of-run summary of a
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -12,10 +13,12 @@ from typing import TYPE_CHECKING
 from vgrad.core.lab.book import ACCURACY_EXPERIMENT, BOOK_ACCURACIES
 from vgrad.core.record.step import StepRecord
 from vgrad.core.status import NetState
-from vgrad.core.view.lens import BIAS, lens_values
+from vgrad.core.view.lens import BIAS, LENSES, SATURATION, lens_values, outside_band, power, row_names
+from vgrad.core.view.names import short_names
 
 if TYPE_CHECKING:
     from vgrad.core.run.board import NetView
+    from vgrad.core.subject import Subject
 
 CHANCE_ACCURACY = 0.2    # test accuracy at or under this after an epoch: no better than guessing (10 %)
 ZERO_FLOOR = 1e-12       # |s_l| below this is underflow (σ'(z) ≈ 0), not a speed: written "≈0"
@@ -45,6 +48,13 @@ def speed_text(value: float | None) -> str:
     return NEAR_ZERO if value is not None and 0 < abs(value) < ZERO_FLOOR else number(value)
 
 
+def value_text(value: float | None, lens: str = BIAS) -> str:
+    """A value through `lens`: speed_text, or a fraction as a percentage (42%, 0.3%)."""
+    if not LENSES[lens].fraction or value is None or not math.isfinite(value):
+        return speed_text(value)
+    return f"{value:.0%}" if value >= 0.1 or value == 0 else f"{value:.1%}"
+
+
 def accuracy_text(value: float | None) -> str:
     """Test accuracy with one decimal, 96.5% (1000 test images: steps of 0.1 %); "—" if none."""
     return UNDEFINED if value is None else f"{value:.1%}"
@@ -61,7 +71,7 @@ def is_near_zero(value: float | None) -> bool:
 
 
 def factor(value: float) -> str:
-    """A factor ≥ 1 in a ratio: 4.9, 124, 1.2e5."""
+    """A factor ≥ 1 in a ratio, one format everywhere (headline, gains, tables): 4.9, 124, 1.2e5."""
     if value < 10:
         return f"{value:.1f}"
     if value < 1e4:
@@ -80,8 +90,12 @@ class Headline:
 
 def layer_pair(layers: int, names: Sequence[str] | None = None) -> str:
     """The headline's left side, "h1:h4" for 4 hidden layers; a watched model's first and last
-    layer names ("conv1:fc") when given."""
-    return f"{names[0]}:{names[-1]}" if names else f"h1:h{layers}"
+    hidden layers by name, "conv1 → fc" (never "0:6", which reads as a time)."""
+    if not names:
+        return f"h1:h{layers}"
+    if all(re.fullmatch(r"h\d+", name) for name in (names[0], names[-1])):
+        return f"{names[0]}:{names[-1]}"
+    return f"{names[0]} → {names[-1]}"
 
 
 def headline(speed: Sequence[float | None], names: Sequence[str] | None = None) -> Headline | None:
@@ -105,8 +119,75 @@ def headline(speed: Sequence[float | None], names: Sequence[str] | None = None) 
 def headline_text(record: StepRecord | None, lens: str = BIAS, names: Sequence[str] | None = None) -> str:
     """The headline of a record through `lens` (s_l, or ‖∂C/∂W^l‖), or "" (no record yet, or one
     hidden layer); `names` the layers' (a watched model's), else h1 … hk."""
-    line = None if record is None else headline(lens_values(record, lens), names)
+    values = None if record is None else lens_values(record, lens)
+    line = None if values is None else headline(values, names)
     return "" if line is None else line.text
+
+
+def hidden_rows(spec: Subject, lens: str, count: int, include_output: bool = False) -> range:
+    """The rows the headline compares: the subject's hidden layers (a built-in net's speeds are
+    its hidden layers already; a watched model's last layer is its output layer, left out unless
+    asked: the book compares hidden layers); the saturation lens's rows are activations, all."""
+    if lens == SATURATION or include_output or count <= 1:
+        return range(count)
+    return range(min(count, max(1, len(spec.hidden_layers))))
+
+
+def headline_of(values: Sequence[float | None], names: Sequence[str], lens: str = BIAS, smoothed: int = 0) -> str:
+    """The headline of one net's newest `values` (its headline rows, named): first against last
+    (`h1:h4 = 1:124`, `0 → 6 = 1:101`); the update ratio adds the layers outside its healthy band;
+    a fraction lens names its worst row (`worst h3: 42%`). Says when the values are smoothed."""
+    if LENSES[lens].fraction:
+        measured = [(value, name) for value, name in zip(values, names) if value is not None and math.isfinite(value)]
+        if not measured:
+            return ""
+        worst, name = max(measured, key=lambda pair: pair[0])
+        text = f"worst {name}: {value_text(worst, lens)}"
+    else:
+        line = headline(values, names)
+        if line is None:
+            return ""
+        text = line.text
+        band = LENSES[lens].band
+        outside = sum(outside_band(value, lens) for value in values)
+        if band is not None and outside:
+            text += f" · {outside} outside {power(band[0])}…{power(band[1])}"
+    return text + (f" · EMA {smoothed}" if smoothed > 1 else "")
+
+
+def headline_for(spec: Subject, record: StepRecord | None, lens: str = BIAS,
+                 include_output: bool = False) -> str:
+    """The headline of `record` for a net of `spec`, its rows named as every view names them."""
+    if record is None:
+        return ""
+    values = lens_values(record, lens)
+    if values is None:
+        return ""
+    names = short_names(row_names(spec, lens))
+    rows = hidden_rows(spec, lens, len(values), include_output)
+    return headline_of([values[i] for i in rows], [names[i] for i in rows if i < len(names)], lens)
+
+
+def smoothed_headline(history: Sequence[StepRecord], spec: Subject, lens: str = BIAS,
+                      smoothed: int = 0, include_output: bool = False) -> str:
+    """headline_for on the newest record, or, smoothed over N records, on the moving averages of the
+    rows it compares (and says so)."""
+    if smoothed <= 1 or not history:
+        return headline_for(spec, history[-1] if history else None, lens, include_output)
+    from vgrad.core.view.series import grouped, series, smooth
+
+    values = lens_values(history[-1], lens)
+    if values is None:
+        return ""
+    names = short_names(row_names(spec, lens))
+    rows = list(hidden_rows(spec, lens, len(values), include_output))
+    if not rows:
+        return ""
+    if not LENSES[lens].fraction and LENSES[lens].band is None:
+        rows = sorted({rows[0], rows[-1]})      # only the two it compares need averaging
+    data = series(history, lens, row_names(spec, lens))
+    latest = smooth(grouped(data, [(names[i], (i,)) for i in rows]), smoothed).latest()
+    return headline_of(list(latest), [names[i] for i in rows], lens, smoothed)
 
 
 def book_accuracy(hidden: int) -> float | None:
@@ -156,8 +237,8 @@ def epochs_done(state: str, latest: StepRecord | None, total: int) -> int:
 def epoch_progress(state: str, latest: StepRecord | None, total: int) -> str:
     """`epoch 120/500`, the same words in the dashboard, the table and the plot; `step 1200` for a
     watched model's run, whose length is not known (total 0)."""
-    if total <= 0 and latest is not None and latest.step > 0:
-        return f"step {latest.step}"
+    if total <= 0:
+        return "no record yet" if latest is None else f"step {latest.step}"
     return f"epoch {epochs_done(state, latest, total)}/{total}"
 
 
@@ -170,6 +251,7 @@ class NetSummary:
     total_epochs: int
     message: str = ""
     names: tuple[str, ...] = ()       # the layers' names (h1 … hk, or a watched model's)
+    spec: Subject | None = None
 
     @property
     def accuracy(self) -> float | None:
@@ -182,6 +264,8 @@ class NetSummary:
     @property
     def headline(self) -> str:
         """The headline at the last record ("" for one hidden layer or no record)."""
+        if self.spec is not None:
+            return headline_for(self.spec, self.last)
         return headline_text(self.last, names=self.names or None)
 
 
@@ -189,4 +273,5 @@ def summarise(view: NetView) -> NetSummary:
     """Summary of one board NetView."""
     return NetSummary(label=view.spec.label, state=view.state,
                       first=view.history[0] if view.history else None, last=view.latest,
-                      total_epochs=view.total_epochs, message=view.message, names=view.spec.layer_names)
+                      total_epochs=view.total_epochs, message=view.message, names=view.spec.layer_names,
+                      spec=view.spec)

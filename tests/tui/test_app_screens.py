@@ -4,7 +4,9 @@ import pytest
 
 from vgrad.tui.widgets import HelpScreen, PlotScreen, SpeedPlot
 
-ALL_KEYS = {"space", "n", "r", "l", "w", "p", "?", "q", "ctrl+c", "+", "-", "home", "end", "↓", "↑"}
+VIEW_KEYS = {"l", "w", "m", "s", "p", "?", "q", "ctrl+c", "↓", "↑"}
+REPLAY_KEYS = VIEW_KEYS | {"space", "n", "+", "-", "home", "end"}      # no restart: the run is recorded
+LIVE_KEYS = VIEW_KEYS | {"space", "n", "r"}
 
 
 def test_help_screen(snap_compare, replay_app):
@@ -23,7 +25,8 @@ def test_help_opens_and_closes(replay_app, drive):
     async def scenario(pilot):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        assert {key for key, _ in app.screen.keys} == ALL_KEYS
+        assert {key for key, _ in app.screen.keys} == REPLAY_KEYS
+        assert "recorded run played back" in app.screen.about
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
     drive(app, scenario)
@@ -34,7 +37,8 @@ def test_help_leaves_out_replay_keys_when_live(dashboard, fake, drive):
 
     async def scenario(pilot):
         await pilot.press("question_mark")
-        assert {key for key, _ in app.screen.keys} == ALL_KEYS - {"+", "-", "home", "end"}
+        assert {key for key, _ in app.screen.keys} == LIVE_KEYS
+        assert "probe images" in app.screen.about
     drive(app, scenario)
 
 

@@ -9,10 +9,12 @@ import pytest
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import NetView
 from vgrad.core.spec import parse_net
+from vgrad.core.view.lens import BIAS
 from vgrad.core.view.scale import SpeedScale, shared_scale
+from vgrad.core.view.series import series
 from vgrad.tui.widgets import NeuronBars
 from vgrad.tui.widgets.formatting import gain
-from vgrad.tui.widgets.log_sparkline import BAD, ZERO, columns_of, levels, row_runs, run_steps
+from vgrad.tui.widgets.log_sparkline import BAD, ZERO, column_indices, levels, row_runs, run_steps
 from vgrad.tui.widgets.net_panel import NetPanel
 from vgrad.tui.widgets.neuron_bars import bar, drawing, largest
 from vgrad.tui.widgets.status_line import pack, readings, state_text, status_lines
@@ -27,13 +29,19 @@ def record(step, speed=(1e-3, 1e-2), epoch=None, accuracy=None, cost=3.0):
                       accuracy=accuracy)
 
 
+def lv(history, layer, *args):
+    """The sparkline levels of `layer` in `history` (s_l, two layers)."""
+    return levels(series(history, BIAS, ("h1", "h2")), layer, *args)
+
+
 def net(history, state="running", total=10, message=""):
     return NetView(index=0, spec=SPEC, state=state, latest=history[-1] if history else None,
                    history=tuple(history), total_epochs=total, steps_per_second=123.4, message=message)
 
 
 @pytest.mark.parametrize("later, earlier, text", [(4.9, 1.0, "×4.9"), (12.3, 1.0, "×12"), (0.74, 1.0, "×0.74"),
-                                                  (250.0, 1.0, "×2e2"), (1.0, 0.0, "—"), (NAN, 1.0, "—"),
+                                                  (250.0, 1.0, "×250"), (1.4e5, 1.0, "×1.4e5"),
+                                                  (0.004, 1.0, "×1/250"), (1.0, 0.0, "—"), (NAN, 1.0, "—"),
                                                   (1e-3, 1e-17, "—")])
 def test_gain(later, earlier, text):
     assert gain(later, earlier) == text
@@ -59,16 +67,15 @@ def test_linear_scale_runs_from_zero():
 def test_old_columns_hold_still_as_a_run_goes_on():
     scale = SpeedScale(-4.0, 0.0)
     history = [record(i, (10 ** (-i / 5), 0.1)) for i in range(6)]
-    early = levels(tuple(history), 0, 10, 1, 10, scale)
-    later = levels(tuple(history + [record(6, (1e-3, 0.1))]), 0, 10, 1, 10, scale)
+    early = lv(tuple(history), 0, 10, 1, 10, scale)
+    later = lv(tuple(history + [record(6, (1e-3, 0.1))]), 0, 10, 1, 10, scale)
     assert len(early) == 6 and len(later) == 7
     assert later[:6] == early
 
 
 def test_columns_carry_the_last_record_across_gaps():
     history = (record(0, epoch=0), record(100, epoch=1))
-    picked = columns_of(history, 4, 200)
-    assert [r.step for r in picked] == [0, 0, 100]
+    assert column_indices([r.step for r in history], 4, 200) == [0, 0, 1]
 
 
 def test_sgd_steps_per_epoch_come_from_epoch_end_records():
@@ -81,8 +88,8 @@ def test_sgd_steps_per_epoch_come_from_epoch_end_records():
 def test_bad_and_zero_speeds_draw_as_marks():
     history = (record(0, (NAN, 0.0)), record(1, (INF, 0.0)))
     scale = SpeedScale(-4.0, 0.0)
-    assert levels(history, 0, 2, 1, 2, scale) == (BAD, BAD)
-    assert levels(history, 1, 2, 1, 2, scale) == (ZERO, ZERO)
+    assert lv(history, 0, 2, 1, 2, scale) == (BAD, BAD)
+    assert lv(history, 1, 2, 1, 2, scale) == (ZERO, ZERO)
     assert "".join(text for text, _ in row_runs((BAD, ZERO, 8), 0, 1)) == "!·█"
     assert "".join(text for text, _ in row_runs((BAD, ZERO, 16), 0, 2)) == "  █"
 
@@ -152,7 +159,7 @@ def test_the_log_scale_depends_on_the_values_not_on_the_frames_drawn():
 def test_underflow_is_near_zero_and_never_stretches_the_scale():
     scale = shared_scale([net([record(0, (1e-35, 0.5)), record(1, (6.9e-17, 1.78))])])
     assert scale.lo >= -12 and scale.fraction(6.9e-17) == 0.0
-    assert levels((record(1, (6.9e-17, 1.78)),), 0, 1, 1, 1, scale) == (ZERO,)
+    assert lv((record(1, (6.9e-17, 1.78)),), 0, 1, 1, 1, scale) == (ZERO,)
     assert "· ≈0 (< 1e-12)" in "".join(scale.legend)
 
 
@@ -160,8 +167,8 @@ def test_the_linear_view_shows_the_speeds_of_now():
     """Scaled to the largest s_l now, not at epoch 0 (100x larger): the late bars are not all ▁."""
     history = tuple(record(i, (10 ** (-1 - i / 10), 10 ** (-0.5 - i / 20))) for i in range(40))
     scale = shared_scale([net(history, total=40)], log=False)
-    assert max(levels(history, 1, 40, 2, 40, scale)[-10:]) > 8          # the late h2 bars stand a row high
-    assert min(levels(history, 1, 40, 2, 40, scale)[:5]) == 16          # the early ones clip at the top
+    assert max(lv(history, 1, 40, 2, 40, scale)[-10:]) > 8          # the late h2 bars stand a row high
+    assert min(lv(history, 1, 40, 2, 40, scale)[:5]) == 16          # the early ones clip at the top
 
 
 def test_the_neuron_bars_before_the_first_step_say_so_instead_of_nan():

@@ -193,3 +193,21 @@ def test_a_run_that_says_interrupted_is_titled_interrupted(tmp_path):
     figure = draw_figure(read_run(header_only(tmp_path, end="interrupted", steps=30)))
     titles = [axis.get_title() for axis in figure.axes[:3]]
     assert all("\ninterrupted · " in title for title in titles), titles
+
+
+
+@pytest.mark.slow  # about 3 s: matplotlib draws a 500-row heatmap and a smoothed figure
+def test_plot_draws_the_heatmap_folded_and_a_smoothed_lens(tmp_path):
+    """--heatmap --fold on 500 layers, and --lens update --smooth 8: titled with the lens and EMA."""
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    heat = tmp_path / "deep.svg"
+    result = runner.invoke(app, ["plot", str(fixtures / "deep500.jsonl"), "-o", str(heat), "--heatmap", "--fold"])
+    assert result.exit_code == 0, result.output
+    text = heat.read_text()
+    assert "wte → ln_f = 1:401" in text and "lm_head" in text and "not recorded" in text
+    smooth = tmp_path / "update.svg"
+    result = runner.invoke(app, ["plot", str(fixtures / "lenses_mlp.jsonl"), "-o", str(smooth),
+                                 "--lens", "update", "--smooth", "8"])
+    assert result.exit_code == 0, result.output
+    text = smooth.read_text()
+    assert "moving average over 8 records" in text and "EMA 8" in text and "outside 1e-4…1e-2" in text

@@ -1,6 +1,7 @@
 """`vgrad-tui watch`: one line per record headless, the dashboard on followed files, bad files."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from typer.testing import CliRunner
 import vgrad
 from vgrad.core.run.board import Board
 from vgrad.core.run.follow_runner import FollowRunner, plan
+from vgrad.core.view.summary import headline_for
 from vgrad.tui.cli import app
 from vgrad.tui.watch_command import follow_lines, make_watch_app
 
@@ -42,8 +44,8 @@ def test_each_new_record_is_one_line_until_every_writer_has_ended(tmp_path):
     board, runner = watching([path])
     code = follow_lines(runner, lines.append, wait=lambda seconds: next(script)())
     assert code == 0 and len(lines) == 2
-    assert lines[0] == "run.jsonl  step 0  loss 2.50  conv 0.00100 fc 0.0100 head 0.100  conv:head = 1:100"
-    assert lines[1].endswith("head —  conv:head = —")
+    assert lines[0] == "run.jsonl  step 0  loss 2.50  conv 0.00100 fc 0.0100 head 0.100  conv → fc = 1:10"
+    assert lines[1].endswith("head —  conv → fc = 1:10")     # the output layer is not in the headline
 
 
 def test_ctrl_c_ends_the_follow_with_130(tmp_path):
@@ -125,15 +127,25 @@ def test_a_live_file_beside_a_built_in_recording(snap_compare, tmp_path):
     assert snap_compare(app_, terminal_size=(120, 36))
 
 
-def test_every_layer_of_a_fifty_layer_model_is_reached_by_scrolling(tmp_path, drive):
-    """--layers all on 50 layers: the panels scroll, and the last layer's row can be scrolled into view."""
-    board, runner = watching([deep_model(tmp_path / "deep.jsonl", layers=50, steps=3)], layers="all")
+@pytest.mark.slow  # 2-3 s: a Textual pilot drives several keys or a plot
+def test_a_fifty_layer_model_opens_as_a_heatmap_and_m_gives_rows_that_scroll(tmp_path, drive):
+    """Deeper than HEATMAP_DEPTH: one heatmap line per layer, first and last in view; `m`: a sparkline
+    row per layer, the panels scroll, and the last layer's row can be scrolled into view."""
+    board, runner = watching([deep_model(tmp_path / "deep.jsonl", layers=50, steps=3)])
     runner.poll()
     app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
 
     async def scenario(pilot):
+        panel = app_.panels[0]
+        app_.poll(force=True)
+        await pilot.pause()
+        assert panel.heatmap_mode and app_.query_one("#nets").region.contains_region(panel.heatmap.region)
+        labels = [line[0][0].strip() for line in panel.heatmap.drawing[1:-1]]
+        assert labels[0] == "b.0.linear" and labels[-1] == "head"      # named as every view names them
+        await pilot.press("m")
+        await pilot.pause()
         nets = app_.query_one("#nets")
-        rows = app_.panels[0].rows
+        rows = panel.rows
         assert len(rows) == 50 and nets.max_scroll_y > 0
         assert rows[-1].region.y >= nets.region.bottom or not rows[-1].region      # off screen at first
         nets.scroll_end(animate=False)
@@ -148,10 +160,129 @@ def test_a_watched_models_file_replays_and_plots_with_its_layer_names(tmp_path):
     path = deep_model(tmp_path / "deep.jsonl", layers=3, steps=4)
     result = cli.invoke(app, ["replay", str(path), "--no-ui"])
     words = " ".join(result.output.split())
-    assert result.exit_code == 0 and "done · step 3 · blocks.0.linear:head = 1:16" in words
-    assert "blocks.1.linear" in words and "h1" not in words
+    assert result.exit_code == 0 and "done · step 3 · b.0.linear → b.1.linear = 1:4.0" in words  # no output layer
+    assert "head" in words and "h1" not in words
     result = cli.invoke(app, ["plot", str(path), "-o", str(tmp_path / "deep.png")])
     assert result.exit_code == 0 and (tmp_path / "deep.png").stat().st_size > 0
+
+
+def built_in_alone(path: Path) -> Path:
+    """booknet1.jsonl as is: the book's deep net run built in, 20 full-batch steps."""
+    path.write_bytes((FIXTURES / "booknet1.jsonl").read_bytes())
+    return path
+
+
+def test_the_torch_book_net_and_the_built_in_one_show_the_same_headline(tmp_path):
+    """Same initial weights, same full-batch steps: the watched net's headline leaves out its output
+    layer (Linear 8) and compares Linear 0 with Linear 6, h1 with h4, to every digit it prints."""
+    board, runner = watching([FIXTURES / "booktorch1.jsonl", built_in_alone(tmp_path / "book.jsonl")])
+    runner.poll()
+    torch_net, built_in = board.snapshot().nets
+    for index in range(len(built_in.history)):
+        watched = headline_for(torch_net.spec, torch_net.history[index])
+        ours = headline_for(built_in.spec, built_in.history[index])
+        assert watched.startswith("0 → 6 = ") and ours.startswith("h1:h4 = ")
+        assert watched.partition(" = ")[2] == ours.partition(" = ")[2]
+
+
+def test_the_torch_book_net_beside_the_built_in_one(snap_compare, tmp_path):
+    """examples/torch_book_net.py watched, beside the same net built in: `0 → 6 = 1:88` and `h1:h4 = 1:88`."""
+    board, runner = watching([FIXTURES / "booktorch1.jsonl", built_in_alone(tmp_path / "book.jsonl")])
+    runner.poll()
+    app_ = make_watch_app(board, runner, title="vgrad — watching booktorch1.jsonl, book.jsonl", start_controls=False)
+    assert snap_compare(app_, terminal_size=(120, 40))
+
+
+def bias_free(path: Path, layers: int = 6, steps: int = 20) -> Path:
+    """A model with no bias anywhere (Linear(bias=False), RMSNorm): only ‖∂L/∂W‖ is measured."""
+    names = ["embed", *(f"layers.{i}.mlp" for i in range(layers - 2)), "lm_head"]
+    with vgrad.Recorder(path, names, name="NoBias") as recorder:
+        for step in range(steps):
+            recorder.log(step, speed=[None] * layers, loss=3.0 - 0.05 * step,
+                         weight_grad=[0.2 * 0.5 ** (layers - 1 - i) * (1 + 0.01 * step) for i in range(layers)])
+    return path
+
+
+def test_a_bias_free_model(snap_compare, tmp_path):
+    """No bias gradient anywhere: the panel opens on ‖∂C/∂W‖ and says so; the bars say not recorded."""
+    board, runner = watching([bias_free(tmp_path / "nobias.jsonl")])
+    runner.poll()
+    app_ = make_watch_app(board, runner, title="vgrad — watching nobias.jsonl", start_controls=False)
+    assert snap_compare(app_, terminal_size=(100, 30))
+
+
+def test_every_name_of_a_layer_is_the_same_in_rows_bars_legend_and_headline(tmp_path, drive):
+    """Long qualified names, shortened once for the whole panel: rows, bar columns, plot legend."""
+    board, runner = watching([deep_model(tmp_path / "deep.jsonl", layers=5, steps=4)])
+    runner.poll()
+    app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
+
+    async def scenario(pilot):
+        app_.poll(force=True)
+        await pilot.pause()
+        panel = app_.panels[0]
+        rows = [row.label.strip() for row in panel.rows]
+        assert rows == ["b.0.linear", "b.1.linear", "b.2.linear", "b.3.linear", "head"]
+        header = "".join(text for text, _ in panel.neuron_bars.lines[1]).split()
+        assert all(name in rows for name in header) and header[-1] == "head"
+        assert panel.border_subtitle.startswith(f"{rows[0]} → {rows[-2]} = ")
+        await pilot.press("p")
+        await pilot.pause()
+        legend = str(app_.screen.query_one("#caption-0").render())
+        assert all(f"━{name}" in legend for name in rows)
+    drive(app_, scenario, size=(120, 40))
+
+
+def test_watch_offers_no_training_keys_and_pauses_only_its_display(tmp_path, drive):
+    """No restart or one step for a file someone else writes; space freezes the display while
+    the board goes on, end comes back to live; ? describes the watch screen."""
+    path = deep_model(tmp_path / "deep.jsonl", layers=3, steps=2)
+    board, runner = watching([path])
+    runner.poll()
+    app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
+
+    async def scenario(pilot):
+        assert app_.check_action("restart", ()) is False and app_.check_action("step", ()) is False
+        await pilot.press("space")
+        shown = app_.view.version
+        board.publish(replace(board.snapshot().nets[0].latest, step=99))
+        app_.poll(force=True)
+        assert app_.view.version == shown and "display paused" in app_.legend.mode
+        await pilot.press("end")
+        await pilot.pause()
+        assert app_.view.version != shown and app_.view.nets[0].latest.step == 99 and not app_.legend.mode
+        await pilot.press("question_mark")
+        keys = {key for key, _ in app_.screen.keys}
+        assert {"r", "n", "+", "home"}.isdisjoint(keys) and {"space", "end", "w", "m", "s"} <= keys
+        assert "the writer trains, this screen only reads" in app_.screen.about
+    drive(app_, scenario)
+
+
+def test_a_file_not_there_yet_is_waited_for_by_name_never_0_layers(tmp_path, drive):
+    board, runner = watching([tmp_path / "later.jsonl"])
+    runner.poll()
+    app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
+
+    async def scenario(pilot):
+        await pilot.pause()
+        panel = app_.panels[0]
+        assert panel.border_title == "waiting for later.jsonl" and "0 layers" not in panel.border_title
+    drive(app_, scenario)
+
+
+def test_a_silent_writer_at_100x20_keeps_the_border_and_headline_on_screen(tmp_path, drive):
+    path = deep_model(tmp_path / "deep.jsonl", layers=5, steps=3)
+    board, runner = watching([path])
+    runner.poll()
+    board.set_state(0, "silent", "no new data for 12 s (is the writer still running?)")
+    app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
+
+    async def scenario(pilot):
+        app_.poll(force=True)
+        await pilot.pause()
+        panel = app_.panels[0]
+        assert app_.screen.region.contains_region(panel.region) and panel.border_subtitle
+    drive(app_, scenario, size=(100, 20))
 
 
 def test_quitting_the_dashboard_names_each_file_that_failed_and_exits_2(tmp_path, monkeypatch, capsys):
@@ -165,3 +296,30 @@ def test_quitting_the_dashboard_names_each_file_that_failed_and_exits_2(tmp_path
     assert watch_command.run_watch(board, runner, title="vgrad") == 2
     assert capsys.readouterr().err.splitlines() == [
         f"vgrad-tui: error: run file {bad}: not a vgrad run (line 1 is not a {{\"type\": \"run\"}} header)"]
+
+
+@pytest.mark.slow  # 2-3 s: a Textual pilot drives several keys or a plot
+def test_o_puts_a_watched_models_output_layer_into_the_headline_and_out_again(tmp_path, drive):
+    board, runner = watching([deep_model(tmp_path / "deep.jsonl", layers=3, steps=2)])
+    runner.poll()
+    app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
+
+    async def scenario(pilot):
+        app_.poll(force=True)
+        await pilot.pause()
+        panel = app_.panels[0]
+        assert str(panel.border_subtitle).startswith("b.0.linear → b.1.linear = ")
+        await pilot.press("o")
+        await pilot.pause()
+        assert str(panel.border_subtitle).startswith("b.0.linear → head = ")
+        await pilot.press("o")
+        await pilot.pause()
+        assert str(panel.border_subtitle).startswith("b.0.linear → b.1.linear = ")
+    drive(app_, scenario)
+
+
+def test_the_summary_of_a_watched_run_counts_the_records_read():
+    """What quitting watch (or replay) prints: the headline, the last values, the records read."""
+    result = cli.invoke(app, ["replay", "--no-ui", str(FIXTURES / "lenses_mlp.jsonl")])
+    words = " ".join(result.output.split())
+    assert result.exit_code == 0 and "net.0 → net.8 = 1:103" in words and "records read │ │ 40 │" in words

@@ -1,5 +1,6 @@
-"""One hidden layer l of one net: `h1 ▁▂▃▄ 0.00279 ×4.9`, its name, the s_l sparkline on the
-shared scale, s_l now, and the gain s_{l+1}/s_l to the next layer. A sparkline several rows
+"""One hidden layer l of one net: `h1 ▁▂▃▄ 0.00279 ×4.9`, its name, its sparkline through the
+lens on the shared scale, the value now, and the gain s_{l+1}/s_l to the next layer (the update
+ratio lens marks instead a layer outside its healthy band: ↓ barely moves, ↑ thrashes). A sparkline several rows
 high sits on a shaded track, its name and numbers on its bottom row, where its bars stand.
 
 One widget, not a row of four: the dashboard repaints these at 15 Hz, and every extra
@@ -11,17 +12,19 @@ from __future__ import annotations
 from textual.content import Content
 from textual.reactive import reactive
 
-from vgrad.core.record.step import StepRecord
+from vgrad.core.view.lens import LENSES, outside_band
+from vgrad.core.view.names import NAME_LIMIT, cut_left
 from vgrad.core.view.scale import SpeedScale
-from vgrad.core.view.summary import speed_text
+from vgrad.core.view.series import Series
+from vgrad.core.view.summary import value_text
 from vgrad.tui.widgets.formatting import gain
 from vgrad.tui.widgets.log_sparkline import COMPONENTS, levels, row_runs
 from vgrad.tui.widgets.styled import StyledWidget
 
 NAME_WIDTH = 3          # "h1 ": a built-in net's row names
-MAX_NAME_WIDTH = 14     # a watched model's qualified names, cut from the left beyond this
+MAX_NAME_WIDTH = NAME_LIMIT + 1   # a watched model's names, shortened by core.view.names
 SPEED_WIDTH = 9
-GAIN_WIDTH = 7
+GAIN_WIDTH = 9
 NO_GAIN = ""        # the last layer has no next layer to compare with
 
 
@@ -59,27 +62,33 @@ class LayerRow(StyledWidget):
     def __init__(self, layer: int, name: str | None = None, name_width: int = NAME_WIDTH, **options) -> None:
         super().__init__(**options)
         self.layer_index = layer
+        self.name_text = name or f"h{layer + 1}"
         self.name_width = name_width
-        self.label = fit_name(name or f"h{layer + 1}", name_width - 1).ljust(name_width)
+        self.label = cut_left(name or f"h{layer + 1}", name_width - 1).ljust(name_width)
         self.scale = SpeedScale(-5.0, 0.0)
-        self._source: tuple[tuple[StepRecord, ...], int | None] = ((), None)
+        self._source: tuple[Series | None, int | None] = (None, None)
 
     @property
     def sparkline_width(self) -> int:
         return max(0, self.size.width - self.name_width - SPEED_WIDTH - GAIN_WIDTH)
 
-    def show(self, history: tuple[StepRecord, ...], steps: int | None, scale: SpeedScale) -> None:
-        """Draw `history` on `scale`, the width standing for the run's `steps`; read s_l and the
-        gain off the newest record. Repaints only if something visible changed."""
-        self._source = (history, steps)
+    def show(self, data: Series, steps: int | None, scale: SpeedScale) -> None:
+        """Draw this row of `data` on `scale`, the width standing for the run's `steps`; read the
+        value and the gain off the newest record. Repaints only if something visible changed."""
+        self._source = (data, steps)
         self.scale = scale
         self._measure()
         speed, gain_text = "", ""
-        if history:
-            speeds = history[-1].speed
-            speed = speed_text(speeds[self.layer_index])
-            last = self.layer_index + 1 >= len(speeds)
-            gain_text = NO_GAIN if last else gain(speeds[self.layer_index + 1], speeds[self.layer_index])
+        if len(data.steps):
+            values = data.latest()
+            value = values[self.layer_index]
+            speed = value_text(value, data.lens)
+            last = self.layer_index + 1 >= len(values)
+            if LENSES[data.lens].band is not None:
+                gain_text = "" if not outside_band(value, data.lens) else (
+                    "↓ slow" if value is not None and value < LENSES[data.lens].band[0] else "↑ fast")
+            elif not LENSES[data.lens].fraction:
+                gain_text = NO_GAIN if last else gain(values[self.layer_index + 1], value)
         self.speed = speed
         self.gain = gain_text
 
@@ -87,8 +96,11 @@ class LayerRow(StyledWidget):
         self._measure()
 
     def _measure(self) -> None:
-        history, steps = self._source
-        self.cells = levels(history, self.layer_index, self.sparkline_width, max(1, self.size.height),
+        data, steps = self._source
+        if data is None:
+            self.cells = ()
+            return
+        self.cells = levels(data, self.layer_index, self.sparkline_width, max(1, self.size.height),
                             steps, self.scale)
 
     def render(self) -> Content:
@@ -110,11 +122,6 @@ class LayerRow(StyledWidget):
                 parts.append(self.speed.rjust(SPEED_WIDTH))
                 parts.append((self.gain.rjust(GAIN_WIDTH), self.component_style("layer-row--gain")))
         return Content.assemble(*parts)
-
-
-def fit_name(name: str, width: int) -> str:
-    """A layer's name in `width` columns, cut from the left (`…layers.11.fc2`): the end tells layers apart."""
-    return name if len(name) <= width else "…" + name[len(name) - width + 1:]
 
 
 def name_width(names) -> int:

@@ -1,4 +1,4 @@
-"""Sparkline drawing of s_l over a net's history, on a scale shared by all panels.
+"""Sparkline drawing of a layer's values through a lens over a net's history, on a scale shared by all panels.
 
 Textual's Sparkline scales each line to its own min/max; here every line uses one
 SpeedScale, so a layer that learns 100x slower draws visibly lower bars. A drawing
@@ -7,10 +7,12 @@ is a tuple of levels, one per column, so a widget repaints only when a level mov
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import groupby
 
 from vgrad.core.record.step import StepRecord
 from vgrad.core.view.scale import SpeedScale
+from vgrad.core.view.series import Series
 from vgrad.core.view.summary import ZERO_FLOOR, steps_per_epoch
 
 BARS = " ▁▂▃▄▅▆▇█"
@@ -30,28 +32,29 @@ def run_steps(history: tuple[StepRecord, ...], total_epochs: int) -> int | None:
     return None if per_epoch is None or total_epochs <= 0 else round(per_epoch * total_epochs)
 
 
-def columns_of(history: tuple[StepRecord, ...], width: int, steps: int | None) -> list[StepRecord]:
-    """One record per column, column c covering steps [c·S/width, (c+1)·S/width): its newest
-    record, or the one before where a column has none. Old columns hold still as a run goes on."""
-    if not history or width <= 0:
+def column_indices(steps: Sequence[int], width: int, total: int | None) -> list[int]:
+    """Per column of `width`, the index of its newest record, column c covering steps
+    [c·S/width, (c+1)·S/width) of the run's `total` steps S (or the record before, where a column
+    has none). Old columns hold still as a run goes on."""
+    if not len(steps) or width <= 0:
         return []
-    newest: dict[int, StepRecord] = {}
-    for record in history:
-        newest[0 if not steps else min(width - 1, record.step * width // steps)] = record
-    out, carried = [], history[0]
+    newest: dict[int, int] = {}
+    for index, step in enumerate(steps):
+        newest[0 if not total else min(width - 1, int(step) * width // total)] = index
+    out, carried = [], 0
     for column in range(max(newest) + 1):
         carried = newest.get(column, carried)
         out.append(carried)
     return out
 
 
-def levels(history: tuple[StepRecord, ...], layer: int, width: int, height: int, steps: int | None,
+def levels(data: Series, row: int, width: int, height: int, steps: int | None,
            scale: SpeedScale) -> tuple[int, ...]:
-    """Per column, how many eighths of `height` rows s_l fills (1 … 8·height), or BAD / ZERO."""
+    """Per column, how many eighths of `height` rows row `row`'s value fills (1 … 8·height), or BAD / ZERO."""
     top = 8 * height - 1
     out = []
-    for record in columns_of(history, width, steps):
-        value = record.speed[layer]
+    for t in column_indices(data.steps, width, steps):
+        value = data.value(t, row)
         position = scale.fraction(value)
         if value is None:        # not measured (a watched layer without a bias): blank
             out.append(ZERO)

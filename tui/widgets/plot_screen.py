@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -22,12 +22,17 @@ from textual.widgets import Footer, Header
 from textual_plotext import PlotextPlot
 
 from vgrad.core.run.board import BoardView, NetView
+from vgrad.core.view.lens import BIAS, HEALTHY_UPDATE, LENSES, shown_lens
 from vgrad.core.view.scale import SpeedScale, shared_scale
-from vgrad.core.view.summary import ZERO_FLOOR, headline_text
+from vgrad.core.view.series import Series, grouped, panel_series
+from vgrad.core.view.summary import ZERO_FLOOR, smoothed_headline
 from vgrad.tui.widgets.log_sparkline import run_steps
 from vgrad.tui.widgets.status_line import state_text
 
 REDRAW_SECONDS = 0.25
+MAX_LINES = 16                # a deeper model's chart draws its first, last hidden and output layers
+BAND_COLOUR = (80, 80, 80)    # a smoothed line's raw min–max, faint behind it; the update ratio's band edges
+HEALTHY_COLOUR = (0, 120, 80)  # the healthy update ratio, 1e-3
 # one colour per hidden layer as RGB (Okabe-Ito), so the chart and its caption agree on any terminal theme
 LAYER_COLOURS = ((86, 180, 233), (230, 159, 0), (0, 158, 115), (204, 121, 167), (240, 228, 66),
                  (0, 114, 178), (213, 94, 0), (200, 200, 200))
@@ -47,13 +52,20 @@ def hex_colour(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
-def caption_lines(net: NetView, width: int) -> tuple[Content, Content]:
-    """`784-30-30-30-30-10  ✔ done` over `h1:h4 = 1:124  ━h1 ━h2 ━h3 ━h4` (each ━ in its line's
-    colour), the second line closed up where `width` is short, then either line cut with …."""
-    top = Content.assemble((net.spec.label, "bold"), f"  {state_text(net)}")
-    headline = headline_text(net.latest, names=net.spec.layer_names)
-    keys = [(f"━h{layer + 1}", hex_colour(LAYER_COLOURS[layer % len(LAYER_COLOURS)]))
-            for layer in range(net.spec.hidden)]
+Look = tuple[str, int, bool]   # the lens, the moving average's N (0: raw), the output in the headline
+
+
+def caption_lines(net: NetView, width: int, look: Look = (BIAS, 0, False),
+                  names: tuple[str, ...] | None = None) -> tuple[Content, Content]:
+    """`784-30-30-30-30-10  ✔ done` (and the lens when it is not s_l) over `h1:h4 = 1:124  ━h1 ━h2
+    ━h3 ━h4` (each ━ in its line's colour, the layers named as the panels name them), the second
+    line closed up where `width` is short, then either line cut with …."""
+    lens, smoothed, output = look
+    top = Content.assemble((net.spec.label, "bold"), f"  {state_text(net)}",
+                           *([f"  {LENSES[lens].title}"] if lens != BIAS else []))
+    headline = smoothed_headline(net.history, net.spec, lens, smoothed, output)
+    names = names if names is not None else panel_series((), net.spec, lens).names
+    keys = [(f"━{name}", hex_colour(LAYER_COLOURS[layer % len(LAYER_COLOURS)])) for layer, name in enumerate(names)]
     for gap, between in (("  ", " "), (" ", "")):
         parts: list = [headline + gap] if headline else []
         for index, key in enumerate(keys):
@@ -77,15 +89,17 @@ class PlotCaption(Widget):
     def __init__(self, **options) -> None:
         super().__init__(**options)
         self.net: NetView | None = None
+        self.look: Look = (BIAS, 0, False)
+        self.names: tuple[str, ...] | None = None
 
-    def show(self, net: NetView) -> None:
-        self.net = net
+    def show(self, net: NetView, look: Look = (BIAS, 0, False), names: tuple[str, ...] | None = None) -> None:
+        self.net, self.look, self.names = net, look, names
         self.refresh()
 
     def render(self) -> RenderResult:
         if self.net is None:
             return Content("")
-        return Content("\n").join(caption_lines(self.net, max(1, self.size.width)))
+        return Content("\n").join(caption_lines(self.net, max(1, self.size.width), self.look, self.names))
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return 2
@@ -100,10 +114,11 @@ class LogAxis:
     hi: float
     ticks: tuple[float, ...]
     spacing: int
+    names: tuple[str, ...] = ()     # labels other than 1e-3 …: a fraction lens's 0% … 100%
 
     @property
     def labels(self) -> list[str]:
-        return [f"1e{round(tick)}" for tick in self.ticks]
+        return list(self.names) if self.names else [f"1e{round(tick)}" for tick in self.ticks]
 
 
 def log_axis(lo: float, hi: float, rows: int) -> LogAxis | None:
@@ -135,26 +150,43 @@ def step_ticks(last: int, count: int = 5) -> list[int]:
     return list(range(0, last + 1, max(1, int(step))))
 
 
+def few_lines(data: Series, spec) -> Series:
+    """A deep model's chart: the rows its headline compares and the last (its output), not a
+    line per layer (the panels' heatmap shows every layer)."""
+    if data.rows <= MAX_LINES:
+        return data
+    last_hidden = max(0, min(data.rows, len(spec.hidden_layers)) - 1)
+    rows = sorted({0, last_hidden, data.rows - 1})
+    return grouped(data, [(data.names[row], (row,)) for row in rows])
+
+
 class SpeedPlot(PlotextPlot):
-    """One net: a line of log10 s_l per hidden layer (plotted as log10 values: plotext 5
-    re-applies yscale("log") on every render), on the decades all charts share and the steps of
-    the longest run. The y axis is laid out for the size the chart is drawn at."""
+    """One net: a line of log10 values per row of its series (s_l per hidden layer, or the lens
+    shown; plotted as log10 values: plotext 5 re-applies yscale("log") on every render), on the
+    decades all charts share and the steps of the longest run. The y axis is laid out for the size
+    the chart is drawn at."""
 
     def __init__(self, **options) -> None:
         super().__init__(**options)
         self.scale: SpeedScale | None = None
 
-    def show(self, net: NetView, scale: SpeedScale, last_step: int) -> None:
+    def show(self, net: NetView, scale: SpeedScale, last_step: int, data: Series | None = None) -> None:
         plt = self.plt
         plt.clear_data()
         history = net.history
+        data = panel_series(history, net.spec, BIAS) if data is None else data
         x = [record.step for record in history]
-        for layer in range(net.spec.hidden):
-            points = [(step, math.log10(record.speed[layer])) for step, record in zip(x, history)
-                      if record.speed[layer] is not None and ZERO_FLOOR <= record.speed[layer] < math.inf]
-            if points:
-                plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille",
-                         color=LAYER_COLOURS[layer % len(LAYER_COLOURS)])
+        band = LENSES[data.lens].band
+        if band is not None:            # the update ratio's healthy band: 1e-4 … 1e-2 around 1e-3
+            for edge in (*band, HEALTHY_UPDATE):
+                plt.hline(math.log10(edge), color=BAND_COLOUR if edge in band else HEALTHY_COLOUR)
+        bands = [] if data.low is None or data.high is None else [data.low, data.high]
+        for layer in range(data.rows):    # smoothed: the raw min–max band first, faint, behind every line
+            for band in bands:
+                self._line(x, [None if math.isnan(v) else float(v) for v in band[:, layer]], scale, BAND_COLOUR)
+        for layer in range(data.rows):
+            self._line(x, [data.value(t, layer) for t in range(len(x))], scale,
+                       LAYER_COLOURS[layer % len(LAYER_COLOURS)])
         by_epoch = all(record.step == record.epoch for record in history)
         plt.xlabel("epoch" if by_epoch else "mini-batch step")
         plt.xlim(0, max(1, last_step))
@@ -166,7 +198,11 @@ class SpeedPlot(PlotextPlot):
         """The y axis for a chart of width × height cells, or None if it cannot be drawn truthfully."""
         if self.scale is None:
             return None
-        axis = log_axis(self.scale.lo, self.scale.hi, height - FRAME_ROWS)
+        scale = self.scale
+        axis = log_axis(scale.lo, scale.hi, height - FRAME_ROWS)
+        if axis is not None and scale.percent:   # 0 … 100 % drawn linearly across the scale's decades
+            axis = replace(axis, names=tuple(f"{100 * (tick - scale.lo) / (scale.hi - scale.lo):g}%"
+                                             for tick in axis.ticks))
         if axis is None or width - FRAME_COLUMNS - max(map(cell_len, axis.labels)) < MIN_CANVAS_COLUMNS:
             return None
         return axis
@@ -179,6 +215,15 @@ class SpeedPlot(PlotextPlot):
         self.plt.yticks(list(axis.ticks), axis.labels)
         return super().render()
 
+    def _line(self, x: list[int], values: list[float | None], scale: SpeedScale, colour) -> None:
+        """One line of log10 values (a fraction lens: 0 … 1 spread over the scale's decades)."""
+        if scale.percent:
+            values = [None if v is None or not math.isfinite(v) else 10 ** (scale.lo + v * (scale.hi - scale.lo))
+                      for v in values]
+        points = [(step, math.log10(v)) for step, v in zip(x, values) if v is not None and ZERO_FLOOR <= v < math.inf]
+        if points:
+            self.plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille", color=colour)
+
 
 class PlotScreen(Screen[None]):
     """Every net's chart in a grid, redrawn from the newest BoardView that `view` gives a few
@@ -188,10 +233,12 @@ class PlotScreen(Screen[None]):
 
     def __init__(self, view: Callable[[], BoardView],
                  may_redraw: Callable[[BoardView, BoardView], bool] = lambda shown, view: True,
-                 **options) -> None:
+                 look: Callable[[], Look] = lambda: (BIAS, 0, False), **options) -> None:
         super().__init__(**options)
         self.view = view
         self.may_redraw = may_redraw
+        self.look = look
+        self._looked: Look | None = None
         self._shown: BoardView | None = None
         self._scale: SpeedScale | None = None
 
@@ -211,16 +258,24 @@ class PlotScreen(Screen[None]):
 
     def redraw(self) -> None:
         """Draw the newest view, if it moved and may_redraw allows."""
-        view = self.view()
+        view, look = self.view(), self.look()
+        if look != self._looked:      # another lens or smoothing: a new range, drawn at once
+            self._looked, self._shown, self._scale = look, None, None
         if self._shown is not None and (view.version == self._shown.version
                                         or not self.may_redraw(self._shown, view)):
             return
         self._shown = view
-        self._scale = scale = shared_scale(view.nets, log=True, previous=self._scale)
+        lens, smoothed, _ = look
+        scale = shared_scale(view.nets, log=True, previous=self._scale, lens=lens)
+        if scale.percent:             # drawn on the log axis as 1e-2 … 1e0, labelled 0 … 100 %
+            scale = SpeedScale(-2.0, 0.0, True, True)
+        self._scale = scale
         last_step = max((run_length(net) for net in view.nets), default=0)
         for net in view.nets:
-            self.query_one(f"#caption-{net.index}", PlotCaption).show(net)
-            self.query_one(f"#plot-{net.index}", SpeedPlot).show(net, scale, last_step)
+            shown = shown_lens(net.spec, net.history, lens)     # a bias-free model: its own lens
+            data = few_lines(panel_series(net.history, net.spec, shown, smoothed=smoothed), net.spec)
+            self.query_one(f"#caption-{net.index}", PlotCaption).show(net, (shown, *look[1:]), data.names)
+            self.query_one(f"#plot-{net.index}", SpeedPlot).show(net, scale, last_step, data)
 
     def action_close(self) -> None:
         self.dismiss()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.reactive import reactive
 
+from vgrad.core.view.lens import LENSES, UPDATE
 from vgrad.core.view.scale import SpeedScale
 from vgrad.tui.widgets.styled import StyledWidget
 
@@ -35,6 +36,7 @@ class ScaleLegend(StyledWidget):
     scale: reactive[SpeedScale | None] = reactive(None)
     symbol: reactive[str] = reactive("s_l")   # what the bars are: s_l, or ‖∂C/∂W‖ through the weight lens
     mode: reactive[str] = reactive("")
+    smoothed: reactive[int] = reactive(0)     # N of the moving average shown, 0: raw values
     notices: reactive[tuple[str, ...]] = reactive((), layout=True)
 
     def render(self) -> Content:
@@ -42,8 +44,9 @@ class ScaleLegend(StyledWidget):
         main, detail = ("", "") if self.scale is None else self.scale.legend
         room = width - len(self.mode) - 2 if self.mode else width
         bars = main.partition(" scale ")[2]
-        lead = LEAD.format(self.symbol)
-        hint = GAIN_HINT if self.symbol == "s_l" else LENS_GAIN_HINT
+        lead = LEAD.format(self.symbol + (f" (EMA over {self.smoothed} records)" if self.smoothed else ""))
+        hint = GAIN_HINT if self.symbol == "s_l" else "" if self.scale is not None and (
+            self.scale.percent or self.symbol == LENSES[UPDATE].symbol) else LENS_GAIN_HINT
         candidates = (lead + main + detail + hint, lead + main + detail, main + detail, main, bars)
         legend = next((text for text in candidates if len(text) <= room), bars)
         parts: list = [legend[:max(0, room)]]

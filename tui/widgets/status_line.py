@@ -109,6 +109,11 @@ class StatusLine(StyledWidget):
         self.net: NetView | None = None
         self.note = ""
 
+    @property
+    def below(self) -> str:
+        """What is wrapped under the readings (the reason, the note), one part a line, for the layout."""
+        return "\n".join(part for part in ("" if self.net is None else reason(self.net), self.note) if part)
+
     def show(self, net: NetView, note: str = "") -> None:
         """Show `net`'s status, and `note` (why an sgd net stalls) wrapped under it."""
         old = None if self.net is None else self.net.state

@@ -126,9 +126,11 @@ def test_one_bad_file_shows_its_error_and_the_others_go_on(tmp_path):
     assert nets[0].latest.step == 0 and nets[0].spec.layer_names == tuple(LAYERS)
 
 
-def test_deep_models_show_a_selection_that_keeps_the_first_and_last_layer():
+def test_every_layer_is_shown_unless_a_selection_is_asked_which_keeps_the_first_and_last():
+    """A deep model's panel is a heatmap of every layer; --layers picks some."""
     assert select(4, None) == (0, 1, 2, 3)
-    assert select(50, None) == (0, 1, 25, 48, 49)
+    assert select(50, None) == tuple(range(50))
+    assert select(50, parse_layers("0,1,mid,-2,-1")) == (0, 1, 25, 48, 49)
     assert select(50, parse_layers("3,mid")) == (0, 3, 25, 49)
     assert select(50, parse_layers("all")) == tuple(range(50))
     with pytest.raises(InputError, match="'x'"):
@@ -140,9 +142,9 @@ def test_a_deep_models_records_reach_the_board_projected(tmp_path):
     path = tmp_path / "deep.jsonl"
     with vgrad.Recorder(path, names) as recorder:
         recorder.log(0, speed=[float(i + 1) for i in range(12)])
-    specs, files = plan([path])
+    specs, files = plan([path], "0,1,mid,-2,-1")
     board = Board(specs, 0)
-    FollowRunner(files, board).poll()
+    FollowRunner(files, board, layers="0,1,mid,-2,-1").poll()
     net = board.snapshot().nets[0]
     assert net.spec.layer_names == ("layers.0", "layers.1", "layers.6", "layers.10", "layers.11")
     assert net.spec.title.endswith("5 of 12 layers") and net.latest.speed == (1.0, 2.0, 7.0, 11.0, 12.0)

@@ -26,14 +26,14 @@ def test_indices_mid_and_negatives_pick_the_layers_in_order():
     assert select(12, parse_layers("3,-3,99,-99")) == (0, 3, 9, 11)
 
 
-def test_all_on_a_very_deep_model_shows_max_shown_layers_evenly_spread_with_both_ends():
-    shown = select(10_000, ("all",))
-    assert len(shown) == MAX_SHOWN and shown[0] == 0 and shown[-1] == 9_999
-    assert shown == tuple(sorted(shown)) and select(MAX_SHOWN, ("all",)) == tuple(range(MAX_SHOWN))
+def test_a_very_deep_model_shows_every_layer_by_default_and_with_all():
+    """Its panel is a heatmap that bins the layers to the lines there are: nothing is cut."""
+    assert select(10_000, ("all",)) == tuple(range(10_000)) == select(10_000, None)
 
 
-def test_a_ten_thousand_layer_model_replays_in_max_shown_rows(tmp_path):
-    """Its replay once built 10,000 rows: minutes before the first frame."""
+def test_a_ten_thousand_layer_model_replays_whole(tmp_path):
+    """Every layer reaches the heatmap (its replay once built 10,000 rows: minutes before the first
+    frame; the heatmap draws a line per bin of layers, tests/tui/test_heatmap.py)."""
     names = [f"layer.{i}" for i in range(10_000)]
     path = tmp_path / "deep.jsonl"
     header = {"type": "run", "format": 2, "vgrad": "x", "source": "test", "nets": [{"id": 0, "name": "big",
@@ -43,8 +43,8 @@ def test_a_ten_thousand_layer_model_replays_in_max_shown_rows(tmp_path):
     path.write_text(json.dumps(header) + "\n" + json.dumps(step) + "\n")
     recording = shown_recording(read_run(path))
     (spec,), (record,) = recording.specs, recording.steps
-    assert spec.hidden == MAX_SHOWN and spec.total == 10_000 and spec.title == f"big · {MAX_SHOWN} of 10000 layers"
-    assert spec.layers[-1] == "layer.9999" and len(record.speed) == len(record.weight_grad) == MAX_SHOWN
+    assert spec.hidden == 10_000 and spec.title == "big · 10000 layers"
+    assert spec.layers[-1] == "layer.9999" and len(record.speed) == len(record.weight_grad) == 10_000
     assert record.speed[-1] == 0.25
 
 

@@ -1,47 +1,82 @@
-"""The two lenses: s_l = ‖mean ∂C/∂b^l‖ (the book's) and ‖mean ∂C/∂W^l‖, on records and board views."""
+"""The lenses: each chooses a value of a record (s_l, ‖∂C/∂W‖, the update ratio, the saturated
+or dead fraction); none rewrites a record."""
 
 import math
+from dataclasses import replace
 
+from vgrad.core.record.model import ModelSpec
 from vgrad.core.record.step import StepRecord
-from vgrad.core.run.board import Board
 from vgrad.core.spec import parse_net
-from vgrad.core.view.lens import BIAS, WEIGHT, first_to_last, lens_values, through_lens, view_through_lens
+from vgrad.core.view.lens import (
+    BIAS,
+    SATURATION,
+    UPDATE,
+    WEIGHT,
+    combine,
+    default_lens,
+    lens_values,
+    lenses_in,
+    next_lens,
+    outside_band,
+    row_names,
+)
 
 RECORD = StepRecord(net=0, epoch=3, step=3, speed=(0.001, 0.1), neurons=((0.0,), (0.0,)), cost=1.0,
                     weight_grad=(0.5, 0.25))
 OLD = StepRecord(net=0, epoch=0, step=0, speed=(0.001, 0.1), neurons=((0.0,), (0.0,)), cost=1.0)
+FULL = replace(RECORD, update_ratio=(2e-5, 3e-3), saturated=(0.4, None), dead=(None, 0.1))
 
 
-def test_the_weight_lens_reads_weight_grad_where_the_bias_lens_reads_speed():
-    assert lens_values(RECORD, BIAS) == (0.001, 0.1)
-    assert lens_values(RECORD, WEIGHT) == (0.5, 0.25)
-    assert through_lens(RECORD, WEIGHT).speed == (0.5, 0.25)
-    assert through_lens(RECORD, BIAS) is RECORD
+def test_each_lens_reads_its_own_field_and_leaves_the_record_as_it_was():
+    before = FULL
+    assert lens_values(FULL, BIAS) == (0.001, 0.1)
+    assert lens_values(FULL, WEIGHT) == (0.5, 0.25)
+    assert lens_values(FULL, UPDATE) == (2e-5, 3e-3)
+    assert FULL == before and FULL.speed == (0.001, 0.1)
 
 
-def test_a_record_without_weight_grad_reads_nan_through_the_weight_lens():
-    assert all(math.isnan(v) for v in lens_values(OLD, WEIGHT))
-    assert first_to_last(OLD, WEIGHT) is None
+def test_saturation_reads_the_saturated_fraction_or_else_the_dead_one():
+    """sigmoid/tanh units saturate, ReLU-family units die: one row per activation either way."""
+    assert lens_values(FULL, SATURATION) == (0.4, 0.1)
 
 
-def test_first_to_last_per_lens():
-    assert first_to_last(RECORD, BIAS) == 0.01
-    assert first_to_last(RECORD, WEIGHT) == 2.0
+def test_a_lens_never_measured_reads_none():
+    assert lens_values(OLD, WEIGHT) is None and lens_values(OLD, UPDATE) is None
+    assert lens_values(OLD, SATURATION) is None
 
 
-def test_a_board_view_through_the_weight_lens_keeps_states_and_version():
-    board = Board((parse_net("4-3-3-2"),), total_epochs=5)
-    board.publish(RECORD)
-    view = board.snapshot()
-    seen = view_through_lens(view, WEIGHT)
-    assert seen.version == view.version and seen.nets[0].state == view.nets[0].state
-    assert seen.nets[0].latest.speed == (0.5, 0.25)
-    assert [r.speed for r in seen.nets[0].history] == [(0.5, 0.25)]
-    assert view_through_lens(view, BIAS) is view
+def test_the_lenses_a_history_has_in_cycle_order():
+    assert lenses_in([OLD]) == (BIAS,)
+    assert lenses_in([OLD, FULL]) == (BIAS, WEIGHT, UPDATE, SATURATION)
+    assert next_lens(BIAS, (BIAS, WEIGHT)) == WEIGHT and next_lens(WEIGHT, (BIAS, WEIGHT)) == BIAS
+    assert next_lens(UPDATE, (BIAS,)) == BIAS
 
 
-def test_a_layer_without_a_bias_gradient_gives_no_first_to_last_ratio():
-    """A watched model's layer with no bias has no s_l (None): no ratio, not a TypeError."""
-    for speed in ((None, 0.1), (0.001, None)):
-        record = StepRecord(net=0, epoch=0, step=0, speed=speed, neurons=((), ()), cost=1.0)
-        assert first_to_last(record, BIAS) is None
+def test_a_bias_free_model_opens_on_the_weight_lens_unless_its_file_says_otherwise():
+    spec = ModelSpec("GPT", ("a", "b"))
+    free = StepRecord(net=0, epoch=0, step=0, speed=(None, None), neurons=((), ()), cost=1.0, weight_grad=(1.0, 2.0))
+    assert default_lens(spec, [free]) == WEIGHT
+    assert default_lens(spec, [RECORD]) == BIAS
+    assert default_lens(replace(spec, lens="weight"), [RECORD]) == WEIGHT        # a format 3 header says so
+    assert default_lens(parse_net("4-3-3-2")) == BIAS
+
+
+def test_the_saturation_rows_are_the_activations():
+    spec = ModelSpec("MLP", ("fc1", "fc2", "head"), activations=("act1", "act2"))
+    assert row_names(spec, SATURATION) == ("act1", "act2") and row_names(spec, BIAS) == ("fc1", "fc2", "head")
+    assert row_names(parse_net("4-3-3-2"), SATURATION) == ("h1", "h2")
+
+
+def test_rows_combine_as_a_block_would():
+    """Norms as the block's own norm (root-sum-square), update ratios as their root-mean-square,
+    fractions as the worst; a bad value shows, not measured stays so."""
+    assert combine((3.0, 4.0), BIAS) == 5.0
+    assert math.isclose(combine((1e-3, 1e-3), UPDATE), 1e-3)
+    assert combine((0.2, 0.7), SATURATION) == 0.7
+    assert math.isnan(combine((1.0, math.nan), WEIGHT))
+    assert combine((None, None), BIAS) is None and combine((None, 2.0), BIAS) == 2.0
+
+
+def test_the_update_ratio_band():
+    assert outside_band(2e-5, UPDATE) and outside_band(0.05, UPDATE)
+    assert not outside_band(1e-3, UPDATE) and not outside_band(5.0, BIAS) and not outside_band(None, UPDATE)
