@@ -9,11 +9,11 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.content import Content
 
-from vgrad.core.lab.explosion import explosion_note
 from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.run.board import NetView
 from vgrad.core.status import NetState
 from vgrad.core.subject import Subject
+from vgrad.core.view.explosion import explosion_note
 from vgrad.core.view.lens import BIAS, LENSES, shown_lens
 from vgrad.core.view.names import fold_groups, short_names
 from vgrad.core.view.scale import SpeedScale

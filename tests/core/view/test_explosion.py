@@ -2,8 +2,8 @@
 
 import pytest
 
-from vgrad.core.lab.explosion import EXPLODED, explosion_note
 from vgrad.core.record.step import StepRecord
+from vgrad.core.view.explosion import EXPLODED, explosion_note
 
 
 def record(epoch, speed):
