@@ -1,9 +1,9 @@
 """The dashboard: one panel per net showing s_l for every hidden layer as the nets train.
 
-The app never trains. It polls `board.snapshot()` on a timer (15 Hz by default, at most MAX_POLL_HZ), redraws only
-when the board's version moved, and turns keys into calls on a Controls (a live
-Runner or a Replayer). `make_live_app` and `make_replay_app` are the composition root:
-the CLI and the tests build the dashboard through them and nothing else.
+The app never trains. It polls `board.snapshot()` on a timer (15 Hz by default, at most
+MAX_POLL_HZ), redraws only when the board's version moved, and turns keys into calls on a
+Controls (a live Runner or a Replayer). `make_live_app`, `make_replay_app` and
+watch_command's `make_watch_app` build every dashboard, the CLI's and the tests' alike.
 """
 
 from __future__ import annotations
