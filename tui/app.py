@@ -41,6 +41,7 @@ REPLAY_ACTIONS = ("faster", "slower", "jump_start", "jump_end")
 TRAINING_ACTIONS = ("restart",)               # only a run this process trains starts again
 WATCH_WORDS = {"toggle_pause": "pause the display (the writers go on); end: back to live",
                "plot": "the figure: each layer against steps, log axis",
+               "jump_end": "back to the live display after a pause",
                "quit": "quit and print each file's summary", "interrupt": "quit with status 130"}
 REPLAY_WORDS = {"toggle_pause": "pause or resume the playback", "step": "while paused: one more record",
                 "quit": "quit and print the run's summary", "interrupt": "quit with status 130"}
@@ -69,7 +70,6 @@ class VgradApp(App[None]):
         Binding("space", "toggle_pause", "pause", tooltip="pause or resume every net"),
         Binding("n", "step", "step", tooltip="while paused: one more step of every net"),
         Binding("r", "restart", "restart", tooltip="restart every net from the same seed"),
-        Binding("end", "live", "live", tooltip="watch: back to the live display after a pause"),
         Binding("p", "plot", "plot", tooltip="the book's figure: s_l against epochs, log axis"),
         Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
         Binding("q", "quit", "quit", tooltip="stop the nets and quit"),
@@ -297,8 +297,8 @@ class VgradApp(App[None]):
     def offers(self, action: str) -> bool:
         """Whether `action` does something here: the replay keys in a replay, the training keys on
         a live run, no step or restart for files someone else writes, `live` only in watch."""
-        if action == "live":
-            return self.watching
+        if action == "jump_end":     # the end of a replay; in watch, the live end of the files
+            return self.replay or self.watching
         if action in REPLAY_ACTIONS:
             return self.replay
         if action in TRAINING_ACTIONS:
@@ -425,6 +425,9 @@ class VgradApp(App[None]):
         self.poll(force=True)
 
     def action_jump_end(self) -> None:
+        if self.watching:
+            self.action_live()
+            return
         self.controls.jump_end()
         self.poll(force=True)
 

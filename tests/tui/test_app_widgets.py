@@ -185,8 +185,8 @@ def test_narrow_layers_draw_only_their_own_neurons():
 
 
 def test_the_readme_names_the_bar_colours_the_dashboard_and_the_plot_draw(replay_app, drive):
-    """Negative ∂C/∂b_j in orange, positive in blue: in the README, the dashboard and the PNG."""
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    """Negative ∂C/∂b_j in orange, positive in blue: in the docs, the dashboard and the PNG."""
+    readme = (Path(__file__).parents[2] / "docs" / "dashboard.md").read_text()
     assert "blue for positive, orange for negative" in readme and "orange for positive" not in readme
     figures = (Path(__file__).parents[2] / "tui" / "figures.py").read_text()
     assert 'color="tab:orange" if value < 0 else "tab:blue"' in figures
