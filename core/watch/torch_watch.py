@@ -17,6 +17,11 @@ When it records:
   by the scale it is given, and a step it skips is not recorded; between records such a skip
   counts as a step, to spare a host sync per step). Gradients clipped before the
   step (clip_grad_norm_ after scaler.unscale_) are recorded clipped: what the step uses.
+  A step given a closure (`optimizer.step(closure)`: LBFGS, Lightning) runs its backward inside
+  the step: θ is copied before it and the gradients are read after it, those of the closure's last
+  call. LBFGS calls it up to max_iter times (20 by default) and records the gradients of its last
+  evaluation; with max_iter=1 those at θ before the step, the ones the step used. The activation
+  counts are those of every forward the closure ran.
   Records are numbered by the optimizer steps the watcher saw, from 0; `log(step, loss=…)`
   after the step gives the loss and accuracy to that step's record (it ignores `step`); a record
   nobody logs for is written without them at the next record or at close.
@@ -189,42 +194,56 @@ class Watcher:
         return guarded
 
     def _before_step(self, optimizer, args, kwargs) -> None:
-        """Measure the gradients the step is about to use, and copy θ, on a recorded step."""
+        """Measure the gradients the step is about to use, and copy θ, on a recorded step; a step
+        given a closure computes its gradients inside: they are read after it (see the module)."""
         if os.getpid() != self._pid:
             return
-        torch = self._torch
         step = self._steps
-        if step % self.every == 0:
-            # a fused step that GradScaler hands its inf check to skips itself: looked at (a host
-            # sync) only where a record would be made, so such a skip between records is counted
-            found_inf = getattr(optimizer, "found_inf", None)
-            if torch.is_tensor(found_inf) and found_inf.item():
-                return
-        self._steps += 1
-        self._flush()
         if step % self.every:
+            self._steps = step + 1
+            if self._held is not None:
+                self._flush()
             return
+        torch = self._torch
+        # a fused step that GradScaler hands its inf check to skips itself: looked at (a host
+        # sync) only where a record would be made, so such a skip between records is counted
+        found_inf = getattr(optimizer, "found_inf", None)
+        if torch.is_tensor(found_inf) and found_inf.item():
+            return
+        self._steps = step + 1
+        self._flush()
         scale = getattr(optimizer, "grad_scale", None)     # gradients still scaled, unscaled in the step
+        closure = kwargs.get("closure") if kwargs else args[1] if len(args) > 1 else None
         self._pending = self._measure(step, scale=scale.item() if torch.is_tensor(scale) else 1.0,
-                                      updates=self._updated(optimizer))
+                                      updates=self._updated(optimizer), now=closure is None)
 
     def _after_step(self, optimizer, args, kwargs) -> None:
         if os.getpid() != self._pid:
             return
         measure, self._pending = self._pending, None
         if measure is not None:
+            if not measure.has_gradients:
+                self._read(measure)   # the gradients the closure computed inside the step
             self._held = (measure.step, measure.finish([]), measure)
         self._arm_for(self._steps)
 
     # measuring
 
-    def _measure(self, step: int, *, scale: float = 1.0, updates: set | None = None) -> _Measure:
+    def _measure(self, step: int, *, scale: float = 1.0, updates: set | None = None, now: bool = True) -> _Measure:
+        """A record of `step`: θ copied when `updates`, the gradients read unless not `now`."""
         self._refresh()
-        counts = self._activations.parts() if self._activations is not None else ([], [])
-        if self._activations is not None:
-            self._activations.disarm()
-        return _Measure(self._torch, step, self._plan, scale=scale, updates=updates, activations=counts,
-                        sharded=self._sharded)
+        measure = _Measure(self._torch, step, self._plan, scale=scale, updates=updates, sharded=self._sharded)
+        if now:
+            self._read(measure)
+        return measure
+
+    def _read(self, measure: _Measure) -> None:
+        """Give `measure` the gradients as they are now and the activation counts so far."""
+        activations = self._activations
+        counts = activations.parts() if activations is not None else ([], [])
+        if activations is not None:
+            activations.disarm()
+        measure.gradients(counts)
 
     def _updated(self, optimizer) -> set[int]:
         return {id(p) for group in optimizer.param_groups for p in group["params"]}
@@ -279,28 +298,35 @@ class _Measure:
     update is measured; `finish` adds the update's norms and brings everything to the host."""
 
     def __init__(self, torch, step: int, plan: _Plan, *, scale: float, updates: set | None,
-                 activations: tuple, sharded: bool) -> None:
+                 sharded: bool) -> None:
         self._torch = torch
         self.step = step
         self._scale = scale
         self._sharded = sharded
-        self._activation_parts, self._activation_plan = activations
-        layers = plan.layers
-        fast = None if sharded else plan.read(torch)
-        if fast is not None:
-            self._grads, self._heads = fast
-            self._grad_slots, self._head_counts = plan.slots, plan.head_counts
-        else:
-            self._read_each(torch, layers)
+        self._plan = plan
+        self.has_gradients = False
         self._params: list = []
         self._theta: Norms | None = None
         self._copy = None
         if updates is not None:   # θ before the step: one flat copy of the parameters the optimizer updates
             self._params = [[p for p in layer.parameters if id(p) in updates] if layer is not None else []
-                            for layer in layers]
+                            for layer in plan.layers]
             flat = [strided(torch, p.detach()) for group in self._params for p in group]
             self._theta = Norms(torch, flat, float64=sharded)
             self._copy = _flat_copy(torch, flat)
+
+    def gradients(self, activations: tuple) -> None:
+        """Read the gradients as they are now (norms and bias heads, on their device), and take
+        the activation counts (Activations.parts)."""
+        torch = self._torch
+        self.has_gradients = True
+        self._activation_parts, self._activation_plan = activations
+        fast = None if self._sharded else self._plan.read(torch)
+        if fast is not None:
+            self._grads, self._heads = fast
+            self._grad_slots, self._head_counts = self._plan.slots, self._plan.head_counts
+        else:
+            self._read_each(torch, self._plan.layers)
 
     def _read_each(self, torch, layers: list) -> None:
         """Gradients of any kind: missing, sparse, sharded, of mixed dtypes or devices."""
