@@ -5,7 +5,9 @@ parameters (the book's s_l when the loss is the batch mean; None without one), w
 ‖∂L/∂W‖₂ over its other parameters, the first min(6, width) entries of ∂L/∂b; with `optimizer=`
 also ‖Δθ‖₂/‖θ‖₂ over all its parameters; with `activations=True` the saturated and dead
 fractions per activation module (activations.py). Norms are computed by torch where the tensors
-live (norms.py), one host transfer per record. torch is imported only when `watch` is called.
+live (norms.py), one host transfer per record; with `optimizer=` one more for ‖θ‖ before the step
+(a float32 norm too small to trust is read again from θ before the step, not after it). torch is
+imported only when `watch` is called.
 
 When it records:
 - without `optimizer=`: at `watcher.log(step)`, called after `backward()` and before the step:
@@ -47,7 +49,7 @@ from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.watch import values as checks
 from vgrad.core.watch.activations import Activations
 from vgrad.core.watch.layers import ROOT, Layer, default_lens, find_activations, find_layers
-from vgrad.core.watch.norms import Norms, strided, to_host
+from vgrad.core.watch.norms import Norms, exact_floor, strided, to_host
 from vgrad.core.watch.recorder import Recorder
 
 __all__ = ["ROOT", "Watcher", "watch"]
@@ -196,13 +198,13 @@ class Watcher:
     def _before_step(self, optimizer, args, kwargs) -> None:
         """Measure the gradients the step is about to use, and copy θ, on a recorded step; a step
         given a closure computes its gradients inside: they are read after it (see the module)."""
-        if os.getpid() != self._pid:
-            return
         step = self._steps
-        if step % self.every:
+        if step % self.every:   # not recorded: only counted (in a forked child too, where nothing else happens)
             self._steps = step + 1
             if self._held is not None:
                 self._flush()
+            return
+        if os.getpid() != self._pid:
             return
         torch = self._torch
         # a fused step that GradScaler hands its inf check to skips itself: looked at (a host
@@ -218,14 +220,14 @@ class Watcher:
                                       updates=self._updated(optimizer), now=closure is None)
 
     def _after_step(self, optimizer, args, kwargs) -> None:
-        if os.getpid() != self._pid:
-            return
-        measure, self._pending = self._pending, None
-        if measure is not None:
+        measure = self._pending
+        if measure is not None:   # made by this process's pre-hook
+            self._pending = None
             if not measure.has_gradients:
                 self._read(measure)   # the gradients the closure computed inside the step
             self._held = (measure.step, measure.finish([]), measure)
-        self._arm_for(self._steps)
+        if self._activations is not None and os.getpid() == self._pid:
+            self._arm_for(self._steps)
 
     # measuring
 
@@ -307,13 +309,15 @@ class _Measure:
         self.has_gradients = False
         self._params: list = []
         self._theta: Norms | None = None
+        self._theta_values: list[float] | None = None   # ‖θ‖ on the host, when read before the step
         self._copy = None
         if updates is not None:   # θ before the step: one flat copy of the parameters the optimizer updates
             self._params = [[p for p in layer.parameters if id(p) in updates] if layer is not None else []
                             for layer in plan.layers]
-            flat = [strided(torch, p.detach()) for group in self._params for p in group]
-            self._theta = Norms(torch, flat, float64=sharded)
-            self._copy = _flat_copy(torch, flat)
+            self._copy = _flat_copy(torch, [strided(torch, p.detach()) for group in self._params for p in group])
+            self._theta = Norms(torch, self._copy, float64=sharded)
+            if not sharded:   # read now, while a float64 recheck can still read θ before the step
+                self._theta_values = self._theta.values(to_host(torch, self._theta.parts))
 
     def gradients(self, activations: tuple) -> None:
         """Read the gradients as they are now (norms and bias heads, on their device), and take
@@ -366,7 +370,8 @@ class _Measure:
                 if now:
                     torch._foreach_sub_(copies, now)   # θ_before − θ_after, in place of the copy
                 deltas = Norms(torch, copies, float64=self._sharded)
-        norms = [*self._grads.parts, *(self._theta.parts if self._theta else ()), *(deltas.parts if deltas else ())]
+        theta_parts = self._theta.parts if self._theta is not None and self._theta_values is None else []
+        norms = [*self._grads.parts, *theta_parts, *(deltas.parts if deltas else ())]
         if self._sharded:
             norms = _all_reduce_squares(torch, norms)
         heads = [self._heads] if self._heads is not None else []
@@ -374,10 +379,11 @@ class _Measure:
         host = to_host(torch, [*norms, *heads, *counts, *scalars])
         self._copy = None   # θ's copy freed
         count_g = len(self._grads.tensors)
-        count_t = len(self._theta.tensors) if self._theta else 0
+        count_t = len(self._theta.tensors) if theta_parts else 0
         count_d = len(deltas.tensors) if deltas else 0
         grads = self._grads.values(host[:count_g])
-        theta = self._theta.values(host[count_g:count_g + count_t]) if self._theta else []
+        theta = (self._theta_values if self._theta_values is not None
+                 else self._theta.values(host[count_g:count_g + count_t]) if theta_parts else [])
         delta = deltas.values(host[count_g + count_t:count_g + count_t + count_d]) if deltas else []
         rest = host[count_g + count_t + count_d:]
         self._layout = (len(grads), len(theta), len(delta))
@@ -449,6 +455,7 @@ class _Plan:
             position += count_b + count_o
         self._plain = (len({(p.dtype, p.device) for p in self.params}) == 1   # none: every layer gone
                        and self.dtypes[0] not in (torch.float16, torch.bfloat16))
+        self._floor = exact_floor(torch, self.params, False)
         starts = [0]
         for size in self._numels:
             starts.append(starts[-1] + size)
@@ -468,7 +475,7 @@ class _Plan:
         if any(grads[i].numel() != n for (i, _), n in zip(self.heads, self._numels)):
             return None   # a bias resized since
         try:
-            norms = Norms.together(torch, grads)
+            norms = Norms.together(torch, grads, self._floor)
         except RuntimeError:   # the model moved to several devices since
             return None
         if not self.heads:
@@ -524,8 +531,9 @@ def _signature(model) -> list[int]:
     stack = [model]
     while stack:
         module = stack.pop()
-        ids += map(id, module._parameters.values())
-        stack += (child for child in module._modules.values() if child is not None)
+        if module is not None:
+            ids += map(id, module._parameters.values())
+            stack += module._modules.values()
     return ids
 
 

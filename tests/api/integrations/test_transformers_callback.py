@@ -101,7 +101,7 @@ def test_a_three_step_run_records_each_step_s_gradients(transformers, VgradCallb
     assert [step for step, _ in steps] == [0, 1, 2]
     for (_, got), expected in zip(steps, by_hand()):
         assert got == pytest.approx(expected, rel=1e-9)
-    assert run.end["status"] == "complete"
+    assert run.end.status == "complete"
 
 
 def test_the_recorded_gradients_are_the_clipped_ones_the_step_used(transformers, VgradCallback, tmp_path):

@@ -275,3 +275,22 @@ def test_lbfgs_records_the_gradients_of_its_closures_last_evaluation(tmp_path, m
         assert step.speed == pytest.approx(speed, rel=1e-9)
         assert step.weight_grad == pytest.approx(weight, rel=1e-9)
         assert step.update_ratio == pytest.approx(ratio, rel=1e-9)
+
+
+def test_a_layer_that_starts_at_zero_has_no_update_ratio_and_the_others_theirs(tmp_path):
+    """‖θ‖ is read before the step: a float32 layer at zero is not divided by its weights after it."""
+    x, y = data(dtype=torch.float32)
+    model = mlp(torch.float32)
+    with torch.no_grad():
+        for p in model[2].parameters():
+            p.zero_()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = [p.detach().clone() for p in model[0].parameters()]
+    with vgrad.watch(model, tmp_path / "run.jsonl", optimizer=optimizer):
+        nn.functional.mse_loss(model(x), y).backward()
+        optimizer.step()
+    assert any(p.abs().sum() > 0 for p in model[2].parameters())      # it moved away from zero
+    moved = math.sqrt(sum(((a - b) ** 2).sum().item() for a, b in zip(before, model[0].parameters())))
+    ratio = read_run(tmp_path / "run.jsonl").steps[0].update_ratio
+    assert ratio[1] is None
+    assert ratio[0] == pytest.approx(moved / math.sqrt(sum((a ** 2).sum().item() for a in before)), rel=1e-5)
