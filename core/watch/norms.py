@@ -59,15 +59,16 @@ class Norms:
         self.parts = parts          # one 1-d tensor per (dtype, device), in self._order
 
     @classmethod
-    def together(cls, torch, tensors: list, floor: float | None = None) -> Norms:
-        """The norms of tensors known to share one dtype (not half) and one device: one kernel
-        (`floor`: their `exact_floor`, when the caller knows it)."""
+    def together(cls, torch, tensors: list, floor: float, part) -> Norms:
+        """The norms of tensors known to share one dtype (not half) and one device, computed by the
+        caller into the 1-d tensor `part` (which may hold more values after them); `floor`: their
+        `exact_floor`."""
         norms = cls.__new__(cls)
         norms._torch, norms.tensors, norms._float64 = torch, tensors, False
         norms._order = list(range(len(tensors)))
         norms._identity = True
-        norms._floor = exact_floor(torch, tensors, False) if floor is None else floor
-        norms.parts = [torch.stack(torch._foreach_norm(tensors))]
+        norms._floor = floor
+        norms.parts = [part]
         return norms
 
     def values(self, host: list[float]) -> list[float]:
@@ -110,6 +111,8 @@ def to_host(torch, parts: list) -> list[float]:
     devices: dict = {}
     for index, part in enumerate(parts):
         devices.setdefault(part.device, []).append(index)
+    if len(parts) == 1:
+        return parts[0].reshape(-1).tolist()
     if len(devices) == 1:
         return torch.cat([part.reshape(-1) for part in parts]).tolist() if parts else []
     values: list[list[float]] = [[] for _ in parts]

@@ -327,7 +327,8 @@ class _Measure:
         self._activation_parts, self._activation_plan = activations
         fast = None if self._sharded else self._plan.read(torch)
         if fast is not None:
-            self._grads, self._heads = fast
+            self._grads, self._front_heads = fast
+            self._heads = None
             self._grad_slots, self._head_counts = self._plan.slots, self._plan.head_counts
         else:
             self._read_each(torch, self._plan.layers)
@@ -357,6 +358,7 @@ class _Measure:
             self._head_counts.append(count)
         self._grads = Norms(torch, grads, float64=self._sharded)
         self._heads = torch.cat(heads) if heads else None   # a copy: the step may change the gradients
+        self._front_heads = 0
 
     def finish(self, scalars: list) -> list[float]:
         """Every value on the host, after the step (when θ was copied): one transfer per device,
@@ -382,10 +384,12 @@ class _Measure:
         count_t = len(self._theta.tensors) if theta_parts else 0
         count_d = len(deltas.tensors) if deltas else 0
         grads = self._grads.values(host[:count_g])
+        front = host[count_g:count_g + self._front_heads]   # heads read with the norms
+        position = count_g + len(front)
         theta = (self._theta_values if self._theta_values is not None
-                 else self._theta.values(host[count_g:count_g + count_t]) if theta_parts else [])
-        delta = deltas.values(host[count_g + count_t:count_g + count_t + count_d]) if deltas else []
-        rest = host[count_g + count_t + count_d:]
+                 else self._theta.values(host[position:position + count_t]) if theta_parts else [])
+        delta = deltas.values(host[position + count_t:position + count_t + count_d]) if deltas else []
+        rest = [*front, *host[position + count_t + count_d:]]
         self._layout = (len(grads), len(theta), len(delta))
         self._groups = [len(group) for group in self._params] if self._theta is not None else None
         self._grads = self._theta = None   # the gradients and parameters are not held any longer
@@ -456,31 +460,29 @@ class _Plan:
         self._plain = (len({(p.dtype, p.device) for p in self.params}) == 1   # none: every layer gone
                        and self.dtypes[0] not in (torch.float16, torch.bfloat16))
         self._floor = exact_floor(torch, self.params, False)
-        starts = [0]
-        for size in self._numels:
-            starts.append(starts[-1] + size)
-        # the heads' places in the concatenation of the first bias gradients: one gather
-        self._head_index = torch.tensor([start + k for start, (_, count) in zip(starts, self.heads)
-                                         for k in range(count)], dtype=torch.long,
-                                        device=self.params[0].device if self.params else None)
+        self._kinds = [(dtype, torch.strided) for dtype in self.dtypes]
+        self.head_total = sum(count for _, count in self.heads)
 
     def read(self, torch) -> tuple | None:
-        """(Norms of every gradient, a copy of the heads) in one pass, or None when a gradient is
-        missing, not dense, or not of the dtype planned."""
+        """(Norms of every gradient, whose one part holds the norms and then the heads' entries, and
+        how many entries) in one pass, or None when a gradient is missing, not dense, or not of the
+        dtype planned. The heads are a copy: the step may change the gradients."""
         if not self._plain:
             return None
         grads = [p.grad for p in self.params]
-        if any(g is None or g.layout != torch.strided or g.dtype != d for g, d in zip(grads, self.dtypes)):
+        try:
+            if [(g.dtype, g.layout) for g in grads] != self._kinds:
+                return None
+        except AttributeError:   # a gradient is None
             return None
         if any(grads[i].numel() != n for (i, _), n in zip(self.heads, self._numels)):
             return None   # a bias resized since
+        heads = [grads[i][:count] if grads[i].dim() == 1 else grads[i].reshape(-1)[:count] for i, count in self.heads]
         try:
-            norms = Norms.together(torch, grads, self._floor)
+            part = torch.cat([torch.stack(torch._foreach_norm(grads)), *heads])
         except RuntimeError:   # the model moved to several devices since
             return None
-        if not self.heads:
-            return norms, None
-        return norms, torch.cat([grads[i].reshape(-1) for i, _ in self.heads])[self._head_index]
+        return Norms.together(torch, grads, self._floor, part), self.head_total
 
 
 def _fractions(host: list[float], plan: list) -> tuple[list, list]:
