@@ -152,6 +152,11 @@ class Watcher:
         self._write(step, values[:len(values) - len(scalars)], measure, loss=loss, accuracy=accuracy)
         self._arm_for(step + 1)
 
+    def number_next(self, step: int) -> None:
+        """With an optimizer: number the next optimizer step `step` (a trainer that resumes, or
+        that counts the steps a GradScaler skipped); `every` counts from that number."""
+        self._steps = checks.step_number(step)
+
     def close(self) -> None:
         """Write what is held and the end line; remove the hooks (again: nothing)."""
         if self._stop():

@@ -294,3 +294,18 @@ def test_a_layer_that_starts_at_zero_has_no_update_ratio_and_the_others_theirs(t
     ratio = read_run(tmp_path / "run.jsonl").steps[0].update_ratio
     assert ratio[1] is None
     assert ratio[0] == pytest.approx(moved / math.sqrt(sum((a ** 2).sum().item() for a in before)), rel=1e-5)
+
+
+def test_number_next_renumbers_the_following_steps_and_every_counts_from_it(tmp_path):
+    model = mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = data()
+    with vgrad.watch(model, tmp_path / "run.jsonl", optimizer=optimizer, every=2) as watcher:
+        watcher.number_next(7)             # a resumed trainer
+        for _ in range(4):
+            optimizer.zero_grad()
+            nn.functional.mse_loss(model(x), y).backward()
+            optimizer.step()
+        with pytest.raises(InputError, match="step"):
+            watcher.number_next(-1)
+    assert [s.step for s in read_run(tmp_path / "run.jsonl").steps] == [8, 10]
