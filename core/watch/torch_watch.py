@@ -316,11 +316,22 @@ class _Measure:
         self._theta: Norms | None = None
         self._theta_values: list[float] | None = None   # ‖θ‖ on the host, when read before the step
         self._copy = None
+        self._plain = False
         if updates is not None:   # θ before the step: one flat copy of the parameters the optimizer updates
             self._params = [[p for p in layer.parameters if id(p) in updates] if layer is not None else []
                             for layer in plan.layers]
-            self._copy = _flat_copy(torch, [strided(torch, p.detach()) for group in self._params for p in group])
-            self._theta = Norms(torch, self._copy, float64=sharded)
+            params = [p for group in self._params for p in group]
+            self._plain = (plan.plain and not sharded and bool(params)   # and not cast since the plan
+                           and {(p.dtype, p.device) for p in params} == {plan.kind})
+            if self._plain:   # one dtype, one device: one flat copy, θ as its flat views
+                with torch.no_grad():
+                    flat = torch.cat([p.reshape(-1) for p in params])
+                    self._copy = list(flat.split([p.numel() for p in params]))
+                self._theta = Norms.together(torch, self._copy, plan.floor,
+                                             torch.stack(torch._foreach_norm(self._copy)))
+            else:
+                self._copy = _flat_copy(torch, [strided(torch, p.detach()) for p in params])
+                self._theta = Norms(torch, self._copy, float64=sharded)
             if not sharded:   # read now, while a float64 recheck can still read θ before the step
                 self._theta_values = self._theta.values(to_host(torch, self._theta.parts))
 
@@ -371,12 +382,21 @@ class _Measure:
         torch = self._torch
         deltas = None
         if self._copy is not None:
-            now = [strided(torch, p.detach()) for group in self._params for p in group]
             copies = self._copy
-            if len(now) == len(copies) and all(c.shape == n.shape and c.dtype == n.dtype for c, n in zip(copies, now)):
-                if now:
+            with torch.no_grad():
+                if self._plain:
+                    now = [p.reshape(-1) for group in self._params for p in group]
+                else:
+                    now = [strided(torch, p.detach()) for group in self._params for p in group]
+                same = len(now) == len(copies) and all(c.shape == n.shape and c.dtype == n.dtype
+                                                       for c, n in zip(copies, now))
+                if same and now:
                     torch._foreach_sub_(copies, now)   # θ_before − θ_after, in place of the copy
-                deltas = Norms(torch, copies, float64=self._sharded)
+            if same:
+                if self._plain:
+                    deltas = Norms.together(torch, copies, self._plan.floor, torch.stack(torch._foreach_norm(copies)))
+                else:
+                    deltas = Norms(torch, copies, float64=self._sharded)
         theta_parts = self._theta.parts if self._theta is not None and self._theta_values is None else []
         norms = [*self._grads.parts, *theta_parts, *(deltas.parts if deltas else ())]
         if self._sharded:
@@ -462,9 +482,10 @@ class _Plan:
                 self.heads.append((position, count))
                 self._numels.append(layer.biases[0].numel())
             position += count_b + count_o
-        self._plain = (len({(p.dtype, p.device) for p in self.params}) == 1   # none: every layer gone
+        self.plain = (len({(p.dtype, p.device) for p in self.params}) == 1   # none: every layer gone
                        and self.dtypes[0] not in (torch.float16, torch.bfloat16))
-        self._floor = exact_floor(torch, self.params, False)
+        self.kind = (self.params[0].dtype, self.params[0].device) if self.params else None
+        self.floor = exact_floor(torch, self.params, False)
         self._kinds = [(dtype, torch.strided) for dtype in self.dtypes]
         self.head_total = sum(count for _, count in self.heads)
 
@@ -472,7 +493,7 @@ class _Plan:
         """(Norms of every gradient, whose one part holds the norms and then the heads' entries, and
         how many entries) in one pass, or None when a gradient is missing, not dense, or not of the
         dtype planned. The heads are a copy: the step may change the gradients."""
-        if not self._plain:
+        if not self.plain:
             return None
         grads = [p.grad for p in self.params]
         try:
@@ -487,7 +508,7 @@ class _Plan:
             part = torch.cat([torch.stack(torch._foreach_norm(grads)), *heads])
         except RuntimeError:   # the model moved to several devices since
             return None
-        return Norms.together(torch, grads, self._floor, part), self.head_total
+        return Norms.together(torch, grads, self.floor, part), self.head_total
 
 
 def _fractions(host: list[float], plan: list) -> tuple[list, list]:
