@@ -44,6 +44,8 @@ class Norms:
         for index, tensor in enumerate(tensors):
             groups.setdefault((tensor.dtype, tensor.device), []).append(index)
         self._order = [index for indices in groups.values() for index in indices]
+        self._identity = self._order == sorted(self._order)
+        self._floor = exact_floor(torch, tensors, float64)
         parts = []
         for (dtype, _), indices in groups.items():
             group = [tensors[i] for i in indices]
@@ -57,26 +59,45 @@ class Norms:
         self.parts = parts          # one 1-d tensor per (dtype, device), in self._order
 
     @classmethod
-    def together(cls, torch, tensors: list) -> Norms:
-        """The norms of tensors known to share one dtype (not half) and one device: one kernel."""
+    def together(cls, torch, tensors: list, floor: float, part) -> Norms:
+        """The norms of tensors known to share one dtype (not half) and one device, computed by the
+        caller into the 1-d tensor `part` (which may hold more values after them); `floor`: their
+        `exact_floor`."""
         norms = cls.__new__(cls)
         norms._torch, norms.tensors, norms._float64 = torch, tensors, False
         norms._order = list(range(len(tensors)))
-        norms.parts = [torch.stack(torch._foreach_norm(tensors))]
+        norms._identity = True
+        norms._floor = floor
+        norms.parts = [part]
         return norms
 
     def values(self, host: list[float]) -> list[float]:
         """The norms in the tensors' order, from the host values of `parts`; float32 norms that
         may have lost squares are computed again in float64."""
         torch = self._torch
-        out = [0.0] * len(self.tensors)
         narrow = () if self._float64 else (torch.float32, torch.bfloat16)
+        # the common record: every norm finite and above the floor of the largest narrow tensor
+        if host and math.isfinite(sum(host)) and min(host) > self._floor:
+            if self._identity:
+                return list(host)
+            out = [0.0] * len(self.tensors)
+            for index, value in zip(self._order, host):
+                out[index] = value
+            return out
+        out = [0.0] * len(self.tensors)
         for index, value in zip(self._order, host):
             tensor = self.tensors[index]
             if tensor.dtype in narrow and not _exact(value, tensor.numel()):
                 value = torch.linalg.vector_norm(tensor, dtype=torch.float64).item()
             out[index] = value
         return out
+
+
+def exact_floor(torch, tensors: list, float64: bool) -> float:
+    """The least norm `_exact` keeps for every narrow (float32, bfloat16) tensor of `tensors`."""
+    narrow = () if float64 else (torch.float32, torch.bfloat16)
+    largest = max((t.numel() for t in tensors if t.dtype in narrow), default=0)
+    return math.sqrt(largest * TINY32 / EXACT)
 
 
 def _exact(norm: float, count: int) -> bool:
@@ -90,6 +111,8 @@ def to_host(torch, parts: list) -> list[float]:
     devices: dict = {}
     for index, part in enumerate(parts):
         devices.setdefault(part.device, []).append(index)
+    if len(parts) == 1:
+        return parts[0].reshape(-1).tolist()
     if len(devices) == 1:
         return torch.cat([part.reshape(-1) for part in parts]).tolist() if parts else []
     values: list[list[float]] = [[] for _ in parts]

@@ -5,7 +5,9 @@ parameters (the book's s_l when the loss is the batch mean; None without one), w
 ‖∂L/∂W‖₂ over its other parameters, the first min(6, width) entries of ∂L/∂b; with `optimizer=`
 also ‖Δθ‖₂/‖θ‖₂ over all its parameters; with `activations=True` the saturated and dead
 fractions per activation module (activations.py). Norms are computed by torch where the tensors
-live (norms.py), one host transfer per record. torch is imported only when `watch` is called.
+live (norms.py), one host transfer per record; with `optimizer=` one more for ‖θ‖ before the step
+(a float32 norm too small to trust is read again from θ before the step, not after it). torch is
+imported only when `watch` is called.
 
 When it records:
 - without `optimizer=`: at `watcher.log(step)`, called after `backward()` and before the step:
@@ -17,6 +19,11 @@ When it records:
   by the scale it is given, and a step it skips is not recorded; between records such a skip
   counts as a step, to spare a host sync per step). Gradients clipped before the
   step (clip_grad_norm_ after scaler.unscale_) are recorded clipped: what the step uses.
+  A step given a closure (`optimizer.step(closure)`: LBFGS, Lightning) runs its backward inside
+  the step: θ is copied before it and the gradients are read after it, those of the closure's last
+  call. LBFGS calls it up to max_iter times (20 by default) and records the gradients of its last
+  evaluation; with max_iter=1 those at θ before the step, the ones the step used. The activation
+  counts are those of every forward the closure ran.
   Records are numbered by the optimizer steps the watcher saw, from 0; `log(step, loss=…)`
   after the step gives the loss and accuracy to that step's record (it ignores `step`); a record
   nobody logs for is written without them at the next record or at close.
@@ -42,7 +49,7 @@ from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.watch import values as checks
 from vgrad.core.watch.activations import Activations
 from vgrad.core.watch.layers import ROOT, Layer, default_lens, find_activations, find_layers
-from vgrad.core.watch.norms import Norms, strided, to_host
+from vgrad.core.watch.norms import Norms, exact_floor, strided, to_host
 from vgrad.core.watch.recorder import Recorder
 
 __all__ = ["ROOT", "Watcher", "watch"]
@@ -145,6 +152,11 @@ class Watcher:
         self._write(step, values[:len(values) - len(scalars)], measure, loss=loss, accuracy=accuracy)
         self._arm_for(step + 1)
 
+    def number_next(self, step: int) -> None:
+        """With an optimizer: number the next optimizer step `step` (a trainer that resumes, or
+        that counts the steps a GradScaler skipped); `every` counts from that number."""
+        self._steps = checks.step_number(step)
+
     def close(self) -> None:
         """Write what is held and the end line; remove the hooks (again: nothing)."""
         if self._stop():
@@ -189,42 +201,56 @@ class Watcher:
         return guarded
 
     def _before_step(self, optimizer, args, kwargs) -> None:
-        """Measure the gradients the step is about to use, and copy θ, on a recorded step."""
+        """Measure the gradients the step is about to use, and copy θ, on a recorded step; a step
+        given a closure computes its gradients inside: they are read after it (see the module)."""
+        step = self._steps
+        if step % self.every:   # not recorded: only counted (in a forked child too, where nothing else happens)
+            self._steps = step + 1
+            if self._held is not None:
+                self._flush()
+            return
         if os.getpid() != self._pid:
             return
         torch = self._torch
-        step = self._steps
-        if step % self.every == 0:
-            # a fused step that GradScaler hands its inf check to skips itself: looked at (a host
-            # sync) only where a record would be made, so such a skip between records is counted
-            found_inf = getattr(optimizer, "found_inf", None)
-            if torch.is_tensor(found_inf) and found_inf.item():
-                return
-        self._steps += 1
-        self._flush()
-        if step % self.every:
+        # a fused step that GradScaler hands its inf check to skips itself: looked at (a host
+        # sync) only where a record would be made, so such a skip between records is counted
+        found_inf = getattr(optimizer, "found_inf", None)
+        if torch.is_tensor(found_inf) and found_inf.item():
             return
+        self._steps = step + 1
+        self._flush()
         scale = getattr(optimizer, "grad_scale", None)     # gradients still scaled, unscaled in the step
+        closure = kwargs.get("closure") if kwargs else args[1] if len(args) > 1 else None
         self._pending = self._measure(step, scale=scale.item() if torch.is_tensor(scale) else 1.0,
-                                      updates=self._updated(optimizer))
+                                      updates=self._updated(optimizer), now=closure is None)
 
     def _after_step(self, optimizer, args, kwargs) -> None:
-        if os.getpid() != self._pid:
-            return
-        measure, self._pending = self._pending, None
-        if measure is not None:
+        measure = self._pending
+        if measure is not None:   # made by this process's pre-hook
+            self._pending = None
+            if not measure.has_gradients:
+                self._read(measure)   # the gradients the closure computed inside the step
             self._held = (measure.step, measure.finish([]), measure)
-        self._arm_for(self._steps)
+        if self._activations is not None and os.getpid() == self._pid:
+            self._arm_for(self._steps)
 
     # measuring
 
-    def _measure(self, step: int, *, scale: float = 1.0, updates: set | None = None) -> _Measure:
+    def _measure(self, step: int, *, scale: float = 1.0, updates: set | None = None, now: bool = True) -> _Measure:
+        """A record of `step`: θ copied when `updates`, the gradients read unless not `now`."""
         self._refresh()
-        counts = self._activations.parts() if self._activations is not None else ([], [])
-        if self._activations is not None:
-            self._activations.disarm()
-        return _Measure(self._torch, step, self._plan, scale=scale, updates=updates, activations=counts,
-                        sharded=self._sharded)
+        measure = _Measure(self._torch, step, self._plan, scale=scale, updates=updates, sharded=self._sharded)
+        if now:
+            self._read(measure)
+        return measure
+
+    def _read(self, measure: _Measure) -> None:
+        """Give `measure` the gradients as they are now and the activation counts so far."""
+        activations = self._activations
+        counts = activations.parts() if activations is not None else ([], [])
+        if activations is not None:
+            activations.disarm()
+        measure.gradients(counts)
 
     def _updated(self, optimizer) -> set[int]:
         return {id(p) for group in optimizer.param_groups for p in group["params"]}
@@ -279,28 +305,49 @@ class _Measure:
     update is measured; `finish` adds the update's norms and brings everything to the host."""
 
     def __init__(self, torch, step: int, plan: _Plan, *, scale: float, updates: set | None,
-                 activations: tuple, sharded: bool) -> None:
+                 sharded: bool) -> None:
         self._torch = torch
         self.step = step
         self._scale = scale
         self._sharded = sharded
-        self._activation_parts, self._activation_plan = activations
-        layers = plan.layers
-        fast = None if sharded else plan.read(torch)
-        if fast is not None:
-            self._grads, self._heads = fast
-            self._grad_slots, self._head_counts = plan.slots, plan.head_counts
-        else:
-            self._read_each(torch, layers)
+        self._plan = plan
+        self.has_gradients = False
         self._params: list = []
         self._theta: Norms | None = None
+        self._theta_values: list[float] | None = None   # ‖θ‖ on the host, when read before the step
         self._copy = None
+        self._plain = False
         if updates is not None:   # θ before the step: one flat copy of the parameters the optimizer updates
             self._params = [[p for p in layer.parameters if id(p) in updates] if layer is not None else []
-                            for layer in layers]
-            flat = [strided(torch, p.detach()) for group in self._params for p in group]
-            self._theta = Norms(torch, flat, float64=sharded)
-            self._copy = _flat_copy(torch, flat)
+                            for layer in plan.layers]
+            params = [p for group in self._params for p in group]
+            self._plain = (plan.plain and not sharded and bool(params)   # and not cast since the plan
+                           and {(p.dtype, p.device) for p in params} == {plan.kind})
+            if self._plain:   # one dtype, one device: one flat copy, θ as its flat views
+                with torch.no_grad():
+                    flat = torch.cat([p.reshape(-1) for p in params])
+                    self._copy = list(flat.split([p.numel() for p in params]))
+                self._theta = Norms.together(torch, self._copy, plan.floor,
+                                             torch.stack(torch._foreach_norm(self._copy)))
+            else:
+                self._copy = _flat_copy(torch, [strided(torch, p.detach()) for p in params])
+                self._theta = Norms(torch, self._copy, float64=sharded)
+            if not sharded:   # read now, while a float64 recheck can still read θ before the step
+                self._theta_values = self._theta.values(to_host(torch, self._theta.parts))
+
+    def gradients(self, activations: tuple) -> None:
+        """Read the gradients as they are now (norms and bias heads, on their device), and take
+        the activation counts (Activations.parts)."""
+        torch = self._torch
+        self.has_gradients = True
+        self._activation_parts, self._activation_plan = activations
+        fast = None if self._sharded else self._plan.read(torch)
+        if fast is not None:
+            self._grads, self._front_heads = fast
+            self._heads = None
+            self._grad_slots, self._head_counts = self._plan.slots, self._plan.head_counts
+        else:
+            self._read_each(torch, self._plan.layers)
 
     def _read_each(self, torch, layers: list) -> None:
         """Gradients of any kind: missing, sparse, sharded, of mixed dtypes or devices."""
@@ -327,6 +374,7 @@ class _Measure:
             self._head_counts.append(count)
         self._grads = Norms(torch, grads, float64=self._sharded)
         self._heads = torch.cat(heads) if heads else None   # a copy: the step may change the gradients
+        self._front_heads = 0
 
     def finish(self, scalars: list) -> list[float]:
         """Every value on the host, after the step (when θ was copied): one transfer per device,
@@ -334,13 +382,23 @@ class _Measure:
         torch = self._torch
         deltas = None
         if self._copy is not None:
-            now = [strided(torch, p.detach()) for group in self._params for p in group]
             copies = self._copy
-            if len(now) == len(copies) and all(c.shape == n.shape and c.dtype == n.dtype for c, n in zip(copies, now)):
-                if now:
+            with torch.no_grad():
+                if self._plain:
+                    now = [p.reshape(-1) for group in self._params for p in group]
+                else:
+                    now = [strided(torch, p.detach()) for group in self._params for p in group]
+                same = len(now) == len(copies) and all(c.shape == n.shape and c.dtype == n.dtype
+                                                       for c, n in zip(copies, now))
+                if same and now:
                     torch._foreach_sub_(copies, now)   # θ_before − θ_after, in place of the copy
-                deltas = Norms(torch, copies, float64=self._sharded)
-        norms = [*self._grads.parts, *(self._theta.parts if self._theta else ()), *(deltas.parts if deltas else ())]
+            if same:
+                if self._plain:
+                    deltas = Norms.together(torch, copies, self._plan.floor, torch.stack(torch._foreach_norm(copies)))
+                else:
+                    deltas = Norms(torch, copies, float64=self._sharded)
+        theta_parts = self._theta.parts if self._theta is not None and self._theta_values is None else []
+        norms = [*self._grads.parts, *theta_parts, *(deltas.parts if deltas else ())]
         if self._sharded:
             norms = _all_reduce_squares(torch, norms)
         heads = [self._heads] if self._heads is not None else []
@@ -348,12 +406,15 @@ class _Measure:
         host = to_host(torch, [*norms, *heads, *counts, *scalars])
         self._copy = None   # θ's copy freed
         count_g = len(self._grads.tensors)
-        count_t = len(self._theta.tensors) if self._theta else 0
+        count_t = len(self._theta.tensors) if theta_parts else 0
         count_d = len(deltas.tensors) if deltas else 0
         grads = self._grads.values(host[:count_g])
-        theta = self._theta.values(host[count_g:count_g + count_t]) if self._theta else []
-        delta = deltas.values(host[count_g + count_t:count_g + count_t + count_d]) if deltas else []
-        rest = host[count_g + count_t + count_d:]
+        front = host[count_g:count_g + self._front_heads]   # heads read with the norms
+        position = count_g + len(front)
+        theta = (self._theta_values if self._theta_values is not None
+                 else self._theta.values(host[position:position + count_t]) if theta_parts else [])
+        delta = deltas.values(host[position + count_t:position + count_t + count_d]) if deltas else []
+        rest = [*front, *host[position + count_t + count_d:]]
         self._layout = (len(grads), len(theta), len(delta))
         self._groups = [len(group) for group in self._params] if self._theta is not None else None
         self._grads = self._theta = None   # the gradients and parameters are not held any longer
@@ -421,33 +482,33 @@ class _Plan:
                 self.heads.append((position, count))
                 self._numels.append(layer.biases[0].numel())
             position += count_b + count_o
-        self._plain = (len({(p.dtype, p.device) for p in self.params}) == 1   # none: every layer gone
+        self.plain = (len({(p.dtype, p.device) for p in self.params}) == 1   # none: every layer gone
                        and self.dtypes[0] not in (torch.float16, torch.bfloat16))
-        starts = [0]
-        for size in self._numels:
-            starts.append(starts[-1] + size)
-        # the heads' places in the concatenation of the first bias gradients: one gather
-        self._head_index = torch.tensor([start + k for start, (_, count) in zip(starts, self.heads)
-                                         for k in range(count)], dtype=torch.long,
-                                        device=self.params[0].device if self.params else None)
+        self.kind = (self.params[0].dtype, self.params[0].device) if self.params else None
+        self.floor = exact_floor(torch, self.params, False)
+        self._kinds = [(dtype, torch.strided) for dtype in self.dtypes]
+        self.head_total = sum(count for _, count in self.heads)
 
     def read(self, torch) -> tuple | None:
-        """(Norms of every gradient, a copy of the heads) in one pass, or None when a gradient is
-        missing, not dense, or not of the dtype planned."""
-        if not self._plain:
+        """(Norms of every gradient, whose one part holds the norms and then the heads' entries, and
+        how many entries) in one pass, or None when a gradient is missing, not dense, or not of the
+        dtype planned. The heads are a copy: the step may change the gradients."""
+        if not self.plain:
             return None
         grads = [p.grad for p in self.params]
-        if any(g is None or g.layout != torch.strided or g.dtype != d for g, d in zip(grads, self.dtypes)):
+        try:
+            if [(g.dtype, g.layout) for g in grads] != self._kinds:
+                return None
+        except AttributeError:   # a gradient is None
             return None
         if any(grads[i].numel() != n for (i, _), n in zip(self.heads, self._numels)):
             return None   # a bias resized since
+        heads = [grads[i][:count] if grads[i].dim() == 1 else grads[i].reshape(-1)[:count] for i, count in self.heads]
         try:
-            norms = Norms.together(torch, grads)
+            part = torch.cat([torch.stack(torch._foreach_norm(grads)), *heads])
         except RuntimeError:   # the model moved to several devices since
             return None
-        if not self.heads:
-            return norms, None
-        return norms, torch.cat([grads[i].reshape(-1) for i, _ in self.heads])[self._head_index]
+        return Norms.together(torch, grads, self.floor, part), self.head_total
 
 
 def _fractions(host: list[float], plan: list) -> tuple[list, list]:
@@ -498,8 +559,9 @@ def _signature(model) -> list[int]:
     stack = [model]
     while stack:
         module = stack.pop()
-        ids += map(id, module._parameters.values())
-        stack += (child for child in module._modules.values() if child is not None)
+        if module is not None:
+            ids += map(id, module._parameters.values())
+            stack += module._modules.values()
     return ids
 
 

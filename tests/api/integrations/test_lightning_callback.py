@@ -102,7 +102,7 @@ def test_a_three_step_fit_records_each_step_s_gradients(tmp_path, Tiny, VgradCal
     assert [step for step, _ in steps] == [0, 1, 2]
     for (_, got), expected in zip(steps, by_hand(data)):
         assert got == pytest.approx(expected, rel=1e-9)
-    assert run.end["status"] == "complete"
+    assert run.end.status == "complete"
 
 
 def test_accumulated_batches_record_once_per_optimizer_step(tmp_path, Tiny, VgradCallback, fit):
@@ -145,7 +145,7 @@ def test_a_fit_that_fails_ends_the_file_stopped_with_the_error(tmp_path, Tiny, V
         fit(Failing(), batches(3), VgradCallback(tmp_path / "run.jsonl"))
     run, steps = recorded(tmp_path / "run.jsonl")
     assert [step for step, _ in steps] == [0]
-    assert run.end["status"] == "stopped"
+    assert run.end.status == "stopped"
     assert any("boom" in event.get("message", "") for event in run.events)
 
 

@@ -101,7 +101,7 @@ def test_a_three_step_run_records_each_step_s_gradients(transformers, VgradCallb
     assert [step for step, _ in steps] == [0, 1, 2]
     for (_, got), expected in zip(steps, by_hand()):
         assert got == pytest.approx(expected, rel=1e-9)
-    assert run.end["status"] == "complete"
+    assert run.end.status == "complete"
 
 
 def test_the_recorded_gradients_are_the_clipped_ones_the_step_used(transformers, VgradCallback, tmp_path):
@@ -147,3 +147,22 @@ def test_with_the_default_adamw_the_gradients_recorded_after_the_step_are_those_
     assert len(steps) == len(Before.seen) == 3
     for (_, got), before in zip(steps, Before.seen):   # equal but for the norm's summation order
         assert got == pytest.approx(before, rel=1e-12)
+
+
+def test_each_steps_update_ratio_is_recorded_with_the_trainers_own_optimizer(transformers, VgradCallback, tmp_path):
+    train(transformers, tmp_path, Tiny(), VgradCallback(tmp_path / "run.jsonl"), max_grad_norm=0.0)
+    data, net = Examples(), Tiny().net
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    expected = []
+    for _ in range(3):
+        optimizer.zero_grad()
+        (net(data.x) - data.y).square().mean().backward()
+        before = [[p.detach().clone() for p in layer.parameters()] for layer in (net[0], net[2])]
+        optimizer.step()
+        expected.append([math.sqrt(sum(((a - b) ** 2).sum().item() for a, b in zip(olds, layer.parameters()))) /
+                         math.sqrt(sum((a ** 2).sum().item() for a in olds))
+                         for olds, layer in zip(before, (net[0], net[2]))])
+    steps = read_run(tmp_path / "run.jsonl").steps
+    assert [s.step for s in steps] == [0, 1, 2]
+    for step, ratios in zip(steps, expected):
+        assert step.update_ratio == pytest.approx(ratios, rel=1e-9)

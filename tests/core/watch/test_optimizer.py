@@ -1,6 +1,7 @@
 """vgrad.watch(optimizer=...): records at the optimizer's real step — once per step under
 gradient accumulation, unscaled and never a skipped step under AMP — with the update ratio."""
 
+import copy
 import math
 
 import pytest
@@ -207,3 +208,104 @@ def test_gradients_clipped_before_the_step_are_recorded_clipped(tmp_path):
         scaler.update()
     step = read_run(tmp_path / "run.jsonl").steps[0]
     assert math.hypot(*step.speed, *step.weight_grad) == pytest.approx(1e-3, rel=1e-4)
+
+
+def closure_for(model, optimizer, x, y):
+    def closure():
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        return loss
+    return closure
+
+
+def saturated_share(model, x):
+    return (model[1](model[0](x)).abs() > 0.97).double().mean().item()
+
+
+@pytest.mark.parametrize("keyword", [False, True], ids=["positional", "closure="])
+def test_a_step_given_a_closure_records_the_gradients_its_closure_computed(tmp_path, keyword):
+    """optimizer.step(closure) runs the backward inside the step (as Lightning does)."""
+    x, y = data()
+    x = 3 * x                                   # some tanh units saturate
+    reference = mlp()
+    reference_optimizer = torch.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
+    expected = []
+    for _ in range(3):
+        saturated = saturated_share(reference, x)
+        ratio = manual_ratios(reference, reference_optimizer, x, y)   # leaves the step's gradients
+        expected.append((norms(reference), ratio, saturated))
+    model = mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    with vgrad.watch(model, tmp_path / "run.jsonl", optimizer=optimizer, activations=True):
+        for _ in range(3):
+            closure = closure_for(model, optimizer, x, y)
+            optimizer.step(closure=closure) if keyword else optimizer.step(closure)
+    steps = read_run(tmp_path / "run.jsonl").steps
+    assert [s.step for s in steps] == [0, 1, 2]
+    for step, ((speed, weight), ratio, saturated) in zip(steps, expected):
+        assert step.speed == pytest.approx(speed, rel=1e-9)
+        assert step.weight_grad == pytest.approx(weight, rel=1e-9)
+        assert step.update_ratio == pytest.approx(ratio, rel=1e-9)
+        assert step.saturated == pytest.approx([saturated], rel=1e-9) and saturated > 0
+
+
+@pytest.mark.parametrize("max_iter", [1, 4])
+def test_lbfgs_records_the_gradients_of_its_closures_last_evaluation(tmp_path, max_iter):
+    """With max_iter=1 that is the gradient at θ before the step, the one the step used."""
+    x, y = data()
+    model = mlp()
+    optimizer = torch.optim.LBFGS(model.parameters(), lr=0.5, max_iter=max_iter)
+    expected = []
+    with vgrad.watch(model, tmp_path / "run.jsonl", optimizer=optimizer):
+        for _ in range(3):
+            before = [[p.detach().clone() for p in layer.parameters()] for layer in (model[0], model[2])]
+            if max_iter == 1:   # the gradient at θ before the step, on a twin: the model's own are the last step's
+                twin = copy.deepcopy(model)
+                nn.functional.mse_loss(twin(x), y).backward()
+                at_start = norms(twin)
+            optimizer.step(closure_for(model, optimizer, x, y))
+            after = [list(layer.parameters()) for layer in (model[0], model[2])]
+            ratio = [math.sqrt(sum(((a - b) ** 2).sum().item() for a, b in zip(olds, news))) /
+                     math.sqrt(sum((a ** 2).sum().item() for a in olds)) for olds, news in zip(before, after)]
+            expected.append((at_start if max_iter == 1 else norms(model), ratio))
+    steps = read_run(tmp_path / "run.jsonl").steps
+    assert [s.step for s in steps] == [0, 1, 2]
+    for step, ((speed, weight), ratio) in zip(steps, expected):
+        assert step.speed == pytest.approx(speed, rel=1e-9)
+        assert step.weight_grad == pytest.approx(weight, rel=1e-9)
+        assert step.update_ratio == pytest.approx(ratio, rel=1e-9)
+
+
+def test_a_layer_that_starts_at_zero_has_no_update_ratio_and_the_others_theirs(tmp_path):
+    """‖θ‖ is read before the step: a float32 layer at zero is not divided by its weights after it."""
+    x, y = data(dtype=torch.float32)
+    model = mlp(torch.float32)
+    with torch.no_grad():
+        for p in model[2].parameters():
+            p.zero_()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = [p.detach().clone() for p in model[0].parameters()]
+    with vgrad.watch(model, tmp_path / "run.jsonl", optimizer=optimizer):
+        nn.functional.mse_loss(model(x), y).backward()
+        optimizer.step()
+    assert any(p.abs().sum() > 0 for p in model[2].parameters())      # it moved away from zero
+    moved = math.sqrt(sum(((a - b) ** 2).sum().item() for a, b in zip(before, model[0].parameters())))
+    ratio = read_run(tmp_path / "run.jsonl").steps[0].update_ratio
+    assert ratio[1] is None
+    assert ratio[0] == pytest.approx(moved / math.sqrt(sum((a ** 2).sum().item() for a in before)), rel=1e-5)
+
+
+def test_number_next_renumbers_the_following_steps_and_every_counts_from_it(tmp_path):
+    model = mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = data()
+    with vgrad.watch(model, tmp_path / "run.jsonl", optimizer=optimizer, every=2) as watcher:
+        watcher.number_next(7)             # a resumed trainer
+        for _ in range(4):
+            optimizer.zero_grad()
+            nn.functional.mse_loss(model(x), y).backward()
+            optimizer.step()
+        with pytest.raises(InputError, match="step"):
+            watcher.number_next(-1)
+    assert [s.step for s in read_run(tmp_path / "run.jsonl").steps] == [8, 10]
