@@ -14,7 +14,8 @@ Spec = Subject
 MIN_HEAT_ROWS = 3             # a heatmap's first, middle and last layers
 PANEL_MIN_WIDTH = 33          # side by side only while every panel gets this many columns
 WIDE_PANEL = 80               # a panel this wide puts its neuron bars beside its layer rows
-SPARK_ROWS = (4, 3, 2, 1)     # sparkline heights tried, tallest first
+SPARK_ROWS = (6, 5, 4, 3, 2, 1)   # sparkline heights tried, tallest first: the panels fill the height they have
+ENOUGH_ROWS = 4               # arrangements compare by sparkline height up to this; taller only fills the room
 LEGEND_ROWS, FOOTER_ROWS, HEADER_ROWS = 1, 1, 1
 PANEL_FRAME = 4               # a panel's border and padding, in columns
 
@@ -49,9 +50,10 @@ def rows_needed(specs: tuple[Spec, ...], columns: int, wide: bool, spark_rows: i
 
 def choose_layout(specs: tuple[Spec, ...], width: int, height: int, notices: int = 0,
                   notes: tuple[str, ...] = (), heat: tuple[int, ...] = ()) -> Layout:
-    """The arrangement with the tallest sparklines that fit (neuron bars included), among: all
-    side by side, four in a 2x2 grid, stacked. On a tie four nets take the grid (wider panels,
-    bars beside), else the most columns. The header goes first when rows are short. Heatmap
+    """The arrangement with the tallest sparklines that fit (neuron bars included; heights over
+    ENOUGH_ROWS count as a tie), among: all side by side, four in a 2x2 grid, stacked. On a tie
+    four nets take the grid (wider panels, bars beside), else the most columns; the sparklines
+    then grow to fill the rows the arrangement leaves. The header goes first when rows are short. Heatmap
     panels (heat[i] > 0 layers) take the lines left, at least MIN_HEAT_ROWS."""
     if any(heat):
         return _heat_layout(specs, width, height, notices, notes, heat)
@@ -69,7 +71,7 @@ def choose_layout(specs: tuple[Spec, ...], width: int, height: int, notices: int
             spark = next((rows for rows in SPARK_ROWS if needs[rows] <= room), None)
             if spark is None and needs[0] <= room:
                 spark = 0
-            if spark is not None and (best is None or spark > best.spark_rows):
+            if spark is not None and (best is None or min(spark, ENOUGH_ROWS) > min(best.spark_rows, ENOUGH_ROWS)):
                 best = Layout(columns, wide, spark, header)
         if best is not None:
             return best

@@ -101,13 +101,27 @@ def test_the_headline_follows_each_record_and_home_clears_the_bars(replay_app, d
     drive(app, scenario)
 
 
+@pytest.mark.parametrize("width, height", [(120, 40), (200, 50), (100, 30), (80, 24)])
+def test_the_sparklines_grow_until_no_layer_could_take_another_row(width, height):
+    """At 120x40 the book's nets once left six blank rows under the tallest panel: the sparklines
+    stopped at 4 rows. Now they grow while the tallest panel fits."""
+    from vgrad.tui.layout import FOOTER_ROWS, HEADER_ROWS, LEGEND_ROWS
+
+    layout = choose_layout(BOOK, width, height)
+    room = height - LEGEND_ROWS - FOOTER_ROWS - (HEADER_ROWS if layout.header else 0)
+    used = rows_needed(BOOK, layout.columns, layout.wide, layout.spark_rows, width=width)
+    taller = rows_needed(BOOK, layout.columns, layout.wide, layout.spark_rows + 1, width=width)
+    assert used <= room and (taller > room or layout.spark_rows >= 6)   # 6 rows: tall enough to read
+
+
 def test_each_layer_is_named_on_the_bottom_row_of_its_sparkline(replay_app, drive):
     app = replay_app("book3.jsonl")
 
     async def scenario(pilot):
         row = app.query(LayerRow).first()
         lines = row.render().plain.split("\n")
-        assert len(lines) == 4 and lines[-1].startswith("h1 ") and not lines[0].strip().startswith("h1")
+        assert len(lines) == row.size.height > 1 and lines[-1].startswith("h1 ")
+        assert not lines[0].strip().startswith("h1")
     drive(app, scenario, size=(120, 40))
 
 
