@@ -101,7 +101,7 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True):
                                 marker="o", markersize=4, color=line.get_color(), clip_on=False)
         speed_axis.set_yscale("log")
         if not sgd:
-            speed_axis.set_xlim(0, max(recording.config.n_epochs - 1, 1))
+            speed_axis.set_xlim(0, max(recording.config.n_epochs, 1))
         state = net_state(recording, index)
         last = steps[-1] if steps else None
         details = " · ".join(part for part in (state, epoch_progress(state, last, recording.config.n_epochs),

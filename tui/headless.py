@@ -128,8 +128,8 @@ def _net_table(summary: NetSummary, net, mode: str) -> Table:
 
 def measured_when(record: StepRecord) -> str:
     """When a measurement was taken, counted as the dashboard counts `epoch e/E` (epochs trained):
-    "at init", "after 499 epochs" (speed mode measures before each step, so the last of 500
-    epochs is measured after 499), "after step 1200" inside an sgd epoch."""
+    "at init", "after 500 epochs" (speed mode measures once more after its last step), "after step
+    1200" inside an sgd epoch."""
     if record.step == 0:
         return "at init"
     if record.step == record.epoch or record.accuracy is not None:    # speed mode, or an sgd epoch's end
