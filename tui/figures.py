@@ -99,7 +99,7 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True, sm
         else:
             _lines(speed_axis, data, x, shown)
         if not sgd:
-            speed_axis.set_xlim(0, max(recording.config.n_epochs - 1, 1))
+            speed_axis.set_xlim(0, max(recording.config.n_epochs, 1))
         state = net_state(recording, index)
         last = steps[-1] if steps else None
         details = " · ".join(part for part in (state, epoch_progress(state, last, recording.config.n_epochs),

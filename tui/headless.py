@@ -143,9 +143,8 @@ def _net_table(summary: NetSummary, net, mode: str) -> Table:
 
 def measured_when(record: StepRecord, watched: bool = False) -> str:
     """When a measurement was taken, counted as the dashboard counts `epoch e/E` (epochs trained):
-    "at init", "after 499 epochs" (speed mode measures before each step, so the last of 500
-    epochs is measured after 499), "after step 1200" inside an sgd epoch; a watched model's run,
-    which has no epochs, "at step 1200"."""
+    "at init", "after 500 epochs" (speed mode measures once more after its last step), "after step
+    1200" inside an sgd epoch; a watched model's run, which has no epochs, "at step 1200"."""
     if watched:
         return f"at step {record.step}"
     if record.step == 0:

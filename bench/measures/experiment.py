@@ -78,15 +78,17 @@ def engine_experiment(data: Dataset, epochs: int, cpus: int | None) -> float:
 
 
 def numpy_experiment(data: Dataset, epochs: int, cpus: int) -> float:
-    """The same experiment in batched numpy: one thread per net, s_l recorded before each step."""
+    """The same experiment in batched numpy: one thread per net, s_l recorded before each step and
+    after the last."""
     peers = [NumpyPeer(Problem(spec, init_params(spec, np.random.default_rng(0)), data), "float64")
              for spec in book_specs(data)]
 
     def work(peer: NumpyPeer) -> None:
-        for _ in range(epochs):
+        for epoch in range(epochs + 1):
             grads_w, grads_b = peer.probe_gradients()
             _speeds = [float(np.linalg.norm(g)) for g in grads_b[:-1]]
-            peer.update(grads_w, grads_b, peer.n_probe)
+            if epoch < epochs:
+                peer.update(grads_w, grads_b, peer.n_probe)
 
     with on_cpus(cpus):
         return seconds_on_threads(work, peers)

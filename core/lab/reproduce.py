@@ -41,8 +41,8 @@ class NetResult:
     adjacent_ratio: float      # median over seeds and layers of s_{l+1}/s_l at init
     ratio_passed: bool
     epochs: int
-    final_speeds: tuple[float, ...]   # median s_l at the last epoch
-    ordered_seeds: int         # seeds whose s_1 < s_2 < … < s_k at the last epoch
+    final_speeds: tuple[float, ...]   # median s_l at the book's last point, epoch max(epochs − 1, 0)
+    ordered_seeds: int         # seeds whose s_1 < s_2 < … < s_k at that point
     ordering_passed: bool
 
     @property
@@ -60,7 +60,11 @@ def init_speeds(spec_text: str, data: Dataset, seeds: range, **config) -> np.nda
 
 
 def _seed_run(book_net: BookNet, data: Dataset, seed: int, epochs: int, dtype: str) -> tuple[tuple, tuple]:
-    """(s_l at init in float64, s_l at the last epoch of a run in `dtype`) for one seed."""
+    """(s_l at init in float64, s_l at the book's last point of a run in `dtype`) for one seed.
+
+    The book's figure (generate_gradient.py) measures before each of its `epochs` steps and plots
+    epochs 0 … E − 1, so its last point is the gradient the E-th step uses: our record at epoch
+    E − 1, not the one after the last step (a diverged run: its last record)."""
     spec = parse_net(book_net.spec)
     init = Trainer(spec, data, Config(seed=seed)).probe()[0]
     if epochs == 0:
@@ -68,6 +72,8 @@ def _seed_run(book_net: BookNet, data: Dataset, seed: int, epochs: int, dtype: s
     final = init
     for record in run_experiment(spec, data, Config(mode="speed", epochs=epochs, seed=seed, dtype=dtype)):
         final = record.speed
+        if record.epoch == epochs - 1:
+            break
     return init, final
 
 

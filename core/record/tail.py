@@ -95,10 +95,20 @@ class Follower:
         if self._file is None:
             if self.failure is not None and identity == self._identity and status.st_size >= self._offset:
                 return []                # still the file that failed: wait until it changes
-            return self._open(identity, status.st_mode)
-        if self.failure is not None:
+            items = self._open(identity, status.st_mode)
+        elif self.failure is not None:
             return []
-        return self._read()
+        else:
+            items = self._read()
+        self._age_from(status.st_mtime)
+        return items
+
+    def _age_from(self, modified: float) -> None:
+        """A file unchanged for STILL_WRITING seconds (a writer that crashed long ago) has been silent
+        since its last change, not since we began reading it: silent_for counts from its mtime."""
+        age = time.time() - modified
+        if age >= STILL_WRITING:
+            self.changed_at = min(self.changed_at, self.clock() - age)
 
     def _open(self, identity: tuple[int, int], mode: int) -> list[FollowItem]:
         """Open the file if it is a regular one: a FIFO would block here, a device never end."""

@@ -2,7 +2,8 @@
 
 speed mode (Nielsen ch. 5, "Speed of learning: k hidden layers"): full-batch
 gradient descent on the N probe images; before each step we record
-s_l = ‖(1/N) Σ_x δ^l_x‖₂ for every hidden layer l — the very gradient the step uses.
+s_l = ‖(1/N) Σ_x δ^l_x‖₂ for every hidden layer l — the very gradient the step uses —
+and once more after the last step, so an E-epoch run ends on its record at epoch E.
 sgd mode: network2's mini-batch SGD on the training set, with s_l measured on the
 probe set `probes_per_epoch` times per epoch and test accuracy at each epoch end.
 Both stop after the first non-finite record (the net diverged).
@@ -40,14 +41,12 @@ def run_experiment(spec: NetSpec, data: Dataset, config: Config, net_index: int 
 
 
 def _speed_records(trainer: Trainer, epochs: int) -> Iterator[StepRecord]:
-    """s_l before each of `epochs` full-batch steps; with 0 epochs, the measurement at initialisation."""
-    if epochs == 0:
-        yield trainer.measure(0)
-        return
-    for epoch in range(epochs):
+    """s_l before each of `epochs` full-batch steps and after the last: records at epochs 0 … E
+    (with 0 epochs, the one measurement at initialisation)."""
+    for epoch in range(epochs + 1):
         record = trainer.measure(epoch)
         yield record
-        if not record.is_finite:
+        if not record.is_finite or epoch == epochs:
             return
         trainer.full_batch_step()
 

@@ -227,8 +227,8 @@ def stall_note(history: Sequence[StepRecord], hidden: int, batch_size: int | Non
 
 
 def epochs_done(state: str, latest: StepRecord | None, total: int) -> int:
-    """Epochs trained: all of them once a net is done (speed mode measures s_l before each
-    step, so its last record is at epoch E − 1), else the epoch of the newest record."""
+    """Epochs trained: all of them once a net is done (a file recorded before speed mode measured
+    after its last step ends at epoch E − 1), else the epoch of the newest record."""
     if state == NetState.DONE:
         return total
     return 0 if latest is None else latest.epoch

@@ -175,8 +175,8 @@ def test_headless_run_writes_a_table_a_recording_and_a_csv(tmp_path):
     assert result.exit_code == 0, result.output
     assert "784-30-30-30-30-10" in result.output and "h1:h4 = 1:" in result.output
     recording = read_run(record)
-    assert recording.warning is None and len(recording.steps) == 3 * 4
-    assert len(table.read_text().splitlines()) == 1 + 3 * 4
+    assert recording.warning is None and len(recording.steps) == 3 * 5   # epochs 0 … 4
+    assert len(table.read_text().splitlines()) == 1 + 3 * 5
 
 
 def test_sgd_mode_reports_accuracy(tmp_path):

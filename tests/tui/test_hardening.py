@@ -48,7 +48,7 @@ def test_a_worker_exception_is_shown_recorded_and_exits_1(tmp_path, monkeypatch)
     assert "error: RuntimeError: injected fault" in result.output
     recording = read_run(record)
     assert [(e.net, e.kind) for e in recording.events if e.kind == "error"] == [(1, "error")]
-    assert len(recording.steps_of(0)) == 6 and len(recording.steps_of(1)) == 2
+    assert len(recording.steps_of(0)) == 7 and len(recording.steps_of(1)) == 2   # epochs 0 … 6
 
 
 def test_a_full_disk_is_reported_training_finishes_and_the_exit_status_says_so(tmp_path, monkeypatch):

@@ -4,15 +4,19 @@ lines that never break mid-phrase; s_l, cost and accuracy in the one format of c
 import io
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
+from vgrad.core.config import Config
 from vgrad.core.record.reader import read_run
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board
 from vgrad.core.run.replay import open_replay
+from vgrad.core.run.runner import Runner
 from vgrad.core.spec import parse_net
+from vgrad.core.status import NetState
 from vgrad.core.view.lens import WEIGHT
-from vgrad.core.view.summary import headline_text
+from vgrad.core.view.summary import epoch_progress, headline_text
 from vgrad.tui.headless import counted, follow_progress, phase, summary_tables
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -116,8 +120,8 @@ def test_piped_progress_fits_80_columns_without_the_time_columns():
 
 
 def test_the_columns_count_epochs_as_the_header_does():
-    """`epoch 60/60` over `at epoch 59` read as two counts: both now count epochs trained, and the
-    speed mode's last measurement (before the last step) says it was taken after 59 of them."""
+    """`epoch 60/60` over `at epoch 59` read as two counts: both count epochs trained, and a file
+    recorded before speed mode measured after its last step says its last was after 59 of them."""
     lines = rendered(replayed("book3.jsonl").snapshot(), "speed")
     header = next(line for line in lines if "hidden layer" in line)
     assert "done · epoch 60/60 · h1:h2 = 1:1.1" in lines
@@ -142,3 +146,20 @@ def test_a_replayed_run_that_says_interrupted_is_not_called_stopped(tmp_path):
     replayer.jump_end()
     titles = [line for line in rendered(replayer.board.snapshot(), "speed") if " · epoch " in line]
     assert len(titles) == 3 and all(line.startswith("interrupted: ") for line in titles), titles
+
+
+@pytest.mark.parametrize("mode", ["speed", "sgd"])
+def test_a_run_of_e_epochs_ends_on_a_measurement_after_e_epochs(mnist, mode):
+    """The last record of an E-epoch run is at epoch E: the header's `epoch E/E`, counted from it
+    while the net still runs, and the table's last column `after E epochs` are one count."""
+    epochs = 3
+    spec = parse_net("784-30-30-10")
+    board = Board((spec,), epochs)
+    runner = Runner.for_training((spec,), mnist, Config(mode=mode, epochs=epochs), board)
+    runner.start()
+    assert runner.join(60)
+    net = board.snapshot().nets[0]
+    assert net.latest is not None and net.latest.epoch == epochs
+    assert epoch_progress(NetState.RUNNING, net.latest, epochs) == f"epoch {epochs}/{epochs}"
+    header = next(line for line in rendered(board.snapshot(), mode) if "hidden layer" in line)
+    assert "s_l at init" in header and f"after {epochs} epochs" in header

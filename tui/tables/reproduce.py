@@ -28,7 +28,7 @@ def reproduce_tables(results) -> list[Table]:
                       end_section=True)
         if result.epochs:
             finals = ", ".join(f"{v:.2g}" for v in result.final_speeds)
-            table.add_row(f"after {result.epochs}", "", finals,
+            table.add_row(f"epoch {result.epochs - 1} (book's last)", "", finals,
                           f"earlier slower: {result.ordered_seeds}/{result.seeds} seeds",
                           _verdict(result.ordering_passed))
         tables.append(table)

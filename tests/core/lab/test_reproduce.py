@@ -10,8 +10,11 @@ seeds in float64 by default).
 import numpy as np
 import pytest
 
+from vgrad.core.config import Config
 from vgrad.core.lab.book import ADJACENT_RATIO, AFTER_500_FOUR_HIDDEN, BOOK_NETS
 from vgrad.core.lab.reproduce import init_speeds, reproduce
+from vgrad.core.spec import parse_net
+from vgrad.core.train.experiment import run_experiment
 
 TRAINED_SEEDS = 4
 
@@ -77,3 +80,13 @@ def test_a_short_reproduce_judges_each_net_from_its_own_seeds(mnist):
         medians = np.median(init_speeds(book.spec, mnist, range(2)), axis=0)
         assert [layer.median for layer in result.layers] == pytest.approx(medians, rel=1e-12)
         assert result.ordered_seeds == 2  # two epochs in, every earlier layer is still the slower one
+
+
+def test_the_final_speeds_are_the_books_last_point_the_gradient_of_the_last_step(mnist):
+    """The book's figure measures before each of its E steps and plots epochs 0 … E − 1: reproduce
+    compares at our record at epoch E − 1, not at the measurement after the last step."""
+    result = reproduce(mnist, seeds=1, epochs=2)[0]
+    run = list(run_experiment(parse_net(BOOK_NETS[0].spec), mnist, Config(mode="speed", epochs=2, seed=0)))
+    assert [record.epoch for record in run] == [0, 1, 2]
+    assert result.final_speeds == pytest.approx(run[1].speed, rel=1e-12)
+    assert result.final_speeds != pytest.approx(run[2].speed, rel=1e-12)

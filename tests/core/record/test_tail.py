@@ -311,3 +311,20 @@ def test_a_poll_reads_a_bounded_amount_and_the_next_one_goes_on(tmp_path, monkey
     follower = Follower(path)
     polls = [steps(follower.poll()) for _ in range(40)]
     assert 1 < sum(bool(poll) for poll in polls) and sum(polls, []) == list(range(20))
+
+
+def test_a_file_cut_short_long_ago_is_silent_since_its_last_change_not_still_written(tmp_path):
+    """A crashed writer's file (no end line, unchanged for an hour) is not 'still being written' in
+    replay, and watch shows it silent for the hour at its first poll, never running."""
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(header() + step_line(0))
+    an_hour_ago = time.time() - 3600
+    os.utime(path, (an_hour_ago, an_hour_ago))
+    assert not still_growing(path, has_end=False)
+    specs, files = plan([path])
+    board = Board(specs, 0)
+    runner = FollowRunner(files, board, silent_after=5.0)
+    runner.poll()
+    net = board.snapshot().nets[0]
+    assert net.latest is not None and net.state == "silent"
+    assert net.message.startswith("no new data for 3") and int(net.message.split()[4]) >= 3600

@@ -50,9 +50,9 @@ def test_runs_every_net_to_done_and_records_it(mnist, tmp_path):
     recorder.end("complete", 1.0)
     view = board.snapshot()
     assert [net.state for net in view.nets] == ["done", "done"]
-    assert [net.latest.epoch for net in view.nets] == [4, 4]
+    assert [net.latest.epoch for net in view.nets] == [5, 5]   # measured after the last step
     recording = read_run(tmp_path / "run.jsonl")
-    assert recording.warning is None and len(recording.steps) == 10
+    assert recording.warning is None and len(recording.steps) == 2 * 6
     assert sorted(e.net for e in recording.events if e.kind == "done") == [0, 1]
 
 

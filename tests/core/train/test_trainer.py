@@ -17,9 +17,10 @@ def records(spec, data, **config):
     return list(run_experiment(parse_net(spec), data, Config(**config)))
 
 
-def test_speed_mode_records_before_each_step(mnist):
+def test_speed_mode_records_before_each_step_and_after_the_last(mnist):
+    """E epochs: E + 1 records, at epochs 0 … E, so the run ends on the net after its E-th step."""
     run = records("784-30-30-10", mnist, epochs=3)
-    assert [(r.epoch, r.step) for r in run] == [(0, 0), (1, 1), (2, 2)]
+    assert [(r.epoch, r.step) for r in run] == [(0, 0), (1, 1), (2, 2), (3, 3)]
     assert all(len(r.speed) == 2 and len(r.neurons) == 2 and len(r.neurons[0]) == 6 for r in run)
     assert all(r.accuracy is None for r in run)
 

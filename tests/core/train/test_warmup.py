@@ -118,3 +118,24 @@ def test_the_second_process_ends_when_its_parent_is_gone():
                              f"[sys.executable, '-m', 'vgrad.core.train.warmup_helper', 'float64', '{not_my_parent}']"
                              ").returncode)"])
     assert result.returncode == ORPHANED
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["speed", "sgd"])
+def test_the_warm_up_leaves_no_batchnorm_kernel_to_compile_in_the_run(mnist, mode):
+    """After compile_kernels(batchnorm=True), a batch-normalised net's run on MNIST (sparse probe
+    panels, test accuracy at the epoch's end) adds no signature to any kernel: nothing compiles
+    after the nets leave COMPILING."""
+    from numba.core.registry import CPUDispatcher
+
+    def signatures() -> dict[str, int]:
+        return {f"{name}.{attribute}": len(kernel.signatures)
+                for name, module in list(sys.modules.items()) if name.startswith("vgrad.core")
+                for attribute, kernel in vars(module).items() if isinstance(kernel, CPUDispatcher)}
+
+    warmup.compile_kernels("float64", modes=(mode,), batchnorm=True)
+    before = signatures()
+    for _ in run_experiment(parse_net("784-30-30-10:batchnorm"), mnist, Config(mode=mode, epochs=1)):
+        pass
+    after = signatures()
+    assert {name: count for name, count in after.items() if before.get(name) != count} == {}
