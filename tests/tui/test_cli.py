@@ -237,7 +237,7 @@ def test_the_command_exits_fast_and_keeps_every_record_and_its_exit_code(tmp_pat
     assert done.returncode == 0, done.stderr
     assert "784-30-30-10" in done.stdout
     run = read_run(record)
-    assert [step.epoch for step in run.steps] == [0, 1, 2]
+    assert [step.epoch for step in run.steps] == [0, 1, 2, 3]   # speed mode: once more after the last step
     assert run.end.status == "complete" and run.warning is None
     bad = subprocess.run(launch + ["--no-ui", "--epochs", "-1"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--epochs" in bad.stderr
