@@ -88,12 +88,3 @@ def weight_product(params, grads, layer, rows, w_off, n_out, n_in, deltas, offse
         matmul(n_out, n_in, batch, alpha, deltas, offset, rows, a_prev, a_off, not a_rows, decay, params, w_off, YES)
     else:
         matmul(n_out, n_in, batch, alpha, deltas, offset, rows, a_prev, a_off, not a_rows, 0.0, grads, w_off, YES)
-
-
-@kernel
-def sum_of_squares(values):
-    """Σ values[i]² in float64, in order."""
-    total = 0.0
-    for i in range(values.shape[0]):
-        total += np.float64(values[i]) * np.float64(values[i])
-    return total

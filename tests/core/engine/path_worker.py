@@ -17,9 +17,9 @@ from numba.core.registry import CPUDispatcher
 
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset
-from vgrad.core.engine import blas, gradient_norms, jit, kernels
+from vgrad.core.engine import blas, jit, kernels
 from vgrad.core.engine.net import activation_code, cost_code, init_params, make_layout, reference_backward
-from vgrad.core.engine.simd import norms, panels, products, sparse, target, thin_products
+from vgrad.core.engine.simd import panels, products, sparse, target, thin_products
 from vgrad.core.engine.simd.lanes import LANES
 from vgrad.core.engine.structs import Hyper, Net, make_buffers
 from vgrad.core.spec import parse_net
@@ -89,18 +89,6 @@ def compressed_against_packed(dtype):
     return bool(np.array_equal(*results))
 
 
-def norms_against_numpy(dtype):
-    """Largest relative difference of vgrad.watch's in-place norms from numpy's, lengths with tails."""
-    rng = np.random.default_rng(2)
-    arrays = [rng.standard_normal(size).astype(dtype) for size in (1, 37, 1000)]
-    out = np.empty(len(arrays))
-    gradient_norms.norms_and_heads(np.array([a.ctypes.data for a in arrays], dtype=np.int64),
-                                   np.array([a.size for a in arrays], dtype=np.int64),
-                                   np.zeros(len(arrays), dtype=np.int64), arrays[0][:0], out)
-    expected = np.array([np.linalg.norm(a.astype(np.float64)) for a in arrays])
-    return float(np.max(np.abs(out - expected) / expected))
-
-
 def fifty_epochs(data, mode):
     """The parameters after 50 epochs (speed: full batch on the panels; sgd: batches of 10 on
     the thin products), as floats."""
@@ -137,7 +125,7 @@ def arm_compiles():
     llvm.initialize_all_targets()
     llvm.initialize_all_asmprinters()
     modules = []
-    for module in (kernels, products, norms, panels, sparse, thin_products, blas, gradient_norms):
+    for module in (kernels, products, panels, sparse, thin_products, blas):
         for value in vars(module).values():
             if isinstance(value, CPUDispatcher):
                 modules += [value.inspect_llvm(sig) for sig in value.signatures]
@@ -187,7 +175,6 @@ def main():
                          for dtype in dtypes},
         "panels_vs_reference": {dtype: panels_against_reference(data, dtype) for dtype in dtypes},
         "compressed_as_packed": {dtype: compressed_against_packed(dtype) for dtype in dtypes},
-        "norms_vs_numpy": {dtype: norms_against_numpy(dtype) for dtype in dtypes},
         "speed_params": speed,
         "sparse_speed_params": fifty_epochs(sparse_dataset(), "speed"),
         "sgd_params": sgd,

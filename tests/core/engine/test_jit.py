@@ -244,7 +244,7 @@ def test_importing_the_engine_and_compiling_a_kernel_leave_numba_config_as_it_wa
     script = (
         "import numba, json\n"
         "before = {k: repr(getattr(numba.config, k)) for k in dir(numba.config) if k.isupper()}\n"
-        "from vgrad.core.engine import gradient_norms, kernels\n"
+        "from vgrad.core.engine import kernels\n"
         "import numpy as np\n"
         "kernels.weight_square_sum(np.ones(4), np.zeros((1, 5), dtype=np.int64))\n"
         "after = {k: repr(getattr(numba.config, k)) for k in dir(numba.config) if k.isupper()}\n"

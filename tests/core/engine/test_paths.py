@@ -104,7 +104,6 @@ def check_path(result, path, host_runs):
     for check in ("thin_vs_blas", "panels_vs_reference"):
         assert all(result[check][dtype] < tolerance[dtype] for dtype in result[check]), check
     assert result["repeat_identical"] and all(result["compressed_as_packed"].values())
-    assert all(difference < 1e-13 for difference in result["norms_vs_numpy"].values())
     for mode, params in host_runs.items():
         np.testing.assert_allclose(result[f"{mode}_params"], params, rtol=1e-12, atol=0)
     # its own kernels ran, not the host path's from the shared numba cache (keyed by CPU name and
