@@ -15,7 +15,7 @@ from rich.table import Table
 
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board, BoardView
-from vgrad.core.view.lens import BIAS, LENSES, SYMBOLS, WEIGHT, default_lens, lens_values
+from vgrad.core.view.lens import BIAS, LENSES, SYMBOLS, WEIGHT, lens_values
 from vgrad.core.view.names import short_names
 from vgrad.core.view.summary import (
     UNDEFINED,
@@ -112,7 +112,7 @@ def _net_table(summary: NetSummary, net, mode: str) -> Table:
     title_lines = (summary.label, details)
     table = Table(title="\n".join(title_lines), title_justify="left",
                   min_width=max(MIN_TABLE_WIDTH, *(len(line) for line in title_lines)))
-    lens = default_lens(net.spec, net.history[:1])     # a bias-free model's table reads ‖∂C/∂W‖
+    lens = summary.lens     # a bias-free model's table reads ‖∂C/∂W‖
     symbol = LENSES[lens].symbol
     records = [first] if last is None or last is first else [first, last]   # --epochs 0: one measurement
     watched = net.spec.hidden_layers != net.spec.layer_names    # a watched model's last layer is its output

@@ -17,7 +17,7 @@ from vgrad.core.run.follow_runner import FollowRunner
 from vgrad.core.status import ExitCode
 from vgrad.core.subject import Subject
 from vgrad.core.text import printable
-from vgrad.core.view.lens import default_lens, lens_values
+from vgrad.core.view.lens import default_lens, lens_values, named
 from vgrad.core.view.summary import accuracy_text, headline_for, number, speed_text
 from vgrad.tui.app import VgradApp, run_dashboard
 from vgrad.tui.console import stderr_console
@@ -38,7 +38,7 @@ def record_line(path: Path, record: StepRecord, spec: Subject) -> str:
         parts.append(f"acc {accuracy_text(record.accuracy)}")
     lens = default_lens(spec, (record,))
     values = lens_values(record, lens) or record.speed
-    parts.append(" ".join(f"{name} {speed_text(value)}" for name, value in zip(names, values)))
+    parts.append(named(" ".join(f"{name} {speed_text(value)}" for name, value in zip(names, values)), lens))
     line = headline_for(spec, record, lens)
     return "  ".join([*parts, line] if line else parts)
 

@@ -47,6 +47,12 @@ SYMBOLS = {key: lens.symbol for key, lens in LENSES.items()}
 NAMES = {key: lens.title for key, lens in LENSES.items()}
 
 
+def named(text: str, lens: str) -> str:
+    """`text` (a headline, a row of values) as read through `lens`: named unless it is the book's
+    s_l, which every view takes for granted."""
+    return f"{LENSES[lens].symbol} {text}" if text and lens != BIAS else text
+
+
 def lens_values(record: StepRecord, lens: str) -> tuple[float | None, ...] | None:
     """The record's numbers through `lens`, one per row (None: the lens was not measured in this
     record). Saturation reads each activation's saturated fraction, or its dead fraction (ReLU)."""

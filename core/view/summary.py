@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING
 from vgrad.core.lab.book import ACCURACY_EXPERIMENT, BOOK_ACCURACIES
 from vgrad.core.record.step import StepRecord
 from vgrad.core.status import NetState
-from vgrad.core.view.lens import BIAS, LENSES, SATURATION, lens_values, outside_band, power, row_names
+from vgrad.core.view.lens import (
+    BIAS,
+    LENSES,
+    SATURATION,
+    default_lens,
+    lens_values,
+    named,
+    outside_band,
+    power,
+    row_names,
+)
 from vgrad.core.view.names import short_names
 
 if TYPE_CHECKING:
@@ -252,6 +262,7 @@ class NetSummary:
     message: str = ""
     names: tuple[str, ...] = ()       # the layers' names (h1 … hk, or a watched model's)
     spec: Subject | None = None
+    lens: str = BIAS                  # the lens the net opens on (a bias-free model's: weight)
 
     @property
     def accuracy(self) -> float | None:
@@ -265,7 +276,7 @@ class NetSummary:
     def headline(self) -> str:
         """The headline at the last record ("" for one hidden layer or no record)."""
         if self.spec is not None:
-            return headline_for(self.spec, self.last)
+            return named(headline_for(self.spec, self.last, self.lens), self.lens)
         return headline_text(self.last, names=self.names or None)
 
 
@@ -274,4 +285,4 @@ def summarise(view: NetView) -> NetSummary:
     return NetSummary(label=view.spec.label, state=view.state,
                       first=view.history[0] if view.history else None, last=view.latest,
                       total_epochs=view.total_epochs, message=view.message, names=view.spec.layer_names,
-                      spec=view.spec)
+                      spec=view.spec, lens=default_lens(view.spec, view.history[:1]))

@@ -211,6 +211,20 @@ def test_a_bias_free_model(snap_compare, tmp_path):
     assert snap_compare(app_, terminal_size=(100, 30))
 
 
+def test_a_bias_free_models_summary_and_lines_read_its_lens_never_a_dash(tmp_path):
+    """A bias-free model's replay summary once titled itself `embed → layers.3.mlp = —`, and its
+    watch lines named no lens: both read ‖∂C/∂W‖ and say so (the table's s_l row still shows, as
+    dashes, that no bias gradient was measured)."""
+    path = bias_free(tmp_path / "nobias.jsonl")
+    summary = CliRunner().invoke(app, ["replay", str(path), "--no-ui"])
+    title = summary.output.splitlines()[1]
+    assert summary.exit_code == 0 and "‖∂C/∂W‖ embed → layers.3.mlp = 1:" in title and "—" not in title
+    lines = []
+    board, runner = watching([path])
+    follow_lines(runner, lines.append, wait=lambda seconds: None)
+    assert lines and all("  ‖∂C/∂W‖ embed " in line and line.split("  ")[-1].startswith("embed → ") for line in lines)
+
+
 def test_every_name_of_a_layer_is_the_same_in_rows_bars_legend_and_headline(tmp_path, drive):
     """Long qualified names, shortened once for the whole panel: rows, bar columns, plot legend."""
     board, runner = watching([deep_model(tmp_path / "deep.jsonl", layers=5, steps=4)])
