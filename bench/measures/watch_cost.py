@@ -39,8 +39,8 @@ def _mlp(torch):
 
 def _window(torch, model, optimizer, x, y, steps: int, watcher, first: int) -> tuple[float, float]:
     """CPU seconds of this thread per training step over `steps` steps (watched if `watcher`), and
-    of those the seconds inside watcher.log: thread time, so other processes on a shared host do
-    not count. A watcher with its optimizer records inside optimizer.step(): all of its cost is in
+    of those the seconds inside watcher.log (wall clock): thread time, so other processes on a
+    shared host do not count. A watcher with its optimizer records inside optimizer.step(): all of its cost is in
     the step's time."""
     start, in_log = time.thread_time(), 0.0
     for step in range(first, first + steps):
@@ -48,9 +48,9 @@ def _window(torch, model, optimizer, x, y, steps: int, watcher, first: int) -> t
         loss = torch.nn.functional.cross_entropy(model(x), y)
         loss.backward()
         if watcher is not None:
-            before = time.thread_time()
+            before = time.perf_counter()   # not thread_time: a system call here, it would add to the watched windows
             watcher.log(step, loss=loss)
-            in_log += time.thread_time() - before
+            in_log += time.perf_counter() - before
         optimizer.step()
     return (time.thread_time() - start) / steps, in_log / steps
 

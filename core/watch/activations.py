@@ -30,6 +30,7 @@ class Activations:
         self.names = [name for name, _, _ in found]
         self.kinds = [kind for _, _, kind in found]
         self._modules = [module for _, module, _ in found]
+        self._hooks = [self._hook(index) for index in range(len(found))]
         self._handles: list = []
         self.reset()
 
@@ -42,8 +43,7 @@ class Activations:
         if self._handles:
             return
         self._handles.append(self._model.register_forward_pre_hook(self._new_forward))
-        for index, module in enumerate(self._modules):
-            self._handles.append(module.register_forward_hook(self._hook(index)))
+        self._handles += [module.register_forward_hook(hook) for module, hook in zip(self._modules, self._hooks)]
 
     def disarm(self) -> None:
         for handle in self._handles:
@@ -88,9 +88,10 @@ class Activations:
             a = output.detach()
             call = self._calls[index]
             self._calls[index] = call + 1
-            if kind in SATURATING:
-                flat = (a * (1 - a) < SIGMOID_SLOPE) if kind == "sigmoid" else (a.abs() > TANH_LEVEL)
-                self._saturated[index].append(flat.sum())
+            if kind in SATURATING:   # σ'(z) = a − a·a below the slope; |a| above the level
+                flat = (torch.addcmul(a, a, a, value=-1).lt_(SIGMOID_SLOPE) if kind == "sigmoid"
+                        else a.abs().gt_(TANH_LEVEL))
+                self._saturated[index].append(flat.count_nonzero())
                 self._values[index] += a.numel()
                 if len(self._saturated[index]) > 64:   # many calls: keep one running sum
                     self._saturated[index] = [torch.stack(self._saturated[index]).sum()]

@@ -108,11 +108,11 @@ def _exact(norm: float, count: int) -> bool:
 
 def to_host(torch, parts: list) -> list[float]:
     """The values of `parts` (tensors on any devices) as floats, in order: one transfer per device."""
+    if len(parts) == 1:
+        return parts[0].reshape(-1).tolist()
     devices: dict = {}
     for index, part in enumerate(parts):
         devices.setdefault(part.device, []).append(index)
-    if len(parts) == 1:
-        return parts[0].reshape(-1).tolist()
     if len(devices) == 1:
         return torch.cat([part.reshape(-1) for part in parts]).tolist() if parts else []
     values: list[list[float]] = [[] for _ in parts]

@@ -190,6 +190,8 @@ class Recorder:
 
     def _tell(self) -> None:
         """Warn, on the caller's thread, about what the writer could not write (once per reason)."""
+        if not self._writer.reasons:   # read without the lock: the common case costs nothing
+            return
         for reason in self._writer.why():
             self._warn_once(f"vgrad: run file {self.path}: {reason}")
 

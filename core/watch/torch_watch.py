@@ -39,6 +39,7 @@ What it does with a model that changes: see `Watcher`.
 from __future__ import annotations
 
 import atexit
+import itertools
 import math
 import os
 import warnings
@@ -53,6 +54,8 @@ from vgrad.core.watch.norms import Norms, exact_floor, strided, to_host
 from vgrad.core.watch.recorder import Recorder
 
 __all__ = ["ROOT", "Watcher", "watch"]
+
+WHOLE_HEAD = 4096   # a 1-D bias gradient up to this many entries joins a record's heads whole
 
 
 def watch(model, path: str | Path, *, optimizer=None, every: int = 1, name: str | None = None,
@@ -130,21 +133,23 @@ class Watcher:
         return None if self.recorder is None else self.recorder.path
 
     def log(self, step: int, *, loss=None, accuracy=None) -> None:
-        """Without an optimizer: record the current gradients as step `step` (every `every`-th).
-        With one: give loss and accuracy to the record of the latest step (see the module)."""
+        """Without an optimizer: record the current gradients as step `step` (every `every`-th;
+        the loss and accuracy of a step not recorded are not read). With one: give loss and
+        accuracy to the record of the latest step (see the module)."""
         if os.getpid() != self._pid:
             return
         step = checks.step_number(step)   # bad values are refused here, on the caller's thread
+        if self._optimizer is None and step % self.every:   # not recorded: its values are not read
+            self._arm_for(step + 1)
+            return
         loss, accuracy = checks.scalar_later(loss, "loss"), checks.scalar_later(accuracy, "accuracy", checks.fraction)
         if self._optimizer is not None:
             if self._held is not None:
                 self._write(*self._held, loss=_host(self._torch, loss), accuracy=_host(self._torch, accuracy))
                 self._held = None
             return
-        if step % self.every:
-            self._arm_for(step + 1)
-            return
         measure = self._measure(step)
+        loss, accuracy = _on_host(self._torch, loss), _on_host(self._torch, accuracy)
         scalars = [v.detach().reshape(1) for v in (loss, accuracy) if self._torch.is_tensor(v)]
         values = measure.finish(scalars)
         given = iter(values[len(values) - len(scalars):])
@@ -323,7 +328,7 @@ class _Measure:
             params = [p for group in self._params for p in group]
             self._plain = (plan.plain and not sharded and bool(params)   # and not cast since the plan
                            and {(p.dtype, p.device) for p in params} == {plan.kind})
-            if self._plain:   # one dtype, one device: one flat copy, θ as its flat views
+            if self._plain:   # one dtype, one device: one flat copy (one allocation), θ as its flat views
                 with torch.no_grad():
                     flat = torch.cat([p.reshape(-1) for p in params])
                     self._copy = list(flat.split([p.numel() for p in params]))
@@ -343,9 +348,9 @@ class _Measure:
         self._activation_parts, self._activation_plan = activations
         fast = None if self._sharded else self._plan.read(torch)
         if fast is not None:
-            self._grads, self._front_heads = fast
-            self._heads = None
-            self._grad_slots, self._head_counts = self._plan.slots, self._plan.head_counts
+            self._grads, self._heads = fast
+            self._grad_slots, self._head_counts, self._head_starts = (self._plan.slots, self._plan.head_counts,
+                                                                      self._plan.head_starts)
         else:
             self._read_each(torch, self._plan.layers)
 
@@ -374,7 +379,7 @@ class _Measure:
             self._head_counts.append(count)
         self._grads = Norms(torch, grads, float64=self._sharded)
         self._heads = torch.cat(heads) if heads else None   # a copy: the step may change the gradients
-        self._front_heads = 0
+        self._head_starts = list(itertools.accumulate(self._head_counts, initial=0))
 
     def finish(self, scalars: list) -> list[float]:
         """Every value on the host, after the step (when θ was copied): one transfer per device,
@@ -384,14 +389,18 @@ class _Measure:
         if self._copy is not None:
             copies = self._copy
             with torch.no_grad():
-                if self._plain:
-                    now = [p.reshape(-1) for group in self._params for p in group]
+                if self._plain:   # the parameters the copies were made of, as the step left them
+                    try:
+                        torch._foreach_sub_(copies, [p.reshape(-1) for group in self._params for p in group])
+                        same = True
+                    except RuntimeError:   # resized inside the step (by its closure)
+                        same = False
                 else:
                     now = [strided(torch, p.detach()) for group in self._params for p in group]
-                same = len(now) == len(copies) and all(c.shape == n.shape and c.dtype == n.dtype
-                                                       for c, n in zip(copies, now))
-                if same and now:
-                    torch._foreach_sub_(copies, now)   # θ_before − θ_after, in place of the copy
+                    same = len(now) == len(copies) and all(c.shape == n.shape and c.dtype == n.dtype
+                                                           for c, n in zip(copies, now))
+                    if same and now:
+                        torch._foreach_sub_(copies, now)   # θ_before − θ_after, in place of the copy
             if same:
                 if self._plain:
                     deltas = Norms.together(torch, copies, self._plan.floor, torch.stack(torch._foreach_norm(copies)))
@@ -401,7 +410,8 @@ class _Measure:
         norms = [*self._grads.parts, *theta_parts, *(deltas.parts if deltas else ())]
         if self._sharded:
             norms = _all_reduce_squares(torch, norms)
-        heads = [self._heads] if self._heads is not None else []
+        # the heads are this record's own copy: on the host, the writer thread reads them (unpack)
+        heads = [self._heads] if self._heads is not None and not self._heads.is_cpu else []
         counts = [c if torch.is_tensor(c) else torch.tensor(float(c)) for c in self._activation_parts]
         host = to_host(torch, [*norms, *heads, *counts, *scalars])
         self._copy = None   # θ's copy freed
@@ -409,12 +419,14 @@ class _Measure:
         count_t = len(self._theta.tensors) if theta_parts else 0
         count_d = len(deltas.tensors) if deltas else 0
         grads = self._grads.values(host[:count_g])
-        front = host[count_g:count_g + self._front_heads]   # heads read with the norms
-        position = count_g + len(front)
         theta = (self._theta_values if self._theta_values is not None
-                 else self._theta.values(host[position:position + count_t]) if theta_parts else [])
-        delta = deltas.values(host[position + count_t:position + count_t + count_d]) if deltas else []
-        rest = [*front, *host[position + count_t + count_d:]]
+                 else self._theta.values(host[count_g:count_g + count_t]) if theta_parts else [])
+        position = count_g + count_t + count_d
+        delta = deltas.values(host[count_g + count_t:position]) if deltas else []
+        if heads:
+            self._heads = host[position:position + heads[0].numel()]
+            position += len(self._heads)
+        rest = host[position:]
         self._layout = (len(grads), len(theta), len(delta))
         self._groups = [len(group) for group in self._params] if self._theta is not None else None
         self._grads = self._theta = None   # the gradients and parameters are not held any longer
@@ -430,8 +442,12 @@ class _Measure:
         for has_bias, slot_b, slot_o in self._grad_slots:
             speed.append(math.hypot(*(grads[i] for i in slot_b)) / scale if has_bias else None)
             weight.append(math.hypot(*(grads[i] for i in slot_o)) / scale if slot_o else None)
-        heads = iter(values[sum(self._layout):])
-        bars = [[next(heads) / scale for _ in range(count)] if count else () for count in self._head_counts]
+        heads = self._heads
+        if heads is not None and not isinstance(heads, list):
+            heads = heads.tolist()
+        self._heads = None
+        bars = [[value / scale for value in heads[start:start + count]] if count else ()
+                for start, count in zip(self._head_starts, self._head_counts)]
         return speed, weight, bars
 
     def extras(self, values: list[float]) -> tuple:
@@ -448,7 +464,7 @@ class _Measure:
                 ratio.append(moved / before if size and before > 0 else None)
         saturated = dead = None
         if self._activation_plan:
-            start = sum(self._layout) + sum(self._head_counts)
+            start = sum(self._layout)
             host = values[start:start + len(self._activation_parts)]
             saturated, dead = _fractions(host, self._activation_plan)
         return ratio, saturated, dead
@@ -487,12 +503,18 @@ class _Plan:
         self.kind = (self.params[0].dtype, self.params[0].device) if self.params else None
         self.floor = exact_floor(torch, self.params, False)
         self._kinds = [(dtype, torch.strided) for dtype in self.dtypes]
-        self.head_total = sum(count for _, count in self.heads)
+        # a record's heads tensor: each head's source, a small 1-D bias gradient whole (one copy
+        # with the others, no slice of its own), a larger one by its first entries
+        self._sources = [(i, count, self.params[i].dim() == 1 and numel <= WHOLE_HEAD)
+                         for (i, count), numel in zip(self.heads, self._numels)]
+        starts = iter(itertools.accumulate((numel if whole else count for (_, count, whole), numel
+                                            in zip(self._sources, self._numels)), initial=0))
+        self.head_starts = [next(starts) if count else 0 for count in self.head_counts]
 
     def read(self, torch) -> tuple | None:
-        """(Norms of every gradient, whose one part holds the norms and then the heads' entries, and
-        how many entries) in one pass, or None when a gradient is missing, not dense, or not of the
-        dtype planned. The heads are a copy: the step may change the gradients."""
+        """(Norms of every gradient, a copy of the heads' sources or None) in one pass, or None when a
+        gradient is missing, not dense, or not of the dtype planned. The heads are a copy: the
+        step may change the gradients."""
         if not self.plain:
             return None
         grads = [p.grad for p in self.params]
@@ -503,12 +525,13 @@ class _Plan:
             return None
         if any(grads[i].numel() != n for (i, _), n in zip(self.heads, self._numels)):
             return None   # a bias resized since
-        heads = [grads[i][:count] if grads[i].dim() == 1 else grads[i].reshape(-1)[:count] for i, count in self.heads]
         try:
-            part = torch.cat([torch.stack(torch._foreach_norm(grads)), *heads])
-        except RuntimeError:   # the model moved to several devices since
+            norms = torch.stack(torch._foreach_norm(grads))
+            heads = torch.cat([grads[i] if whole else grads[i].reshape(-1)[:count]
+                               for i, count, whole in self._sources]) if self._sources else None
+        except RuntimeError:   # the model moved to several devices since, or a bias changed shape
             return None
-        return Norms.together(torch, grads, self.floor, part), self.head_total
+        return Norms.together(torch, grads, self.floor, norms), heads
 
 
 def _fractions(host: list[float], plan: list) -> tuple[list, list]:
@@ -544,6 +567,11 @@ def _all_reduce_squares(torch, norms: list) -> list:
     squares = torch.cat([n.to(torch.float64) for n in norms]).square()
     torch.distributed.all_reduce(squares)
     return list(squares.sqrt().split([n.numel() for n in norms]))
+
+
+def _on_host(torch, value):
+    """A loss or accuracy in host memory read now (no transfer to share), else as given."""
+    return value.item() if torch.is_tensor(value) and value.device.type == "cpu" else value
 
 
 def _host(torch, value):
