@@ -87,7 +87,7 @@ class Norms:
         out = [0.0] * len(self.tensors)
         for index, value in zip(self._order, host):
             tensor = self.tensors[index]
-            if tensor.dtype in narrow and not _exact(value, tensor.numel()):
+            if tensor.dtype in narrow and not _exact(value, tensor.numel()) and not _all_zero(torch, value, tensor):
                 value = torch.linalg.vector_norm(tensor, dtype=torch.float64).item()
             out[index] = value
         return out
@@ -98,6 +98,15 @@ def exact_floor(torch, tensors: list, float64: bool) -> float:
     narrow = () if float64 else (torch.float32, torch.bfloat16)
     largest = max((t.numel() for t in tensors if t.dtype in narrow), default=0)
     return math.sqrt(largest * TINY32 / EXACT)
+
+
+def _all_zero(torch, norm: float, tensor) -> bool:
+    """Whether a norm of 0 is exact because every entry is 0 (an update that vanished below
+    float32's resolution): one min/max pass, a quarter of a float64 norm's."""
+    if norm != 0.0 or tensor.numel() == 0:
+        return norm == 0.0
+    low, high = torch.aminmax(tensor)
+    return low.item() == 0.0 == high.item()
 
 
 def _exact(norm: float, count: int) -> bool:

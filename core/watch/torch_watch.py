@@ -42,6 +42,7 @@ import atexit
 import itertools
 import math
 import os
+import time
 import warnings
 from pathlib import Path
 
@@ -55,6 +56,7 @@ from vgrad.core.watch.recorder import Recorder
 
 __all__ = ["ROOT", "Watcher", "watch"]
 
+LOOK_AGAIN_S = 1.0  # log's lean path walks the model for changes at least this often (and when a gradient is missing)
 WHOLE_HEAD = 4096   # a 1-D bias gradient up to this many entries joins a record's heads whole
 
 
@@ -98,7 +100,10 @@ class Watcher:
     nn.Linear(…)) is read from its new parameters; a model cast to another dtype or device is
     read as it is now; layers added under new names are not recorded (the file's layers are
     fixed: watch again, with a new file, to see them) and layers removed are recorded as null;
-    each change is warned about once. A shared module is one layer: its gradient is the sum over
+    each change is warned about once. A record with `optimizer=` looks for changes every time;
+    `log` without one when a gradient it reads is missing or of another kind (a replaced layer's
+    old parameters get no gradient) and otherwise at least once a second (LOOK_AGAIN_S: the
+    walk costs as much as a tenth of a record). A shared module is one layer: its gradient is the sum over
     its uses, as the step sees it. In a process forked after `watch()` the watcher does nothing:
     only the process that called `watch()` writes the file."""
 
@@ -112,6 +117,7 @@ class Watcher:
         self._layers: list[Layer | None] = list(layers)
         self._plan = _Plan(torch, self._layers)
         self._signature = _signature(model)
+        self._looked = time.monotonic()   # when the model was last walked (_refresh)
         self._optimizer = optimizer
         self._activations = activations
         self._sharded = sharded
@@ -148,6 +154,8 @@ class Watcher:
                 self._write(*self._held, loss=_host(self._torch, loss), accuracy=_host(self._torch, accuracy))
                 self._held = None
             return
+        if self._activations is None and not self._sharded and self._log_now(step, loss, accuracy):
+            return
         measure = self._measure(step)
         loss, accuracy = _on_host(self._torch, loss), _on_host(self._torch, accuracy)
         scalars = [v.detach().reshape(1) for v in (loss, accuracy) if self._torch.is_tensor(v)]
@@ -156,6 +164,28 @@ class Watcher:
         loss, accuracy = (next(given) if self._torch.is_tensor(v) else v for v in (loss, accuracy))
         self._write(step, values[:len(values) - len(scalars)], measure, loss=loss, accuracy=accuracy)
         self._arm_for(step + 1)
+
+    def _log_now(self, step: int, loss, accuracy) -> bool:
+        """The common record, kept lean (it is paid on every recorded step): the gradients of the
+        plan (_Plan.read) and nothing else; False when they are not, for the general path."""
+        now = time.monotonic()
+        if now - self._looked >= LOOK_AGAIN_S:
+            self._refresh()
+        read = self._plan.read(self._torch)
+        if read is None:   # a gradient missing or of another kind: has the model changed?
+            self._refresh()
+            read = self._plan.read(self._torch)
+            if read is None:
+                return False
+        plan = self._plan
+        norms, heads = read
+        values = norms.values(norms.parts[0].tolist())
+        if self.recorder is not None:
+            loss, accuracy = _host(self._torch, loss), _host(self._torch, accuracy)
+            self.recorder.log_later(lambda: (step, *_per_layer(values, heads, plan.slots, plan.head_starts,
+                                                               plan.head_counts, 1.0), loss, accuracy))
+        self._arm_for(step + 1)
+        return True
 
     def number_next(self, step: int) -> None:
         """With an optimizer: number the next optimizer step `step` (a trainer that resumes, or
@@ -283,6 +313,7 @@ class Watcher:
 
     def _refresh(self) -> None:
         """Follow the model's parameters if they changed since the last record (see the class)."""
+        self._looked = time.monotonic()
         signature = _signature(self._model)
         if signature == self._signature:
             return
@@ -435,20 +466,9 @@ class _Measure:
 
     def unpack(self, values: list[float]) -> tuple:
         """(speed, weight_grad, neurons) per layer from `finish`'s values (on the writer thread)."""
-        count_g, _, _ = self._layout
-        grads = values[:count_g]
-        scale = self._scale
-        speed, weight = [], []
-        for has_bias, slot_b, slot_o in self._grad_slots:
-            speed.append(math.hypot(*(grads[i] for i in slot_b)) / scale if has_bias else None)
-            weight.append(math.hypot(*(grads[i] for i in slot_o)) / scale if slot_o else None)
-        heads = self._heads
-        if heads is not None and not isinstance(heads, list):
-            heads = heads.tolist()
-        self._heads = None
-        bars = [[value / scale for value in heads[start:start + count]] if count else ()
-                for start, count in zip(self._head_starts, self._head_counts)]
-        return speed, weight, bars
+        heads, self._heads = self._heads, None
+        return _per_layer(values[:self._layout[0]], heads, self._grad_slots, self._head_starts, self._head_counts,
+                          self._scale)
 
     def extras(self, values: list[float]) -> tuple:
         """(update_ratio, saturated, dead) from `finish`'s values; None where not measured."""
@@ -534,6 +554,21 @@ class _Plan:
         return Norms.together(torch, grads, self.floor, norms), heads
 
 
+def _per_layer(grads: list[float], heads, slots: list, starts: list[int], counts: list[int],
+               scale: float) -> tuple:
+    """(speed, weight_grad, neurons) per layer from the gradients' norms and the heads (a list, or
+    the record's own tensor, read here), all divided by the loss scale (on the writer thread)."""
+    speed, weight = [], []
+    for has_bias, slot_b, slot_o in slots:
+        speed.append(math.hypot(*(grads[i] for i in slot_b)) / scale if has_bias else None)
+        weight.append(math.hypot(*(grads[i] for i in slot_o)) / scale if slot_o else None)
+    if heads is not None and not isinstance(heads, list):
+        heads = heads.tolist()
+    bars = [[value / scale for value in heads[start:start + count]] if count else ()
+            for start, count in zip(starts, counts)]
+    return speed, weight, bars
+
+
 def _fractions(host: list[float], plan: list) -> tuple[list, list]:
     """(saturated, dead) per activation module from its counts (Activations.parts' plan)."""
     saturated: list = []
@@ -575,8 +610,8 @@ def _on_host(torch, value):
 
 
 def _host(torch, value):
-    """A loss or accuracy as a float now (a tensor leaves the step's graph), else as given."""
-    return value.detach().item() if torch.is_tensor(value) else value
+    """A loss or accuracy as a float now (a tensor's value, its graph untouched), else as given."""
+    return value.item() if torch.is_tensor(value) else value
 
 
 def _signature(model) -> list[int]:

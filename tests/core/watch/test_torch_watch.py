@@ -123,6 +123,21 @@ def test_float32_norms_on_the_cpu_read_right_from_vanishing_to_exploding(tmp_pat
     assert step.neurons[1] == pytest.approx([scale] * 3, rel=1e-6)
 
 
+@pytest.mark.parametrize("tiny", [0.0, 1e-30])
+def test_a_float32_norm_of_zero_is_zero_only_when_every_entry_is(tmp_path, tiny):
+    """A gradient of zeros but one entry too small to square in float32: its norm is that entry,
+    not the 0 float32 gives; a gradient of zeros (an update that vanished) is 0."""
+    model = torch.nn.Sequential(torch.nn.Linear(300, 40), torch.nn.Linear(40, 3))
+    for parameter in model.parameters():
+        parameter.grad = torch.zeros_like(parameter)
+    model[0].weight.grad[7, 11] = tiny
+    with vgrad.watch(model, tmp_path / "run.jsonl") as watcher:
+        watcher.log(0)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    assert step.weight_grad[0] == pytest.approx(tiny, rel=1e-6, abs=0)
+    assert step.weight_grad[1] == 0.0
+
+
 @pytest.mark.filterwarnings(r"ignore:Using backward\(\) with create_graph")
 def test_gradients_that_need_grad_themselves_are_read_too(tmp_path):
     """backward(create_graph=True) leaves gradients that need grad themselves: read without a graph."""
