@@ -171,15 +171,14 @@ class Watcher:
         now = time.monotonic()
         if now - self._looked >= LOOK_AGAIN_S:
             self._refresh()
-        read = self._plan.read(self._torch)
+        read = self._plan.read(self._torch, on_host=True)
         if read is None:   # a gradient missing or of another kind: has the model changed?
             self._refresh()
-            read = self._plan.read(self._torch)
+            read = self._plan.read(self._torch, on_host=True)
             if read is None:
                 return False
         plan = self._plan
-        norms, heads = read
-        values = norms.values(norms.parts[0].tolist())
+        values, heads = read
         if self.recorder is not None:
             loss, accuracy = _host(self._torch, loss), _host(self._torch, accuracy)
             self.recorder.log_later(lambda: (step, *_per_layer(values, heads, plan.slots, plan.head_starts,
@@ -521,6 +520,7 @@ class _Plan:
         self.plain = (len({(p.dtype, p.device) for p in self.params}) == 1   # none: every layer gone
                        and self.dtypes[0] not in (torch.float16, torch.bfloat16))
         self.kind = (self.params[0].dtype, self.params[0].device) if self.params else None
+        self._on_cpu = self.kind is not None and self.kind[1].type == "cpu"
         self.floor = exact_floor(torch, self.params, False)
         self._kinds = [(dtype, torch.strided) for dtype in self.dtypes]
         # a record's heads tensor: each head's source, a small 1-D bias gradient whole (one copy
@@ -531,10 +531,10 @@ class _Plan:
                                             in zip(self._sources, self._numels)), initial=0))
         self.head_starts = [next(starts) if count else 0 for count in self.head_counts]
 
-    def read(self, torch) -> tuple | None:
+    def read(self, torch, *, on_host: bool = False) -> tuple | None:
         """(Norms of every gradient, a copy of the heads' sources or None) in one pass, or None when a
         gradient is missing, not dense, or not of the dtype planned. The heads are a copy: the
-        step may change the gradients."""
+        step may change the gradients. `on_host`: the norms as exact floats instead of Norms."""
         if not self.plain:
             return None
         grads = [p.grad for p in self.params]
@@ -546,12 +546,18 @@ class _Plan:
         if any(grads[i].numel() != n for (i, _), n in zip(self.heads, self._numels)):
             return None   # a bias resized since
         try:
-            norms = torch.stack(torch._foreach_norm(grads))
+            norms = torch._foreach_norm(grads)
             heads = torch.cat([grads[i] if whole else grads[i].reshape(-1)[:count]
                                for i, count, whole in self._sources]) if self._sources else None
+            if not on_host:
+                return Norms.together(torch, grads, self.floor, torch.stack(norms)), heads
+            # in host memory a float per norm costs less than a stack; elsewhere one transfer
+            host = [norm.item() for norm in norms] if self._on_cpu else torch.stack(norms).tolist()
         except RuntimeError:   # the model moved to several devices since, or a bias changed shape
             return None
-        return Norms.together(torch, grads, self.floor, norms), heads
+        if not (math.isfinite(sum(host)) and min(host) > self.floor):
+            host = Norms.together(torch, grads, self.floor, None).values(host)
+        return host, heads
 
 
 def _per_layer(grads: list[float], heads, slots: list, starts: list[int], counts: list[int],

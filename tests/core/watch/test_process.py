@@ -69,6 +69,38 @@ def test_a_layer_replaced_after_watch_is_read_from_its_new_parameters(tmp_path, 
     assert steps[1].weight_grad[1] == pytest.approx(model[2].weight.grad.norm().item(), rel=1e-6)
 
 
+def test_log_looks_for_model_changes_when_a_gradient_is_missing_and_at_least_once_a_second(tmp_path, monkeypatch):
+    """The walk over the model is a tenth of a record: log's lean path makes it when a gradient it
+    reads is missing (a replaced layer's old parameters get none) and every LOOK_AGAIN_S."""
+    from vgrad.core.watch import torch_watch
+
+    walks = []
+    walk = torch_watch._signature
+    monkeypatch.setattr(torch_watch, "_signature", lambda model: walks.append(1) or walk(model))
+    monkeypatch.setattr(torch_watch, "LOOK_AGAIN_S", 1e9)
+    model = mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with vgrad.watch(model, tmp_path / "run.jsonl") as watcher:
+        walks.clear()
+        for step in range(3):
+            train_step(model, optimizer)
+            watcher.log(step)
+        assert walks == []
+        model[2] = nn.Linear(3, 2)
+        optimizer.add_param_group({"params": model[2].parameters()})
+        train_step(model, optimizer)   # zero_grad: the old layer's gradients are None now
+        watcher.log(3)
+        assert len(walks) == 1
+        replaced = model[2].weight.grad.norm().item()
+        monkeypatch.setattr(torch_watch, "LOOK_AGAIN_S", 0.0)
+        train_step(model, optimizer)
+        watcher.log(4)
+        assert len(walks) == 2
+    steps = read_run(tmp_path / "run.jsonl").steps
+    assert steps[3].weight_grad[1] == pytest.approx(replaced, rel=1e-6)   # the new layer, read at once
+    assert steps[4].weight_grad[1] == pytest.approx(model[2].weight.grad.norm().item(), rel=1e-6)
+
+
 def test_layers_added_or_removed_after_watch_are_warned_about_once(tmp_path):
     model = mlp()
     with vgrad.watch(model, tmp_path / "run.jsonl") as watcher:
