@@ -19,6 +19,7 @@ from vgrad.core.watch.layers import SATURATING
 
 SIGMOID_SLOPE = 0.01    # σ'(z) below this: saturated
 TANH_LEVEL = 0.97       # |tanh(z)| above this: saturated
+EXACT_COUNT = 1 << 24   # float32 counts every whole number up to this
 
 
 class Activations:
@@ -62,9 +63,9 @@ class Activations:
                 plan.append((total, 0, True, len(self._saturated[index])))
                 parts += self._saturated[index]
             else:
-                alive = list(self._alive[index].values())
-                plan.append((0, sum(a.numel() for a in alive), False, len(alive)))
-                parts += [a.numel() - a.sum() for a in alive]
+                peaks = list(self._peak[index].values())
+                plan.append((0, sum(peak.numel() for peak in peaks), False, len(peaks)))
+                parts += [peak.numel() - (peak > 0).sum() for peak in peaks]   # dead: never above 0
         self.reset()
         return parts, plan
 
@@ -72,7 +73,7 @@ class Activations:
         """Forget the counts so far."""
         self._saturated: list[list] = [[] for _ in self._modules]
         self._values = [0] * len(self._modules)
-        self._alive: list[dict] = [{} for _ in self._modules]
+        self._peak: list[dict] = [{} for _ in self._modules]   # per call: each unit's largest output so far
         self._calls = [0] * len(self._modules)
 
     def _new_forward(self, module, inputs) -> None:
@@ -91,13 +92,15 @@ class Activations:
             if kind in SATURATING:   # σ'(z) = a − a·a below the slope; |a| above the level
                 flat = (torch.addcmul(a, a, a, value=-1).lt_(SIGMOID_SLOPE) if kind == "sigmoid"
                         else a.abs().gt_(TANH_LEVEL))
-                self._saturated[index].append(flat.count_nonzero())
+                # a float32 sum of 0s and 1s is exact up to 2^24 of them (and costs a third of count_nonzero)
+                self._saturated[index].append(flat.sum(dtype=torch.float32) if flat.numel() <= EXACT_COUNT
+                                              else flat.count_nonzero())
                 self._values[index] += a.numel()
-                if len(self._saturated[index]) > 64:   # many calls: keep one running sum
-                    self._saturated[index] = [torch.stack(self._saturated[index]).sum()]
+                if len(self._saturated[index]) > 64:   # many calls: keep one running sum, exact in float64
+                    self._saturated[index] = [torch.stack([c.double() for c in self._saturated[index]]).sum()]
                 return
-            live = (a > 0).reshape(a.shape[0], -1).any(dim=0) if a.dim() > 1 else a > 0   # (units,)
-            key = (call, live.shape[0])
-            before = self._alive[index].get(key)
-            self._alive[index][key] = live if before is None else before | live
+            peak = a.reshape(a.shape[0] if a.dim() > 1 else 1, -1).amax(dim=0)   # (units,): the largest over the batch
+            key = (call, peak.shape[0])
+            before = self._peak[index].get(key)
+            self._peak[index][key] = peak if before is None else torch.maximum(before, peak)
         return count

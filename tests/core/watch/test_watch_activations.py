@@ -105,3 +105,41 @@ def test_an_evaluation_under_no_grad_is_not_counted(tmp_path):
             model(torch.tensor([[-1.0]] * 3, dtype=torch.float64))            # another batch's shape: not counted
         watcher.log(0)
     assert read_run(tmp_path / "run.jsonl").steps[0].dead == (0.0,)
+
+
+class Looped(nn.Module):
+    """One sigmoid called 70 times per forward: more calls than the counts kept one by one."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.layer = nn.Linear(8, 8)
+        self.act = nn.Sigmoid()
+
+    def forward(self, x, outputs=None):
+        for _ in range(70):
+            x = self.act(16 * self.layer(x))
+            if outputs is not None:
+                outputs.append(x.detach())
+        return x
+
+
+@pytest.mark.parametrize("exact_count", [1 << 24, 0])
+def test_saturated_counts_are_exact_as_float_sums_as_counts_and_over_many_calls(tmp_path, monkeypatch, exact_count):
+    """A float32 sum of 0s and 1s up to EXACT_COUNT of them, count_nonzero beyond; more than 64
+    calls kept as one float64 sum: each way, the fraction of the values themselves."""
+    from vgrad.core.watch import activations
+
+    monkeypatch.setattr(activations, "EXACT_COUNT", exact_count)
+    model = Looped()
+    x = torch.randn(16, 8, generator=torch.Generator().manual_seed(1))
+    with vgrad.watch(model, tmp_path / "run.jsonl", activations=True) as watcher:
+        model(x).sum().backward()
+        watcher.log(0)
+    outputs = []
+    with torch.no_grad():
+        model(x, outputs)
+    values = torch.cat([a.reshape(-1) for a in outputs])
+    expected = (values * (1 - values) < 0.01).double().mean().item()
+    assert 0.05 < expected < 0.95
+    assert read_run(tmp_path / "run.jsonl").steps[0].saturated[0] == pytest.approx(expected, rel=1e-12)
