@@ -138,7 +138,10 @@ def watch_table(result: dict) -> Table | None:
             ("vgrad.watch, every=10", f"{step['every_10'] * 1e3:.2f}", f"{extra['every_10']:+.1f} %",
              f"{in_log['every_10']:.1f} %"),
             *((("optimizer= + activations, every=10", f"{step['full_10'] * 1e3:.2f}",
-                f"{extra['full_10']:+.1f} %", "in the step"),) if "full_10" in step else ()))
+                f"{extra['full_10']:+.1f} %", "in the step"),) if "full_10" in step else ()),
+            *((("torch's norms alone, every step", "", f"{bare['bare_1']:+.1f} %", ""),
+               ("torch's θ copy and norms alone, every 10th", "", f"{bare['bare_full_10']:+.1f} %", ""))
+              if (bare := watch.get("bare_percent")) else ()))
     return Table(f"vgrad.watch on a PyTorch MLP {watch['net']}, batch {watch['batch']}, 1 thread "
                  f"({watch['windows']} rounds of {len(step)} alternating windows of {watch['steps_per_window']} steps; "
                  "extra: the median round's ratio to its unwatched window)",

@@ -116,15 +116,18 @@ def _watch_targets(watch: dict | None) -> list[Target]:
     note = f"PyTorch MLP {watch['net']}, batch {watch['batch']}, 1 thread, CPU time"
     latency = watch["latency"]
     in_log = watch["log_percent"]
+    bare = watch.get("bare_percent")
+    floor_1 = f"; torch's norms alone {bare['bare_1']:+.1f} %" if bare else ""
+    floor_full = f"; torch's θ copy and norms alone {bare['bare_full_10']:+.1f} %" if bare else ""
     return [Target("watch_every_1", "vgrad.watch every=1: extra training-step time ≤ 5 %",
                    watch["extra_percent"]["every_1"], 5.0, "%", higher_is_better=False,
-                   note=f"{note}; watch.log itself {in_log['every_1']:.1f} % of a step"),
+                   note=f"{note}; watch.log itself {in_log['every_1']:.1f} % of a step{floor_1}"),
             Target("watch_every_10", "vgrad.watch every=10: extra training-step time ≤ 1 %",
                    watch["extra_percent"]["every_10"], 1.0, "%", higher_is_better=False,
                    note=f"{note}; watch.log itself {in_log['every_10']:.1f} % of a step"),
             Target("watch_full_10", "vgrad.watch optimizer= + update ratio + activations, every=10: extra ≤ 2 %",
                    watch["extra_percent"]["full_10"], 2.0, "%", higher_is_better=False,
-                   note=f"{note}; recorded inside optimizer.step()"),
+                   note=f"{note}; recorded inside optimizer.step(){floor_full}"),
             *_watch_memory_target(watch.get("memory")),
             Target("watch_latency", "vgrad-tui watch: a written record on screen ≤ 0.5 s",
                    latency["max_s"] + latency["frame_s"], 0.5, "s", higher_is_better=False,

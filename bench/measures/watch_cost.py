@@ -1,11 +1,12 @@
 """What `vgrad.watch` costs the training it watches, and how soon `vgrad-tui watch` shows a record.
 
 Overhead: a PyTorch MLP 784-256×8-10 (8 hidden layers of 256, sigmoid) at batch 64 on one
-CPU thread, training steps timed (this thread's CPU time) in rounds of four short windows: without a
-watcher, gradients only with `every=1` and with `every=10` (`log` after backward), and everything
-(`optimizer=`, so the update ratio, and `activations=True`) with `every=10`, each first in turn,
-so the four share the host's load; the extra time per step in % is the median over rounds of a
-watched window against the unwatched one of its round. Memory: the peak resident memory of a
+CPU thread, training steps timed (this thread's CPU time) in rounds of six short windows: without a
+watcher, gradients only with `every=1` and with `every=10` (`log` after backward), everything
+(`optimizer=`, so the update ratio, and `activations=True`) with `every=10`, and torch's own ops
+alone, the least an exact reader pays (_BareOps: the gradients' norms every step; with θ's copy
+and norms every 10th step), each first in turn, so the six share the host's load; the extra
+time per step in % is the median over rounds of a window against the unwatched one of its round. Memory: the peak resident memory of a
 recorded step with everything on, beyond an unwatched step's, in copies of the parameters, and
 what stays resident after it (Linux: VmHWM reset through /proc/self/clear_refs). Latency: a
 writer appends a record, and the time until a FollowRunner polling as `watch` does has put it on the board; the screen
@@ -37,11 +38,16 @@ def _mlp(torch):
     return torch.nn.Sequential(*layers[:-1])
 
 
-def _window(torch, model, optimizer, x, y, steps: int, watcher, first: int) -> tuple[float, float]:
+def _window(torch, model, optimizer, x, y, steps: int, watcher, first: int, settle=None) -> tuple[float, float]:
     """CPU seconds of this thread per training step over `steps` steps (watched if `watcher`), and
     of those the seconds inside watcher.log (wall clock): thread time, so other processes on a
     shared host do not count. A watcher with its optimizer records inside optimizer.step(): all of its cost is in
-    the step's time."""
+    the step's time. `settle`: an unwatched optimizer for one untimed step first, which pays for
+    what the window before left (the heap it gave back, a cold cache) whoever that was."""
+    if settle is not None:
+        settle.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        settle.step()
     start, in_log = time.thread_time(), 0.0
     for step in range(first, first + steps):
         optimizer.zero_grad()
@@ -56,6 +62,47 @@ def _window(torch, model, optimizer, x, y, steps: int, watcher, first: int) -> t
 
 
 WATCHED = ("every_1", "every_10", "full_10")
+BARE = ("bare_1", "bare_full_10")   # torch's own ops alone: the least an exact watcher pays
+
+
+class _BareOps:
+    """torch's own ops for a record, without vgrad: the gradients' norms in one foreach call at
+    every `every`-th log and, given an optimizer, θ copied with ‖θ‖ before its every-th step and
+    ‖Δθ‖ after it. What any watcher reading exact norms with torch pays at the least: the
+    floor the watched windows are read against."""
+
+    def __init__(self, torch, model, every: int, optimizer=None) -> None:
+        self._torch = torch
+        self._params = list(model.parameters())
+        self._every = every
+        self._steps = 0
+        self._copy: list | None = None
+        if optimizer is not None:
+            self._hooks = [optimizer.register_step_pre_hook(self._before),
+                           optimizer.register_step_post_hook(self._after)]
+
+    def log(self, step: int, loss=None) -> None:
+        if step % self._every == 0:
+            self._torch._foreach_norm([p.grad for p in self._params])
+
+    def _before(self, optimizer, args, kwargs) -> None:
+        self._steps += 1
+        if (self._steps - 1) % self._every:
+            return
+        torch = self._torch
+        torch._foreach_norm([p.grad for p in self._params])
+        with torch.no_grad():
+            flat = torch.cat([p.reshape(-1) for p in self._params])
+        self._copy = list(flat.split([p.numel() for p in self._params]))
+        torch._foreach_norm(self._copy)
+
+    def _after(self, optimizer, args, kwargs) -> None:
+        if self._copy is not None:
+            torch = self._torch
+            with torch.no_grad():
+                torch._foreach_sub_(self._copy, [p.reshape(-1) for p in self._params])
+            torch._foreach_norm(self._copy)
+            self._copy = None
 
 
 def watch_overhead(quick: bool = False) -> dict | None:
@@ -76,7 +123,7 @@ def watch_overhead(quick: bool = False) -> dict | None:
         # forward hooks exist only during a recorded step's forward), and copies of the model would
         # differ in where their tensors lie, which alone moved a step's time
         model = _mlp(torch)
-        optimizers = {name: torch.optim.SGD(model.parameters(), lr=0.01) for name in ("off", *WATCHED)}
+        optimizers = {name: torch.optim.SGD(model.parameters(), lr=0.01) for name in ("off", *WATCHED, *BARE)}
         generator = torch.Generator().manual_seed(0)
         x, y = torch.rand(BATCH, 784, generator=generator), torch.randint(0, 10, (BATCH,), generator=generator)
         windows, steps = (QUICK_WINDOWS, QUICK_STEPS) if quick else (WINDOWS, STEPS)
@@ -87,12 +134,15 @@ def watch_overhead(quick: bool = False) -> dict | None:
                         "every_1": vgrad.watch(model, Path(folder) / "every1.jsonl", every=1),
                         "every_10": vgrad.watch(model, Path(folder) / "every10.jsonl", every=10),
                         "full_10": vgrad.watch(model, Path(folder) / "full10.jsonl", every=10,
-                                               optimizer=optimizers["full_10"], activations=True)}
-            logged = {name: None if name == "full_10" else watcher for name, watcher in watchers.items()}
+                                               optimizer=optimizers["full_10"], activations=True),
+                        "bare_1": _BareOps(torch, model, 1),
+                        "bare_full_10": _BareOps(torch, model, 10, optimizers["bare_full_10"])}
+            logged = {name: None if name in ("full_10", "bare_full_10") else watcher
+                      for name, watcher in watchers.items()}
             names = list(watchers)
             for name in names:   # warm up; the full watcher's record falls mid-window from here on, so
                 # its forward hooks are never left on for another window's forwards
-                _window(torch, model, optimizers[name], x, y, 5 if name == "full_10" else 1, logged[name], 0)
+                _window(torch, model, optimizers[name], x, y, 5 if "full_10" in name else 1, logged[name], 0)
             gc.collect()
             gc.disable()   # as timeit does: a collection's pause would land in one window at random
             try:
@@ -100,23 +150,24 @@ def watch_overhead(quick: bool = False) -> dict | None:
                     shift = window % len(names)
                     for name in names[shift:] + names[:shift]:     # each goes first in turn
                         step_s, log_s = _window(torch, model, optimizers[name], x, y, steps, logged[name],
-                                                window * steps)
+                                                window * steps, settle=optimizers["off"])
                         times[name].append(step_s)
                         in_log[name].append(log_s)
             finally:
                 gc.enable()
-            for watcher in watchers.values():
-                if watcher is not None:
-                    watcher.close()
+            for name in WATCHED:
+                watchers[name].close()
             memory = watch_memory(torch, model, x, y, Path(folder) / "memory.jsonl")
     finally:
         torch.set_num_threads(threads)
     median = {name: statistics.median(values) for name, values in times.items()}
     # each window against the unwatched one of its own round: the host's drift cancels out
-    ratios = {name: [watched / off for watched, off in zip(times[name], times["off"])] for name in WATCHED}
+    ratios = {name: [watched / off for watched, off in zip(times[name], times["off"])] for name in (*WATCHED, *BARE)}
+    extra = {name: 100 * (statistics.median(ratios[name]) - 1) for name in (*WATCHED, *BARE)}
     return {"net": f"784-{WIDTH}x{HIDDEN}-10", "batch": BATCH, "threads": 1, "windows": windows,
-            "steps_per_window": steps, "step_s": median,
-            "extra_percent": {name: 100 * (statistics.median(ratios[name]) - 1) for name in WATCHED},
+            "steps_per_window": steps, "step_s": {name: median[name] for name in ("off", *WATCHED)},
+            "extra_percent": {name: extra[name] for name in WATCHED},
+            "bare_percent": {name: extra[name] for name in BARE},
             "log_percent": {name: 100 * statistics.median(in_log[name]) / median["off"]
                             for name in ("every_1", "every_10")},
             "memory": memory, "latency": watch_latency(quick)}
