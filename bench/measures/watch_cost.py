@@ -6,11 +6,12 @@ watcher, gradients only with `every=1` and with `every=10` (`log` after backward
 (`optimizer=`, so the update ratio, and `activations=True`) with `every=10`, and torch's own ops
 alone, the least an exact reader pays (_BareOps: the gradients' norms every step; with θ's copy
 and norms every 10th step), each first in turn, so the six share the host's load; the extra
-time per step in % is the median over rounds of a window against the unwatched one of its round. Memory: the peak resident memory of a
-recorded step with everything on, beyond an unwatched step's, in copies of the parameters, and
-what stays resident after it (Linux: VmHWM reset through /proc/self/clear_refs). Latency: a
-writer appends a record, and the time until a FollowRunner polling as `watch` does has put it on the board; the screen
-adds at most one dashboard frame (1/15 s) on top.
+time per step in % is the median over rounds of a window against the unwatched one of its round.
+Memory: the peak resident memory of a recorded step with everything on, beyond an unwatched
+step's, in copies of the parameters, and what stays resident after it (Linux: VmHWM reset
+through /proc/self/clear_refs). Latency: a writer appends a record, and the time until a
+FollowRunner polling as `watch` does has put it on the board; the screen adds at most one
+dashboard frame (1/15 s) on top.
 """
 
 from __future__ import annotations
