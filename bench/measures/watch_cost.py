@@ -1,12 +1,13 @@
 """What `vgrad.watch` costs the training it watches, and how soon `vgrad-tui watch` shows a record.
 
 Overhead: a PyTorch MLP 784-256×8-10 (8 hidden layers of 256, sigmoid) at batch 64 on one
-CPU thread, training steps timed (this thread's CPU time) in rounds of six short windows: without a
-watcher, gradients only with `every=1` and with `every=10` (`log` after backward), everything
-(`optimizer=`, so the update ratio, and `activations=True`) with `every=10`, and torch's own ops
-alone, the least an exact reader pays (_BareOps: the gradients' norms every step; with θ's copy
-and norms every 10th step), each first in turn, so the six share the host's load; the extra
-time per step in % is the median over rounds of a window against the unwatched one of its round.
+CPU thread, training steps timed (this thread's CPU time) in rounds of four short windows: without a
+watcher, gradients only with `every=1` and with `every=10` (`log` after backward), and everything
+(`optimizer=`, so the update ratio, and `activations=True`) with `every=10`, each first in turn,
+so the four share the host's load; then, in rounds of their own, torch's own ops alone, the
+least an exact reader pays (_BareOps: the gradients' norms every step; with θ's copy and norms
+every 10th step). The extra time per step in % is the median over rounds of a window against
+the unwatched one of its round.
 Memory: the peak resident memory of a recorded step with everything on, beyond an unwatched
 step's, in copies of the parameters, and what stays resident after it (Linux: VmHWM reset
 through /proc/self/clear_refs). Latency: a writer appends a record, and the time until a
@@ -106,6 +107,37 @@ class _BareOps:
             self._copy = None
 
 
+def _rounds(torch, model, optimizers: dict, x, y, watchers: dict, windows: int, steps: int) -> tuple[dict, dict]:
+    """Seconds per step of each watcher's windows (None: unwatched), and of those in its log, over
+    `windows` rounds in which each goes first in turn."""
+    logged = {name: None if "full_10" in name else watcher for name, watcher in watchers.items()}
+    names = list(watchers)
+    for name in names:   # warm up; a full watcher's record falls mid-window from here on, so its
+        # forward hooks are never left on for another window's forwards
+        _window(torch, model, optimizers[name], x, y, 5 if "full_10" in name else 1, logged[name], 0)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    in_log: dict[str, list[float]] = {name: [] for name in names}
+    gc.collect()
+    gc.disable()   # as timeit does: a collection's pause would land in one window at random
+    try:
+        for window in range(windows):
+            shift = window % len(names)
+            for name in names[shift:] + names[:shift]:
+                step_s, log_s = _window(torch, model, optimizers[name], x, y, steps, logged[name],
+                                        window * steps, settle=optimizers["off"])
+                times[name].append(step_s)
+                in_log[name].append(log_s)
+    finally:
+        gc.enable()
+    return times, in_log
+
+
+def _extra(times: dict, name: str) -> float:
+    """The extra time per step in %: the median over rounds of each window against the unwatched
+    one of its own round (the host's drift cancels out)."""
+    return 100 * (statistics.median(watched / off for watched, off in zip(times[name], times["off"])) - 1)
+
+
 def watch_overhead(quick: bool = False) -> dict | None:
     """Median seconds per step without and with watch (gradients every 1 and every 10, everything
     every 10), the extra in %, watch.log's own share of a step in % (the direct cost, free of the
@@ -128,47 +160,30 @@ def watch_overhead(quick: bool = False) -> dict | None:
         generator = torch.Generator().manual_seed(0)
         x, y = torch.rand(BATCH, 784, generator=generator), torch.randint(0, 10, (BATCH,), generator=generator)
         windows, steps = (QUICK_WINDOWS, QUICK_STEPS) if quick else (WINDOWS, STEPS)
-        times: dict[str, list[float]] = {name: [] for name in optimizers}
-        in_log: dict[str, list[float]] = {name: [] for name in optimizers}
         with tempfile.TemporaryDirectory() as folder:
             watchers = {"off": None,
                         "every_1": vgrad.watch(model, Path(folder) / "every1.jsonl", every=1),
                         "every_10": vgrad.watch(model, Path(folder) / "every10.jsonl", every=10),
                         "full_10": vgrad.watch(model, Path(folder) / "full10.jsonl", every=10,
-                                               optimizer=optimizers["full_10"], activations=True),
-                        "bare_1": _BareOps(torch, model, 1),
-                        "bare_full_10": _BareOps(torch, model, 10, optimizers["bare_full_10"])}
-            logged = {name: None if name in ("full_10", "bare_full_10") else watcher
-                      for name, watcher in watchers.items()}
-            names = list(watchers)
-            for name in names:   # warm up; the full watcher's record falls mid-window from here on, so
-                # its forward hooks are never left on for another window's forwards
-                _window(torch, model, optimizers[name], x, y, 5 if "full_10" in name else 1, logged[name], 0)
-            gc.collect()
-            gc.disable()   # as timeit does: a collection's pause would land in one window at random
+                                               optimizer=optimizers["full_10"], activations=True)}
             try:
-                for window in range(windows):
-                    shift = window % len(names)
-                    for name in names[shift:] + names[:shift]:     # each goes first in turn
-                        step_s, log_s = _window(torch, model, optimizers[name], x, y, steps, logged[name],
-                                                window * steps, settle=optimizers["off"])
-                        times[name].append(step_s)
-                        in_log[name].append(log_s)
+                times, in_log = _rounds(torch, model, optimizers, x, y, watchers, windows, steps)
             finally:
-                gc.enable()
-            for name in WATCHED:
-                watchers[name].close()
+                for name in WATCHED:
+                    watchers[name].close()
+            # the floor in rounds of its own: its windows' code would otherwise come between a
+            # watcher's records and leave them colder than a training loop does
+            bare = {"off": None, "bare_1": _BareOps(torch, model, 1),
+                    "bare_full_10": _BareOps(torch, model, 10, optimizers["bare_full_10"])}
+            bare_times, _ = _rounds(torch, model, optimizers, x, y, bare, windows, steps)
             memory = watch_memory(torch, model, x, y, Path(folder) / "memory.jsonl")
     finally:
         torch.set_num_threads(threads)
     median = {name: statistics.median(values) for name, values in times.items()}
-    # each window against the unwatched one of its own round: the host's drift cancels out
-    ratios = {name: [watched / off for watched, off in zip(times[name], times["off"])] for name in (*WATCHED, *BARE)}
-    extra = {name: 100 * (statistics.median(ratios[name]) - 1) for name in (*WATCHED, *BARE)}
     return {"net": f"784-{WIDTH}x{HIDDEN}-10", "batch": BATCH, "threads": 1, "windows": windows,
-            "steps_per_window": steps, "step_s": {name: median[name] for name in ("off", *WATCHED)},
-            "extra_percent": {name: extra[name] for name in WATCHED},
-            "bare_percent": {name: extra[name] for name in BARE},
+            "steps_per_window": steps, "step_s": median,
+            "extra_percent": {name: _extra(times, name) for name in WATCHED},
+            "bare_percent": {name: _extra(bare_times, name) for name in BARE},
             "log_percent": {name: 100 * statistics.median(in_log[name]) / median["off"]
                             for name in ("every_1", "every_10")},
             "memory": memory, "latency": watch_latency(quick)}
