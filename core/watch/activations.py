@@ -89,6 +89,8 @@ class Activations:
             a = output.detach()
             call = self._calls[index]
             self._calls[index] = call + 1
+            if a.numel() == 0:   # an empty batch: nothing to count (and no maximum over it)
+                return
             if kind in SATURATING:   # σ'(z) = a − a·a below the slope; |a| above the level
                 flat = (torch.addcmul(a, a, a, value=-1).lt_(SIGMOID_SLOPE) if kind == "sigmoid"
                         else a.abs().gt_(TANH_LEVEL))

@@ -551,8 +551,11 @@ class _Plan:
                                for i, count, whole in self._sources]) if self._sources else None
             if not on_host:
                 return Norms.together(torch, grads, self.floor, torch.stack(norms)), heads
-            # in host memory a float per norm costs less than a stack; elsewhere one transfer
-            host = [norm.item() for norm in norms] if self._on_cpu else torch.stack(norms).tolist()
+            if self._on_cpu:   # a float per norm costs less than a stack
+                host = [norm.item() for norm in norms]
+            else:   # one transfer, the heads with the norms: the writer thread reads no device memory
+                both = torch.cat([torch.stack(norms), *([heads] if heads is not None else [])]).tolist()
+                host, heads = both[:len(grads)], both[len(grads):] if heads is not None else None
         except RuntimeError:   # the model moved to several devices since, or a bias changed shape
             return None
         if not (math.isfinite(sum(host)) and min(host) > self.floor):

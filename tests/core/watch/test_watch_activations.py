@@ -143,3 +143,19 @@ def test_saturated_counts_are_exact_as_float_sums_as_counts_and_over_many_calls(
     expected = (values * (1 - values) < 0.01).double().mean().item()
     assert 0.05 < expected < 0.95
     assert read_run(tmp_path / "run.jsonl").steps[0].saturated[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_an_empty_batch_is_counted_as_nothing_and_breaks_no_forward(tmp_path):
+    """A forward of no examples (a conditional branch, a last empty shard) adds no units."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), nn.Sigmoid())
+    with vgrad.watch(model, tmp_path / "run.jsonl", activations=True) as watcher:
+        model(torch.ones(0, 3)).sum().backward()
+        model(torch.ones(5, 3)).sum().backward()
+        watcher.log(0)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    with torch.no_grad():
+        hidden = torch.relu(model[0](torch.ones(5, 3)))
+        out = torch.sigmoid(model[2](hidden))
+    assert step.dead[0] == pytest.approx((hidden.amax(dim=0) <= 0).double().mean().item())
+    assert step.saturated[1] == pytest.approx((out * (1 - out) < 0.01).double().mean().item())
