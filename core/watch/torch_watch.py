@@ -47,6 +47,7 @@ import warnings
 from pathlib import Path
 
 from vgrad.core.errors import InputError
+from vgrad.core.record.format import MAX_STEP
 from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.watch import values as checks
 from vgrad.core.watch.activations import Activations
@@ -144,9 +145,11 @@ class Watcher:
         accuracy to the record of the latest step (see the module)."""
         if os.getpid() != self._pid:
             return
-        step = checks.step_number(step)   # bad values are refused here, on the caller's thread
+        if type(step) is not int or not 0 <= step <= MAX_STEP:   # a plain int passes at once
+            step = checks.step_number(step)   # bad values are refused here, on the caller's thread
         if self._optimizer is None and step % self.every:   # not recorded: its values are not read
-            self._arm_for(step + 1)
+            if self._activations is not None:
+                self._arm_for(step + 1)
             return
         loss, accuracy = checks.scalar_later(loss, "loss"), checks.scalar_later(accuracy, "accuracy", checks.fraction)
         if self._optimizer is not None:
@@ -181,8 +184,9 @@ class Watcher:
         values, heads = read
         if self.recorder is not None:
             loss, accuracy = _host(self._torch, loss), _host(self._torch, accuracy)
-            self.recorder.log_later(lambda: (step, *_per_layer(values, heads, plan.slots, plan.head_starts,
-                                                               plan.head_counts, 1.0), loss, accuracy))
+            self.recorder.log_later(lambda: (step, *_per_layer(values, plan.heads_of(heads), plan.slots,
+                                                               plan.packed_starts, plan.head_counts, 1.0),
+                                             loss, accuracy))
         self._arm_for(step + 1)
         return True
 
@@ -380,7 +384,8 @@ class _Measure:
         if fast is not None:
             self._grads, self._heads = fast
             self._grad_slots, self._head_counts, self._head_starts = (self._plan.slots, self._plan.head_counts,
-                                                                      self._plan.head_starts)
+                                                                      self._plan.packed_starts)
+            self._whole_heads = True
         else:
             self._read_each(torch, self._plan.layers)
 
@@ -410,6 +415,7 @@ class _Measure:
         self._grads = Norms(torch, grads, float64=self._sharded)
         self._heads = torch.cat(heads) if heads else None   # a copy: the step may change the gradients
         self._head_starts = list(itertools.accumulate(self._head_counts, initial=0))
+        self._whole_heads = False
 
     def finish(self, scalars: list) -> list[float]:
         """Every value on the host, after the step (when θ was copied): one transfer per device,
@@ -466,6 +472,8 @@ class _Measure:
     def unpack(self, values: list[float]) -> tuple:
         """(speed, weight_grad, neurons) per layer from `finish`'s values (on the writer thread)."""
         heads, self._heads = self._heads, None
+        if self._whole_heads:
+            heads = self._plan.heads_of(heads)
         return _per_layer(values[:self._layout[0]], heads, self._grad_slots, self._head_starts, self._head_counts,
                           self._scale)
 
@@ -495,6 +503,7 @@ class _Plan:
     and on the one device planned) is read in one pass with no per-layer work."""
 
     def __init__(self, torch, layers: list) -> None:
+        self._torch = torch
         self.layers = layers
         self.params = [p for layer in layers if layer is not None for p in layer.parameters]
         self.dtypes = [p.dtype for p in self.params]
@@ -529,7 +538,21 @@ class _Plan:
                          for (i, count), numel in zip(self.heads, self._numels)]
         starts = iter(itertools.accumulate((numel if whole else count for (_, count, whole), numel
                                             in zip(self._sources, self._numels)), initial=0))
-        self.head_starts = [next(starts) if count else 0 for count in self.head_counts]
+        sources = [next(starts) if count else 0 for count in self.head_counts]
+        self._pick = [start + j for start, count in zip(sources, self.head_counts) for j in range(count)]
+        self._picker = None
+        self.packed_starts = list(itertools.accumulate(self.head_counts, initial=0))   # in heads_of's list
+
+    def heads_of(self, heads) -> list[float] | None:
+        """The heads' entries, layer after layer, from a record's copy of their sources (a tensor in
+        host memory, or a list): on the writer thread, which so converts 54 numbers, not 2304."""
+        if heads is None:
+            return None
+        if isinstance(heads, list):
+            return [heads[i] for i in self._pick]
+        if self._picker is None:
+            self._picker = self._torch.tensor(self._pick, dtype=self._torch.long)
+        return heads.index_select(0, self._picker).tolist()
 
     def read(self, torch, *, on_host: bool = False) -> tuple | None:
         """(Norms of every gradient, a copy of the heads' sources or None) in one pass, or None when a

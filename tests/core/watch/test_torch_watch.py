@@ -215,3 +215,24 @@ def test_a_sparse_gradient_is_read_by_its_values_and_training_goes_on(tmp_path):
         watcher.log(0)
     step = read_run(tmp_path / "run.jsonl").steps[0]
     assert step.weight_grad == pytest.approx([embedding.weight.grad.to_dense().norm().item()], rel=1e-6)
+
+
+def test_the_neuron_bars_are_each_biases_first_entries_narrow_or_wide(tmp_path):
+    """A narrow bias joins a record whole and a wide one (over WHOLE_HEAD) by its first entries;
+    either way, and from a device's transferred list as from a host tensor, the bars are the
+    first six entries of each bias gradient, layer after layer."""
+    from vgrad.core.watch.layers import find_layers
+    from vgrad.core.watch.torch_watch import WHOLE_HEAD, _Plan
+
+    torch.manual_seed(0)
+    wide = WHOLE_HEAD + 10
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, wide), torch.nn.Linear(wide, 2))
+    model(torch.randn(5, 3)).square().mean().backward()
+    with vgrad.watch(model, tmp_path / "run.jsonl") as watcher:
+        watcher.log(0)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    expected = [layer.bias.grad[:6].tolist() for layer in model]
+    assert [list(bars) for bars in step.neurons] == [pytest.approx(bars, rel=1e-6) for bars in expected]
+    plan = _Plan(torch, find_layers(model))
+    _, heads = plan.read(torch)
+    assert plan.heads_of(heads) == plan.heads_of(heads.tolist()) == pytest.approx(sum(expected, []), rel=1e-6)
