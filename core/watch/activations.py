@@ -89,15 +89,16 @@ class Activations:
             a = output.detach()
             call = self._calls[index]
             self._calls[index] = call + 1
-            if a.numel() == 0:   # an empty batch: nothing to count (and no maximum over it)
+            values = a.numel()
+            if values == 0:   # an empty batch: nothing to count (and no maximum over it)
                 return
             if kind in SATURATING:   # σ'(z) = a − a·a below the slope; |a| above the level
                 flat = (torch.addcmul(a, a, a, value=-1).lt_(SIGMOID_SLOPE) if kind == "sigmoid"
                         else a.abs().gt_(TANH_LEVEL))
                 # a float32 sum of 0s and 1s is exact up to 2^24 of them (and costs a third of count_nonzero)
-                self._saturated[index].append(flat.sum(dtype=torch.float32) if flat.numel() <= EXACT_COUNT
+                self._saturated[index].append(flat.sum(dtype=torch.float32) if values <= EXACT_COUNT
                                               else flat.count_nonzero())
-                self._values[index] += a.numel()
+                self._values[index] += values
                 if len(self._saturated[index]) > 64:   # many calls: keep one running sum, exact in float64
                     self._saturated[index] = [torch.stack([c.double() for c in self._saturated[index]]).sum()]
                 return

@@ -76,8 +76,7 @@ class Norms:
         may have lost squares are computed again in float64."""
         torch = self._torch
         narrow = () if self._float64 else (torch.float32, torch.bfloat16)
-        # the common record: every norm finite and above the floor of the largest narrow tensor
-        if host and math.isfinite(sum(host)) and min(host) > self._floor:
+        if plainly_exact(host, self._floor):
             if self._identity:
                 return list(host)
             out = [0.0] * len(self.tensors)
@@ -98,6 +97,11 @@ def exact_floor(torch, tensors: list, float64: bool) -> float:
     narrow = () if float64 else (torch.float32, torch.bfloat16)
     largest = max((t.numel() for t in tensors if t.dtype in narrow), default=0)
     return math.sqrt(largest * TINY32 / EXACT)
+
+
+def plainly_exact(host: list[float], floor: float) -> bool:
+    """The common record: every norm finite and above `floor` (exact_floor's), so none is read again."""
+    return bool(host) and math.isfinite(sum(host)) and min(host) > floor
 
 
 def _all_zero(torch, norm: float, tensor) -> bool:

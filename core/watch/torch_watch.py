@@ -47,12 +47,11 @@ import warnings
 from pathlib import Path
 
 from vgrad.core.errors import InputError
-from vgrad.core.record.format import MAX_STEP
 from vgrad.core.record.step import NEURONS_SHOWN
 from vgrad.core.watch import values as checks
 from vgrad.core.watch.activations import Activations
 from vgrad.core.watch.layers import ROOT, Layer, default_lens, find_activations, find_layers
-from vgrad.core.watch.norms import Norms, exact_floor, strided, to_host
+from vgrad.core.watch.norms import Norms, exact_floor, plainly_exact, strided, to_host
 from vgrad.core.watch.recorder import Recorder
 
 __all__ = ["ROOT", "Watcher", "watch"]
@@ -145,8 +144,7 @@ class Watcher:
         accuracy to the record of the latest step (see the module)."""
         if os.getpid() != self._pid:
             return
-        if type(step) is not int or not 0 <= step <= MAX_STEP:   # a plain int passes at once
-            step = checks.step_number(step)   # bad values are refused here, on the caller's thread
+        step = checks.step_number(step)   # bad values are refused here, on the caller's thread
         if self._optimizer is None and step % self.every:   # not recorded: its values are not read
             if self._activations is not None:
                 self._arm_for(step + 1)
@@ -581,7 +579,7 @@ class _Plan:
                 host, heads = both[:len(grads)], both[len(grads):] if heads is not None else None
         except RuntimeError:   # the model moved to several devices since, or a bias changed shape
             return None
-        if not (math.isfinite(sum(host)) and min(host) > self.floor):
+        if not plainly_exact(host, self.floor):
             host = Norms.together(torch, grads, self.floor, None).values(host)
         return host, heads
 

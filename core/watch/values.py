@@ -114,6 +114,8 @@ def scalar_later(value: object, what: str, check: Check = any_sign) -> object:
 
 def step_number(step: object) -> int:
     """A step as readers accept it: a whole number in 0…MAX_STEP."""
+    if type(step) is int and 0 <= step <= MAX_STEP:   # the common case, at once (a training loop's hot path)
+        return step
     if isinstance(step, bool):
         raise _refuse("step", step, "a bool, not a step number")
     try:
