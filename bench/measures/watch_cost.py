@@ -80,8 +80,8 @@ class _BareOps:
         self._steps = 0
         self._copy: list | None = None
         if optimizer is not None:
-            self._hooks = [optimizer.register_step_pre_hook(self._before),
-                           optimizer.register_step_post_hook(self._after)]
+            optimizer.register_step_pre_hook(self._before)
+            optimizer.register_step_post_hook(self._after)
 
     def log(self, step: int, loss=None) -> None:
         if step % self._every == 0:
@@ -152,7 +152,7 @@ def watch_overhead(quick: bool = False) -> dict | None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        # one model for all four: a watcher reads nothing between its records (the full one's
+        # one model for every window: a watcher reads nothing between its records (the full one's
         # forward hooks exist only during a recorded step's forward), and copies of the model would
         # differ in where their tensors lie, which alone moved a step's time
         model = _mlp(torch)
