@@ -35,6 +35,13 @@ def watching(paths, layers=None):
     return board, FollowRunner(files, board, layers=layers)
 
 
+def watch_app(paths, title="vgrad"):
+    """The watch dashboard on `paths`, their files read once, its controls not started."""
+    board, runner = watching(paths)
+    runner.poll()
+    return board, runner, make_watch_app(board, runner, title=title, start_controls=False)
+
+
 def test_each_new_record_is_one_line_until_every_writer_has_ended(tmp_path):
     path = tmp_path / "run.jsonl"
     recorder = vgrad.Recorder(path, ["conv", "fc", "head"])
@@ -104,9 +111,7 @@ def test_replay_of_a_growing_file_says_so_and_points_to_watch(tmp_path):
 
 def test_a_watched_twelve_layer_model(snap_compare, tmp_path):
     """A 12-layer model: the default selection (first two, middle, last two), named rows, its headline."""
-    board, runner = watching([deep_model(tmp_path / "deep.jsonl")])
-    runner.poll()
-    app_ = make_watch_app(board, runner, title="vgrad — watching deep.jsonl", start_controls=False)
+    board, runner, app_ = watch_app([deep_model(tmp_path / "deep.jsonl")], title="vgrad — watching deep.jsonl")
     assert snap_compare(app_, terminal_size=(120, 36))
 
 
@@ -121,9 +126,7 @@ def test_a_live_file_beside_a_built_in_recording(snap_compare, tmp_path):
     header["nets"][0]["id"] = 0
     kept = [header] + [{**row, "net": 0} for row in rows[1:] if row.get("net") == 2] + [rows[-1]]
     book.write_text("".join(json.dumps(row) + "\n" for row in kept))
-    board, runner = watching([live, book])
-    runner.poll()
-    app_ = make_watch_app(board, runner, title="vgrad — watching mine.jsonl, book.jsonl", start_controls=False)
+    board, runner, app_ = watch_app([live, book], title="vgrad — watching mine.jsonl, book.jsonl")
     assert snap_compare(app_, terminal_size=(120, 36))
 
 
@@ -131,9 +134,7 @@ def test_a_live_file_beside_a_built_in_recording(snap_compare, tmp_path):
 def test_a_fifty_layer_model_opens_as_a_heatmap_and_m_gives_rows_that_scroll(tmp_path, drive):
     """Deeper than HEATMAP_DEPTH: one heatmap line per layer, first and last in view; `m`: a sparkline
     row per layer, the panels scroll, and the last layer's row can be scrolled into view."""
-    board, runner = watching([deep_model(tmp_path / "deep.jsonl", layers=50, steps=3)])
-    runner.poll()
-    app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
+    board, runner, app_ = watch_app([deep_model(tmp_path / "deep.jsonl", layers=50, steps=3)])
 
     async def scenario(pilot):
         panel = app_.panels[0]
@@ -187,9 +188,8 @@ def test_the_torch_book_net_and_the_built_in_one_show_the_same_headline(tmp_path
 
 def test_the_torch_book_net_beside_the_built_in_one(snap_compare, tmp_path):
     """examples/torch_book_net.py watched, beside the same net built in: `0 → 6 = 1:88` and `h1:h4 = 1:88`."""
-    board, runner = watching([FIXTURES / "booktorch1.jsonl", built_in_alone(tmp_path / "book.jsonl")])
-    runner.poll()
-    app_ = make_watch_app(board, runner, title="vgrad — watching booktorch1.jsonl, book.jsonl", start_controls=False)
+    board, runner, app_ = watch_app([FIXTURES / "booktorch1.jsonl", built_in_alone(tmp_path / "book.jsonl")],
+                                    title="vgrad — watching booktorch1.jsonl, book.jsonl")
     assert snap_compare(app_, terminal_size=(120, 40))
 
 
@@ -205,9 +205,7 @@ def bias_free(path: Path, layers: int = 6, steps: int = 20) -> Path:
 
 def test_a_bias_free_model(snap_compare, tmp_path):
     """No bias gradient anywhere: the panel opens on ‖∂C/∂W‖ and says so; the bars say not recorded."""
-    board, runner = watching([bias_free(tmp_path / "nobias.jsonl")])
-    runner.poll()
-    app_ = make_watch_app(board, runner, title="vgrad — watching nobias.jsonl", start_controls=False)
+    board, runner, app_ = watch_app([bias_free(tmp_path / "nobias.jsonl")], title="vgrad — watching nobias.jsonl")
     assert snap_compare(app_, terminal_size=(100, 30))
 
 
@@ -227,9 +225,7 @@ def test_a_bias_free_models_summary_and_lines_read_its_lens_never_a_dash(tmp_pat
 
 def test_every_name_of_a_layer_is_the_same_in_rows_bars_legend_and_headline(tmp_path, drive):
     """Long qualified names, shortened once for the whole panel: rows, bar columns, plot legend."""
-    board, runner = watching([deep_model(tmp_path / "deep.jsonl", layers=5, steps=4)])
-    runner.poll()
-    app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
+    board, runner, app_ = watch_app([deep_model(tmp_path / "deep.jsonl", layers=5, steps=4)])
 
     async def scenario(pilot):
         app_.poll(force=True)
@@ -251,9 +247,7 @@ def test_watch_offers_no_training_keys_and_pauses_only_its_display(tmp_path, dri
     """No restart or one step for a file someone else writes; space freezes the display while
     the board goes on, end comes back to live; ? describes the watch screen."""
     path = deep_model(tmp_path / "deep.jsonl", layers=3, steps=2)
-    board, runner = watching([path])
-    runner.poll()
-    app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
+    board, runner, app_ = watch_app([path])
 
     async def scenario(pilot):
         assert app_.check_action("restart", ()) is False and app_.check_action("step", ()) is False
@@ -273,9 +267,7 @@ def test_watch_offers_no_training_keys_and_pauses_only_its_display(tmp_path, dri
 
 
 def test_a_file_not_there_yet_is_waited_for_by_name_never_0_layers(tmp_path, drive):
-    board, runner = watching([tmp_path / "later.jsonl"])
-    runner.poll()
-    app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
+    board, runner, app_ = watch_app([tmp_path / "later.jsonl"])
 
     async def scenario(pilot):
         await pilot.pause()
@@ -314,9 +306,7 @@ def test_quitting_the_dashboard_names_each_file_that_failed_and_exits_2(tmp_path
 
 @pytest.mark.slow  # 2-3 s: a Textual pilot drives several keys or a plot
 def test_o_puts_a_watched_models_output_layer_into_the_headline_and_out_again(tmp_path, drive):
-    board, runner = watching([deep_model(tmp_path / "deep.jsonl", layers=3, steps=2)])
-    runner.poll()
-    app_ = make_watch_app(board, runner, title="vgrad", start_controls=False)
+    board, runner, app_ = watch_app([deep_model(tmp_path / "deep.jsonl", layers=3, steps=2)])
 
     async def scenario(pilot):
         app_.poll(force=True)
