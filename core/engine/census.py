@@ -15,12 +15,11 @@ import math
 from vgrad.core.engine.activations import RELU, SIGMOID, TANH
 from vgrad.core.engine.jit import kernel
 from vgrad.core.engine.net import N_OUT
+from vgrad.core.saturation import SIGMOID_SLOPE, TANH_LEVEL
 
-SIGMOID_SATURATED = 0.01   # σ'(z) below this: saturated
-TANH_SATURATED = 0.97      # |tanh z| above this: saturated
 # σ'(z) = σ(1 − σ) = 0.01 at σ = (1 ± √0.96)/2, i.e. |z| = ln((1 + √0.96)/(1 − √0.96))
-SIGMOID_Z = math.log((1 + math.sqrt(1 - 4 * SIGMOID_SATURATED)) / (1 - math.sqrt(1 - 4 * SIGMOID_SATURATED)))
-TANH_Z = math.atanh(TANH_SATURATED)
+SIGMOID_Z = math.log((1 + math.sqrt(1 - 4 * SIGMOID_SLOPE)) / (1 - math.sqrt(1 - 4 * SIGMOID_SLOPE)))
+TANH_Z = math.atanh(TANH_LEVEL)
 
 
 def measures(code: int) -> tuple[bool, bool]:

@@ -15,10 +15,9 @@ the step; the root model's forward starts the count again.
 
 from __future__ import annotations
 
+from vgrad.core.saturation import SIGMOID_SLOPE, TANH_LEVEL
 from vgrad.core.watch.layers import SATURATING
 
-SIGMOID_SLOPE = 0.01    # σ'(z) below this: saturated
-TANH_LEVEL = 0.97       # |tanh(z)| above this: saturated
 EXACT_COUNT = 1 << 24   # float32 counts every whole number up to this
 
 
