@@ -41,7 +41,7 @@ REPLAY_ACTIONS = ("faster", "slower", "jump_start", "jump_end")
 TRAINING_ACTIONS = ("restart",)               # only a run this process trains starts again
 WATCH_WORDS = {"toggle_pause": "pause the display (the writers go on); end: back to live",
                "plot": "the figure: each layer against steps, log axis",
-               "jump_end": "back to the live display after a pause",
+               "live": "back to the live display after a pause",
                "quit": "quit and print each file's summary", "interrupt": "quit with status 130"}
 REPLAY_WORDS = {"toggle_pause": "pause or resume the playback", "step": "while paused: one more record",
                 "quit": "quit and print the run's summary", "interrupt": "quit with status 130"}
@@ -81,6 +81,7 @@ class VgradApp(App[None]):
                 tooltip="replay: half as fast"),
         Binding("home", "jump_start", "start", group=JUMP_KEYS, tooltip="replay: back to the start"),
         Binding("end", "jump_end", "end", group=JUMP_KEYS, tooltip="replay: the whole run at once"),
+        Binding("end", "live", "live", tooltip="watch: back to the live display after a pause"),
         # the view toggles last: where the footer is narrower than every key (60 columns), it cuts
         # off these, and every key stays listed in the help screen (?)
         Binding("l", "toggle_log", "log/lin", tooltip="sparklines on a log or a linear scale"),
@@ -297,8 +298,8 @@ class VgradApp(App[None]):
     def offers(self, action: str) -> bool:
         """Whether `action` does something here: the replay keys in a replay, the training keys on
         a live run, no step or restart for files someone else writes, `live` only in watch."""
-        if action == "jump_end":     # the end of a replay; in watch, the live end of the files
-            return self.replay or self.watching
+        if action == "live":         # watch's end key: the live end of the files
+            return self.watching
         if action in REPLAY_ACTIONS:
             return self.replay
         if action in TRAINING_ACTIONS:
@@ -425,9 +426,6 @@ class VgradApp(App[None]):
         self.poll(force=True)
 
     def action_jump_end(self) -> None:
-        if self.watching:
-            self.action_live()
-            return
         self.controls.jump_end()
         self.poll(force=True)
 

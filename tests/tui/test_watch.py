@@ -262,6 +262,8 @@ def test_watch_offers_no_training_keys_and_pauses_only_its_display(tmp_path, dri
         await pilot.press("question_mark")
         keys = {key for key, _ in app_.screen.keys}
         assert {"r", "n", "+", "home"}.isdisjoint(keys) and {"space", "end", "w", "m", "s"} <= keys
+        assert ("end", "back to the live display after a pause") in app_.screen.keys   # one end key, named live
+        assert app_.check_action("live", ()) and not app_.check_action("jump_end", ())   # the footer reads "end live"
         assert "the writer trains, this screen only reads" in app_.screen.about
     drive(app_, scenario)
 
