@@ -139,16 +139,27 @@ def watch_table(result: dict) -> Table | None:
              f"{in_log['every_10']:.1f} %"),
             *((("optimizer= + activations, every=10", f"{step['full_10'] * 1e3:.2f}",
                 f"{extra['full_10']:+.1f} %", "in the step"),) if "full_10" in step else ()),
-            *((("torch's norms alone, every step", "", f"{bare['bare_1']:+.1f} %", ""),
-               ("torch's θ copy and norms alone, every 10th", "", f"{bare['bare_full_10']:+.1f} %", ""))
-              if (bare := watch.get("bare_percent")) else ()))
+            *_floor_rows(watch))
     return Table(f"vgrad.watch on a PyTorch MLP {watch['net']}, batch {watch['batch']}, 1 thread "
                  f"({watch['windows']} rounds of {len(step)} alternating windows of {watch['steps_per_window']} steps; "
                  "extra: the median round's ratio to its unwatched window)",
-                 ("", "ms per step (CPU)", "extra", "in watch.log"), rows,
+                 ("", "ms per step (CPU)", "extra", "inside its calls"), rows,
                  caption=f"a written record reaches the board in {latency['median_s'] * 1e3:.0f} ms "
                          f"(worst {latency['max_s'] * 1e3:.0f} ms of {latency['records']}); "
                          f"the screen follows within a frame ({latency['frame_s'] * 1e3:.0f} ms)")
+
+
+FLOOR_ROWS = (("bare_1", "torch's norms alone, every step"),
+              ("fused_1", "fused kernels' norms alone, every step"),
+              ("bare_full_10", "torch's θ copy and norms alone, every 10th"),
+              ("fused_full_10", "fused θ copy and norms alone, every 10th"))
+
+
+def _floor_rows(watch: dict) -> tuple:
+    """The floors measured beside the watcher (bench/measures/watch_floor.py), those a figure has."""
+    extra, inside = watch.get("bare_percent") or {}, watch.get("floor_direct_percent") or {}
+    return tuple((text, "", f"{extra[key]:+.1f} %", f"{inside[key]:.1f} %" if key in inside else "")
+                 for key, text in FLOOR_ROWS if key in extra)
 
 
 def target_cells(target: dict) -> tuple[str, str, str, str, str]:

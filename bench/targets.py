@@ -116,9 +116,8 @@ def _watch_targets(watch: dict | None) -> list[Target]:
     note = f"PyTorch MLP {watch['net']}, batch {watch['batch']}, 1 thread, CPU time"
     latency = watch["latency"]
     in_log = watch["log_percent"]
-    bare = watch.get("bare_percent")
-    floor_1 = f"; torch's norms alone {bare['bare_1']:+.1f} %" if bare else ""
-    floor_full = f"; torch's θ copy and norms alone {bare['bare_full_10']:+.1f} %" if bare else ""
+    floor_1 = _floors(watch, "bare_1", "fused_1")
+    floor_full = _floors(watch, "bare_full_10", "fused_full_10")
     return [Target("watch_every_1", "vgrad.watch every=1: extra training-step time ≤ 5 %",
                    watch["extra_percent"]["every_1"], 5.0, "%", higher_is_better=False,
                    note=f"{note}; watch.log itself {in_log['every_1']:.1f} % of a step{floor_1}"),
@@ -132,6 +131,14 @@ def _watch_targets(watch: dict | None) -> list[Target]:
             Target("watch_latency", "vgrad-tui watch: a written record on screen ≤ 0.5 s",
                    latency["max_s"] + latency["frame_s"], 0.5, "s", higher_is_better=False,
                    note=f"worst of {latency['records']} to the board, plus one frame")]
+
+
+def _floors(watch: dict, torch_key: str, fused_key: str) -> str:
+    """A note's floors (watch_floor.py, in the watch table): torch's ops alone, fused kernels."""
+    extra = watch.get("bare_percent") or {}
+    parts = [f"{who} {extra[key]:+.1f} %" for who, key in (("torch", torch_key),
+                                                            ("fused", fused_key)) if key in extra]
+    return f"; floor: {', '.join(parts)}" if parts else ""
 
 
 def _watch_memory_target(memory: dict | None) -> list[Target]:

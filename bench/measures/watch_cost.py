@@ -4,10 +4,11 @@ Overhead: a PyTorch MLP 784-256×8-10 (8 hidden layers of 256, sigmoid) at batch
 CPU thread, training steps timed (this thread's CPU time) in rounds of four short windows: without a
 watcher, gradients only with `every=1` and with `every=10` (`log` after backward), and everything
 (`optimizer=`, so the update ratio, and `activations=True`) with `every=10`, each first in turn,
-so the four share the host's load; then, in rounds of their own, torch's own ops alone, the
-least an exact reader pays (_BareOps: the gradients' norms every step; with θ's copy and norms
-every 10th step). The extra time per step in % is the median over rounds of a window against
-the unwatched one of its round.
+so the four share the host's load; then, in rounds of their own, the floors of watch_floor.py
+(the gradients' norms every step; with θ's copy and norms every 10th step), by torch's own
+ops and by fused kernels that read each value once. The extra time per step in % is the median
+over rounds of a window against the unwatched one of its round; each floor's time inside its
+own calls is also kept (per step, in % of an unwatched step).
 Memory: the peak resident memory of a recorded step with everything on, beyond an unwatched
 step's, in copies of the parameters, and what stays resident after it (Linux: VmHWM reset
 through /proc/self/clear_refs). Latency: a writer appends a record, and the time until a
@@ -64,47 +65,7 @@ def _window(torch, model, optimizer, x, y, steps: int, watcher, first: int, sett
 
 
 WATCHED = ("every_1", "every_10", "full_10")
-BARE = ("bare_1", "bare_full_10")   # torch's own ops alone: the least an exact watcher pays
-
-
-class _BareOps:
-    """torch's own ops for a record, without vgrad: the gradients' norms in one foreach call at
-    every `every`-th log and, given an optimizer, θ copied with ‖θ‖ before its every-th step and
-    ‖Δθ‖ after it. What any watcher reading exact norms with torch pays at the least: the
-    floor the watched windows are read against."""
-
-    def __init__(self, torch, model, every: int, optimizer=None) -> None:
-        self._torch = torch
-        self._params = list(model.parameters())
-        self._every = every
-        self._steps = 0
-        self._copy: list | None = None
-        if optimizer is not None:
-            optimizer.register_step_pre_hook(self._before)
-            optimizer.register_step_post_hook(self._after)
-
-    def log(self, step: int, loss=None) -> None:
-        if step % self._every == 0:
-            self._torch._foreach_norm([p.grad for p in self._params])
-
-    def _before(self, optimizer, args, kwargs) -> None:
-        self._steps += 1
-        if (self._steps - 1) % self._every:
-            return
-        torch = self._torch
-        torch._foreach_norm([p.grad for p in self._params])
-        with torch.no_grad():
-            flat = torch.cat([p.reshape(-1) for p in self._params])
-        self._copy = list(flat.split([p.numel() for p in self._params]))
-        torch._foreach_norm(self._copy)
-
-    def _after(self, optimizer, args, kwargs) -> None:
-        if self._copy is not None:
-            torch = self._torch
-            with torch.no_grad():
-                torch._foreach_sub_(self._copy, [p.reshape(-1) for p in self._params])
-            torch._foreach_norm(self._copy)
-            self._copy = None
+FLOORS = ("bare_1", "bare_full_10", "fused_1", "fused_full_10")   # watch_floor.py: torch's ops alone, fused kernels
 
 
 def _rounds(torch, model, optimizers: dict, x, y, watchers: dict, windows: int, steps: int) -> tuple[dict, dict]:
@@ -148,6 +109,7 @@ def watch_overhead(quick: bool = False) -> dict | None:
     except Exception:  # not installed: skipped with a note
         return None
     import vgrad
+    from vgrad.bench.measures.watch_floor import FusedFloor, TorchFloor
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -156,7 +118,7 @@ def watch_overhead(quick: bool = False) -> dict | None:
         # forward hooks exist only during a recorded step's forward), and copies of the model would
         # differ in where their tensors lie, which alone moved a step's time
         model = _mlp(torch)
-        optimizers = {name: torch.optim.SGD(model.parameters(), lr=0.01) for name in ("off", *WATCHED, *BARE)}
+        optimizers = {name: torch.optim.SGD(model.parameters(), lr=0.01) for name in ("off", *WATCHED, *FLOORS)}
         generator = torch.Generator().manual_seed(0)
         x, y = torch.rand(BATCH, 784, generator=generator), torch.randint(0, 10, (BATCH,), generator=generator)
         windows, steps = (QUICK_WINDOWS, QUICK_STEPS) if quick else (WINDOWS, STEPS)
@@ -173,9 +135,11 @@ def watch_overhead(quick: bool = False) -> dict | None:
                     watchers[name].close()
             # the floor in rounds of its own: its windows' code would otherwise come between a
             # watcher's records and leave them colder than a training loop does
-            bare = {"off": None, "bare_1": _BareOps(torch, model, 1),
-                    "bare_full_10": _BareOps(torch, model, 10, optimizers["bare_full_10"])}
-            bare_times, _ = _rounds(torch, model, optimizers, x, y, bare, windows, steps)
+            floors = {"off": None, "bare_1": TorchFloor(torch, model, 1),
+                      "bare_full_10": TorchFloor(torch, model, 10, optimizers["bare_full_10"]),
+                      "fused_1": FusedFloor(torch, model, 1),
+                      "fused_full_10": FusedFloor(torch, model, 10, optimizers["fused_full_10"])}
+            floor_times, _ = _rounds(torch, model, optimizers, x, y, floors, windows, steps)
             memory = watch_memory(torch, model, x, y, Path(folder) / "memory.jsonl")
     finally:
         torch.set_num_threads(threads)
@@ -183,7 +147,10 @@ def watch_overhead(quick: bool = False) -> dict | None:
     return {"net": f"784-{WIDTH}x{HIDDEN}-10", "batch": BATCH, "threads": 1, "windows": windows,
             "steps_per_window": steps, "step_s": median,
             "extra_percent": {name: _extra(times, name) for name in WATCHED},
-            "bare_percent": {name: _extra(bare_times, name) for name in BARE},
+            "bare_percent": {name: _extra(floor_times, name) for name in FLOORS},
+            "floor_direct_percent": {name: 100 * statistics.median(floors[name].spent)
+                                     / (1 if name.endswith("_1") else steps) / statistics.median(floor_times["off"])
+                                     for name in FLOORS},
             "log_percent": {name: 100 * statistics.median(in_log[name]) / median["off"]
                             for name in ("every_1", "every_10")},
             "memory": memory, "latency": watch_latency(quick)}

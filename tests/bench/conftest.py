@@ -34,7 +34,8 @@ WATCH = {"net": "784-256x8-10", "batch": 64, "threads": 1, "windows": 3, "steps_
          "step_s": {"off": 0.004, "every_1": 0.0041, "every_10": 0.00401, "full_10": 0.00404},
          "extra_percent": {"every_1": 2.5, "every_10": 0.25, "full_10": 1.0},
          "log_percent": {"every_1": 2.4, "every_10": 0.24},
-         "bare_percent": {"bare_1": 1.9, "bare_full_10": 0.8},
+         "bare_percent": {"bare_1": 1.9, "bare_full_10": 0.8, "fused_1": 1.2, "fused_full_10": 0.5},
+         "floor_direct_percent": {"bare_1": 1.7, "bare_full_10": 0.7, "fused_1": 1.1, "fused_full_10": 0.4},
          "memory": {"parameter_bytes": 2656296, "peak_copies": 0.5, "left_copies": 0.0, "rounds": 7},
          "latency": {"records": 10, "median_s": 0.03, "max_s": 0.06, "frame_s": 1 / 15, "poll_s": 0.05}}
 

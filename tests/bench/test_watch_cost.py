@@ -30,7 +30,9 @@ def test_a_quick_measurement_carries_every_field():
     assert set(result["step_s"]) == {"off", "every_1", "every_10", "full_10"}
     assert all(v > 0 for v in result["step_s"].values())
     assert set(result["extra_percent"]) == {"every_1", "every_10", "full_10"}
-    assert set(result["bare_percent"]) == {"bare_1", "bare_full_10"}
+    floors = {"bare_1", "bare_full_10", "fused_1", "fused_full_10"}
+    assert set(result["bare_percent"]) == set(result["floor_direct_percent"]) == floors
+    assert all(result["floor_direct_percent"][name] > 0 for name in floors)
     parameters = 784 * 256 + 7 * 256 * 256 + 256 * 10 + 8 * 256 + 10
     assert result["memory"] is None or result["memory"]["parameter_bytes"] == 4 * parameters
     # every=1 spends time in watch.log at every step, every=10 at one in ten
@@ -43,17 +45,30 @@ def test_the_latency_is_measured_from_write_to_board():
     assert latency["records"] == 10 and 0 < latency["median_s"] <= latency["max_s"]
 
 
-def test_the_report_reads_each_watched_window_beside_torchs_own_ops_alone(watch_figures):
-    """The floor an exact reader pays with torch's ops (its norms; θ's copy and norms) is shown
-    in the table and named in the targets' notes, measured in the same rounds."""
+def test_the_report_reads_each_watched_window_beside_the_floors(watch_figures):
+    """The floors an exact reader pays (its norms; θ's copy and norms), by torch's ops and by fused
+    kernels, are shown in the table with their time inside their own calls, and named in the
+    targets' notes, measured in the same run."""
     from vgrad.bench.report import watch_table
 
     table = watch_table({"watch": watch_figures})
-    rows = {row[0]: row for row in table.rows}
-    assert rows["torch's norms alone, every step"][2] == "+1.9 %"
-    assert rows["torch's θ copy and norms alone, every 10th"][2] == "+0.8 %"
+    rows = {row[0]: row[2:] for row in table.rows}
+    assert rows["torch's norms alone, every step"] == ("+1.9 %", "1.7 %")
+    assert rows["fused kernels' norms alone, every step"] == ("+1.2 %", "1.1 %")
+    assert rows["torch's θ copy and norms alone, every 10th"] == ("+0.8 %", "0.7 %")
+    assert rows["fused θ copy and norms alone, every 10th"] == ("+0.5 %", "0.4 %")
     notes = {target.key: target.note for target in _watch_targets(watch_figures)}
-    assert "torch's norms alone +1.9 %" in notes["watch_every_1"]
-    assert "torch's θ copy and norms alone +0.8 %" in notes["watch_full_10"]
-    del watch_figures["bare_percent"]   # a figure from before the floor was measured
+    assert "floor: torch +1.9 %, fused +1.2 %" in notes["watch_every_1"]
+    assert "floor: torch +0.8 %, fused +0.5 %" in notes["watch_full_10"]
+
+
+def test_a_figure_from_before_the_fused_floor_or_any_floor_still_renders(watch_figures):
+    from vgrad.bench.report import watch_table
+
+    del watch_figures["floor_direct_percent"]
+    watch_figures["bare_percent"] = {"bare_1": 1.9, "bare_full_10": 0.8}   # before the fused floor
+    rows = {row[0]: row[2:] for row in watch_table({"watch": watch_figures}).rows}
+    assert rows["torch's norms alone, every step"] == ("+1.9 %", "") and len(rows) == 6
+    assert "fused" not in "".join(target.note for target in _watch_targets(watch_figures))
+    del watch_figures["bare_percent"]   # before any floor was measured
     assert len(watch_table({"watch": watch_figures}).rows) == 4
