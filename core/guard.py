@@ -214,3 +214,27 @@ def claim_output(path: str | Path, what: str, *, force: bool = False,
         output.abandon()  # a file this claim made is removed, an existing one kept
         raise
     return output
+
+
+LOCAL_FILESYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "bcachefs", "tmpfs",
+                               "ramfs", "overlay", "vfat", "exfat", "ntfs", "ntfs3", "jfs", "reiserfs"})
+
+
+def writer_holds(path: str | Path) -> bool | None:
+    """Whether a vgrad writer still holds `path` (claim_output's lock), as the kernel lists the
+    locks in /proc/locks; None where that cannot be known: not Linux, or a filesystem that may
+    be shared with another host (a writer there holds a lock this kernel does not list)."""
+    try:
+        info = os.stat(path)
+        device = f"{os.major(info.st_dev)}:{os.minor(info.st_dev)}"
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as mounts:
+            kinds = {fields[2]: fields[fields.index("-") + 1] for line in mounts
+                     if "-" in (fields := line.split())[6:]}
+        if kinds.get(device) not in LOCAL_FILESYSTEMS:
+            return None
+        with open("/proc/locks", encoding="ascii", errors="replace") as locks:
+            listed = locks.read().split("\n")
+    except (OSError, ValueError, IndexError):
+        return None
+    mine = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    return any(fields[1] == "FLOCK" and fields[5] == mine for fields in map(str.split, listed) if len(fields) > 5)

@@ -44,6 +44,26 @@ def digits(compiled_kernels):
     return load_dataset("digits")
 
 
+@pytest.fixture
+def hold_as_writer():
+    """Lock a file as a live vgrad writer does (guard.claim_output's flock) until the test ends:
+    a file a test writes by hand is then one whose writer is still there."""
+    import fcntl
+    import os
+
+    held = []
+
+    def hold(path):
+        fd = os.open(path, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.append(fd)
+        return path
+
+    yield hold
+    for fd in held:
+        os.close(fd)
+
+
 def pytest_collection_modifyitems(items):
     """Every test that compares a snapshot is marked `snapshot`, for the quickest loop:
     `pytest -m "not slow and not snapshot"`."""

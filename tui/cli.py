@@ -265,7 +265,8 @@ def replay_command(
         recording = shown_recording(read_run(path))   # a 10,000-layer model: 64 rows, at once
     except InputError as error:
         fail(str(error))
-    if recording.bad_line is None and still_growing(path, recording.end is not None):  # a bad line is told as such
+    if recording.bad_line is None and still_growing(path, recording.end is not None,  # a bad line is told as such
+                                                    locked=recording.started.locked):
         shown = printable(path)    # a notice on the dashboard too: shown, never obeyed
         recording.warning = (f"{shown} is still being written: replaying its {len(recording.steps)} steps so far; "
                              f"follow it live with `vgrad-tui watch {shown}`")

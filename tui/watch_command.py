@@ -13,7 +13,7 @@ from pathlib import Path
 
 from vgrad.core.record.step import StepRecord
 from vgrad.core.run.board import Board, BoardView
-from vgrad.core.run.follow_runner import FollowRunner
+from vgrad.core.run.follow_runner import WRITER_GONE, FollowRunner
 from vgrad.core.status import ExitCode
 from vgrad.core.subject import Subject
 from vgrad.core.text import printable
@@ -51,6 +51,7 @@ def follow_lines(runner: FollowRunner, emit: Callable[[str], None], wait=time.sl
     runner.listener = lambda path, record, spec: emit(record_line(path, record, spec))
     waited: set[Path] = set()
     failed: set[Path] = set()
+    told_gone: set[Path] = set()
     try:
         while True:
             runner.poll()
@@ -67,6 +68,10 @@ def follow_lines(runner: FollowRunner, emit: Callable[[str], None], wait=time.sl
                 elif file.follower.exists and file.path in waited:
                     waited.discard(file.path)
                     note(f"{file.path} appeared: following it")
+            for file in runner.files:
+                if file.gone and file.path not in told_gone:
+                    told_gone.add(file.path)
+                    note(f"{file.path}: {WRITER_GONE}")
             if runner.all_ended:
                 return ExitCode.USAGE if failed else ExitCode.OK
             wait(WAIT_SECONDS)

@@ -17,7 +17,6 @@ device by one compiled function; one host transfer per record.
 
 from __future__ import annotations
 
-import atexit
 import inspect
 import threading
 from collections.abc import Mapping
@@ -60,7 +59,7 @@ class GradientRecorder:
         self._transformed = False           # whether transformation() was asked for
         self.recorder = Recorder(path, [layer.name for layer in self._layers], name=name, overwrite=overwrite,
                                  source="vgrad.integrations.jax", **_lens(self._layers))
-        atexit.register(self._release)   # runs before the recorder's own exit handler closes the file
+        self.recorder.before_close(self._release)   # the held record is written however the file closes
 
     @property
     def path(self) -> Path:

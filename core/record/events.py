@@ -27,6 +27,12 @@ class Started:
     again: bool = False              # a followed file: an earlier run in it was replaced by this one
 
     @property
+    def locked(self) -> bool:
+        """Written by vgrad (its header names the version), whose writers lock the file while
+        they write it (guard.claim_output): no lock on it means no writer."""
+        return "vgrad" in self.header
+
+    @property
     def source(self) -> str | None:
         """Which API wrote a watched run (`vgrad.watch`, `vgrad.Recorder`); None for a built-in run."""
         source = self.header.get("source")

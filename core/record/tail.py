@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from vgrad.core.errors import InputError
-from vgrad.core.guard import _kind  # one wording for what a path is: "a folder", "a FIFO", …
+from vgrad.core.guard import _kind, writer_holds  # _kind: one wording for what a path is ("a folder", …)
 from vgrad.core.record.events import End, Item, Started
 from vgrad.core.record.history import HISTORY_CAPACITY
 from vgrad.core.record.reader import MAX_LINE, LineParser
@@ -210,14 +210,17 @@ class Follower:
         return [Failed(self.failure)]
 
 
-def still_growing(path: str | Path, has_end: bool, now: float | None = None) -> bool:
-    """A run file without an end line that changed within STILL_WRITING seconds: its writer is
-    probably still at it (replay shows what is there; `watch` follows it)."""
+def still_growing(path: str | Path, has_end: bool, *, locked: bool = True, now: float | None = None) -> bool:
+    """A run file without an end line whose writer is still at it (replay shows what is there;
+    `watch` follows it): a vgrad writer (`locked`) while it holds the file's lock, where the kernel
+    says (guard.writer_holds); else, a file that changed within STILL_WRITING seconds."""
     if has_end:
         return False
+    holds = writer_holds(path) if locked else None
+    if holds is not None:
+        return holds
     try:
         modified = os.stat(path).st_mtime
     except OSError:
         return False
     return (time.time() if now is None else now) - modified < STILL_WRITING
-

@@ -3,7 +3,9 @@
 Each file owns fixed board slots (its nets when the watch starts, else one). Records go
 to the board as they are read; a new run in a file restarts its slots; a file not there
 yet shows "waiting", a writer quiet for SILENT_AFTER seconds "no new data for N s", a file
-that is not a vgrad run its error, while the other panels go on. A model shows every layer
+that is not a vgrad run its error, while the other panels go on. A quiet file that no vgrad
+writer holds any more (killed with no end line: guard.writer_holds) is ended "the writer is
+gone", so a follower never waits for it forever; it is followed again if it grows. A model shows every layer
 (a deep one's panel is a heatmap), or the layers `--layers` picks (core/run/layers.py); the
 first and the last are always among them, so the headline is the model's.
 """
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vgrad.core.errors import InputError
+from vgrad.core.guard import writer_holds
 from vgrad.core.record.events import End, Started
 from vgrad.core.record.format import FINAL_EVENT_KINDS, RESTART
 from vgrad.core.record.model import ModelSpec
@@ -32,6 +35,8 @@ from vgrad.core.text import printable
 
 POLL_SECONDS = 0.05         # a new record reaches the board within this (plus the read)
 SILENT_AFTER = 5.0          # seconds without new data before a panel says so
+LOOK_FOR_WRITER_S = 1.0     # a quiet file's lock is looked at this often
+WRITER_GONE = "the writer is gone without an end line (killed?)"
 
 Listener = Callable[[Path, StepRecord, object], None]
 
@@ -50,6 +55,9 @@ class FollowedFile:
     slots: int
     shown: list[tuple[int, ...] | None] = field(default_factory=list)   # per net: the layers shown, None: all
     pending: list[FollowItem] = field(default_factory=list)            # items read while planning, fed at start
+    locked: bool = False        # its writer is vgrad's, which holds the file's lock while it writes
+    gone: bool = False          # quiet, and no writer holds it any more
+    looked: float = float("-inf")   # when its lock was last looked at
 
     @property
     def path(self) -> Path:
@@ -142,8 +150,8 @@ class FollowRunner:
 
     @property
     def all_ended(self) -> bool:
-        """Every file's writer wrote its end line (or the file failed)."""
-        return all(file.follower.ended or file.follower.failure for file in self.files)
+        """Every file's writer wrote its end line or is gone (or the file failed)."""
+        return all(file.follower.ended or file.follower.failure or file.gone for file in self.files)
 
     def _tick(self, seconds: float) -> None:
         """One poll on the ticker's thread; a fault is shown on every panel and ends the reading,
@@ -197,6 +205,7 @@ class FollowRunner:
                 self._set(slot, item.kind, item.message or "")
 
     def _start(self, file: FollowedFile, started: Started) -> None:
+        file.locked = started.locked
         specs = started.specs
         total = started.config.n_epochs
         file.shown = []
@@ -215,9 +224,19 @@ class FollowRunner:
         if follower.parser is None or follower.ended or follower.failure:
             return
         quiet = follower.silent_for
+        if fresh:
+            file.gone = False
+        elif quiet >= self.silent_after and file.locked and not file.gone:
+            now = time.monotonic()
+            if now - file.looked >= LOOK_FOR_WRITER_S:
+                file.looked = now
+                file.gone = writer_holds(file.path) is False
         for slot in range(file.first, file.first + min(file.slots, len(file.shown))):
             state, message = self._slots[slot].state, self._slots[slot].message
-            if fresh and state == NetState.SILENT:
+            if file.gone:
+                if state in (NetState.RUNNING, NetState.SILENT):
+                    self._set(slot, NetState.STOPPED, WRITER_GONE)
+            elif fresh and (state == NetState.SILENT or message == WRITER_GONE):
                 self._set(slot, NetState.RUNNING, "")
             elif quiet >= self.silent_after and state in (NetState.RUNNING, NetState.SILENT):
                 silence = f"no new data for {int(quiet)} s"

@@ -16,6 +16,11 @@ writer (record/writer.py RunWriter, as `--record`'s do), on its thread. The rule
 - lens=None: the header is written with the first record (the file is empty until then), and
   names the weight lens when that record has weight norms and more than half of its layers
   have no bias gradient (speed None), else the bias lens.
+- Its end line comes on every way out: `close`, the end of a `with`, the interpreter's exit
+  (atexit: "stopped", "interrupted" after an uncaught Ctrl+C), and SIGTERM or SIGHUP, which would
+  kill the process with no atexit (shutdown.py: "interrupted", then the process dies of that
+  signal as it would have). Whatever must be written before it (a watcher's held record) is
+  handed to `before_close`.
 - Writing never breaks the training it watches: what the writer could not write (a full disk,
   a destination that stalls; see RunWriter) is warned about on the caller's thread at the next
   `log` or `close`, and kept in `failure`. A forked child's Recorder records nothing and its
@@ -28,6 +33,7 @@ import atexit
 import dataclasses
 import math
 import os
+import sys
 import threading
 import time
 import warnings
@@ -44,7 +50,7 @@ from vgrad.core.record.model import ModelSpec, model_spec
 from vgrad.core.record.step import NEURONS_SHOWN, StepRecord
 from vgrad.core.record.writer import CAPACITY, WRITE_PAUSE_S, RunWriter, encode, plain_rows
 from vgrad.core.status import EndStatus, NetState
-from vgrad.core.watch import values
+from vgrad.core.watch import shutdown, values
 
 __all__ = ["Recorder", "WRITE_PAUSE_S"]
 
@@ -81,8 +87,9 @@ class Recorder:
         self.diverged = False
         self._started = time.perf_counter()
         self._told: set[str] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()   # close() may be entered again by a signal's handler (shutdown.py)
         self._closed = False
+        self._before_close: list[Callable[[], None]] = []
         self._replaced = False
         if overwrite:
             _close_earlier(self.path)
@@ -95,7 +102,8 @@ class Recorder:
         if self._key is not None:
             with _OPEN_LOCK:
                 _OPEN[self._key] = self
-        atexit.register(self.close, EndStatus.STOPPED)   # a script that never closes still gets every line
+        atexit.register(self._close_at_exit)   # a script that never closes still gets every line
+        shutdown.opened(self, lambda: self.close(EndStatus.INTERRUPTED))
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -148,14 +156,21 @@ class Recorder:
                 saturated, "saturated", activations, "activations", values.fraction),
             dead=None if dead is None else values.series(dead, "dead", activations, "activations", values.fraction))
 
+    def before_close(self, write: Callable[[], None]) -> None:
+        """Call `write()` first when the file closes, however it closes (a record it holds)."""
+        self._before_close.append(write)
+
     def close(self, status: str = EndStatus.COMPLETE) -> None:
         """Write what is queued, the end line, and close the file (again: nothing). Returns
         within the writer's CLOSE_S; what was not written is warned about and kept in `failure`."""
         with self._lock:
             if self._closed:
                 return
+            for write in self._before_close:
+                write()
             self._closed = True
-        atexit.unregister(self.close)
+        atexit.unregister(self._close_at_exit)
+        shutdown.closed(self)
         if not self._writer.forked:
             if not self._header_written:
                 self._writer.put(_HEADER_ONLY)
@@ -165,13 +180,19 @@ class Recorder:
                 del _OPEN[self._key]
         self._tell()
 
+    def _close_at_exit(self) -> None:
+        """At the interpreter's exit: "interrupted" after an uncaught Ctrl+C, else "stopped"."""
+        interrupted = isinstance(getattr(sys, "last_value", None), KeyboardInterrupt)
+        self.close(EndStatus.INTERRUPTED if interrupted else EndStatus.STOPPED)
+
     def __enter__(self) -> Recorder:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> None:
         if error is not None and not isinstance(error, KeyboardInterrupt) and not self._closed:
             self._writer.put(Event(0, str(NetState.ERROR), message=f"{type(error).__name__}: {error}"))
-        self.close(EndStatus.COMPLETE if error is None else EndStatus.STOPPED)
+        self.close(EndStatus.COMPLETE if error is None
+                   else EndStatus.INTERRUPTED if isinstance(error, KeyboardInterrupt) else EndStatus.STOPPED)
 
     def _usable(self, what: str) -> bool:
         """Whether a record can still be queued; if not, say why once."""

@@ -38,7 +38,6 @@ What it does with a model that changes: see `Watcher`.
 
 from __future__ import annotations
 
-import atexit
 import itertools
 import math
 import os
@@ -130,9 +129,10 @@ class Watcher:
         if optimizer is not None:
             self._handles = [optimizer.register_step_pre_hook(self._guarded(self._before_step)),
                              optimizer.register_step_post_hook(self._guarded(self._after_step))]
-            atexit.register(self._flush)   # before the recorder's own close at exit: the last step is kept
         if activations is not None:
             activations.arm()
+        if recorder is not None:   # the last step's record is kept however the file closes
+            recorder.before_close(self._flush)
 
     @property
     def path(self) -> Path | None:
@@ -210,7 +210,6 @@ class Watcher:
         if os.getpid() != self._pid:
             return False
         self._flush()
-        atexit.unregister(self._flush)
         self._unhook()
         return self.recorder is not None
 

@@ -55,6 +55,22 @@ def test_each_new_record_is_one_line_until_every_writer_has_ended(tmp_path):
     assert lines[1].endswith("head —  conv → fc = 1:10")     # the output layer is not in the headline
 
 
+def test_a_writer_killed_without_its_end_line_ends_the_follow_with_a_note(tmp_path):
+    """SIGKILL leaves no end line: once the file is quiet and no writer holds it, the follow ends."""
+    from vgrad.core.guard import writer_holds
+    from vgrad.core.run.follow_runner import WRITER_GONE
+
+    path = deep_model(tmp_path / "run.jsonl", steps=2)
+    path.write_text(path.read_text().rsplit("\n", 2)[0] + "\n")   # its writer died before the end line
+    if writer_holds(path) is None:
+        pytest.skip("this kernel does not list the file's locks (not Linux, or a shared filesystem)")
+    board, runner = watching([path])
+    runner.silent_after = 0.0
+    lines, notes = [], []
+    assert follow_lines(runner, lines.append, wait=lambda seconds: None, note=notes.append) == 0
+    assert len(lines) == 2 and notes == [f"{path}: {WRITER_GONE}"]
+
+
 def test_ctrl_c_ends_the_follow_with_130(tmp_path):
     path = deep_model(tmp_path / "run.jsonl", steps=1)
     path.write_text(path.read_text().rsplit("\n", 2)[0] + "\n")   # no end line: the writer goes on
@@ -101,9 +117,12 @@ def test_bad_watch_arguments_exit_2(tmp_path, args, reason):
     assert result.exit_code == 2 and reason in result.output and "Traceback" not in result.output
 
 
-def test_replay_of_a_growing_file_says_so_and_points_to_watch(tmp_path):
+def test_replay_of_a_growing_file_says_so_and_points_to_watch(tmp_path, hold_as_writer):
     path = deep_model(tmp_path / "run.jsonl", steps=3)
     path.write_text("\n".join(path.read_text().splitlines()[:-1]) + "\n")   # no end line yet
+    result = cli.invoke(app, ["replay", str(path), "--no-ui"])
+    assert "still being written" not in result.output   # no writer holds it: it was cut short
+    hold_as_writer(path)
     result = cli.invoke(app, ["replay", str(path), "--no-ui"])
     words = " ".join(result.output.split())
     assert "still being written" in words and "follow it live with `vgrad-tui watch" in words

@@ -10,11 +10,12 @@ import pytest
 
 import vgrad
 from vgrad.core.errors import InputError
+from vgrad.core.guard import claim_output, writer_holds
 from vgrad.core.record import tail
 from vgrad.core.record.step import StepRecord
 from vgrad.core.record.tail import Failed, Follower, Started, still_growing
 from vgrad.core.run.board import Board
-from vgrad.core.run.follow_runner import FollowRunner, parse_layers, plan, select
+from vgrad.core.run.follow_runner import WRITER_GONE, FollowRunner, parse_layers, plan, select
 
 LAYERS = ["conv", "block.0", "block.1", "head"]
 
@@ -92,10 +93,11 @@ def test_a_file_that_is_not_a_run_fails_once_naming_it(tmp_path):
     assert follower.poll() == []
 
 
-def test_a_silent_writer_is_told_apart_from_an_ended_one(tmp_path):
+def test_a_silent_writer_is_told_apart_from_an_ended_one(tmp_path, hold_as_writer):
     now = [0.0]
     path = tmp_path / "run.jsonl"
     path.write_bytes(header() + step_line(0))
+    hold_as_writer(path)
     specs, files = plan([path], clock=lambda: now[0])
     board = Board(specs, 0)
     runner = FollowRunner(files, board, silent_after=5.0)
@@ -156,11 +158,23 @@ def test_more_than_four_panels_are_refused(tmp_path):
         plan(paths)
 
 
-def test_a_growing_file_is_told_from_a_finished_one(tmp_path):
+def test_a_growing_file_is_told_from_a_finished_one_by_its_age_where_no_lock_tells(tmp_path):
     path = tmp_path / "run.jsonl"
     path.write_bytes(header())
-    assert still_growing(path, has_end=False) and not still_growing(path, has_end=True)
-    assert not still_growing(path, has_end=False, now=time.time() + 60)
+    assert still_growing(path, has_end=False, locked=False) and not still_growing(path, has_end=True, locked=False)
+    assert not still_growing(path, has_end=False, locked=False, now=time.time() + 60)
+
+
+def test_a_vgrad_writers_file_grows_while_its_writer_holds_the_lock_however_old(tmp_path):
+    path = tmp_path / "run.jsonl"
+    fd = claim_output(path, "run file").descriptor()   # the lock every vgrad writer takes
+    os.write(fd, header())
+    an_hour_later = time.time() + 3600
+    if writer_holds(path) is None:
+        pytest.skip("this kernel does not list the file's locks (not Linux, or a shared filesystem)")
+    assert still_growing(path, has_end=False, now=an_hour_later)   # a slow writer, still there
+    os.close(fd)
+    assert not still_growing(path, has_end=False)                  # just written, but nobody holds it
 
 
 def wait_until(condition, timeout=30.0):
@@ -313,14 +327,16 @@ def test_a_poll_reads_a_bounded_amount_and_the_next_one_goes_on(tmp_path, monkey
     assert 1 < sum(bool(poll) for poll in polls) and sum(polls, []) == list(range(20))
 
 
-def test_a_file_cut_short_long_ago_is_silent_since_its_last_change_not_still_written(tmp_path):
-    """A crashed writer's file (no end line, unchanged for an hour) is not 'still being written' in
-    replay, and watch shows it silent for the hour at its first poll, never running."""
+def test_a_file_cut_short_long_ago_is_silent_since_its_last_change_not_still_written(tmp_path, hold_as_writer):
+    """A file with no end line, unchanged for an hour: replay does not call it still being written
+    when no writer holds it; watch shows it silent for the hour at its first poll while a writer
+    holds it, never running."""
     path = tmp_path / "run.jsonl"
     path.write_bytes(header() + step_line(0))
     an_hour_ago = time.time() - 3600
     os.utime(path, (an_hour_ago, an_hour_ago))
     assert not still_growing(path, has_end=False)
+    hold_as_writer(path)
     specs, files = plan([path])
     board = Board(specs, 0)
     runner = FollowRunner(files, board, silent_after=5.0)
@@ -328,3 +344,31 @@ def test_a_file_cut_short_long_ago_is_silent_since_its_last_change_not_still_wri
     net = board.snapshot().nets[0]
     assert net.latest is not None and net.state == "silent"
     assert net.message.startswith("no new data for 3") and int(net.message.split()[4]) >= 3600
+
+
+def test_a_quiet_file_no_writer_holds_is_ended_as_gone_and_followed_again_if_it_grows(tmp_path):
+    """A writer killed with no end line (SIGKILL): once the file is quiet and nobody holds its lock,
+    its panel says the writer is gone and the follow ends (watch --no-ui returns); a file that
+    grows again is followed again."""
+    if writer_holds(tmp_path) is None:
+        pytest.skip("this kernel does not list the file's locks (not Linux, or a shared filesystem)")
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(header() + step_line(0))
+    specs, files = plan([path])
+    board = Board(specs, 0)
+    runner = FollowRunner(files, board, silent_after=0.0)
+    runner.poll()   # the header and first record
+    runner.poll()   # nothing new: quiet, and nobody holds it
+    net = board.snapshot().nets[0]
+    assert net.state == "stopped" and net.message == WRITER_GONE and runner.all_ended
+    append(path, step_line(1))
+    runner.poll()
+    net = board.snapshot().nets[0]
+    assert net.state == "running" and net.latest.step == 1 and not runner.all_ended
+    unlocked = tmp_path / "other.jsonl"   # a file some other program writes: no lock to tell by
+    unlocked.write_bytes(header().replace(b'"vgrad": "x", ', b"") + step_line(0))
+    specs, files = plan([unlocked])
+    runner = FollowRunner(files, Board(specs, 0), silent_after=0.0)
+    runner.poll()
+    runner.poll()
+    assert not runner.all_ended and runner.board.snapshot().nets[0].state == "silent"
