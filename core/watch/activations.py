@@ -1,12 +1,13 @@
 """Saturated and dead units per activation module, counted by forward hooks that are registered
 only for the forwards of a recorded step and removed after it.
 
-Per activation output a (shape (B, …): B examples, the rest its units):
+Per activation output a:
 - sigmoid: saturated where σ'(z) = a(1 − a) < 0.01 (|z| > ~4.6); tanh: where |a| > 0.97.
   The fraction is over every value of every example of the step's forwards.
-- ReLU family (relu, relu6, leaky_relu, elu, gelu, silu): a unit is dead when its output is
-  ≤ 0 for every example of the step (every micro-batch under accumulation): ReLU passes back
-  nothing there, the others only their small negative slope.
+- ReLU family (relu, relu6, leaky_relu, elu, gelu, silu): a unit is a feature, the last dim of
+  (B, C) or (B, T, C), or a channel, dim 1 of (B, C, H, W) (unit_dim). It is dead when its output
+  is ≤ 0 for every example and every position of the step (every micro-batch under
+  accumulation): ReLU passes back nothing there, the others only their small negative slope.
 Only forwards with gradients on count: an evaluation under torch.no_grad() does not.
 A module called several times per forward (one nn.ReLU reused after every layer) counts each
 call's units separately: its k-th call in one forward is the same unit set in every forward of
@@ -16,20 +17,32 @@ the step; the root model's forward starts the count again.
 from __future__ import annotations
 
 from vgrad.core.saturation import SIGMOID_SLOPE, TANH_LEVEL
-from vgrad.core.watch.layers import SATURATING
+from vgrad.core.watch.layers import SATURATING, Activation
 
 EXACT_COUNT = 1 << 24   # float32 counts every whole number up to this
+
+
+def unit_dim(rank: int, channels_first: bool | None) -> int:
+    """Which dim of a rank-`rank` output holds the units (the rest are examples and positions): the
+    last of (B, C) and of (B, T, C) (a sequence's features), dim 1 of (B, C, H, W) (an image's
+    channels); `channels_first` (layers.Activation's) overrides the guess from the rank."""
+    if rank <= 2:
+        return rank - 1
+    if channels_first is None:
+        channels_first = rank >= 4
+    return 1 if channels_first else rank - 1
 
 
 class Activations:
     """The hooks and counts of one recorded step's forwards."""
 
-    def __init__(self, torch, model, found: list[tuple[str, object, str]]) -> None:
+    def __init__(self, torch, model, found: list[Activation]) -> None:
         self._torch = torch
         self._model = model
-        self.names = [name for name, _, _ in found]
-        self.kinds = [kind for _, _, kind in found]
-        self._modules = [module for _, module, _ in found]
+        self.names = [a.name for a in found]
+        self.kinds = [a.kind for a in found]
+        self._modules = [a.module for a in found]
+        self._channels_first = [a.channels_first for a in found]
         self._hooks = [self._hook(index) for index in range(len(found))]
         self._handles: list = []
         self.reset()
@@ -101,7 +114,9 @@ class Activations:
                 if len(self._saturated[index]) > 64:   # many calls: keep one running sum, exact in float64
                     self._saturated[index] = [torch.stack([c.double() for c in self._saturated[index]]).sum()]
                 return
-            peak = a.reshape(a.shape[0] if a.dim() > 1 else 1, -1).amax(dim=0)   # (units,): the largest over the batch
+            unit = unit_dim(a.dim(), self._channels_first[index])
+            others = [d for d in range(a.dim()) if d != unit]
+            peak = a.amax(dim=others) if others else a.reshape(1, -1).amax(dim=0)   # (units,): the largest seen
             key = (call, peak.shape[0])
             before = self._peak[index].get(key)
             self._peak[index][key] = peak if before is None else torch.maximum(before, peak)

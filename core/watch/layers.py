@@ -16,10 +16,19 @@ from dataclasses import dataclass
 ROOT = "(root)"   # the name of a model that owns parameters itself
 BIAS, WEIGHT = "bias", "weight"   # the lenses a watched run can open on
 
-# activation module classes (torch.nn) → the kind written in the header; the ReLU family's
-# units can die, sigmoid's and tanh's saturate
-ACTIVATION_KINDS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu", "ReLU6": "relu",
-                    "LeakyReLU": "leaky_relu", "ELU": "elu", "GELU": "gelu", "SiLU": "silu"}
+# activation modules by class name (lower case) → the kind written in the header: torch.nn's and
+# those of transformers (GELUActivation, …) and timm (Swish, …). The ReLU family's units can die
+# (SiLU, GELU, Mish and the hard variants pass back almost nothing below 0 too), sigmoid's and tanh's saturate
+ACTIVATION_KINDS = {name.lower(): kind for kind, names in {
+    "sigmoid": ("Sigmoid", "Hardsigmoid", "HardSigmoid"),
+    "tanh": ("Tanh", "Hardtanh"),
+    "relu": ("ReLU", "ReLU6", "ReLUSquaredActivation"),
+    "leaky_relu": ("LeakyReLU", "PReLU", "RReLU"),
+    "elu": ("ELU", "CELU", "SELU"),
+    "gelu": ("GELU", "GELUActivation", "NewGELUActivation", "FastGELUActivation", "QuickGELUActivation",
+             "QuickGELU", "ClippedGELUActivation", "AccurateGELUActivation", "GELUTanh", "PytorchGELUTanh"),
+    "silu": ("SiLU", "SiLUActivation", "Swish", "Mish", "MishActivation", "HardMish", "Hardswish", "HardSwish"),
+}.items() for name in names}
 SATURATING = ("sigmoid", "tanh")
 
 
@@ -58,12 +67,41 @@ def default_lens(layers: list[Layer]) -> str:
     return WEIGHT if 2 * without > len(layers) else BIAS
 
 
-def find_activations(model) -> list[tuple[str, object, str]]:
-    """(qualified name, module, kind) of each activation module (ACTIVATION_KINDS), in
-    registration order; activations called as functions (F.relu) are not modules and not found."""
+@dataclass(frozen=True)
+class Activation:
+    name: str
+    module: object           # the torch.nn.Module
+    kind: str                # ACTIVATION_KINDS' word
+    channels_first: bool | None   # its units: dim 1 (B, C, …) or the last (B, …, C); None: not known
+
+
+def find_activations(model) -> list[Activation]:
+    """Each activation module (ACTIVATION_KINDS: a module with no modules inside, whatever library
+    it comes from), in registration order; activations called as functions (F.relu) are not
+    modules and not found. Its units are channels (dim 1) when the module registered just before
+    it in the same parent is a convolution or a norm over channels, the last dim (features) when
+    it is another module, and not known when there is none (activations.unit_dim guesses)."""
+    before = _registered_before(model)
     found = []
     for qualified, module in model.named_modules():
-        kind = ACTIVATION_KINDS.get(type(module).__name__)
-        if kind is not None and type(module).__module__.startswith("torch.nn"):
-            found.append((qualified or ROOT, module, kind))
+        kind = ACTIVATION_KINDS.get(type(module).__name__.lower())
+        if kind is not None and not module._modules:
+            previous = before.get(id(module))
+            channels_first = None if previous is None else type(previous).__name__.startswith(CHANNEL_MAKERS)
+            found.append(Activation(qualified or ROOT, module, kind, channels_first))
     return found
+
+
+CHANNEL_MAKERS = ("Conv", "LazyConv", "BatchNorm", "LazyBatchNorm", "SyncBatchNorm", "InstanceNorm", "GroupNorm")
+
+
+def _registered_before(model) -> dict[int, object]:
+    """id of each module → the module registered just before it in its (first) parent, if any."""
+    before: dict[int, object] = {}
+    for module in model.modules():
+        previous = None
+        for child in module._modules.values():
+            if child is not None:
+                before.setdefault(id(child), previous)
+                previous = child
+    return before

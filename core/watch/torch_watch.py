@@ -79,15 +79,16 @@ def watch(model, path: str | Path, *, optimizer=None, every: int = 1, name: str 
         raise InputError(f"vgrad.watch: {type(model).__name__} has no parameters: there is no gradient to watch")
     found = find_activations(model) if activations else []
     if activations and not found:
-        raise InputError(f"vgrad.watch: {type(model).__name__} has no activation modules (nn.Sigmoid, nn.Tanh, "
-                         "nn.ReLU, …) to count; activations called as functions cannot be watched")
+        raise InputError(f"vgrad.watch: {type(model).__name__} has no activation module vgrad knows (nn.Sigmoid, "
+                         "nn.Tanh, nn.ReLU, nn.GELU, nn.SiLU, transformers' GELUActivation, …) to count; activations "
+                         "called as functions (F.relu) cannot be watched")
     sharded = _sharded(torch, model)
     recorder = None
     if not sharded or torch.distributed.get_rank() == 0:
         recorder = Recorder(path, [layer.name for layer in layers], name=name or type(model).__name__,
                             overwrite=overwrite, source="vgrad.watch", lens=default_lens(layers),
-                            activations=[n for n, _, _ in found] if found else None,
-                            activation_kinds=[k for _, _, k in found] if found else None)
+                            activations=[a.name for a in found] if found else None,
+                            activation_kinds=[a.kind for a in found] if found else None)
     return Watcher(torch, model, recorder, layers, every=every, optimizer=optimizer,
                    activations=Activations(torch, model, found) if found else None, sharded=sharded)
 

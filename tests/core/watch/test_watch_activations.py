@@ -91,7 +91,7 @@ def test_forward_hooks_exist_only_for_the_forwards_of_recorded_steps(tmp_path):
 
 
 def test_activations_without_activation_modules_are_refused_clearly(tmp_path):
-    with pytest.raises(InputError, match="no activation modules"):
+    with pytest.raises(InputError, match="no activation module vgrad knows"):
         vgrad.watch(nn.Linear(2, 2), tmp_path / "run.jsonl", activations=True)
     with pytest.raises(InputError, match="activations='yes'"):
         vgrad.watch(nn.Linear(2, 2), tmp_path / "run.jsonl", activations="yes")
@@ -159,3 +159,57 @@ def test_an_empty_batch_is_counted_as_nothing_and_breaks_no_forward(tmp_path):
         out = torch.sigmoid(model[2](hidden))
     assert step.dead[0] == pytest.approx((hidden.amax(dim=0) <= 0).double().mean().item())
     assert step.saturated[1] == pytest.approx((out * (1 - out) < 0.01).double().mean().item())
+
+
+class NewGELUActivation(nn.Module):
+    """As transformers names its own (transformers.activations): not a torch.nn class."""
+
+    def forward(self, x):
+        return nn.functional.gelu(x, approximate="tanh")
+
+
+class GELUMLP(nn.Module):
+    """A block whose name says GELU but which holds modules: not an activation module."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc, self.act = nn.Linear(4, 4), NewGELUActivation()
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+
+
+def test_activation_modules_of_other_libraries_are_found_by_class_name_containers_are_not():
+    from vgrad.core.watch.layers import find_activations
+
+    model = nn.Sequential(GELUMLP(), nn.Hardswish(), nn.Linear(4, 4), nn.LogSigmoid())
+    found = [(a.name, a.kind) for a in find_activations(model)]
+    assert found == [("0.act", "gelu"), ("1", "silu")]   # LogSigmoid's outputs are no sigmoid's
+
+
+@pytest.mark.parametrize(("shape", "before", "units"), [
+    ((4, 8), nn.Linear(2, 8), 8),                     # (B, C): features
+    ((4, 5, 8), nn.Linear(2, 8), 8),                  # (B, T, C): a sequence's features, over B·T
+    ((4, 8, 5), nn.Conv1d(2, 8, 1), 8),               # (B, C, L) after a convolution: channels
+    ((4, 8, 3, 3), nn.BatchNorm2d(8), 8),             # (B, C, H, W): channels, over B·H·W
+    ((4, 3, 3, 8), nn.Linear(2, 8), 8),               # channels last (ConvNeXt's Linear on (B, H, W, C))
+    ((4, 8, 3, 3), None, 8),                          # nothing before it: an image's channels
+])
+def test_a_dead_unit_is_a_feature_or_channel_off_for_every_example_and_position(tmp_path, shape, before, units):
+    relu = nn.ReLU()
+    model = nn.Sequential(*([before] if before is not None else []), relu)
+    unit = 1 if len(shape) == 4 and not isinstance(before, nn.Linear) or isinstance(before, nn.Conv1d) else -1
+    a = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
+    dead = torch.zeros(shape[unit], dtype=torch.bool)
+    dead[:3] = True   # three units below 0 everywhere; the rest positive somewhere
+    a.movedim(unit, -1)[..., dead] = -1.0
+    a.movedim(unit, -1).reshape(-1, shape[unit])[0, ~dead] = 1.0
+    from vgrad.core.watch.activations import Activations
+    from vgrad.core.watch.layers import find_activations
+
+    counting = Activations(torch, model, find_activations(model))
+    counting.arm()
+    with torch.enable_grad():
+        relu(a.requires_grad_())
+    parts, plan = counting.parts()
+    assert plan == [(0, units, False, 1)] and parts[0].item() == 3
