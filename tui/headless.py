@@ -24,14 +24,13 @@ from vgrad.core.view.summary import (
     epoch_progress,
     epochs_done,
     headline_for,
-    hidden_rows,
-    layer_pair,
     number,
     speed_text,
     summarise,
 )
 
 TABLE_LAYERS = 12          # a deeper net's table lists its first and last layers, and says how many between
+TABLE_NAME_LIMIT = 32      # columns of a layer's name in the table (a panel row has NAME_LIMIT)
 
 POLL_SECONDS = 0.1
 MIN_TABLE_WIDTH = 60
@@ -120,7 +119,7 @@ def _net_table(summary: NetSummary, net, mode: str) -> Table:
     for index, record in enumerate(records):
         when = UNDEFINED if record is None else measured_when(record, watched)
         table.add_column(f"{symbol} {when}" if index == 0 else when, justify="right")
-    names = short_names(net.spec.layer_names)
+    names = short_names(net.spec.layer_names, TABLE_NAME_LIMIT)
     hidden = net.spec.hidden
     listed = range(hidden) if hidden <= TABLE_LAYERS else [*range(TABLE_LAYERS // 2), *range(hidden - 3, hidden)]
     for row, layer in enumerate(listed):
@@ -128,11 +127,12 @@ def _net_table(summary: NetSummary, net, mode: str) -> Table:
             table.add_row(f"… {hidden - len(listed)} more", *("" for _ in records))
         table.add_row(names[layer], *(_value(record, layer, lens) for record in records),
                       end_section=layer == hidden - 1)
-    rows = hidden_rows(net.spec, BIAS, hidden)
-    if len(rows) > 1:  # with one hidden layer there is nothing to compare
-        pair = layer_pair(len(rows), [names[rows[0]], names[rows[-1]]])
-        table.add_row(pair, *(_ratio(record, BIAS, net.spec) for record in records))
-        table.add_row(f"{SYMBOLS[WEIGHT]} {pair}", *(_ratio(record, WEIGHT, net.spec) for record in records))
+    for each in (BIAS, WEIGHT):   # a lens no record has (a bias-free model's s_l) gets no row
+        sides = [headline_for(net.spec, record, each).partition(" = ") for record in records]
+        pair = next((left for left, _, _ in reversed(sides) if left), None)
+        if pair is not None:
+            table.add_row(pair if each == BIAS else f"{SYMBOLS[WEIGHT]} {pair}",
+                          *(right or UNDEFINED for _, _, right in sides))
     table.add_row("cost", *(number(record.cost) if record else UNDEFINED for record in records))
     if watched:          # a watched model's run: how much of it was read
         table.add_row("records read", *("" for _ in records[1:]), f"{net.records:,}")
@@ -157,8 +157,3 @@ def measured_when(record: StepRecord, watched: bool = False) -> str:
 def _value(record, layer: int, lens: str = BIAS) -> str:
     values = None if record is None else lens_values(record, lens)
     return UNDEFINED if values is None else speed_text(values[layer])
-
-
-def _ratio(record, lens: str, spec) -> str:
-    """The right side of the headline through `lens`, "1:124" ("—" where not measured)."""
-    return headline_for(spec, record, lens).partition(" = ")[2] or UNDEFINED

@@ -2,7 +2,9 @@
 
 A long qualified name (`model.encoder.layers.11.mlp.fc1`) loses first what every layer shares
 (the leading `model.encoder.`), then its words shrink to initials (`l.11.mlp.fc1` keeps the block
-number and the layer's own name), and only then is it cut from the left (`…11.mlp.fc1`).
+number and the layer's own name), and only then is it cut from the left (`…11.mlp.fc1`) or, where
+that would make two names one, in the middle of its last word (`l.0.input…norm`). Names that
+still coincide get a number (`…#2`): rows are never named alike.
 Blocks of repeated layers (`layers.0.…`, `blocks.3.…`) fold into one row each.
 """
 
@@ -63,10 +65,41 @@ def short_names(names: Sequence[str], width: int = NAME_LIMIT) -> tuple[str, ...
                 break
             if all(len(name) <= width for name in shown):
                 return tuple(shown)
-    shown = [cut_left(initials(name), width) for name in stripped]
-    if len(set(shown)) != distinct:
-        shown = [cut_left(name, width) for name in stripped]
-    return tuple(shown)
+    for shown in ([cut_left(initials(name), width) for name in stripped],
+                  [cut_middle(initials(name, 1), width) for name in stripped],
+                  [cut_left(name, width) for name in stripped]):
+        if len(set(shown)) == distinct:
+            return tuple(shown)
+    return tuple(numbered(shown, width))
+
+
+def cut_middle(name: str, width: int) -> str:
+    """`name` in `width` columns keeping its head (the block numbers) whole and its last word's
+    start and end: `l.0.input_layernorm` → `l.0.input…norm`, apart from `l.0.post_…norm`."""
+    if len(name) <= width:
+        return name
+    head, _, last = name.rpartition(".")
+    head += "." if head else ""
+    room = width - len(head) - 1
+    if room < 4:
+        return cut_left(name, width)
+    start = room // 2
+    return head + last[:start] + "…" + last[len(last) - (room - start):]
+
+
+def numbered(names: Sequence[str], width: int) -> list[str]:
+    """Names that still coincide, told apart by a number at their end (`…norm#2`), each in `width`."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        if names.count(name) == 1:
+            out.append(name)
+        else:
+            mark = f"#{seen[name]}"
+            out.append(name[:max(1, width - len(mark) - 1)] + "…" + mark if len(name) + len(mark) > width
+                       else name + mark)
+    return out
 
 
 def block_of(name: str) -> str | None:

@@ -143,6 +143,12 @@ def hidden_rows(spec: Subject, lens: str, count: int, include_output: bool = Fal
     return range(min(count, max(1, len(spec.hidden_layers))))
 
 
+def compared_rows(spec: Subject, values: Sequence[float | None], lens: str, include_output: bool = False) -> list[int]:
+    """hidden_rows that have a value in `values`: a mixed model's headline compares its first and
+    last hidden layers that have a bias (or weights), never one that has none ("—")."""
+    return [i for i in hidden_rows(spec, lens, len(values), include_output) if values[i] is not None]
+
+
 def headline_of(values: Sequence[float | None], names: Sequence[str], lens: str = BIAS, smoothed: int = 0) -> str:
     """The headline of one net's newest `values` (its headline rows, named): first against last
     (`h1:h4 = 1:124`, `0 → 6 = 1:101`); the update ratio adds the layers outside its healthy band;
@@ -174,7 +180,7 @@ def headline_for(spec: Subject, record: StepRecord | None, lens: str = BIAS,
     if values is None:
         return ""
     names = short_names(row_names(spec, lens))
-    rows = hidden_rows(spec, lens, len(values), include_output)
+    rows = compared_rows(spec, values, lens, include_output)
     return headline_of([values[i] for i in rows], [names[i] for i in rows if i < len(names)], lens)
 
 
@@ -190,7 +196,7 @@ def smoothed_headline(history: Sequence[StepRecord], spec: Subject, lens: str = 
     if values is None:
         return ""
     names = short_names(row_names(spec, lens))
-    rows = list(hidden_rows(spec, lens, len(values), include_output))
+    rows = compared_rows(spec, values, lens, include_output)
     if not rows:
         return ""
     if not LENSES[lens].fraction and LENSES[lens].band is None:

@@ -70,9 +70,11 @@ def test_the_table_gives_the_first_to_last_ratio_through_both_lenses():
     assert any(line.startswith("│ h1:h4 ") for line in lines)
 
 
-def test_a_recording_without_the_weight_lens_shows_a_dash():
-    row = next(line for line in rendered(replayed("book3.jsonl").snapshot(), "speed") if "‖∂C/∂W‖ h1:h4" in line)
-    assert row.count("—") == 2
+def test_a_lens_no_record_has_gets_no_headline_row():
+    """A recording without the weight lens has no ‖∂C/∂W‖ row (it used to read "— —"); a bias-free
+    model's table has no s_l row, and a mixed model's compares the layers that have biases."""
+    lines = rendered(replayed("book3.jsonl").snapshot(), "speed")
+    assert any("h1:h4" in line for line in lines) and not any("‖∂C/∂W‖ h1:h4" in line for line in lines)
 
 
 def piped(width: int = 80) -> tuple[Console, io.StringIO]:
@@ -163,3 +165,22 @@ def test_a_run_of_e_epochs_ends_on_a_measurement_after_e_epochs(mnist, mode):
     assert epoch_progress(NetState.RUNNING, net.latest, epochs) == f"epoch {epochs}/{epochs}"
     header = next(line for line in rendered(board.snapshot(), mode) if "hidden layer" in line)
     assert "s_l at init" in header and f"after {epochs} epochs" in header
+
+
+def test_a_mixed_models_headline_compares_its_first_and_last_layers_that_have_the_value(tmp_path):
+    import vgrad
+
+    path = tmp_path / "mixed.jsonl"
+    with vgrad.Recorder(path, ["embed", "fc1", "norm", "fc2", "head"]) as recorder:   # embed, norm: no bias
+        recorder.log(0, speed=[None, 0.01, None, 0.1, 1.0], weight_grad=[1.0, 0.02, 0.5, 0.2, 2.0])
+    bias_free = tmp_path / "bias_free.jsonl"
+    with vgrad.Recorder(bias_free, ["embed", "fc1", "head"]) as recorder:
+        recorder.log(0, speed=[None, None, None], weight_grad=[1.0, 0.5, 2.0])
+    replayer = open_replay(read_run(path))
+    replayer.jump_end()
+    text = "\n".join(rendered(replayer.board.snapshot(), "speed"))
+    assert "fc1 → fc2" in text and "1:10" in text and "embed → fc2" in text and "5.0:1" in text
+    replayer = open_replay(read_run(bias_free))
+    replayer.jump_end()
+    lines = rendered(replayer.board.snapshot(), "speed")
+    assert sum("embed → fc1" in line for line in lines) == 2   # the title's headline and the ‖∂C/∂W‖ row only

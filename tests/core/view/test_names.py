@@ -28,3 +28,20 @@ def test_blocks_fold_by_their_first_number():
     assert block_of("lm_head") is None and block_of("0") is None
     groups = fold_groups(["wte", "h.0.a", "h.0.b", "h.1.a", "lm_head"])
     assert groups == (("wte", (0,)), ("h.0", (1, 2)), ("h.1", (3,)), ("lm_head", (4,)))
+
+
+def test_names_that_end_alike_are_never_shown_alike():
+    """A Llama's `layers.0.post_attention_layernorm` and `layers.1.…` (and `input_layernorm`) are
+    cut in the middle of their last word, keeping the block number: never one shown name for two."""
+    names = ["model.embed_tokens", "lm_head"] + [f"model.layers.{i}.{part}" for i in range(12) for part in
+                                                 ("self_attn.q_proj", "mlp.gate_proj", "input_layernorm",
+                                                  "post_attention_layernorm")]
+    shown = short_names(names)
+    assert len(set(shown)) == len(names) and all(len(name) <= NAME_LIMIT for name in shown)
+    assert shown[names.index("model.layers.3.input_layernorm")] == "m.l.3.inp…norm"
+
+
+def test_names_that_still_coincide_are_numbered():
+    names = ["a" * 30 + f".{x}" + "b" * 30 for x in "xy"]   # alike at both ends, past any cut
+    shown = short_names(names)
+    assert len(set(shown)) == 2 and all(len(name) <= NAME_LIMIT for name in shown)
