@@ -18,6 +18,7 @@ from vgrad.core.lab.presets import preset as preset_of
 from vgrad.core.spec import ACTIVATIONS, COSTS, INITS
 from vgrad.core.status import EndStatus, ExitCode, NetState
 from vgrad.core.text import printable
+from vgrad.core.view.series import HEATMAP_DEPTH
 from vgrad.tui import console
 from vgrad.tui.cli_help import HelpCommand, HelpGroup, choices, examples
 from vgrad.tui.console import SafeConsole, fail, print_json, stderr_console
@@ -456,7 +457,9 @@ def plot_command(
                                   "update: ‖Δθ‖/‖θ‖; saturation: saturated or dead units."),
     smooth: int = typer.Option(0, "--smooth", metavar="N", min=0,
                                help="A moving average over N records, the raw min–max band faint behind."),
-    heatmap: bool = typer.Option(False, "--heatmap", help="A layer × time heatmap per net instead of lines."),
+    heatmap: bool | None = typer.Option(None, "--heatmap/--lines",
+                                        help="A layer × time heatmap per net, or a line per layer "
+                                             f"(default: a heatmap above {HEATMAP_DEPTH} layers)."),
     fold: bool = typer.Option(False, "--fold", help="Repeated blocks (layers.0 …) as one row each."),
     separate_y: bool = typer.Option(False, "--separate-y",
                                     help="Give each net its own y range (default: one shared, so heights compare)."),

@@ -15,13 +15,17 @@ from vgrad.core.record.reader import Recording
 from vgrad.core.status import EndStatus, NetState
 from vgrad.core.text import literal_for_mathtext
 from vgrad.core.view.lens import BIAS, HEALTHY_UPDATE, LENSES, SYMBOLS, WEIGHT, lens_values, shown_lens
-from vgrad.core.view.series import Series, panel_series
+from vgrad.core.view.series import HEATMAP_DEPTH, Series, panel_series
 from vgrad.core.view.summary import ZERO_FLOOR, epoch_progress, smoothed_headline
 from vgrad.tui.headless import measured_when
 
 FORMATS = (".png", ".svg", ".pdf")
 QUANTITIES = {BIAS: "speed of learning ‖∂C/∂b_l‖", WEIGHT: "weight lens ‖∂C/∂W_l‖"}
-LEGEND_PAD = 30   # points between a speed axis and its title: room for the legend above the axis
+LEGEND_PAD = 16   # points between a speed axis's legend and its title
+LEGEND_ROW = 11   # points a legend row takes (fontsize 8)
+LEGEND_COLUMNS = 4
+OWN_COLOURS = 10  # up to this many lines get matplotlib's own colours; more, one colour per depth
+BAR_LABELS = 12   # the neuron bars name at most this many layers under their groups
 
 
 def check_figure_path(path: Path) -> Path:
@@ -70,10 +74,12 @@ def underflow_note(steps: list, lens: str) -> str:
 
 
 def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True, smooth: int = 0,
-                heatmap: bool = False, fold: bool = False):
+                heatmap: bool | None = None, fold: bool = False):
     """The matplotlib Figure of `recording` through `lens`: s_l (bias, the book's) or ‖∂C/∂W^l‖
     (weight), the update ratio or a saturated fraction; one y axis for every net's lines unless not
-    share_y (a heatmap's rows are each net's own layers); each net's bars on their own y range."""
+    share_y (a heatmap's rows are each net's own layers); each net's bars on their own y range,
+    left out when no net recorded any. `heatmap` None: a heatmap when a net has more than
+    HEATMAP_DEPTH rows, as the dashboard opens."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -83,17 +89,22 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True, sm
     n_nets = len(recording.specs)
     watched = "source" in recording.header         # vgrad.watch / vgrad.Recorder: the user's own steps
     sgd = recording.config.mode == "sgd" or watched
-    fig, axes = plt.subplots(2, n_nets, figsize=(4.6 * n_nets, 7.8), squeeze=False,
-                             gridspec_kw={"height_ratios": [3, 2]})
+    series = [panel_series(recording.steps_of(index), spec, shown_lens(spec, recording.steps_of(index), lens),
+                           fold=fold, smoothed=smooth) for index, spec in enumerate(recording.specs)]
+    if heatmap is None:
+        heatmap = any(data.rows > HEATMAP_DEPTH for data in series)
+    bars = any(any(step.neurons) for step in recording.steps)
+    fig, axes = plt.subplots(2 if bars else 1, n_nets, figsize=(4.6 * n_nets, 7.8 if bars else 5.2), squeeze=False,
+                             gridspec_kw={"height_ratios": [3, 2] if bars else [1]})
     if share_y and not heatmap:   # the speeds share one axis so heights compare; each net's bars keep their own range
         for axis in axes[0][1:]:
             axis.sharey(axes[0][0])
     for index, spec in enumerate(recording.specs):
         steps = recording.steps_of(index)
-        speed_axis, neuron_axis = axes[0][index], axes[1][index]
+        speed_axis = axes[0][index]
         x = [step.step if sgd else step.epoch for step in steps]
         shown = shown_lens(spec, steps, lens)     # a bias-free model through s_l: its own ‖∂C/∂W‖
-        data = panel_series(steps, spec, shown, fold=fold, smoothed=smooth)
+        data = series[index]
         if heatmap:
             _heatmap(fig, speed_axis, data, x, shown)
         else:
@@ -104,8 +115,9 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True, sm
         last = steps[-1] if steps else None
         details = " · ".join(part for part in (state, epoch_progress(state, last, recording.config.n_epochs),
                                                smoothed_headline(steps, spec, shown, smooth)) if part)
+        legend_rows = 0 if heatmap else -(-min(data.rows, HEATMAP_DEPTH) // LEGEND_COLUMNS)
         speed_axis.set_title(f"{literal_for_mathtext(spec.label)}\n{literal_for_mathtext(details)}", fontsize=9,
-                             pad=LEGEND_PAD)
+                             pad=LEGEND_PAD + LEGEND_ROW * legend_rows)
         note = underflow_note(steps, lens)
         speed_axis.set_xlabel(("mini-batch step" if sgd else "epoch") + (f"\n{note}" if note else ""),
                               fontsize=9 if note else None)
@@ -114,11 +126,12 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True, sm
             speed_axis.set_ylabel(QUANTITIES.get(shown, LENSES[shown].title))
         if not heatmap:   # above the axes, between them and the title: a legend inside would sit on some net's lines
             speed_axis.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.01, 1, 0.1), mode="expand",
-                              ncol=min(data.rows, 4), frameon=False, borderaxespad=0, handlelength=1.5)
-        finite = [step for step in steps if step.is_finite]
-        _neuron_bars(neuron_axis, spec.hidden, finite[-1] if finite else None, panel_series((), spec, BIAS).names,
-                     watched)
-        neuron_axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
+                              ncol=min(data.rows, LEGEND_COLUMNS), frameon=False, borderaxespad=0, handlelength=1.5)
+        if bars:
+            finite = [step for step in steps if step.is_finite]
+            _neuron_bars(axes[1][index], spec.hidden, finite[-1] if finite else None,
+                         panel_series((), spec, BIAS).names, watched)
+            axes[1][index].yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
     mode = "mini-batch SGD" if sgd else "full-batch gradient descent"
     seen = "" if lens == BIAS else f" through the {lens} lens {LENSES[lens].title}"
     seen += f", moving average over {smooth} records" if smooth > 1 else ""
@@ -129,7 +142,7 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True, sm
 
 
 def plot_recording(recording: Recording, out, dpi: int = 110, lens: str = BIAS,
-                   share_y: bool = True, fmt: str | None = None, smooth: int = 0, heatmap: bool = False,
+                   share_y: bool = True, fmt: str | None = None, smooth: int = 0, heatmap: bool | None = None,
                    fold: bool = False):
     """Draw the figure of `recording` (see draw_figure) into `out`."""
     import matplotlib.pyplot as plt
@@ -149,7 +162,10 @@ def _neuron_bars(axis, hidden: int, step, names: tuple[str, ...], watched: bool 
         axis.set_xticks([])
         axis.set_title("∂C/∂b_j: not recorded", fontsize=9)
         return
-    axis.set_xticks(list(range(hidden)), [literal_for_mathtext(name) for name in names])
+    every = -(-hidden // BAR_LABELS)   # a deep model's groups: one name in `every`, first and last kept
+    named = sorted({0, hidden - 1, *range(0, hidden, every)})
+    axis.set_xticks(named, [literal_for_mathtext(names[i]) for i in named], fontsize=8 if every == 1 else 7,
+                    rotation=0 if len(named) <= 6 else 60, ha="center" if len(named) <= 6 else "right")
     if step is None:
         axis.set_title("no finite measurement", fontsize=9)
         return
@@ -170,12 +186,17 @@ def _neuron_bars(axis, hidden: int, step, names: tuple[str, ...], watched: bool 
 def _lines(axis, data: Series, x: list, lens: str) -> None:
     """One line per row of `data` (the panel's names); smoothed, the raw min–max band faint
     behind it; the update ratio's healthy band; a fraction lens on a linear 0–100 % axis."""
+    import matplotlib
+
     fraction = LENSES[lens].fraction
+    depth = matplotlib.colormaps["viridis"] if data.rows > OWN_COLOURS else None   # colours never repeat
     for row, label in enumerate(data.names):
         values = [_shown(data.value(t, row), fraction) for t in range(len(x))]
         shown = sum(math.isfinite(v) for v in values)
-        (line,) = axis.plot(x, values, label=literal_for_mathtext(label), marker="o" if shown < 30 else None,
-                            markersize=3)
+        colour = None if depth is None else depth(row / max(data.rows - 1, 1))
+        named = data.rows <= HEATMAP_DEPTH or row in (0, data.rows - 1)   # a deep model's legend: its ends
+        (line,) = axis.plot(x, values, label=literal_for_mathtext(label) if named else "_nolegend_",
+                            marker="o" if shown < 30 else None, markersize=3, color=colour)
         if data.low is not None and data.high is not None:
             axis.fill_between(x, [_shown(float(v), fraction) for v in data.low[:, row]],
                               [_shown(float(v), fraction) for v in data.high[:, row]],

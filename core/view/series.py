@@ -21,6 +21,7 @@ from vgrad.core.view.lens import LENSES, UPDATE, lens_values, row_names
 from vgrad.core.view.names import fold_groups, short_names
 
 _CACHE_SIZE = 16384     # rows kept converted (records by identity, per lens)
+HEATMAP_DEPTH = 16      # a net with more rows than this is drawn as a heatmap (panel and plot) unless asked
 
 
 @dataclass(frozen=True, eq=False)

@@ -204,10 +204,32 @@ def test_plot_draws_the_heatmap_folded_and_a_smoothed_lens(tmp_path):
     result = runner.invoke(app, ["plot", str(fixtures / "deep500.jsonl"), "-o", str(heat), "--heatmap", "--fold"])
     assert result.exit_code == 0, result.output
     text = heat.read_text()
-    assert "wte → ln_f = 1:401" in text and "lm_head" in text and "not recorded" in text
+    assert "wte → ln_f = 1:401" in text and "lm_head" in text
+    assert "∂C/∂b_j" not in text   # no neuron recorded anywhere: no empty bars panel
     smooth = tmp_path / "update.svg"
     result = runner.invoke(app, ["plot", str(fixtures / "lenses_mlp.jsonl"), "-o", str(smooth),
                                  "--lens", "update", "--smooth", "8"])
     assert result.exit_code == 0, result.output
     text = smooth.read_text()
     assert "moving average over 8 records" in text and "EMA 8" in text and "outside 1e-4…1e-2" in text
+
+
+def test_a_deep_model_is_drawn_as_a_heatmap_unless_lines_are_asked_for(tmp_path):
+    """Above HEATMAP_DEPTH layers the plot opens as the dashboard does, on the heatmap: 500 lines and
+    their legend would cover the figure. --lines draws them anyway, each depth its own colour."""
+    import matplotlib
+
+    from vgrad.core.record.reader import read_run
+    from vgrad.core.run.layers import shown_recording
+    from vgrad.tui.figures import draw_figure
+
+    matplotlib.use("Agg")
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    deep = shown_recording(read_run(fixtures / "deep500.jsonl"), None)
+    heat = draw_figure(deep)
+    assert len(heat.axes) == 2 and heat.axes[0].collections   # one heatmap and its colour bar, no bars row
+    lines = draw_figure(deep, heatmap=False)
+    colours = {tuple(line.get_color()) for line in lines.axes[0].get_lines()}
+    assert len(lines.axes[0].get_lines()) >= 500 and len(colours) > 200   # viridis has 256
+    book = draw_figure(read_run(fixtures / "book3.jsonl"))
+    assert len(book.axes) == 6 and not any(axis.collections for axis in book.axes[:3])   # lines, and the bars row

@@ -17,7 +17,7 @@ from vgrad.core.view.explosion import explosion_note
 from vgrad.core.view.lens import BIAS, LENSES, shown_lens
 from vgrad.core.view.names import fold_groups, short_names
 from vgrad.core.view.scale import SpeedScale
-from vgrad.core.view.series import Series, panel_series
+from vgrad.core.view.series import HEATMAP_DEPTH, Series, panel_series
 from vgrad.core.view.summary import smoothed_headline, stall_note
 from vgrad.tui.widgets.heatmap import Heatmap
 from vgrad.tui.widgets.layer_row import LayerRow, name_width
@@ -29,7 +29,6 @@ BORDER_ROWS = 2
 NEURON_ROWS = HEADER_ROWS + NEURONS_SHOWN
 PANEL_FRAME = 4           # border and padding, in columns
 BUILT_IN_STATUS, WATCHED_STATUS = 52, 64   # columns a running net's status line takes
-HEATMAP_DEPTH = 16        # a net with more layers than this opens on the heatmap
 HEAT_FRAME = 2            # the heatmap's legend and time axis
 MAX_SPARK_ROWS = 64       # more rows than this stay a heatmap: a widget per row would take seconds to lay out
 
