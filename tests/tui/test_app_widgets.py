@@ -85,6 +85,12 @@ def test_sgd_steps_per_epoch_come_from_epoch_end_records():
     assert run_steps((record(0), record(1), record(2)), 500) == 500
 
 
+def test_a_watched_runs_axis_ends_at_its_newest_records_step_which_takes_the_last_column():
+    history = (record(0), record(3), record(6))   # a watched model: no epochs, records numbered from 0
+    assert run_steps(history, 0) == 6 and run_steps((), 0) is None
+    assert column_indices([r.step for r in history], 7, run_steps(history, 0)) == [0, 0, 0, 1, 1, 1, 2]
+
+
 def test_bad_and_zero_speeds_draw_as_marks():
     history = (record(0, (NAN, 0.0)), record(1, (INF, 0.0)))
     scale = SpeedScale(-4.0, 0.0)

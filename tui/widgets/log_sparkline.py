@@ -25,9 +25,10 @@ COMPONENTS = {BAR, BAD_CELL, ZERO_CELL}
 def run_steps(history: tuple[StepRecord, ...], total_epochs: int) -> int | None:
     """The steps the whole run takes: E × steps per epoch (1 in speed mode; in sgd mode read off
     an epoch-end record, the smallest step/epoch); None until an epoch has ended. A watched
-    model's run has no known length (total_epochs 0): the steps so far fill the width."""
+    model's run has no known length (total_epochs 0): the steps so far fill the width, up to its
+    newest record's step (the axis ends there)."""
     if total_epochs <= 0:
-        return history[-1].step + 1 if history else None
+        return history[-1].step if history else None
     per_epoch = steps_per_epoch(history)
     return None if per_epoch is None or total_epochs <= 0 else round(per_epoch * total_epochs)
 
