@@ -10,7 +10,9 @@ optimizer steps taken before this one. When the Trainer's optimizer is a torch o
 model's parameters (accelerate's AcceleratedOptimizer wraps one: the usual case), the watcher is
 handed it and records at its step with the update ratio ‖Δθ‖/‖θ‖ per layer; otherwise (DeepSpeed,
 a model wrapped so that the optimizer holds other parameters) it records at `on_optimizer_step`,
-after the step and before the gradients are zeroed, without the update ratio. Only the world's
+after the step and before the gradients are zeroed, without the update ratio. With the optimizer,
+the loss the Trainer logs (every `logging_steps`, its mean since the last log) joins the record of
+the step it is logged at. Only the world's
 process zero watches, or every process for a model sharded by FSDP2, as `vgrad.watch` asks (rank 0
 writes).
 """
@@ -60,6 +62,14 @@ class VgradCallback(TrainerCallback):
             self.watcher.number_next(state.global_step + 1)
         elif not getattr(optimizer, "step_was_skipped", False):
             self.watcher.log(state.global_step)
+
+    def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
+               logs: dict | None = None, **kwargs: Any) -> None:
+        """The Trainer's logged training loss (its mean since the last log, every `logging_steps`)
+        joins the record of the step it was logged at, when the watcher records at the step."""
+        loss = (logs or {}).get("loss")
+        if self.watcher is not None and self.at_step and isinstance(loss, (int, float)):
+            self.watcher.log(state.global_step, loss=loss)
 
     def on_train_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
                      **kwargs: Any) -> None:

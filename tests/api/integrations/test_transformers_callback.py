@@ -61,12 +61,13 @@ def train(transformers, tmp_path, model, *callbacks, batch=EXAMPLES, scaler=None
     sampler draws them in).
     `scaler`: the GradScaler accelerate makes for fp16 on a GPU, handed to it here on the CPU
     (where it makes none), so that the loss is scaled and the scaler's step may be skipped."""
-    options = {"optim": "sgd", "learning_rate": 0.1, "lr_scheduler_type": "constant", "weight_decay": 0.0} | options
+    options = {"optim": "sgd", "learning_rate": 0.1, "lr_scheduler_type": "constant", "weight_decay": 0.0,
+               "logging_strategy": "no"} | options
     if options["optim"] is None:   # the Trainer's default optimizer
         del options["optim"]
     args = transformers.TrainingArguments(
         output_dir=str(tmp_path / "out"), max_steps=3, per_device_train_batch_size=batch, use_cpu=True,
-        report_to="none", save_strategy="no", logging_strategy="no", disable_tqdm=True, **options)
+        report_to="none", save_strategy="no", disable_tqdm=True, **options)
     trainer = transformers.Trainer(model=model, args=args, train_dataset=Examples(), callbacks=list(callbacks))
     if scaler is not None:
         trainer.accelerator.scaler = scaler   # before train() prepares the optimizer with it
@@ -166,3 +167,22 @@ def test_each_steps_update_ratio_is_recorded_with_the_trainers_own_optimizer(tra
     assert [s.step for s in steps] == [0, 1, 2]
     for step, ratios in zip(steps, expected):
         assert step.update_ratio == pytest.approx(ratios, rel=1e-9)
+
+
+def test_the_loss_the_trainer_logs_joins_the_record_of_its_step(transformers, VgradCallback, tmp_path):
+    train(transformers, tmp_path, Tiny(), VgradCallback(tmp_path / "run.jsonl"), logging_strategy="steps",
+          logging_steps=2, max_grad_norm=0.0)
+    run = read_run(tmp_path / "run.jsonl")
+    data, net = Examples(), Tiny().net
+    first = (net(data.x) - data.y).square().mean().item()   # the loss before any step: logged at step 1
+    costs = [step.cost for step in run.steps]
+    assert costs[0] is None and costs[2] is None and costs[1] == pytest.approx((first + costs_after_one()) / 2)
+
+
+def costs_after_one():
+    """The loss of the second step (after one SGD step), by hand."""
+    data, net = Examples(), Tiny().net
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    (net(data.x) - data.y).square().mean().backward()
+    optimizer.step()
+    return (net(data.x) - data.y).square().mean().item()
