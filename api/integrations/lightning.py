@@ -5,7 +5,8 @@
 It records at `on_before_optimizer_step`: after the backward pass and, under 16-bit AMP, after
 Lightning has unscaled the gradients, before gradient clipping; once per optimizer step under
 `accumulate_grad_batches`; never for a step that AMP's GradScaler skips (an inf/NaN gradient).
-The step is `trainer.global_step`, the optimizer steps taken before this one. Only global rank 0
+The step is `trainer.global_step`, the optimizer steps taken before this one; its loss is the
+training step's, summed over the micro-batches as Lightning scales them (their mean). Only global rank 0
 writes (DDP has averaged the gradients there); a model sharded by FSDP2 is watched on every rank,
 as `vgrad.watch` asks.
 
@@ -38,14 +39,23 @@ class VgradCallback(pl.Callback):
         self.options = watch_options("lightning VgradCallback", dict(every=every, name=name, overwrite=overwrite,
                                                                      **options))
         self.watcher: Any = None
+        self.loss: Any = None   # the step's loss so far, summed over its micro-batches
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if watches_here(pl_module, trainer.is_global_zero):
             self.watcher = vgrad.watch(pl_module, self.path, **self.options)
 
+    def on_before_backward(self, trainer: pl.Trainer, pl_module: pl.LightningModule, loss: Any) -> None:
+        """Each micro-batch's loss, as Lightning scales it (÷ accumulate_grad_batches): their sum is
+        the step's mean loss."""
+        if self.watcher is not None:
+            loss = loss.detach()
+            self.loss = loss if self.loss is None else self.loss + loss
+
     def on_before_optimizer_step(self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: Any) -> None:
+        loss, self.loss = self.loss, None
         if self.watcher is not None and not _will_skip(trainer, optimizer):
-            self.watcher.log(trainer.global_step)
+            self.watcher.log(trainer.global_step, loss=loss)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._close(None)

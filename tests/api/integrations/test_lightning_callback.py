@@ -154,3 +154,18 @@ def test_watch_options_are_checked_when_the_fit_starts(tmp_path, Tiny, VgradCall
     with pytest.raises(ValueError, match="exists"):
         fit(Tiny(), batches(1), VgradCallback(tmp_path / "run.jsonl"))
     assert (tmp_path / "run.jsonl").read_text() == "mine\n"
+
+
+def test_each_record_carries_its_steps_loss_the_mean_over_accumulated_batches(tmp_path, Tiny, VgradCallback, fit):
+    data = batches(4)
+    fit(Tiny(), data, VgradCallback(tmp_path / "run.jsonl"), accumulate_grad_batches=2)
+    net = network()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    expected = []
+    for start in (0, 2):
+        optimizer.zero_grad()
+        losses = [(net(x) - y).square().mean() for x, y in data[start:start + 2]]
+        expected.append(sum(loss.item() for loss in losses) / 2)
+        (sum(losses) / 2).backward()
+        optimizer.step()
+    assert [step.cost for step in read_run(tmp_path / "run.jsonl").steps] == pytest.approx(expected, rel=1e-6)
