@@ -4,7 +4,8 @@
 float32 squares underflow below about 1e-19 and overflow above 1e19 (a vanishing or exploding
 gradient): a float32 or bfloat16 norm too small to be exact, zero or infinite is computed again
 in float64 from the tensor, on the host side of the transfer (rare, so the common record pays
-only the float32 pass). No raw memory is read: every tensor is read by torch.
+only the float32 pass). float64 squares do the same below 1e-154 and above 1e154: such a norm is
+computed again as m·‖t/m‖ with m = max|t|. No raw memory is read: every tensor is read by torch.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 
 TINY32 = 1.2e-38   # float32's smallest normal number: squares below it lose digits or vanish
+TINY64 = 2.3e-308  # float64's
 EXACT = 1e-6       # a float32 norm is kept when the squares it may have lost are below this share of it
 
 
@@ -76,6 +78,7 @@ class Norms:
         may have lost squares are computed again in float64."""
         torch = self._torch
         narrow = () if self._float64 else (torch.float32, torch.bfloat16)
+        wide = () if self._float64 else (torch.float64,)   # sharded: a shard's norm is not the tensor's
         if plainly_exact(host, self._floor):
             if self._identity:
                 return list(host)
@@ -88,15 +91,19 @@ class Norms:
             tensor = self.tensors[index]
             if tensor.dtype in narrow and not _exact(value, tensor.numel()) and not _all_zero(torch, value, tensor):
                 value = torch.linalg.vector_norm(tensor, dtype=torch.float64).item()
+            elif tensor.dtype in wide and not _exact(value, tensor.numel(), TINY64):
+                value = _scaled_norm(torch, tensor)
             out[index] = value
         return out
 
 
 def exact_floor(torch, tensors: list, float64: bool) -> float:
-    """The least norm `_exact` keeps for every narrow (float32, bfloat16) tensor of `tensors`."""
+    """The least norm `_exact` keeps for every tensor of `tensors` (float32 and bfloat16 accumulate
+    in float32, the others in float64)."""
     narrow = () if float64 else (torch.float32, torch.bfloat16)
     largest = max((t.numel() for t in tensors if t.dtype in narrow), default=0)
-    return math.sqrt(largest * TINY32 / EXACT)
+    widest = max((t.numel() for t in tensors if t.dtype not in narrow), default=0)
+    return math.sqrt(max(largest * TINY32, widest * TINY64) / EXACT)
 
 
 def plainly_exact(host: list[float], floor: float) -> bool:
@@ -113,10 +120,18 @@ def _all_zero(torch, norm: float, tensor) -> bool:
     return low.item() == 0.0 == high.item()
 
 
-def _exact(norm: float, count: int) -> bool:
-    """Whether a float32 norm of `count` squares is exact: finite, and so large that the squares
-    lost to underflow (each below TINY32) are a negligible share of it."""
-    return math.isfinite(norm) and norm * norm * EXACT > count * TINY32
+def _exact(norm: float, count: int, tiny: float = TINY32) -> bool:
+    """Whether a norm of `count` squares is exact: finite, and so large that the squares lost to
+    underflow (each below `tiny`, the accumulating dtype's smallest normal) are a negligible share."""
+    return math.isfinite(norm) and norm * norm * EXACT > count * tiny
+
+
+def _scaled_norm(torch, tensor) -> float:
+    """‖t‖₂ of a float64 tensor whose squares under- or overflow: m·‖t/m‖ with m = max|t|."""
+    peak = tensor.detach().abs().max()
+    if peak.item() == 0.0 or not math.isfinite(peak.item()):
+        return peak.item()
+    return (torch.linalg.vector_norm(tensor.detach() / peak) * peak).item()
 
 
 def to_host(torch, parts: list) -> list[float]:

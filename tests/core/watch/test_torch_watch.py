@@ -123,6 +123,21 @@ def test_float32_norms_on_the_cpu_read_right_from_vanishing_to_exploding(tmp_pat
     assert step.neurons[1] == pytest.approx([scale] * 3, rel=1e-6)
 
 
+@pytest.mark.parametrize("scale", [1e-200, 1e-160, 1.0, 1e200])
+def test_float64_norms_read_right_where_their_squares_under_or_overflow(tmp_path, scale):
+    """float64 squares underflow below 1e-154 and overflow above 1e154 (torch's own norm reads 0 or
+    inf there): those norms are computed again as m·‖t/m‖."""
+    model = torch.nn.Sequential(torch.nn.Linear(300, 40), torch.nn.Linear(40, 3)).double()
+    for parameter in model.parameters():
+        parameter.grad = torch.full_like(parameter, scale)
+    model[0].weight.grad[0, 0] = 0.0
+    with vgrad.watch(model, tmp_path / "run.jsonl") as watcher:
+        watcher.log(0)
+    step = read_run(tmp_path / "run.jsonl").steps[0]
+    assert step.speed == pytest.approx([math.sqrt(layer.bias.numel()) * scale for layer in model], rel=1e-12)
+    assert step.weight_grad[0] == pytest.approx(math.sqrt(300 * 40 - 1) * scale, rel=1e-12)
+
+
 @pytest.mark.parametrize("tiny", [0.0, 1e-30])
 def test_a_float32_norm_of_zero_is_zero_only_when_every_entry_is(tmp_path, tiny):
     """A gradient of zeros but one entry too small to square in float32: its norm is that entry,
