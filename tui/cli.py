@@ -361,8 +361,9 @@ def reproduce_command(
 ) -> None:
     """The book's s_l at init next to our median [p5, p95] over seeds, with PASS/FAIL;
     with --accuracy, the book's validation accuracies next to ours, per epoch."""
+    from vgrad.core.config import MAX_EPOCHS
     from vgrad.core.data import load_dataset
-    from vgrad.core.lab.reproduce import check_data, reproduce
+    from vgrad.core.lab.reproduce import MAX_SEEDS, check_data, reproduce
     from vgrad.core.train.threads import limit_blas_threads
     from vgrad.core.train.warmup import compile_kernels
 
@@ -370,10 +371,10 @@ def reproduce_command(
         from vgrad.tui.tables.accuracy import accuracy_command
         raise typer.Exit(accuracy_command(data, epochs, dtype or "float32", as_json))
     data, epochs, dtype = data or "mnist", 500 if epochs is None else epochs, dtype or "float64"
-    if seeds < 1:
-        fail(f"--seeds {seeds}: need at least 1")
-    if epochs < 0:
-        fail(f"--epochs {epochs}: must be 0 or more")
+    if not 1 <= seeds <= MAX_SEEDS:
+        fail(f"--seeds {seeds}: give 1 to {MAX_SEEDS:,}")
+    if not 0 <= epochs <= MAX_EPOCHS:
+        fail(f"--epochs {epochs}: give 0 to {MAX_EPOCHS:,}")
     if dtype not in DTYPES:
         fail(f"--dtype {dtype!r}: choose {' or '.join(DTYPES)}" + did_you_mean(dtype, DTYPES))
     try:
@@ -387,8 +388,13 @@ def reproduce_command(
         for precision in sorted({"float64", dtype}):  # init speeds are always float64
             compile_kernels(precision, modes=("speed",))
     limit_blas_threads()
-    with counted(err, f"{seeds} seeds × 3 nets, {epochs} epochs…", seeds * 3) as progress:
-        results = reproduce(dataset, seeds=seeds, epochs=epochs, dtype=dtype, progress=progress)
+    signals = signals_as_interrupt()   # SIGTERM and SIGHUP too: the runs not started are dropped
+    try:
+        with counted(err, f"{seeds} seeds × 3 nets, {epochs} epochs…", seeds * 3) as progress:
+            results = reproduce(dataset, seeds=seeds, epochs=epochs, dtype=dtype, progress=progress)
+    except KeyboardInterrupt:
+        err.print("vgrad-tui: reproduce interrupted: nothing to compare until every seed has run", markup=False)
+        raise typer.Exit(signals.code) from None
     if as_json:
         print_json({"seeds": seeds, "epochs": epochs, "data": dataset.name,
                      "passed": all(r.passed for r in results), "nets": [r.as_dict() for r in results]})

@@ -84,6 +84,9 @@ def check_data(data: Dataset) -> Dataset:
     return data
 
 
+MAX_SEEDS = 10_000   # per net: the bands are medians and percentiles; more seeds change nothing but the wait
+
+
 def reproduce(data: Dataset, seeds: int = 20, epochs: int = 500, workers: int = 2, dtype: str = "float64",
               progress: Callable[[int, int], None] | None = None) -> list[NetResult]:
     """Run every (net, seed) pair and compare with the book; progress(done, total) as it goes.
@@ -95,10 +98,15 @@ def reproduce(data: Dataset, seeds: int = 20, epochs: int = 500, workers: int = 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(_seed_run, net, data, seed, epochs, dtype): (net.spec, seed)
                    for net, seed in jobs}
-        for done, future in enumerate(as_completed(futures), start=1):
-            outcomes[futures[future]] = future.result()
-            if progress:
-                progress(done, len(jobs))
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                outcomes[futures[future]] = future.result()
+                if progress:
+                    progress(done, len(jobs))
+        except BaseException:   # Ctrl+C: the runs not started are dropped, only those running are waited for
+            for future in futures:
+                future.cancel()
+            raise
     return [_summarise(net, [outcomes[(net.spec, seed)] for seed in range(seeds)], epochs)
             for net in BOOK_NETS]
 

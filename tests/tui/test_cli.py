@@ -162,6 +162,19 @@ def test_bad_input_is_one_line_and_exit_2(args, culprit):
     assert len(lines) == 1 and culprit in lines[0], result.output
 
 
+@pytest.mark.parametrize("args, culprit", [
+    (["--seeds", "0"], "--seeds 0"),
+    (["--seeds", "100000000000"], "--seeds 100000000000: give 1 to 10,000"),
+    (["--epochs", "-1"], "--epochs -1"),
+    (["--epochs", "99999999999"], "--epochs 99999999999: give 0 to"),
+])
+def test_reproduce_refuses_seeds_and_epochs_out_of_range_before_any_work(args, culprit):
+    result = runner.invoke(app, ["reproduce", *args])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and culprit in lines[0], result.output
+
+
 def test_reproduce_on_data_the_book_nets_cannot_read_is_one_line_and_exit_2():
     result = invoke("reproduce", "--data", "digits", "--seeds", "1", "--epochs", "0")
     assert result.exit_code == 2

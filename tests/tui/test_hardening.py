@@ -126,3 +126,22 @@ def test_reproduce_json_goes_to_stdout_alone():
     done = subprocess.run([*VGRAD, "reproduce", "--seeds", "1", "--epochs", "0", "--json"],
                           capture_output=True, text=True, timeout=120)
     assert json.loads(done.stdout)["seeds"] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_reproduce_stops_at_once_on_a_signal_however_many_seeds_are_queued(signum):
+    """The seeds not started are dropped: exit 130 within the runs already going, not after them all."""
+    process = subprocess.Popen([*VGRAD, "reproduce", "--seeds", "10000", "--epochs", "50"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        err = ""
+        while "seeds × 3 nets" not in err:   # the runs have begun
+            line = process.stderr.readline()
+            assert line, "reproduce ended before its runs began"
+            err += line
+        process.send_signal(signum)
+        out, rest = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130 and "reproduce interrupted" in rest and "Traceback" not in rest
