@@ -73,16 +73,26 @@ class End:
 
 
 Item = StepRecord | Event | End     # a line after the header
+MESSAGE_SHOWN = 500                 # characters of an event's message kept (a writer's error, a diverged layer)
 
 
 def parse_item(row: dict[str, Any]) -> Item:
     """One line after the header, or ValueError saying (after "line N") what it is not."""
     kind = row.get("type")
     if kind == "step":
+        whole = [key for key in ("net", "step", "epoch") if not (type(row.get(key)) is int
+                                                                  or key == "epoch" and row.get(key) is None)]
+        if whole:
+            raise ValueError(f"is not a valid step ({whole[0]} {printable(repr(row.get(whole[0])))[:20]} is not a "
+                             "whole number)")
         try:
-            return StepRecord.from_json(row)
+            record = StepRecord.from_json(row)
         except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise ValueError(f"is not a valid step ({type(error).__name__}: {error})") from None
+        wrong = record.out_of_range()
+        if wrong is not None:
+            raise ValueError(f"is not a valid step (it {wrong})")
+        return record
     if kind == "event":
         return _event(row)
     if kind == "end":
@@ -95,8 +105,10 @@ def _event(row: dict[str, Any]) -> Event:
     if row.get("kind") not in EVENT_KINDS or type(net) is not int or net < 0 \
             or not all(value is None or type(value) is int for value in (epoch, step)):
         raise ValueError("is not a valid event")
-    return Event(net=net, kind=str(row["kind"]), epoch=epoch, step=step,
-                 message=None if message is None else printable(message))   # shown as is: never obeyed
+    if message is not None:   # shown as is, never obeyed; a long one up to MESSAGE_SHOWN characters
+        message = printable(str(message)[:MESSAGE_SHOWN + 1])
+        message = message if len(message) <= MESSAGE_SHOWN else message[:MESSAGE_SHOWN - 1] + "…"
+    return Event(net=net, kind=str(row["kind"]), epoch=epoch, step=step, message=message)
 
 
 def _end(row: dict[str, Any]) -> End:

@@ -264,11 +264,13 @@ def parse_header(path: Path, line: bytes | str) -> dict[str, Any]:
     if not isinstance(header, dict) or header.get("type") != "run":
         raise InputError(f"run file {path}: not a vgrad run (line 1 is not a {{\"type\": \"run\"}} header)")
     version = header.get("format")
+    shown = printable(repr(version))
+    shown = shown if len(shown) <= 20 else shown[:17] + "..."
     if type(version) is int and version > max(READABLE_FORMATS):
-        raise InputError(f"run file {path}: format {version} was made by a newer vgrad (this one reads formats "
+        raise InputError(f"run file {path}: format {shown} was made by a newer vgrad (this one reads formats "
                          f"{', '.join(map(str, READABLE_FORMATS))}); upgrade vgrad to read it")
-    if version not in READABLE_FORMATS:
-        raise InputError(f"run file {path}: format {header.get('format')!r} is not supported "
+    if type(version) is not int or version not in READABLE_FORMATS:   # not True, not 2.0
+        raise InputError(f"run file {path}: format {shown} is not supported "
                          f"(this vgrad reads formats {', '.join(map(str, READABLE_FORMATS))})")
     return header
 

@@ -37,6 +37,20 @@ class StepRecord:
                   *(v for values in self.optional_series().values() for v in values)]
         return all(math.isfinite(v) for v in values if v is not None)
 
+    def out_of_range(self) -> str | None:
+        """Which value no writer of the format writes, or None: a finite norm or update ratio below 0,
+        a finite accuracy or saturated/dead share outside [0, 1] (nan and inf mark a diverged run)."""
+        for what, values, low, high in (("speed", self.speed, 0.0, math.inf),
+                                        ("weight_grad", self.weight_grad or (), 0.0, math.inf),
+                                        ("update_ratio", self.update_ratio or (), 0.0, math.inf),
+                                        ("accuracy", (self.accuracy,), 0.0, 1.0),
+                                        ("saturated", self.saturated or (), 0.0, 1.0),
+                                        ("dead", self.dead or (), 0.0, 1.0)):
+            bad = next((v for v in values if v is not None and math.isfinite(v) and not low <= v <= high), None)
+            if bad is not None:
+                return f"has {what} {bad:g}, outside {low:g}…{high:g}"
+        return None
+
     def optional_series(self) -> dict[str, tuple[float | None, ...]]:
         """The measured optional series by their JSON keys (absent: not measured)."""
         series = {"weight_grad": self.weight_grad, "update_ratio": self.update_ratio,
@@ -57,7 +71,7 @@ class StepRecord:
         return cls(
             net=int(row["net"]), epoch=int(row.get("epoch") or 0), step=int(row["step"]),
             speed=tuple(_value(v) for v in row["speed"]),
-            neurons=tuple(tuple(float(v) for v in layer) for layer in row["neurons"]),
+            neurons=tuple(tuple(float(v) for v in layer[:NEURONS_SHOWN]) for layer in row["neurons"]),
             cost=_value(row.get("cost")),
             accuracy=None if row.get("accuracy") is None else float(row["accuracy"]),
             weight_grad=_series(row.get("weight_grad")), update_ratio=_series(row.get("update_ratio")),

@@ -285,3 +285,47 @@ def test_a_warning_that_cannot_be_written_does_not_fail_the_replay(tmp_path):
         done = subprocess.run([*VGRAD, "replay", "--no-ui", str(path)], stdout=subprocess.PIPE, stderr=full,
                               text=True, timeout=120)
     assert done.returncode == 0 and "records read" in done.stdout   # the summary of a watched file
+
+
+@pytest.mark.parametrize("line, reason", [
+    ('{"type": "step", "net": 0, "step": true, "speed": [0.1, 0.2, 0.3], "neurons": [[], [], []], "cost": 1.0}',
+     "step True is not a whole number"),
+    ('{"type": "step", "net": 0, "step": 0.5, "speed": [0.1, 0.2, 0.3], "neurons": [[], [], []], "cost": 1.0}',
+     "step 0.5 is not a whole number"),
+    ('{"type": "step", "net": "0", "step": 1, "speed": [0.1, 0.2, 0.3], "neurons": [[], [], []], "cost": 1.0}',
+     "net '0' is not a whole number"),
+    ('{"type": "step", "net": 0, "step": 1, "speed": [0.1, -1.0, 0.3], "neurons": [[], [], []], "cost": 1.0}',
+     "speed -1, outside 0…inf"),
+    ('{"type": "step", "net": 0, "step": 1, "speed": [0.1, 0.2, 0.3], "neurons": [[], [], []], "cost": 1.0, '
+     '"accuracy": 5.0}', "accuracy 5, outside 0…1"),
+])
+def test_a_step_with_a_value_no_writer_writes_is_named_and_the_rest_read(tmp_path, line, reason):
+    from vgrad.core.record.reader import read_run
+
+    run = read_run(write(tmp_path / "run.jsonl", header(), step(0), line))
+    assert len(run.steps) == 1 and reason in run.warning
+
+
+def test_oversized_neuron_lists_and_messages_are_cut_on_reading(tmp_path):
+    """A file that asks for memory the format never needs: 500,000 neurons per layer are read as the
+    first 6, a 2 MB message as its first 500 characters, so no view grows or stalls on them."""
+    from vgrad.core.record.events import MESSAGE_SHOWN
+    from vgrad.core.record.reader import read_run
+
+    huge = json.dumps({"type": "step", "net": 0, "step": 1, "speed": [0.1, 0.2, 0.3],
+                       "neurons": [[0.5] * 500_000] * 3, "cost": 1.0})
+    message = json.dumps({"type": "event", "net": 0, "kind": "error", "message": "M" * 2_000_000})
+    run = read_run(write(tmp_path / "run.jsonl", header(), step(0), huge, message))
+    assert [len(layer) for layer in run.steps[-1].neurons] == [6, 6, 6]
+    assert len(run.events[-1].message) == MESSAGE_SHOWN and run.events[-1].message.endswith("…")
+
+
+@pytest.mark.parametrize("version", ["true", "2.0", "1" * 400])
+def test_a_format_that_is_not_a_whole_known_number_is_refused_in_a_short_line(tmp_path, version):
+    from vgrad.core.errors import InputError
+    from vgrad.core.record.reader import read_run
+
+    path = write(tmp_path / "run.jsonl", header().replace('"format": 2', f'"format": {version}'), step(0))
+    with pytest.raises(InputError) as error:
+        read_run(path)
+    assert len(str(error.value)) < 250 and "format" in str(error.value)
