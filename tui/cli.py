@@ -122,6 +122,8 @@ def run_command(
     from vgrad.core.spec import parse_nets
     from vgrad.core.train.footprint import check_memory
 
+    signals = signals_as_interrupt()   # from the first moment: a signal during the start-up ends it whole
+    outputs: list = []
     try:
         if net and preset:
             raise InputError("give --net or --preset, not both")
@@ -139,26 +141,44 @@ def run_command(
             raise InputError(f"--batch-size {config.batch_size} is larger than the {len(dataset.train_x)} "
                              f"training images of {dataset.name}")
         check_memory(specs, config, len(dataset.probe_x))
-        outputs = claim_outputs(((record, "--record"), (csv, "--csv")), force, data_files(data))
+        claim_outputs(((record, "--record"), (csv, "--csv")), force, data_files(data), into=outputs)
+        if signals.caught:   # caught, and its KeyboardInterrupt swallowed on the way
+            raise KeyboardInterrupt
     except InputError as error:
+        signals.restore()
         fail(str(error))
+    except KeyboardInterrupt:
+        raise typer.Exit(_interrupted_before_start(signals, outputs)) from None
     no_ui = console.headless_unless_terminal(no_ui)
-    raise typer.Exit(_run(specs, dataset, config, no_ui=no_ui, record=outputs[0], csv=outputs[1]))
+    raise typer.Exit(_run(specs, dataset, config, signals, no_ui=no_ui, record=outputs[0], csv=outputs[1]))
 
 
-def _run(specs, dataset, config, *, no_ui: bool, record, csv) -> int:
+def _interrupted_before_start(signals, outputs: list) -> int:
+    """A signal before the run opened: every file it claimed goes (one it made is removed), and the
+    exit code says which signal."""
+    for output in outputs:
+        if output is not None:
+            output.abandon()
+    stderr_console().print("vgrad-tui: interrupted before the first step: nothing was measured", markup=False)
+    signals.restore()
+    return signals.code
+
+
+def _run(specs, dataset, config, signals, *, no_ui: bool, record, csv) -> int:
     """Train and show: headless, the kernels compile first behind a spinner; in the dashboard
     they compile on the runner's thread while the panels say so, and q or Ctrl+C end the run
     at once (nothing is measured before the first step, and leaving with os._exit mid-compile
     is safe: numba writes each cache file whole, then renames it). The recording's header is
     written before the kernels compile, and every signal, however early and however many,
     ends it with its end line and the summary."""
-    from vgrad.core.run.session import open_session
-    from vgrad.core.train.warmup import compile_kernels
-
     err = stderr_console()
-    session = open_session(specs, dataset, config, run_file=record, csv=csv, compile_first=not no_ui)
-    signals = signals_as_interrupt()
+    try:   # importing the engine takes a moment: a signal then ends the start-up, not a half-open run
+        from vgrad.core.run.session import open_session
+        from vgrad.core.train.warmup import compile_kernels
+
+        session = open_session(specs, dataset, config, run_file=record, csv=csv, compile_first=not no_ui)
+    except KeyboardInterrupt:
+        return _interrupted_before_start(signals, [record, csv])
     code = ExitCode.OK
     try:
         if no_ui:

@@ -24,17 +24,18 @@ def refuse_existing_outputs(outputs, force: bool) -> None:
             raise InputError(f"{what} {path}: exists; choose a new name or pass --force to overwrite it")
 
 
-def claim_outputs(outputs, force: bool, inputs=()) -> list:
-    """Claim every output (guard.claim_output), or none: on a refusal the claimed are abandoned."""
+def claim_outputs(outputs, force: bool, inputs=(), into: list | None = None) -> list:
+    """Claim every output (guard.claim_output), or none: on a refusal the claimed are abandoned.
+    `into`: the caller's list, filled as each is claimed (a signal just after still finds them)."""
     from vgrad.core.guard import claim_output
 
-    claimed = []
+    claimed = [] if into is None else into
     try:
         for path, what in outputs:
             claimed.append(None if path is None else
                            claim_output(path, what, force=force, inputs=inputs,
                                         claimed=[c for c in claimed if c is not None]))
-    except InputError:
+    except BaseException:   # a refusal, or a signal mid-claim
         for output in claimed:
             if output is not None:
                 output.abandon()

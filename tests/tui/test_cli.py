@@ -403,3 +403,30 @@ def test_the_start_up_says_compiling_only_when_it_compiles(monkeypatch, cached, 
     result = invoke("--epochs", "0", "--no-ui", "--net", "784-30-10")
     assert result.exit_code == 0 and said in result.output
     assert ("compiling" in result.output) is not cached
+
+
+@pytest.mark.parametrize("where", ["vgrad.core.data.load_dataset", "vgrad.tui.cli.claim_outputs",
+                                   "vgrad.core.run.session.open_session"])
+@pytest.mark.parametrize("signum, code", [(2, 130), (15, 130), (1, 129)])
+def test_a_signal_during_the_start_up_ends_it_cleanly_and_leaves_no_empty_file(tmp_path, monkeypatch, where,
+                                                                             signum, code, mnist):
+    """SIGINT, SIGTERM or SIGHUP while the data loads, the files are claimed or the engine opens:
+    exit 130 (129) with one line, and no empty run file left behind (it was 0 bytes, unreadable)."""
+    import importlib
+    import signal
+
+    module, _, name = where.rpartition(".")
+    real = getattr(importlib.import_module(module), name)
+
+    def then_a_signal(*args, **kwargs):
+        result = real(*args, **kwargs)
+        os.kill(os.getpid(), signum)
+        return result
+
+    monkeypatch.setattr(where, then_a_signal)
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    record = tmp_path / "run.jsonl"
+    result = invoke("--no-ui", "--epochs", "2", "--record", str(record))
+    assert result.exit_code == code and "interrupted before the first step" in result.output, result.output
+    assert not record.exists()
+    assert {number: signal.getsignal(number) for number in before} == before   # handed back
