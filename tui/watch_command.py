@@ -52,6 +52,7 @@ def follow_lines(runner: FollowRunner, emit: Callable[[str], None], wait=time.sl
     waited: set[Path] = set()
     failed: set[Path] = set()
     told_gone: set[Path] = set()
+    empty: set[Path] = set()
     try:
         while True:
             runner.poll()
@@ -68,10 +69,14 @@ def follow_lines(runner: FollowRunner, emit: Callable[[str], None], wait=time.sl
                 elif file.follower.exists and file.path in waited:
                     waited.discard(file.path)
                     note(f"{file.path} appeared: following it")
+                elif file.follower.exists and file.follower.parser is None and file.path not in empty:
+                    empty.add(file.path)
+                    note(f"waiting for the first line of {file.path} (it is empty; Ctrl+C to stop)")
             for file in runner.files:
                 if file.gone and file.path not in told_gone:
                     told_gone.add(file.path)
-                    note(f"{file.path}: {WRITER_GONE}")
+                    note(f"{file.path}: " + (WRITER_GONE if file.follower.parser is not None
+                                             else "empty, and no writer holds it"))
             if runner.all_ended:
                 return ExitCode.USAGE if failed else ExitCode.OK
             wait(WAIT_SECONDS)

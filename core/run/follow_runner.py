@@ -112,7 +112,8 @@ class FollowRunner:
                        for net in board.snapshot().nets}
         for file in files:
             if not file.pending:
-                self._set_states(file, NetState.WAITING, f"waiting for {file.path} to appear")
+                self._set_states(file, NetState.WAITING, f"waiting for {file.path} to appear" if not file.follower.exists
+                                 else f"waiting for the first line of {file.path}")
 
     # Controls
     @property
@@ -221,6 +222,9 @@ class FollowRunner:
 
     def _show_silence(self, file: FollowedFile, fresh: bool) -> None:
         follower = file.follower
+        if follower.parser is None and follower.exists and not follower.failure:
+            self._empty_and_unheld(file)
+            return
         if follower.parser is None or follower.ended or follower.failure:
             return
         quiet = follower.silent_for
@@ -242,6 +246,17 @@ class FollowRunner:
                 silence = f"no new data for {int(quiet)} s"
                 if message != silence:
                     self._set(slot, NetState.SILENT, silence)
+
+    def _empty_and_unheld(self, file: FollowedFile) -> None:
+        """A file there but without its header: every vgrad writer locks its file before it writes
+        anything, so one quiet for silent_after that nobody holds has no writer coming."""
+        now = time.monotonic()
+        if file.gone or file.follower.silent_for < self.silent_after or now - file.looked < LOOK_FOR_WRITER_S:
+            return
+        file.looked = now
+        if writer_holds(file.path) is False:
+            file.gone = True
+            self._set_states(file, NetState.STOPPED, f"{file.path.name} is empty and no writer holds it")
 
     # the board, and what this runner last told it
     def _set(self, slot: int, state: str, message: str) -> None:

@@ -372,3 +372,24 @@ def test_a_quiet_file_no_writer_holds_is_ended_as_gone_and_followed_again_if_it_
     runner.poll()
     runner.poll()
     assert not runner.all_ended and runner.board.snapshot().nets[0].state == "silent"
+
+
+def test_an_empty_file_nobody_holds_is_ended_one_a_writer_holds_is_waited_for(tmp_path, hold_as_writer):
+    """Every vgrad writer locks its file before writing its header: an empty, quiet file nobody
+    holds has no writer coming; one a writer holds (a Recorder whose first record has not come) is
+    waited for, and said so, not "waiting for it to appear"."""
+    if writer_holds(tmp_path) is None:
+        pytest.skip("this kernel does not list the file's locks (not Linux, or a shared filesystem)")
+    held, left = tmp_path / "held.jsonl", tmp_path / "left.jsonl"
+    held.write_bytes(b"")
+    left.write_bytes(b"")
+    hold_as_writer(held)
+    specs, files = plan([held, left])
+    board = Board(specs, 0)
+    runner = FollowRunner(files, board, silent_after=0.0)
+    assert [net.message for net in board.snapshot().nets] == [f"waiting for the first line of {held}",
+                                                             f"waiting for the first line of {left}"]
+    runner.poll()
+    nets = board.snapshot().nets
+    assert nets[0].state == "waiting" and nets[1].state == "stopped"
+    assert nets[1].message == "left.jsonl is empty and no writer holds it" and not runner.all_ended
