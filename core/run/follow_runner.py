@@ -112,8 +112,9 @@ class FollowRunner:
                        for net in board.snapshot().nets}
         for file in files:
             if not file.pending:
-                self._set_states(file, NetState.WAITING, f"waiting for {file.path} to appear" if not file.follower.exists
-                                 else f"waiting for the first line of {file.path}")
+                waiting = (f"waiting for the first line of {file.path}" if file.follower.exists
+                           else f"waiting for {file.path} to appear")
+                self._set_states(file, NetState.WAITING, waiting)
 
     # Controls
     @property
