@@ -7,6 +7,7 @@ Values below ZERO_FLOOR (underflow) are left out and counted in a note under the
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 from vgrad.core.errors import InputError, did_you_mean
@@ -147,8 +148,10 @@ def plot_recording(recording: Recording, out, dpi: int = 110, lens: str = BIAS,
     """Draw the figure of `recording` (see draw_figure) into `out`."""
     import matplotlib.pyplot as plt
 
-    fig = draw_figure(recording, lens, share_y, smooth, heatmap, fold)
-    fig.savefig(out, dpi=dpi, format=fmt)  # out: a path, or a claimed file and its format
+    with warnings.catch_warnings():   # matplotlib's own overflow on a 1e308 value: the figure is drawn all the same
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fig = draw_figure(recording, lens, share_y, smooth, heatmap, fold)
+        fig.savefig(out, dpi=dpi, format=fmt)  # out: a path, or a claimed file and its format
     plt.close(fig)
     return out
 

@@ -77,7 +77,8 @@ def plan(paths: Sequence[str | Path], layers: str | None = None, clock: Callable
         files.append(FollowedFile(follower, first=len(specs), slots=count, pending=pending))
         specs.extend(started.specs if started else [waiting_spec(path)])
     if len(specs) > MAX_NETS:
-        raise InputError(f"watch shows at most {MAX_NETS} panels; these files hold {len(specs)} nets")
+        raise InputError(f"watch shows at most {MAX_NETS} panels; these {len(files)} files would take {len(specs)} "
+                         "(one per net of a file, one per file not there yet)")
     words = parse_layers(layers)
     specs = [project_spec(spec, select(spec.hidden, words)) for spec in specs]
     return tuple(specs), files
