@@ -405,9 +405,10 @@ def test_the_start_up_says_compiling_only_when_it_compiles(monkeypatch, cached, 
     assert ("compiling" in result.output) is not cached
 
 
-@pytest.mark.parametrize("where", ["vgrad.core.data.load_dataset", "vgrad.tui.cli.claim_outputs",
-                                   "vgrad.core.run.session.open_session"])
-@pytest.mark.parametrize("signum, code", [(2, 130), (15, 130), (1, 129)])
+@pytest.mark.parametrize("where, signum, code", [("vgrad.core.data.load_dataset", 2, 130),
+                                                 ("vgrad.tui.cli.claim_outputs", 15, 130),
+                                                 ("vgrad.tui.cli.claim_outputs", 1, 129),
+                                                 ("vgrad.core.run.session.open_session", 15, 130)])
 def test_a_signal_during_the_start_up_ends_it_cleanly_and_leaves_no_empty_file(tmp_path, monkeypatch, where,
                                                                              signum, code, mnist):
     """SIGINT, SIGTERM or SIGHUP while the data loads, the files are claimed or the engine opens:
