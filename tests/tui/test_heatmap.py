@@ -21,6 +21,14 @@ def test_binned_lines_name_the_blocks_they_span():
     assert line_label(["lm_head"], 14) == "lm_head"
 
 
+def test_two_lines_in_one_block_never_read_alike():
+    """At 80×24 a Llama's block 0 takes two lines: `m.l.0` twice said nothing; each names its first row."""
+    from vgrad.tui.widgets.heatmap import line_labels
+
+    groups = [["m.l.0.s.q_proj", "m.l.0.s.k_proj"], ["m.l.0.m.up_proj", "m.l.0.m.do_proj"], ["m.l.1.a", "m.l.1.b"]]
+    assert line_labels(groups, 14) == ["…0.s.q_proj +1", "….m.up_proj +1", "m.l.1"]
+
+
 def test_a_500_layer_model_fits_at_120x40_with_its_first_and_last_layers_and_headline(replay_app, drive):
     """Nothing cut: every layer on some line, the panel's border (the headline) on screen."""
     app = replay_app("deep500.jsonl")

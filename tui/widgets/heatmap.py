@@ -55,6 +55,15 @@ def line_label(names: list[str], width: int) -> str:
     return cut_left(first + "…" if first else names[0], width - len(suffix)) + suffix
 
 
+def line_labels(groups: list[list[str]], width: int) -> list[str]:
+    """Every line's label (line_label); lines that would read alike (two parts of one block,
+    `m.l.0` twice) are named by their first row and how many more instead."""
+    labels = [line_label(names, width) for names in groups]
+    alike = {label for label in labels if labels.count(label) > 1}
+    return [cut_left(names[0], width - len(f" +{len(names) - 1}")) + f" +{len(names) - 1}"
+            if label in alike and len(names) > 1 else label for label, names in zip(labels, groups)]
+
+
 def _block(name: str) -> str | None:
     """The block a row belongs to, or is (a folded row is named `h.3`)."""
     words = name.split(".")
@@ -142,8 +151,8 @@ class Heatmap(StyledWidget):
         columns = column_indices(shown.steps, cells, steps)
         lines: list[list[tuple[str, str]]] = [legend(scale, width)]
         latest = shown.latest()
-        for line, members in enumerate(groups):
-            label = line_label([data.names[row] for row in members], self.name_width - 1)
+        labels = line_labels([[data.names[row] for row in members] for members in groups], self.name_width - 1)
+        for line, (members, label) in enumerate(zip(groups, labels)):
             parts: list[tuple[str, str]] = [(label.ljust(self.name_width), "")]
             parts += [colour(shown.value(t, line), scale) for t in columns]
             parts.append((" " * (cells - len(columns)), ""))
