@@ -152,7 +152,7 @@ class Heatmap(StyledWidget):
         lines: list[list[tuple[str, str]]] = [legend(scale, width)]
         latest = shown.latest()
         labels = line_labels([[data.names[row] for row in members] for members in groups], self.name_width - 1)
-        for line, (members, label) in enumerate(zip(groups, labels)):
+        for line, label in enumerate(labels):
             parts: list[tuple[str, str]] = [(label.ljust(self.name_width), "")]
             parts += [colour(shown.value(t, line), scale) for t in columns]
             parts.append((" " * (cells - len(columns)), ""))
