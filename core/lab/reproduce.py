@@ -16,6 +16,7 @@ import numpy as np
 
 from vgrad.core.config import Config
 from vgrad.core.data import Dataset
+from vgrad.core.errors import InputError
 from vgrad.core.lab.book import ADJACENT_RATIO, BOOK_NETS, Band, BookNet
 from vgrad.core.spec import parse_net
 from vgrad.core.train.experiment import make_trainer, run_experiment
@@ -78,9 +79,14 @@ def _seed_run(book_net: BookNet, data: Dataset, seed: int, epochs: int, dtype: s
 
 
 def check_data(data: Dataset) -> Dataset:
-    """The data must fit the book's nets (784 inputs, 10 classes: not `digits`), or InputError."""
+    """The data must fit the book's nets (784 inputs, 10 classes: not `digits`), or InputError
+    naming the data, which is the user's choice (the nets are the book's)."""
     for net in BOOK_NETS:
-        parse_net(net.spec).with_input(data.n_inputs, data.n_classes)
+        try:
+            parse_net(net.spec).with_input(data.n_inputs, data.n_classes)
+        except InputError:
+            raise InputError(f"--data {data.name}: {data.n_inputs} inputs and {data.n_classes} classes; the book's "
+                             "nets read MNIST's 784 pixels and 10 digits (use mnist or a full MNIST file)") from None
     return data
 
 

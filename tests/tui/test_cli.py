@@ -178,8 +178,9 @@ def test_reproduce_refuses_seeds_and_epochs_out_of_range_before_any_work(args, c
 def test_reproduce_on_data_the_book_nets_cannot_read_is_one_line_and_exit_2():
     result = invoke("reproduce", "--data", "digits", "--seeds", "1", "--epochs", "0")
     assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
-        "vgrad-tui: error: net '784-30-30-10': input width 784 does not match the data's 64 inputs"]
+    assert result.output.strip().splitlines() == [   # the data is the user's choice, and named: not the book's net
+        "vgrad-tui: error: --data digits: 64 inputs and 10 classes; the book's nets read MNIST's 784 pixels and "
+        "10 digits (use mnist or a full MNIST file)"]
 
 
 def test_headless_run_writes_a_table_a_recording_and_a_csv(tmp_path):
