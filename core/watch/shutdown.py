@@ -6,7 +6,9 @@ open, each of these signals whose action is still the default gets a handler tha
 open Recorder ("interrupted"), puts the default action back and sends itself the signal again:
 the process ends as it would have, by the same signal. A handler the process set (before or
 after) is never touched, and the default comes back when the last Recorder closes. Handlers
-can be set only from the main thread: a Recorder opened on another thread sets none.
+can be set only from the main thread: a Recorder opened on another thread sets none. As any
+Python handler, it runs when the main thread next runs Python: a process stuck in one C call
+waits for it (or for SIGKILL), where the default action would have ended it at once.
 """
 
 from __future__ import annotations
