@@ -232,11 +232,8 @@ class FollowRunner:
         quiet = follower.silent_for
         if fresh:
             file.gone = False
-        elif quiet >= self.silent_after and file.locked and not file.gone:
-            now = time.monotonic()
-            if now - file.looked >= LOOK_FOR_WRITER_S:
-                file.looked = now
-                file.gone = writer_holds(file.path) is False
+        elif file.locked:
+            file.gone = self._writer_gone(file)
         for slot in range(file.first, file.first + min(file.slots, len(file.shown))):
             state, message = self._slots[slot].state, self._slots[slot].message
             if file.gone:
@@ -252,13 +249,20 @@ class FollowRunner:
     def _empty_and_unheld(self, file: FollowedFile) -> None:
         """A file there but without its header: every vgrad writer locks its file before it writes
         anything, so one quiet for silent_after that nobody holds has no writer coming."""
-        now = time.monotonic()
-        if file.gone or file.follower.silent_for < self.silent_after or now - file.looked < LOOK_FOR_WRITER_S:
-            return
-        file.looked = now
-        if writer_holds(file.path) is False:
+        if not file.gone and self._writer_gone(file):
             file.gone = True
             self._set_states(file, NetState.STOPPED, f"{file.path.name} is empty and no writer holds it")
+
+    def _writer_gone(self, file: FollowedFile) -> bool:
+        """Whether `file`, quiet for silent_after, is held by no writer (gone stays gone; the lock is
+        looked at once per LOOK_FOR_WRITER_S at most)."""
+        if file.gone:
+            return True
+        now = time.monotonic()
+        if file.follower.silent_for < self.silent_after or now - file.looked < LOOK_FOR_WRITER_S:
+            return False
+        file.looked = now
+        return writer_holds(file.path) is False
 
     # the board, and what this runner last told it
     def _set(self, slot: int, state: str, message: str) -> None:
