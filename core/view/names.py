@@ -10,6 +10,7 @@ Blocks of repeated layers (`layers.0.…`, `blocks.3.…`) fold into one row eac
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 NAME_LIMIT = 14           # columns a shown name takes at most
@@ -89,11 +90,12 @@ def cut_middle(name: str, width: int) -> str:
 
 def numbered(names: Sequence[str], width: int) -> list[str]:
     """Names that still coincide, told apart by a number at their end (`…norm#2`), each in `width`."""
-    seen: dict[str, int] = {}
+    total = Counter(names)   # names.count per name would be quadratic in 10,000 layers
+    seen: Counter[str] = Counter()
     out = []
     for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        if names.count(name) == 1:
+        seen[name] += 1
+        if total[name] == 1:
             out.append(name)
         else:
             mark = f"#{seen[name]}"
