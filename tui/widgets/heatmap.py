@@ -51,8 +51,7 @@ def line_label(names: list[str], width: int) -> str:
         span = first if first == last else f"{first}–{last.rsplit('.', 1)[-1]}"
         if len(span) <= width:
             return span
-    suffix = f" +{len(names) - 1}"
-    return cut_left(first + "…" if first else names[0], width - len(suffix)) + suffix
+    return _and_more(first + "…" if first else names[0], len(names) - 1, width)
 
 
 def line_labels(groups: list[list[str]], width: int) -> list[str]:
@@ -60,8 +59,14 @@ def line_labels(groups: list[list[str]], width: int) -> list[str]:
     `m.l.0` twice) are named by their first row and how many more instead."""
     labels = [line_label(names, width) for names in groups]
     alike = {label for label in labels if labels.count(label) > 1}
-    return [cut_left(names[0], width - len(f" +{len(names) - 1}")) + f" +{len(names) - 1}"
-            if label in alike and len(names) > 1 else label for label, names in zip(labels, groups)]
+    return [_and_more(names[0], len(names) - 1, width) if label in alike and len(names) > 1 else label
+            for label, names in zip(labels, groups)]
+
+
+def _and_more(head: str, more: int, width: int) -> str:
+    """`head +more` in `width` columns, the head cut from the left (`wpe +15`)."""
+    suffix = f" +{more}"
+    return cut_left(head, width - len(suffix)) + suffix
 
 
 def _block(name: str) -> str | None:
