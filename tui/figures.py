@@ -90,8 +90,10 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True, sm
     n_nets = len(recording.specs)
     watched = "source" in recording.header         # vgrad.watch / vgrad.Recorder: the user's own steps
     sgd = recording.config.mode == "sgd" or watched
-    series = [panel_series(recording.steps_of(index), spec, shown_lens(spec, recording.steps_of(index), lens),
-                           fold=fold, smoothed=smooth) for index, spec in enumerate(recording.specs)]
+    per_net = [recording.steps_of(index) for index in range(n_nets)]
+    lenses = [shown_lens(spec, steps, lens) for spec, steps in zip(recording.specs, per_net)]   # bias-free: ‖∂C/∂W‖
+    series = [panel_series(steps, spec, shown, fold=fold, smoothed=smooth)
+              for spec, steps, shown in zip(recording.specs, per_net, lenses)]
     if heatmap is None:
         heatmap = any(data.rows > HEATMAP_DEPTH for data in series)
     bars = any(any(step.neurons) for step in recording.steps)
@@ -100,12 +102,9 @@ def draw_figure(recording: Recording, lens: str = BIAS, share_y: bool = True, sm
     if share_y and not heatmap:   # the speeds share one axis so heights compare; each net's bars keep their own range
         for axis in axes[0][1:]:
             axis.sharey(axes[0][0])
-    for index, spec in enumerate(recording.specs):
-        steps = recording.steps_of(index)
+    for index, (spec, steps, shown, data) in enumerate(zip(recording.specs, per_net, lenses, series)):
         speed_axis = axes[0][index]
         x = [step.step if sgd else step.epoch for step in steps]
-        shown = shown_lens(spec, steps, lens)     # a bias-free model through s_l: its own ‖∂C/∂W‖
-        data = series[index]
         if heatmap:
             _heatmap(fig, speed_axis, data, x, shown)
         else:
